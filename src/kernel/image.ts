@@ -1,0 +1,68 @@
+// The kernel image as data: what a real kernel's kallsyms, objtool and section tables would tell
+// us, reduced to what kprobes cares about. Nothing here executes; CPUs interpret `body`.
+
+/** What an instruction does when a CPU executes it (or single-steps its out-of-line copy). */
+export type Op =
+  /** An ordinary instruction: the CPU just moves to the next one. */
+  | { readonly k: 'insn' }
+  /** A direct call to another function of the image. */
+  | { readonly k: 'call'; readonly fn: string }
+  /** Return to the caller with the function's return value. */
+  | { readonly k: 'ret' };
+
+export interface Insn {
+  /** Byte offset from the start of the function. */
+  readonly off: number;
+  /** Length in bytes (x86 instructions are 1 to 15 bytes). */
+  readonly len: number;
+  /** The AT&T-syntax text shown in dumps, e.g. "push   %rbp". */
+  readonly text: string;
+  readonly op: Op;
+}
+
+/**
+ * Side effects a function has on the simulated kernel when it returns (or, for do_exit,
+ * instead of returning). Kept as a closed set so the fold never interprets code.
+ */
+export type Effect = 'fork' | 'exit';
+
+/** Sections that decide kprobe eligibility (spec R28). */
+export type Section = 'text' | 'kprobes.text' | 'noinstr' | 'entry.text';
+
+export interface FunctionSymbol {
+  readonly kind: 'func';
+  readonly name: string;
+  readonly addr: bigint;
+  /** Size in bytes: the sum of the instruction lengths. */
+  readonly size: number;
+  readonly section: Section;
+  /** Listed with NOKPROBE_SYMBOL() (spec R28.2). */
+  readonly nokprobe: boolean;
+  /** Instructions in address order; offsets are contiguous from 0 to size. */
+  readonly body: readonly Insn[];
+  /** The value the final `ret` hands back ('pid' = the pid of the task created by a fork). */
+  readonly ret: number | 'pid';
+  readonly effect?: Effect;
+}
+
+export interface DataSymbol {
+  readonly kind: 'data';
+  readonly name: string;
+  readonly addr: bigint;
+  readonly size: number;
+}
+
+/** Another name for a function's address (kallsyms keeps aliases, e.g. an old name kept for scripts). */
+export interface AliasSymbol {
+  readonly kind: 'alias';
+  readonly name: string;
+  readonly target: string;
+}
+
+export type KernelSymbol = FunctionSymbol | DataSymbol | AliasSymbol;
+
+export interface KernelImage {
+  readonly arch: 'x86_64';
+  /** Every symbol, in address order (aliases after the symbol they name). */
+  readonly symbols: readonly KernelSymbol[];
+}

@@ -1,0 +1,181 @@
+// The closed catalog of domain events (log contract v1). One table drives both the TypeScript
+// types and the reader's per-line validation, so the two cannot drift apart. docs/events.md
+// describes each type in prose; a test checks that every type here is documented there.
+
+/** A 64-bit kernel address in JSON: "0xffffffff81000000". The model keeps addresses as bigint. */
+export type Hex = `0x${string}`;
+
+/** Field kinds the reader can check cheaply, line by line. */
+type FieldKind =
+  | 'int'
+  | 'int?'
+  | 'hex'
+  | 'hex?'
+  | 'str'
+  | 'str?'
+  | 'bool'
+  | 'int[]'
+  | 'str[]'
+  | readonly string[]; // an enumeration of allowed strings
+
+type KindType<K> = K extends 'int'
+  ? number
+  : K extends 'int?'
+    ? number | null
+    : K extends 'hex'
+      ? Hex
+      : K extends 'hex?'
+        ? Hex | null
+        : K extends 'str'
+          ? string
+          : K extends 'str?'
+            ? string | null
+            : K extends 'bool'
+              ? boolean
+              : K extends 'int[]'
+                ? readonly number[]
+                : K extends 'str[]'
+                  ? readonly string[]
+                  : K extends readonly (infer E)[]
+                    ? E
+                    : never;
+
+const PHASE = ['pre', 'post'] as const;
+const CTX = ['task', 'handler'] as const;
+const STATUS = ['KPROBE_HIT_ACTIVE', 'KPROBE_HIT_SS', 'KPROBE_HIT_SSDONE', 'KPROBE_REENTER'] as const;
+const END = ['done', 'deadlock', 'limit', 'bug'] as const;
+
+/** The catalog: event type → payload fields (besides the envelope seq, t, src, type). */
+export const EVENT_FIELDS = {
+  // ── scheduler (src "sched") ────────────────────────────────────────────────────────────────
+  'sched.pick': { cpu: 'int', switch_to: 'int?' },
+  'sched.switch': { cpu: 'int', prev: 'int?', next: 'int', migrated: 'bool' },
+  'kernel.deadlock': { blocked: 'int[]' },
+  'run.limit': { steps: 'int' },
+
+  // ── a CPU (src "cpu/N"): instruction execution ──────────────────────────────────────────────
+  'insn.exec': { cpu: 'int', pid: 'int', ip: 'hex', ctx: CTX },
+  'func.call': { cpu: 'int', pid: 'int', ip: 'hex?', fn: 'str', ctx: CTX },
+  'func.ret': { cpu: 'int', pid: 'int', ip: 'hex', fn: 'str', ret: 'int', ctx: CTX },
+  'task.fork': { cpu: 'int', pid: 'int', child: 'int', comm: 'str' },
+  'task.exit': { cpu: 'int', pid: 'int', code: 'int' },
+  'task.sleep': { cpu: 'int', pid: 'int', until: 'int' },
+  printk: { cpu: 'int', pid: 'int', text: 'str' },
+
+  // ── a CPU: the breakpoint path (spec §6) ────────────────────────────────────────────────────
+  'kprobe.trap': { cpu: 'int', pid: 'int', addr: 'hex' },
+  'kprobe.hit': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]' },
+  'kprobe.miss': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]', running: 'hex', status: STATUS },
+  'kprobe.bug': { cpu: 'int', pid: 'int', addr: 'hex', message: 'str' },
+  'kernel.oops': { cpu: 'int', pid: 'int', addr: 'hex?', message: 'str' },
+  'handler.enter': { cpu: 'int', probe: 'str', phase: PHASE },
+  'handler.skip': { cpu: 'int', probe: 'str', phase: PHASE, reason: 'str' },
+  'handler.spin': { cpu: 'int', probe: 'str', left: 'int' },
+  'handler.exit': { cpu: 'int', probe: 'str', phase: PHASE },
+  'kprobe.ss': { cpu: 'int', addr: 'hex' },
+  'kprobe.ss.done': { cpu: 'int', addr: 'hex' },
+  'kprobe.done': { cpu: 'int', addr: 'hex' },
+  'bug.atomic_sleep': { cpu: 'int', pid: 'int', preempt_count: 'int' },
+  'ipi.ack': { cpu: 'int', sync: 'int' },
+  'rcu.qs': { cpu: 'int', gp: 'int' },
+
+  // ── the kprobe manager (src "kprobes"): register / unregister (spec §2, §3, §8) ────────────
+  'kprobe.register': { cpu: 'int', pid: 'int', probe: 'str', symbol: 'str?', offset: 'int', addr: 'hex?' },
+  'kprobe.register.fail': { cpu: 'int', pid: 'int', probe: 'str', errno: 'int', reason: 'str' },
+  'mutex.lock': { cpu: 'int', pid: 'int' },
+  'mutex.wait': { cpu: 'int', pid: 'int' },
+  'mutex.unlock': { cpu: 'int', pid: 'int', next: 'int?' },
+  'kprobe.insert': { probe: 'str', addr: 'hex', bucket: 'int', handle: 'str' },
+  'text.arm': { cpu: 'int', addr: 'hex' },
+  'text.disarm': { cpu: 'int', addr: 'hex' },
+  'text.sync.start': { cpu: 'int', pid: 'int', sync: 'int', waiting: 'int[]' },
+  'text.sync.end': { cpu: 'int', pid: 'int', sync: 'int' },
+  'kprobe.registered': { cpu: 'int', pid: 'int', probe: 'str', addr: 'hex' },
+  'kprobe.unregister': { cpu: 'int', pid: 'int', probe: 'str' },
+  'kprobe.disable': { probe: 'str' },
+  'kprobe.unlink': { probe: 'str', addr: 'hex' },
+  'rcu.gp.start': { cpu: 'int', pid: 'int', gp: 'int', waiting: 'int[]' },
+  'rcu.gp.end': { cpu: 'int', pid: 'int', gp: 'int' },
+  'kprobe.unregistered': { cpu: 'int', pid: 'int', probe: 'str' },
+
+  // ── the log itself (src "log") ──────────────────────────────────────────────────────────────
+  'log.end': { digest: 'str', reason: END },
+} as const satisfies Record<string, Record<string, FieldKind>>;
+
+export type EventType = keyof typeof EVENT_FIELDS;
+export const EVENT_TYPES = Object.keys(EVENT_FIELDS) as EventType[];
+
+type Payload<T extends EventType> = {
+  -readonly [F in keyof (typeof EVENT_FIELDS)[T]]: KindType<(typeof EVENT_FIELDS)[T][F]>;
+};
+
+/** A domain event as an actor emits it, before the stream stamps it. */
+export type DomainEvent = { [T in EventType]: { type: T } & Payload<T> }[EventType];
+export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
+
+/** Who emitted it: "cpu/0", "sched", "kprobes", "log". */
+export type Source = `cpu/${number}` | 'sched' | 'kprobes' | 'log';
+
+/** A stamped event, as it appears on one log line. */
+export type LoggedEvent = { seq: number; t: number; src: Source } & DomainEvent;
+
+export function isEventType(s: unknown): s is EventType {
+  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(EVENT_FIELDS, s);
+}
+
+const HEX_RE = /^0x[0-9a-f]{1,16}$/;
+
+function kindOk(kind: FieldKind, v: unknown): boolean {
+  if (typeof kind !== 'string') return typeof v === 'string' && kind.includes(v);
+  switch (kind) {
+    case 'int':
+      return Number.isSafeInteger(v);
+    case 'int?':
+      return v === null || Number.isSafeInteger(v);
+    case 'hex':
+      return typeof v === 'string' && HEX_RE.test(v);
+    case 'hex?':
+      return v === null || (typeof v === 'string' && HEX_RE.test(v));
+    case 'str':
+      return typeof v === 'string';
+    case 'str?':
+      return v === null || typeof v === 'string';
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'int[]':
+      return Array.isArray(v) && v.every((x) => Number.isSafeInteger(x));
+    case 'str[]':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string');
+  }
+}
+
+function describeKind(kind: FieldKind): string {
+  if (typeof kind !== 'string') return `one of ${kind.map((k) => JSON.stringify(k)).join(', ')}`;
+  return {
+    int: 'an integer',
+    'int?': 'an integer or null',
+    hex: 'a hex address string like "0xffffffff81000000"',
+    'hex?': 'a hex address string or null',
+    str: 'a string',
+    'str?': 'a string or null',
+    bool: 'true or false',
+    'int[]': 'an array of integers',
+    'str[]': 'an array of strings',
+  }[kind];
+}
+
+/**
+ * Checks the payload fields of an event whose envelope is already known to be sound.
+ * Returns null when valid, else a message naming the field and what was expected.
+ */
+export function checkPayload(type: EventType, obj: Record<string, unknown>): string | null {
+  const fields = EVENT_FIELDS[type] as Record<string, FieldKind>;
+  for (const name in fields) {
+    const kind = fields[name]!;
+    if (!(name in obj)) return `event "${type}" lacks field "${name}" (expected ${describeKind(kind)})`;
+    if (!kindOk(kind, obj[name])) {
+      return `event "${type}" field "${name}" is ${JSON.stringify(obj[name])} (expected ${describeKind(kind)})`;
+    }
+  }
+  return null;
+}
