@@ -1,0 +1,128 @@
+import type { Observable } from 'rxjs';
+import { createActor, type Actor } from 'xstate';
+import { cpuMachine } from '../machines/cpu.ts';
+import { kprobesMachine } from '../machines/kprobes.ts';
+import { schedulerMachine, type Outcome } from '../machines/scheduler.ts';
+import { digestState } from '../model/digest.ts';
+import type { LoggedEvent } from '../model/events.ts';
+import { evolve } from '../model/evolve.ts';
+import { initialState } from '../model/initial.ts';
+import { createSetup, type Setup } from '../model/setup.ts';
+import type { KernelState } from '../model/state.ts';
+import type { Scenario } from '../scenario/types.ts';
+import { seededIds } from '../scheduler/rng.ts';
+import type { Strategy } from '../scheduler/strategies.ts';
+import { EventBus } from './bus.ts';
+
+// The actor system of one run: a scheduler, one actor per CPU, the kprobe manager, and the bus
+// that merges their streams. The fold subscribes first, so every actor decides against the
+// state that includes every event published before its turn.
+
+export type EndReason = 'done' | 'deadlock' | 'limit' | 'bug';
+
+export interface SimulationOptions {
+  readonly seed: number;
+  readonly strategy: Strategy;
+}
+
+export class Simulation {
+  readonly setup: Setup;
+  readonly events$: Observable<LoggedEvent>;
+  private state: KernelState;
+  private readonly bus = new EventBus();
+  private readonly scheduler: Actor<typeof schedulerMachine>;
+  private readonly cpus: Actor<typeof cpuMachine>[];
+  private readonly kprobes: Actor<typeof kprobesMachine>;
+  private ended: EndReason | null = null;
+
+  constructor(scenario: Scenario, opts: SimulationOptions) {
+    this.setup = createSetup(scenario, opts.seed);
+    this.state = initialState(scenario);
+    const s0 = this.state;
+    // XState's own actor ids come from a process-wide counter; ours are fixed names (`id`,
+    // `systemId`), so nothing in a run depends on what else the process created before.
+    this.kprobes = createActor(kprobesMachine, {
+      id: 'kprobes',
+      input: {
+        kprobes: s0.kprobes,
+        setup: this.setup,
+        outbox: this.bus.outbox('kprobes'),
+        newHandle: seededIds(opts.seed, 'kprobes'),
+      },
+    });
+    this.cpus = s0.cpus.map((cpu) =>
+      createActor(cpuMachine, {
+        id: `cpu/${cpu.id}`,
+        input: { cpu, setup: this.setup, outbox: this.bus.outbox(`cpu/${cpu.id}`), manager: this.kprobes },
+      }),
+    );
+    this.scheduler = createActor(schedulerMachine, {
+      id: 'sched',
+      input: { sched: s0.sched, strategy: opts.strategy, outbox: this.bus.outbox('sched'), maxSteps: scenario.max_steps },
+    });
+    this.logOutbox = this.bus.outbox('log');
+    this.events$ = this.bus.events$;
+    this.events$.subscribe((e) => {
+      this.state = evolve(this.state, e);
+    });
+    this.kprobes.start();
+    for (const c of this.cpus) c.start();
+    this.scheduler.start();
+  }
+
+  private readonly logOutbox;
+
+  /** The folded kernel state after every event published so far. */
+  get world(): KernelState {
+    return this.state;
+  }
+
+  get endReason(): EndReason | null {
+    return this.ended;
+  }
+
+  /** The actors' own views, for INV-fold: each must equal its slice of `world`. */
+  actorViews() {
+    return {
+      cpus: this.cpus.map((a) => ({ value: a.getSnapshot().value as string, cpu: a.getSnapshot().context.cpu })),
+      sched: this.scheduler.getSnapshot().context.sched,
+      kprobes: {
+        value: this.kprobes.getSnapshot().value as string,
+        kprobes: this.kprobes.getSnapshot().context.kprobes,
+      },
+    };
+  }
+
+  /** One scheduling decision and the step it starts. False once the run has ended. */
+  step(): boolean {
+    if (this.ended !== null) return false;
+    if (this.state.halted !== null) return this.end('bug'), false;
+    this.scheduler.send({ type: 'TICK', world: this.state });
+    const snap = this.scheduler.getSnapshot();
+    if (snap.status === 'error') throw snap.error;
+    const outcome = snap.context.outcome as Outcome;
+    if (outcome.kind === 'end') return this.end(outcome.reason), false;
+    if (outcome.kind === 'idle') return true;
+    const cpu = this.cpus[outcome.choice.cpu]!;
+    cpu.send({ type: 'STEP', world: this.state });
+    // An actor that threw is stopped by XState; surface the error here, synchronously.
+    if (cpu.getSnapshot().status === 'error') throw cpu.getSnapshot().error;
+    if (this.kprobes.getSnapshot().status === 'error') throw this.kprobes.getSnapshot().error;
+    return true;
+  }
+
+  /** Runs to the end; returns why it ended. */
+  run(): EndReason {
+    while (this.step());
+    return this.ended!;
+  }
+
+  private end(reason: EndReason): void {
+    this.ended = reason;
+    this.logOutbox.publish([{ type: 'log.end', digest: digestState(this.state), reason }]);
+    this.scheduler.stop();
+    for (const c of this.cpus) c.stop();
+    this.kprobes.stop();
+    this.bus.complete();
+  }
+}

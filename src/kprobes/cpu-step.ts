@@ -1,0 +1,258 @@
+import type { FunctionSymbol, Insn } from '../kernel/index.ts';
+import type { DomainEvent, Hex } from '../model/events.ts';
+import { evolveCpu } from '../model/evolve.ts';
+import { toHex } from '../model/hex.ts';
+import { currentTask, taskReady } from '../model/queries.ts';
+import { functionOf, programOf, type Setup } from '../model/setup.ts';
+import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
+import type { HandlerStep } from '../scenario/types.ts';
+import { renderTemplate } from './printk-format.ts';
+import { dumpStackLines } from './stack.ts';
+
+// What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
+// reference kernel v6.3+): trap → lookup → pre-handlers (HIT_ACTIVE) → single-step (HIT_SS) →
+// second int3 → post-handlers (HIT_SSDONE) → done; a hit while a kprobe runs is a miss (R50).
+
+/** A CPU's next step: its own events, or a kprobes API call to hand to the manager. */
+export type CpuPlan =
+  | { readonly kind: 'events'; readonly events: DomainEvent[] }
+  | { readonly kind: 'api'; readonly pid: number };
+
+/**
+ * x86 EFLAGS as a handler sees regs->flags: the interrupted task context's, IF (0x200) set, plus
+ * ZF|PF and the reserved bit 1. Handlers only run for hits from task context (R50), so IF is on.
+ */
+const TASK_FLAGS = 0x246;
+
+type Ctx = 'task' | 'handler';
+
+interface Here {
+  readonly setup: Setup;
+  readonly w: KernelState;
+  readonly c: CpuState;
+  readonly task: TaskState | undefined;
+  /** The pid of the running context (0, the idle task, when none). */
+  readonly pid: number;
+}
+
+/** Decides the next step of CPU `c` (the CPU actor's own slice) against the world `w`. */
+export function planCpuStep(setup: Setup, w: KernelState, c: CpuState): CpuPlan | null {
+  if (c.halted) return null;
+  const task = currentTask(w, c.id);
+  const here: Here = { setup, w, c, task, pid: task?.pid ?? 0 };
+  if (c.trap !== null) return events(lookup(here, c.trap));
+  switch (c.status) {
+    case 'KPROBE_HIT_ACTIVE':
+      return events(handlerPhase(here, 'pre'));
+    case 'KPROBE_HIT_SS':
+    case 'KPROBE_REENTER':
+      return events(c.stepped ? [{ type: 'kprobe.ss.done', cpu: c.id, addr: c.current! }] : singleStep(here));
+    case 'KPROBE_HIT_SSDONE':
+      return events(handlerPhase(here, 'post'));
+    case 'idle':
+      return taskStep(here);
+  }
+}
+
+function events(list: DomainEvent[] | null): CpuPlan | null {
+  return list === null ? null : { kind: 'events', events: list };
+}
+
+/**
+ * Appends what the CPU does at the end of its step on its own: acknowledge a pending text-patch
+ * IPI once interrupts are on again (R55), report a quiescent state once preemption is on (R61).
+ */
+export function withPendingAcks(w: KernelState, c: CpuState, list: DomainEvent[]): DomainEvent[] {
+  const sync = w.kprobes.sync;
+  const gps = w.kprobes.gps;
+  let needGp = 0;
+  for (const g in gps) if (Number(g) > c.rcu_gp && gps[Number(g)]!.includes(c.id)) needGp = Math.max(needGp, Number(g));
+  const needSync = sync !== null && sync.gen > c.acked_sync && sync.waiting.includes(c.id);
+  if (!needSync && needGp === 0) return list;
+  let after = c;
+  for (const e of list) after = evolveCpu(after, { seq: 0, t: 0, src: `cpu/${c.id}`, ...e });
+  if (needSync && !after.irqs_off && !after.halted) list.push({ type: 'ipi.ack', cpu: c.id, sync: sync.gen });
+  if (needGp > 0 && after.preempt_count === 0 && !after.halted) list.push({ type: 'rcu.qs', cpu: c.id, gp: needGp });
+  return list;
+}
+
+// ── the breakpoint path ────────────────────────────────────────────────────────────────────
+
+function lookup(h: Here, addr: Hex): DomainEvent[] {
+  const { c, pid } = h;
+  const point = h.w.kprobes.table[addr];
+  if (point === undefined) {
+    // R54 (v6.3+): kprobes declines a trap it does not own; nobody else claims it here.
+    return [
+      { type: 'printk', cpu: c.id, pid, text: 'Oops: int3: 0000 [#1] PREEMPT SMP NOPTI' },
+      { type: 'kernel.oops', cpu: c.id, pid, addr, message: 'int3 with no kprobe behind it' },
+    ];
+  }
+  switch (c.status) {
+    case 'idle':
+      return [{ type: 'kprobe.hit', cpu: c.id, pid, addr, probes: point.probes }];
+    case 'KPROBE_REENTER':
+      // R50: a hit while single-stepping a reentrant probe cannot be recovered.
+      return [
+        { type: 'printk', cpu: c.id, pid, text: 'Unrecoverable kprobe detected.' },
+        { type: 'printk', cpu: c.id, pid, text: 'Dumping kprobe:' },
+        { type: 'printk', cpu: c.id, pid, text: `Name: ${point.probes.join(',')}` },
+        { type: 'printk', cpu: c.id, pid, text: `Offset: ${h.setup.symbols.format(BigInt(addr)) ?? addr}` },
+        { type: 'kprobe.bug', cpu: c.id, pid, addr, message: 'Unrecoverable kprobe detected.' },
+      ];
+    default:
+      return [{ type: 'kprobe.miss', cpu: c.id, pid, addr, probes: point.probes, running: c.current!, status: c.status }];
+  }
+}
+
+function stepsOf(h: Here, probe: string, phase: 'pre' | 'post'): readonly HandlerStep[] | undefined {
+  const spec = h.setup.probes.get(probe);
+  return phase === 'pre' ? spec?.pre : spec?.post;
+}
+
+/** R10/R11: run each probe's handler of this phase in list order, skipping disabled probes. */
+function handlerPhase(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
+  const { c } = h;
+  const run = c.handler;
+  if (run !== null) return handlerStep(h, run.probe, phase);
+  const probe = c.probes[c.next];
+  if (probe === undefined) {
+    // Every handler of the phase is done.
+    if (phase === 'pre') return singleStep(h);
+    return withPendingAcks(h.w, c, [{ type: 'kprobe.done', cpu: c.id, addr: c.current! }]);
+  }
+  if (h.w.kprobes.probes[probe]?.disabled) return [{ type: 'handler.skip', cpu: c.id, probe, phase, reason: 'disabled' }];
+  const steps = stepsOf(h, probe, phase);
+  if (steps === undefined) return [{ type: 'handler.skip', cpu: c.id, probe, phase, reason: 'no_handler' }];
+  return [{ type: 'handler.enter', cpu: c.id, probe, phase }];
+}
+
+function handlerStep(h: Here, probe: string, phase: 'pre' | 'post'): DomainEvent[] {
+  const { c, pid, setup } = h;
+  const run = c.handler!;
+  if (run.frames !== null) return execute(h, 'handler', run.frames);
+  const steps = stepsOf(h, probe, phase) ?? [];
+  const op = steps[run.step];
+  if (op === undefined) return [{ type: 'handler.exit', cpu: c.id, probe, phase }];
+  const done: DomainEvent = { type: 'handler.step', cpu: c.id, probe, step: run.step };
+  switch (op.do) {
+    case 'print': {
+      const addr = h.w.kprobes.probes[probe]?.addr;
+      const text = renderTemplate(op.text, setup, h.w, {
+        cpu: c.id,
+        pid,
+        comm: h.task?.comm ?? 'swapper',
+        probe,
+        // regs->ip after an int3 points just past it; regs->flags are the interrupted context's.
+        ip: addr ? BigInt(addr) + 1n : 0n,
+        flags: TASK_FLAGS,
+      });
+      return [
+        { type: 'printk', cpu: c.id, pid, text },
+        { type: 'func.call', cpu: c.id, pid, ip: null, fn: '_printk', ctx: 'handler' },
+      ];
+    }
+    case 'call':
+      return [{ type: 'func.call', cpu: c.id, pid, ip: null, fn: op.fn, ctx: 'handler' }];
+    case 'spin': {
+      const left = (run.spin > 0 ? run.spin : op.steps) - 1;
+      const spin: DomainEvent = { type: 'handler.spin', cpu: c.id, probe, left };
+      return left === 0 ? [spin, done] : [spin];
+    }
+    case 'sleep':
+      // R61: the scheduler refuses and complains; the handler goes on (INV-preempt).
+      return [
+        {
+          type: 'printk',
+          cpu: c.id,
+          pid,
+          text: `BUG: scheduling while atomic: ${h.task?.comm ?? 'swapper'}/${pid}/0x${c.preempt_count.toString(16).padStart(8, '0')}`,
+        },
+        { type: 'bug.atomic_sleep', cpu: c.id, pid, preempt_count: c.preempt_count },
+        done,
+      ];
+    case 'dump_stack':
+      return [
+        ...dumpStackLines(setup, h.w, c, h.task).map((text): DomainEvent => ({ type: 'printk', cpu: c.id, pid, text })),
+        done,
+      ];
+  }
+}
+
+/** R47.3: execute the probed instruction's copy out of line (status HIT_SS or REENTER). */
+function singleStep(h: Here): DomainEvent[] {
+  const { c } = h;
+  const addr = c.current!;
+  const ctx: Ctx = c.handler?.frames ? 'handler' : 'task';
+  const frames = ctx === 'handler' ? c.handler!.frames : (h.task?.frames ?? null);
+  const at = h.setup.symbols.insnAt(BigInt(addr));
+  if (at === undefined || frames === null) throw new Error(`internal: nothing to single-step at ${addr}`);
+  return [{ type: 'kprobe.ss', cpu: c.id, addr }, ...perform(h, ctx, frames, at.fn, at.insn, addr)];
+}
+
+// ── ordinary execution ─────────────────────────────────────────────────────────────────────
+
+function taskStep(h: Here): CpuPlan | null {
+  const { task, w, c, setup } = h;
+  if (task === undefined) return null;
+  if (task.wait !== null) {
+    if (!taskReady(w, task)) return null;
+    if (task.wait.on === 'time') return events([{ type: 'task.wake', cpu: c.id, pid: task.pid }]);
+    return { kind: 'api', pid: task.pid };
+  }
+  if (w.kprobes.calls[task.pid] !== undefined) return { kind: 'api', pid: task.pid };
+  if (task.frames !== null) return events(withPendingAcks(w, c, execute(h, 'task', task.frames)));
+  const op = programOf(setup, task.prog)[task.job];
+  const call = (fn: string): DomainEvent => ({ type: 'func.call', cpu: c.id, pid: task.pid, ip: null, fn, ctx: 'task' });
+  if (op === undefined) return events([call('do_exit')]);
+  switch (op.op) {
+    case 'call':
+      return events([call(op.fn)]);
+    case 'printk':
+      return events([
+        { type: 'printk', cpu: c.id, pid: task.pid, text: renderTemplate(op.text, setup, w, { cpu: c.id, pid: task.pid, comm: task.comm }) },
+        call('_printk'),
+      ]);
+    case 'sleep':
+      return events([{ type: 'task.sleep', cpu: c.id, pid: task.pid, until: w.t + op.ticks }]);
+    case 'register_kprobe':
+    case 'unregister_kprobe':
+      return { kind: 'api', pid: task.pid };
+  }
+}
+
+/** The next instruction of the innermost frame: trap on an armed breakpoint, else execute it. */
+function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
+  const fn = functionOf(h.setup, frames.fn);
+  const insn = fn.body[frames.pc];
+  if (insn === undefined) throw new Error(`internal: ${fn.name} ran past its end`);
+  const addr = toHex(fn.addr + BigInt(insn.off));
+  if (h.w.kprobes.table[addr]?.armed) return [{ type: 'kprobe.trap', cpu: h.c.id, pid: h.pid, addr }];
+  return perform(h, ctx, frames, fn, insn, addr);
+}
+
+/** What executing `insn` of `fn` does, in place or as a single-stepped copy. */
+function perform(h: Here, ctx: Ctx, frames: Frame, fn: FunctionSymbol, insn: Insn, ip: Hex): DomainEvent[] {
+  const { c, pid } = h;
+  switch (insn.op.k) {
+    case 'insn':
+      return [{ type: 'insn.exec', cpu: c.id, pid, ip, ctx }];
+    case 'call':
+      return [{ type: 'func.call', cpu: c.id, pid, ip, fn: insn.op.fn, ctx }];
+    case 'ret': {
+      if (fn.effect === 'exit' && ctx === 'task') return [{ type: 'task.exit', cpu: c.id, pid, code: 0 }];
+      const out: DomainEvent[] = [];
+      let ret = fn.ret === 'pid' ? (h.task?.child ?? -1) : fn.ret;
+      if (fn.effect === 'fork' && ctx === 'task' && h.task !== undefined) {
+        out.push({ type: 'task.fork', cpu: c.id, pid, child: h.w.next_pid, comm: h.task.comm });
+        ret = 0;
+      }
+      out.push({ type: 'func.ret', cpu: c.id, pid, ip, fn: fn.name, ret, ctx });
+      // The handler's call returned: that handler step is complete.
+      if (ctx === 'handler' && frames.up === null) {
+        out.push({ type: 'handler.step', cpu: c.id, probe: c.handler!.probe, step: c.handler!.step });
+      }
+      return out;
+    }
+  }
+}

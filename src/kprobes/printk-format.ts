@@ -1,0 +1,76 @@
+import type { Setup } from '../model/setup.ts';
+import type { KernelState } from '../model/state.ts';
+
+// The text of scenario printk calls: plain text with {placeholders}, the declarative stand-in for
+// the C samples' printf formats. `{addr}` prints as the kernel's %p does (a hashed pointer);
+// `{raw_addr}` as %px. In a handler a placeholder names the handler's probe; in a task,
+// `{addr:kp}` names probe kp.
+
+export const PLACEHOLDERS = ['symbol', 'addr', 'raw_addr', 'ip', 'flags', 'cpu', 'pid', 'comm', 'nmissed'] as const;
+type Placeholder = (typeof PLACEHOLDERS)[number];
+const PROBE_FIELDS: ReadonlySet<string> = new Set(['symbol', 'addr', 'raw_addr', 'nmissed']);
+const HANDLER_ONLY: ReadonlySet<string> = new Set(['ip', 'flags']);
+
+const TOKEN = /\{([a-z_]+)(?::([A-Za-z_][A-Za-z0-9_]*))?\}/g;
+
+/** Checks a template at load time; returns a message or null. */
+export function checkTemplate(text: string, probes: ReadonlySet<string>, inHandler: boolean): string | null {
+  for (const m of text.matchAll(TOKEN)) {
+    const [, name, probe] = m;
+    if (!(PLACEHOLDERS as readonly string[]).includes(name!)) {
+      return `unknown placeholder {${name}} (expected one of ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`;
+    }
+    if (!inHandler && HANDLER_ONLY.has(name!)) return `{${name}} is only known inside a handler`;
+    if (PROBE_FIELDS.has(name!) && probe === undefined && !inHandler) {
+      return `{${name}} outside a handler must name a probe, e.g. {${name}:kp}`;
+    }
+    if (probe !== undefined && !probes.has(probe)) return `{${name}:${probe}} names no probe of the scenario`;
+  }
+  return null;
+}
+
+export interface PrintContext {
+  readonly cpu: number;
+  readonly pid: number;
+  readonly comm: string;
+  /** The handler's probe, when printing from a handler. */
+  readonly probe?: string;
+  /** regs->ip and regs->flags as the handler sees them. */
+  readonly ip?: bigint;
+  readonly flags?: number;
+}
+
+/** %p: a keyed hash of the pointer, low 32 bits, printed in 16 hex digits as on 64-bit kernels. */
+export function hashPointer(addr: bigint, key: number): string {
+  let h = key ^ 0x811c9dc5;
+  for (let v = addr, i = 0; i < 8; i++, v >>= 8n) h = Math.imul(h ^ Number(v & 0xffn), 0x01000193);
+  return (h >>> 0).toString(16).padStart(16, '0');
+}
+
+export function renderTemplate(text: string, setup: Setup, world: KernelState, ctx: PrintContext): string {
+  return text.replace(TOKEN, (_all, name: Placeholder, named?: string) => {
+    const probe = named ?? ctx.probe ?? '';
+    const reg = world.kprobes.probes[probe];
+    const addr = reg?.addr === undefined || reg.addr === null ? null : BigInt(reg.addr);
+    switch (name) {
+      case 'symbol':
+        return setup.probes.get(probe)?.symbol ?? '(null)';
+      case 'addr':
+        return addr === null ? '(null)' : hashPointer(addr, setup.ptrKey);
+      case 'raw_addr':
+        return addr === null ? '0000000000000000' : addr.toString(16).padStart(16, '0');
+      case 'nmissed':
+        return String(world.stats[probe]?.nmissed ?? 0);
+      case 'ip':
+        return (ctx.ip ?? 0n).toString(16);
+      case 'flags':
+        return (ctx.flags ?? 0).toString(16);
+      case 'cpu':
+        return String(ctx.cpu);
+      case 'pid':
+        return String(ctx.pid);
+      case 'comm':
+        return ctx.comm;
+    }
+  });
+}

@@ -1,0 +1,37 @@
+import type { FunctionSymbol, SymbolTable } from '../kernel/index.ts';
+import type { ProbeSpec } from '../scenario/types.ts';
+import { EILSEQ, EINVAL, ENOENT } from './errno.ts';
+
+// Where a probe would go and whether the kernel accepts the spot: the address-side checks of
+// register_kprobe in spec order (R21 resolution, R25/R28 blacklist, R26 instruction boundary).
+
+export type Resolution =
+  | { readonly ok: true; readonly addr: bigint; readonly fn: FunctionSymbol; readonly offset: number }
+  | { readonly ok: false; readonly errno: number; readonly reason: string };
+
+export function resolveProbe(spec: ProbeSpec, symbols: SymbolTable): Resolution {
+  // R21: exactly one of addr and symbol_name.
+  if ((spec.symbol === undefined) === (spec.addr === undefined)) {
+    return { ok: false, errno: -EINVAL, reason: 'give exactly one of symbol and addr (R21)' };
+  }
+  let base: bigint;
+  if (spec.symbol !== undefined) {
+    const sym = symbols.lookup(spec.symbol);
+    if (sym === undefined) return { ok: false, errno: -ENOENT, reason: `unknown symbol "${spec.symbol}" (R21)` };
+    base = sym.addr;
+  } else {
+    base = BigInt(spec.addr!);
+  }
+  const addr = base + BigInt(spec.offset ?? 0);
+  // R21: the address is re-expressed relative to the symbol that really contains it.
+  const owner = symbols.containing(addr);
+  if (owner === undefined) return { ok: false, errno: -ENOENT, reason: 'address is inside no known symbol (R21)' };
+  if (owner.kind !== 'func') return { ok: false, errno: -EINVAL, reason: `${owner.name} is not kernel text (R25.2)` };
+  if (symbols.isBlacklisted(owner)) {
+    return { ok: false, errno: -EINVAL, reason: `${owner.name} is on the kprobe blacklist (${symbols.blacklistRule(owner)})` };
+  }
+  if (symbols.insnAt(addr) === undefined) {
+    return { ok: false, errno: -EILSEQ, reason: `${symbols.format(addr)} is not an instruction boundary (R26)` };
+  }
+  return { ok: true, addr, fn: owner, offset: Number(addr - owner.addr) };
+}

@@ -1,0 +1,37 @@
+import type { Setup } from '../model/setup.ts';
+import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
+import { functionOf } from '../model/setup.ts';
+
+// dump_stack() output in the x86 layout: a header naming CPU, PID and Comm, then the call trace
+// innermost first, each frame as `sym+off/size` at its return address (the kernel prints the
+// return address, so a caller's line points just past its call instruction).
+
+export const KERNEL_RELEASE = '6.17.0-rc3';
+
+function frameLines(setup: Setup, f: Frame | null, innermostExact: boolean): string[] {
+  const out: string[] = [];
+  let first = innermostExact;
+  for (let fr = f; fr !== null; fr = fr.up) {
+    const fn = functionOf(setup, fr.fn);
+    // Outer frames already advanced past their call; the innermost shows where it stands.
+    const index = first ? fr.pc : Math.max(0, fr.pc - 1);
+    const insn = fn.body[Math.min(index, fn.body.length - 1)]!;
+    const off = first ? insn.off : insn.off + insn.len;
+    out.push(` ${fn.name}+0x${off.toString(16)}/0x${fn.size.toString(16)}`);
+    first = false;
+  }
+  return out;
+}
+
+export function dumpStackLines(setup: Setup, _w: KernelState, c: CpuState, task: TaskState | undefined): string[] {
+  const comm = task?.comm ?? 'swapper';
+  const pid = task?.pid ?? 0;
+  return [
+    `CPU: ${c.id} UID: 0 PID: ${pid} Comm: ${comm} Not tainted ${KERNEL_RELEASE} #1 PREEMPT(voluntary)`,
+    'Call Trace:',
+    ' <TASK>',
+    ...(c.handler ? frameLines(setup, c.handler.frames, false) : []),
+    ...frameLines(setup, task?.frames ?? null, true),
+    ' </TASK>',
+  ];
+}

@@ -1,0 +1,57 @@
+import { enqueueActions, setup } from 'xstate';
+import type { Outbox } from '../actors/bus.ts';
+import { planApiStep } from '../kprobes/api-step.ts';
+import type { DomainEvent } from '../model/events.ts';
+import { evolveKprobes } from '../model/evolve.ts';
+import type { Setup } from '../model/setup.ts';
+import type { KernelState, KprobesState } from '../model/state.ts';
+
+// The kprobe manager: the probe table, kprobe_mutex, arming and disarming, text-patch syncs and
+// grace periods. Its state value is kprobe_mutex (locked/unlocked), so INV-mutex is visible in
+// the machine itself. Its context is its slice of the kernel state, kept by folding its own
+// events through evolveKprobes.
+
+export type KprobesEvent =
+  | { type: 'API'; cpu: number; pid: number; world: KernelState }
+  | { type: 'MUTEX'; held: boolean };
+
+export interface KprobesInput {
+  readonly kprobes: KprobesState;
+  readonly setup: Setup;
+  readonly outbox: Outbox;
+  readonly newHandle: () => string;
+}
+
+interface KprobesContext extends KprobesInput {}
+
+export const kprobesMachine = setup({
+  types: {} as { context: KprobesContext; events: KprobesEvent; input: KprobesInput },
+}).createMachine({
+  id: 'kprobes',
+  context: ({ input }) => ({ ...input }),
+  initial: 'unlocked',
+  on: {
+    API: {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'API') return;
+        const events: DomainEvent[] = planApiStep({
+          setup: context.setup,
+          w: event.world,
+          cpu: event.cpu,
+          pid: event.pid,
+          newHandle: context.newHandle,
+        });
+        let k = context.kprobes;
+        for (const e of events) k = evolveKprobes(k, { seq: 0, t: 0, src: 'kprobes', ...e });
+        enqueue.assign({ kprobes: k });
+        enqueue(() => context.outbox.publish(events));
+        const held = k.mutex.owner !== null;
+        if (held !== (context.kprobes.mutex.owner !== null)) enqueue.raise({ type: 'MUTEX', held });
+      }),
+    },
+  },
+  states: {
+    unlocked: { on: { MUTEX: { guard: ({ event }) => event.type === 'MUTEX' && event.held, target: 'locked' } } },
+    locked: { on: { MUTEX: { guard: ({ event }) => event.type === 'MUTEX' && !event.held, target: 'unlocked' } } },
+  },
+});

@@ -1,0 +1,83 @@
+import { enqueueActions, setup } from 'xstate';
+import type { Outbox } from '../actors/bus.ts';
+import type { DomainEvent } from '../model/events.ts';
+import { evolveSched } from '../model/evolve.ts';
+import type { KernelState, SchedState } from '../model/state.ts';
+import { enabledChoices, type Choice } from '../scheduler/choices.ts';
+import type { Strategy } from '../scheduler/strategies.ts';
+
+// The scheduler owns the one clock: on each TICK it lists the enabled choices, lets its strategy
+// pick one, and publishes the decision (`sched.pick`, then `sched.switch` for a context switch).
+// When nothing can run it says why: every task finished, or a deadlock (INV-progress).
+
+export type SchedulerEvent = { type: 'TICK'; world: KernelState };
+
+export type Outcome =
+  | { kind: 'step'; choice: Choice }
+  | { kind: 'idle' }
+  | { kind: 'end'; reason: 'done' | 'deadlock' | 'limit' };
+
+export interface SchedulerInput {
+  readonly sched: SchedState;
+  readonly strategy: Strategy;
+  readonly outbox: Outbox;
+  readonly maxSteps: number;
+}
+
+interface SchedulerContext extends SchedulerInput {
+  readonly outcome: Outcome | null;
+}
+
+function decide(ctx: SchedulerContext, w: KernelState): { outcome: Outcome; events: DomainEvent[] } {
+  if (w.sched.steps >= ctx.maxSteps) {
+    return { outcome: { kind: 'end', reason: 'limit' }, events: [{ type: 'run.limit', steps: w.sched.steps }] };
+  }
+  const choices = enabledChoices(w);
+  if (choices.length === 0) {
+    // Every CPU idles until the next sleeping task's timer: logical time jumps there.
+    const wake = Math.min(...w.tasks.flatMap((t) => (t.wait?.on === 'time' && t.wait.until > w.t ? [t.wait.until] : [])));
+    if (Number.isFinite(wake)) return { outcome: { kind: 'idle' }, events: [{ type: 'time.advance', to: wake }] };
+    if (w.tasks.length === 0) return { outcome: { kind: 'end', reason: 'done' }, events: [] };
+    return {
+      outcome: { kind: 'end', reason: 'deadlock' },
+      events: [{ type: 'kernel.deadlock', blocked: w.tasks.map((t) => t.pid) }],
+    };
+  }
+  const choice = ctx.strategy.choose(choices, w.t);
+  const events: DomainEvent[] = [{ type: 'sched.pick', cpu: choice.cpu, switch_to: choice.switch_to }];
+  if (choice.switch_to !== null) {
+    const next = w.tasks.find((t) => t.pid === choice.switch_to)!;
+    events.push({
+      type: 'sched.switch',
+      cpu: choice.cpu,
+      prev: w.sched.curr[choice.cpu] ?? null,
+      next: next.pid,
+      migrated: next.last_cpu !== null && next.last_cpu !== choice.cpu,
+    });
+  }
+  return { outcome: { kind: 'step', choice }, events };
+}
+
+export const schedulerMachine = setup({
+  types: {} as { context: SchedulerContext; events: SchedulerEvent; input: SchedulerInput },
+}).createMachine({
+  id: 'sched',
+  context: ({ input }) => ({ ...input, outcome: null }),
+  initial: 'running',
+  states: {
+    running: {
+      on: {
+        TICK: {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            // The strategy draws from its own seeded stream: each TICK is processed exactly once.
+            const { outcome, events } = decide(context, event.world);
+            let sched = context.sched;
+            for (const e of events) sched = evolveSched(sched, { seq: 0, t: 0, src: 'sched', ...e });
+            enqueue.assign({ sched, outcome });
+            enqueue(() => context.outbox.publish(events));
+          }),
+        },
+      },
+    },
+  },
+});

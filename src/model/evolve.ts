@@ -1,0 +1,426 @@
+import type { EventOf, Hex, LoggedEvent } from './events.ts';
+import type {
+  ApiCall,
+  ApiPhase,
+  CpuState,
+  Frame,
+  KernelState,
+  KprobesState,
+  ProbeStats,
+  SchedState,
+  TaskState,
+} from './state.ts';
+
+// The fold: evolve(state, event) → state. Pure, no XState, no RxJS. Replay, `state --at`, the
+// views and the invariant monitors all stand on it. Slice reducers (evolveCpu, evolveSched,
+// evolveKprobes) are exported because each actor keeps its own slice with the same function.
+
+/** An event that does not fit the state it is applied to (a corrupt or hand-edited log). */
+export class FoldError extends Error {}
+
+function fail(msg: string): never {
+  throw new FoldError(msg);
+}
+
+// ── frames ──────────────────────────────────────────────────────────────────────────────────
+
+function stepFrame(f: Frame | null): Frame {
+  if (f === null) return fail('no function is executing there');
+  return { fn: f.fn, pc: f.pc + 1, up: f.up };
+}
+
+function callFrame(f: Frame | null, fn: string, fromCallSite: boolean): Frame {
+  return { fn, pc: 0, up: fromCallSite ? stepFrame(f) : f };
+}
+
+function retFrame(f: Frame | null, fn: string): Frame | null {
+  if (f === null || f.fn !== fn) return fail(`return from ${fn}, but the innermost frame is ${f?.fn ?? 'none'}`);
+  return f.up;
+}
+
+// ── the CPU slice (owned by cpu/N) ─────────────────────────────────────────────────────────
+
+function withHandlerFrames(c: CpuState, frames: Frame | null): CpuState {
+  if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
+  return { ...c, handler: { ...c.handler, frames } };
+}
+
+/** Applies an event emitted by this CPU to its own slice. Events of other sources leave it as is. */
+export function evolveCpu(c: CpuState, e: LoggedEvent): CpuState {
+  switch (e.type) {
+    case 'insn.exec':
+      return e.ctx === 'handler' ? withHandlerFrames(c, stepFrame(c.handler?.frames ?? null)) : c;
+    case 'func.call':
+      return e.ctx === 'handler'
+        ? withHandlerFrames(c, callFrame(c.handler?.frames ?? null, e.fn, e.ip !== null))
+        : c;
+    case 'func.ret':
+      return e.ctx === 'handler' ? withHandlerFrames(c, retFrame(c.handler?.frames ?? null, e.fn)) : c;
+    case 'kprobe.trap':
+      return { ...c, trap: e.addr, preempt_count: c.preempt_count + 1, irqs_off: true };
+    case 'kprobe.hit':
+      return { ...c, trap: null, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0 };
+    case 'kprobe.miss':
+      if (c.current === null) return fail(`cpu ${c.id}: reentrant hit with no running kprobe`);
+      return {
+        ...c,
+        trap: null,
+        prev: { current: c.current, probes: c.probes, status: c.status, next: c.next },
+        current: e.addr,
+        probes: e.probes,
+        status: 'KPROBE_REENTER',
+        next: 0,
+      };
+    case 'kprobe.bug':
+    case 'kernel.oops':
+      return { ...c, trap: null, halted: true };
+    case 'handler.enter':
+      return { ...c, next: c.next + 1, handler: { probe: e.probe, phase: e.phase, step: 0, spin: 0, frames: null } };
+    case 'handler.skip':
+      return { ...c, next: c.next + 1 };
+    case 'handler.spin':
+      if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
+      return { ...c, handler: { ...c.handler, spin: e.left } };
+    case 'handler.step':
+      if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
+      return { ...c, handler: { ...c.handler, step: e.step + 1, spin: 0 } };
+    case 'handler.exit':
+      return { ...c, handler: null };
+    case 'kprobe.ss':
+      return { ...c, stepped: true, status: c.status === 'KPROBE_REENTER' ? c.status : 'KPROBE_HIT_SS' };
+    case 'kprobe.ss.done':
+      if (c.status === 'KPROBE_REENTER') {
+        // R49/R51: restore the outer probe exactly as it was; the nested trap returns.
+        if (c.prev === null) return fail(`cpu ${c.id}: REENTER with an empty prev_kprobe slot`);
+        const p = c.prev;
+        return {
+          ...c,
+          current: p.current,
+          probes: p.probes,
+          status: p.status,
+          next: p.next,
+          prev: null,
+          stepped: false,
+          preempt_count: c.preempt_count - 1,
+        };
+      }
+      return { ...c, status: 'KPROBE_HIT_SSDONE', next: 0, stepped: false };
+    case 'kprobe.done':
+      return {
+        ...c,
+        current: null,
+        probes: [],
+        status: 'idle',
+        next: 0,
+        preempt_count: c.preempt_count - 1,
+        irqs_off: false,
+      };
+    case 'ipi.ack':
+      return { ...c, acked_sync: e.sync };
+    case 'rcu.qs':
+      return { ...c, rcu_gp: e.gp };
+    default:
+      return c;
+  }
+}
+
+// ── the scheduler slice (owned by sched) ───────────────────────────────────────────────────
+
+export function evolveSched(s: SchedState, e: LoggedEvent): SchedState {
+  switch (e.type) {
+    case 'sched.pick':
+      return { curr: s.curr, steps: s.steps + 1 };
+    case 'sched.switch': {
+      const curr = s.curr.slice();
+      curr[e.cpu] = e.next;
+      return { curr, steps: s.steps };
+    }
+    default:
+      return s;
+  }
+}
+
+// ── the kprobe manager slice (owned by kprobes) ────────────────────────────────────────────
+
+/** What phase a call is in after one of its events (the manager's steps, spec §3 and §8). */
+const NEXT_PHASE: Record<ApiCall['fn'], Partial<Record<LoggedEvent['type'], ApiPhase>>> = {
+  register_kprobe: {
+    'kprobe.register': 'lock',
+    'mutex.lock': 'insert',
+    'kprobe.insert': 'arm',
+    'text.sync.start': 'sync',
+    'text.sync.end': 'unlock',
+  },
+  unregister_kprobe: {
+    'kprobe.unregister': 'lock',
+    'mutex.lock': 'disable',
+    'kprobe.disable': 'unlink',
+    'text.sync.start': 'sync',
+    'text.sync.end': 'unlink',
+    'kprobe.unlink': 'unlock',
+    'mutex.unlock': 'gp',
+  },
+};
+
+function advanceCall(k: KprobesState, pid: number, type: LoggedEvent['type']): KprobesState {
+  const call = k.calls[pid];
+  if (call === undefined) return fail(`task ${pid} is in no kprobes call`);
+  const phase = NEXT_PHASE[call.fn][type];
+  if (phase === undefined) return k;
+  return { ...k, calls: { ...k.calls, [pid]: { ...call, phase } } };
+}
+
+function endCall(k: KprobesState, pid: number): KprobesState {
+  const calls = { ...k.calls };
+  delete calls[pid];
+  return { ...k, calls };
+}
+
+function setProbe(k: KprobesState, name: string, patch: Partial<KprobesState['probes'][string]>): KprobesState {
+  const p = k.probes[name];
+  if (p === undefined) return fail(`unknown probe "${name}"`);
+  return { ...k, probes: { ...k.probes, [name]: { ...p, ...patch } } };
+}
+
+function setPoint(k: KprobesState, addr: Hex, patch: { probes?: readonly string[]; armed?: boolean }): KprobesState {
+  const point = k.table[addr];
+  if (point === undefined && patch.probes === undefined) return fail(`no probe point at ${addr}`);
+  const next = { probes: point?.probes ?? [], armed: point?.armed ?? false, ...patch };
+  const table = { ...k.table };
+  if (next.probes.length === 0) delete table[addr];
+  else table[addr] = next;
+  return { ...k, table };
+}
+
+export function evolveKprobes(k: KprobesState, e: LoggedEvent): KprobesState {
+  switch (e.type) {
+    case 'kprobe.register':
+      return setProbe(
+        { ...k, calls: { ...k.calls, [e.pid]: { fn: 'register_kprobe', probe: e.probe, phase: 'lock' } } },
+        e.probe,
+        // R22: the resolved address is written back to p->addr at once.
+        { state: 'registering', addr: e.addr },
+      );
+    case 'kprobe.unregister': {
+      const k2 = { ...k, calls: { ...k.calls, [e.pid]: { fn: 'unregister_kprobe' as const, probe: e.probe, phase: 'lock' as const } } };
+      // R64: unregistering a probe that is not registered changes nothing about it.
+      return k.probes[e.probe]?.state === 'registered' ? setProbe(k2, e.probe, { state: 'unregistering' }) : k2;
+    }
+    case 'mutex.lock':
+      if (k.mutex.owner !== null && k.mutex.owner !== e.pid) return fail(`kprobe_mutex is held by task ${k.mutex.owner}`);
+      return advanceCall(
+        { ...k, mutex: { owner: e.pid, waiters: k.mutex.waiters.filter((w) => w !== e.pid) } },
+        e.pid,
+        e.type,
+      );
+    case 'mutex.wait':
+      return { ...k, mutex: { owner: k.mutex.owner, waiters: [...k.mutex.waiters, e.pid] } };
+    case 'mutex.unlock':
+      if (k.mutex.owner !== e.pid) return fail(`task ${e.pid} unlocks kprobe_mutex it does not hold`);
+      // Hand-off: the first waiter owns the mutex at once; its own mutex.lock marks it running again.
+      return advanceCall({ ...k, mutex: { owner: e.next, waiters: k.mutex.waiters } }, e.pid, e.type);
+    case 'kprobe.insert': {
+      const existing = k.table[e.addr];
+      const k2 = setPoint(k, e.addr, { probes: [e.probe, ...(existing?.probes ?? [])] });
+      return advanceCall(setProbe(k2, e.probe, { addr: e.addr, handle: e.handle, disabled: false }), e.pid, e.type);
+    }
+    case 'text.arm':
+      return setPoint(k, e.addr, { armed: true });
+    case 'text.disarm':
+      return setPoint(k, e.addr, { armed: false });
+    case 'text.sync.start':
+      return advanceCall({ ...k, sync: { gen: e.sync, waiting: e.waiting }, sync_gen: e.sync }, e.pid, e.type);
+    case 'text.sync.end':
+      return advanceCall({ ...k, sync: null }, e.pid, e.type);
+    case 'kprobe.registered':
+      return endCall(setProbe(k, e.probe, { state: 'registered' }), e.pid);
+    case 'kprobe.disable':
+      return advanceCall(setProbe(k, e.probe, { disabled: true }), e.pid, e.type);
+    case 'kprobe.unlink': {
+      const point = k.table[e.addr];
+      if (point === undefined) return fail(`no probe point at ${e.addr}`);
+      return advanceCall(setPoint(k, e.addr, { probes: point.probes.filter((p) => p !== e.probe) }), e.pid, e.type);
+    }
+    case 'rcu.gp.start':
+      return { ...k, gps: { ...k.gps, [e.gp]: e.waiting }, gp_gen: e.gp };
+    case 'rcu.gp.end': {
+      const gps = { ...k.gps };
+      delete gps[e.gp];
+      return { ...k, gps };
+    }
+    case 'kprobe.unregistered':
+      if (k.probes[e.probe]?.state !== 'unregistering') return endCall(k, e.pid);
+      return endCall(setProbe(k, e.probe, { state: 'unregistered', disabled: false, handle: null }), e.pid);
+    default:
+      return k;
+  }
+}
+
+// ── tasks (shared: CPUs run them, the scheduler places them, the manager blocks them) ─────
+
+function taskIndex(tasks: readonly TaskState[], pid: number): number {
+  for (let i = 0; i < tasks.length; i++) if (tasks[i]!.pid === pid) return i;
+  return fail(`no task with pid ${pid}`);
+}
+
+function updateTask(tasks: readonly TaskState[], pid: number, f: (t: TaskState) => TaskState): TaskState[] {
+  const i = taskIndex(tasks, pid);
+  const out = tasks.slice();
+  out[i] = f(tasks[i]!);
+  return out;
+}
+
+function finishJob(t: TaskState): TaskState {
+  return { ...t, job: t.job + 1 };
+}
+
+function evolveTasks(s: KernelState, e: LoggedEvent): KernelState {
+  const tasks = s.tasks;
+  switch (e.type) {
+    case 'sched.switch': {
+      let out = tasks;
+      if (e.prev !== null && out.some((t) => t.pid === e.prev)) out = updateTask(out, e.prev, (t) => ({ ...t, cpu: null }));
+      out = updateTask(out, e.next, (t) => ({ ...t, cpu: e.cpu, last_cpu: e.cpu }));
+      return { ...s, tasks: out };
+    }
+    case 'insn.exec':
+      return e.ctx === 'task' ? { ...s, tasks: updateTask(tasks, e.pid, (t) => ({ ...t, frames: stepFrame(t.frames) })) } : s;
+    case 'func.call':
+      return e.ctx === 'task'
+        ? { ...s, tasks: updateTask(tasks, e.pid, (t) => ({ ...t, frames: callFrame(t.frames, e.fn, e.ip !== null) })) }
+        : s;
+    case 'func.ret':
+      if (e.ctx !== 'task') return s;
+      return {
+        ...s,
+        tasks: updateTask(tasks, e.pid, (t) => {
+          const frames = retFrame(t.frames, e.fn);
+          // Returning from the outermost frame completes the program operation that called it.
+          return frames === null ? finishJob({ ...t, frames }) : { ...t, frames };
+        }),
+      };
+    case 'task.fork': {
+      const child: TaskState = {
+        pid: e.child,
+        comm: e.comm,
+        prog: -1,
+        job: 0,
+        cpu: null,
+        last_cpu: null,
+        pinned: null,
+        frames: null,
+        wait: null,
+        child: null,
+      };
+      const out = updateTask(tasks, e.pid, (t) => ({ ...t, child: e.child }));
+      out.push(child);
+      return { ...s, tasks: out, next_pid: Math.max(s.next_pid, e.child + 1) };
+    }
+    case 'task.exit': {
+      const i = taskIndex(tasks, e.pid);
+      return { ...s, tasks: tasks.filter((_, j) => j !== i), exited: s.exited + 1 };
+    }
+    case 'task.sleep':
+      return { ...s, tasks: updateTask(tasks, e.pid, (t) => finishJob({ ...t, wait: { on: 'time', until: e.until } })) };
+    case 'task.wake':
+    case 'mutex.lock':
+    case 'text.sync.end':
+    case 'rcu.gp.end':
+      return { ...s, tasks: updateTask(tasks, e.pid, (t) => ({ ...t, wait: null })) };
+    case 'mutex.wait':
+      return { ...s, tasks: updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'mutex' } })) };
+    case 'text.sync.start':
+      return { ...s, tasks: updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'sync', sync: e.sync } })) };
+    case 'rcu.gp.start':
+      return { ...s, tasks: updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'gp', gp: e.gp } })) };
+    case 'kprobe.registered':
+    case 'kprobe.register.fail':
+    case 'kprobe.unregistered':
+      return { ...s, tasks: updateTask(tasks, e.pid, finishJob) };
+    default:
+      return s;
+  }
+}
+
+// ── hit-path statistics (shared: every CPU updates them without a lock, like nmissed) ─────
+
+function bump(
+  stats: KernelState['stats'],
+  names: readonly string[],
+  f: (p: ProbeStats) => ProbeStats,
+): KernelState['stats'] {
+  const out = { ...stats };
+  for (const n of names) {
+    const p = out[n];
+    if (p === undefined) return fail(`unknown probe "${n}"`);
+    out[n] = f(p);
+  }
+  return out;
+}
+
+function evolveStats(s: KernelState, e: LoggedEvent): KernelState {
+  switch (e.type) {
+    case 'kprobe.hit':
+      return { ...s, stats: bump(s.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1 })) };
+    case 'kprobe.miss':
+      // R12: a miss at an aggregated point counts on every child.
+      return { ...s, stats: bump(s.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1, nmissed: p.nmissed + 1 })) };
+    case 'handler.enter':
+      return {
+        ...s,
+        stats: bump(s.stats, [e.probe], (p) =>
+          e.phase === 'pre' ? { ...p, handled: p.handled + 1, pre_calls: p.pre_calls + 1 } : { ...p, post_calls: p.post_calls + 1 },
+        ),
+      };
+    case 'handler.skip':
+      if (e.phase !== 'pre') return s;
+      return {
+        ...s,
+        stats: bump(s.stats, [e.probe], (p) =>
+          e.reason === 'disabled' ? { ...p, skipped: p.skipped + 1 } : { ...p, handled: p.handled + 1 },
+        ),
+      };
+    default:
+      return s;
+  }
+}
+
+// ── the whole state ────────────────────────────────────────────────────────────────────────
+
+function cpuOf(s: KernelState, e: { cpu: number }): CpuState {
+  const c = s.cpus[e.cpu];
+  return c ?? fail(`cpu ${e.cpu} does not exist (the run has ${s.cpus.length})`);
+}
+
+export function evolve(s: KernelState, e: LoggedEvent): KernelState {
+  let next: KernelState = { ...s, seq: e.seq, t: e.t };
+  if (e.src === 'sched') {
+    next = { ...next, sched: evolveSched(s.sched, e) };
+  } else if (e.src === 'kprobes') {
+    next = { ...next, kprobes: evolveKprobes(s.kprobes, e) };
+  } else if (e.src !== 'log' && 'cpu' in e) {
+    const before = cpuOf(s, e);
+    const after = evolveCpu(before, e);
+    if (after !== before) {
+      const cpus = s.cpus.slice();
+      cpus[e.cpu] = after;
+      next = { ...next, cpus };
+    }
+  }
+  next = evolveTasks(next, e);
+  next = evolveStats(next, e);
+  switch (e.type) {
+    case 'printk':
+      return { ...next, printk_lines: next.printk_lines + 1 };
+    case 'bug.atomic_sleep':
+      return { ...next, bugs: next.bugs + 1 };
+    case 'kprobe.bug':
+    case 'kernel.oops':
+      return { ...next, bugs: next.bugs + 1, halted: { cpu: e.cpu, message: e.message } };
+    default:
+      return next;
+  }
+}
+
+/** Narrowing helper for code that builds events of one type. */
+export type { EventOf };

@@ -1,0 +1,51 @@
+import { BUILTIN_SYMBOLS, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
+import { resolveProbe, type Resolution } from '../kprobes/resolve.ts';
+import type { ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
+
+// Everything about a run that never changes while it runs: the scenario compiled against the
+// kernel image. Actors receive it as input; the fold does not need it.
+
+export interface Setup {
+  readonly scenario: Scenario;
+  readonly seed: number;
+  readonly symbols: SymbolTable;
+  /** Each scenario task's program with `times` unrolled; index = TaskState.prog. */
+  readonly programs: readonly (readonly TaskOp[])[];
+  readonly probes: ReadonlyMap<string, ProbeSpec>;
+  /** Where each probe would be placed, or the errno register_kprobe will return. */
+  readonly resolutions: ReadonlyMap<string, Resolution>;
+  /** The per-boot key of %p pointer hashing, drawn from the seed. */
+  readonly ptrKey: number;
+}
+
+/** A program for forked children: they go straight to do_exit. */
+export const CHILD_PROGRAM: readonly TaskOp[] = [];
+
+function unroll(program: readonly TaskOp[]): TaskOp[] {
+  return program.flatMap((op): TaskOp[] =>
+    op.op === 'call' && op.times !== undefined ? Array.from({ length: op.times }, () => ({ op: 'call', fn: op.fn })) : [op],
+  );
+}
+
+export function createSetup(scenario: Scenario, seed: number, symbols: SymbolTable = BUILTIN_SYMBOLS): Setup {
+  return {
+    scenario,
+    seed,
+    symbols,
+    programs: scenario.tasks.map((t) => unroll(t.program)),
+    probes: new Map(scenario.probes.map((p) => [p.name, p])),
+    resolutions: new Map(scenario.probes.map((p) => [p.name, resolveProbe(p, symbols)])),
+    // A fixed odd multiplier mixes the seed; Math.imul keeps it in 32 bits.
+    ptrKey: Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) >>> 0,
+  };
+}
+
+export function programOf(setup: Setup, prog: number): readonly TaskOp[] {
+  return prog < 0 ? CHILD_PROGRAM : (setup.programs[prog] ?? CHILD_PROGRAM);
+}
+
+export function functionOf(setup: Setup, name: string): FunctionSymbol {
+  const sym = setup.symbols.lookup(name);
+  if (sym?.kind !== 'func') throw new Error(`internal: ${name} is not a function of the image`);
+  return sym;
+}

@@ -1,0 +1,156 @@
+import type { Hex } from './events.ts';
+
+// The whole simulated kernel as plain immutable data: the fold of the event log.
+// Slices are owned: a CPU's slice changes only through events that CPU emits, the scheduler's
+// only through sched events, the kprobe manager's only through kprobes events. Tasks and the
+// hit-path statistics are shared data that several actors' events touch. INV-fold compares each
+// actor's context with its slice here.
+
+/** `kcb->kprobe_status` (spec R43), with 'idle' for "no running kprobe" (current_kprobe == NULL). */
+export type KprobeStatus = 'idle' | 'KPROBE_HIT_ACTIVE' | 'KPROBE_HIT_SS' | 'KPROBE_HIT_SSDONE' | 'KPROBE_REENTER';
+
+/** One call frame: a function and the index of the next instruction to execute in its body. */
+export interface Frame {
+  readonly fn: string;
+  readonly pc: number;
+  readonly up: Frame | null;
+}
+
+/** A handler invocation in progress on a CPU (handlers never nest on one CPU: R50). */
+export interface HandlerRun {
+  readonly probe: string;
+  readonly phase: 'pre' | 'post';
+  /** Index of the handler step being executed. */
+  readonly step: number;
+  /** Iterations left of a `spin` step in progress (0 when none). */
+  readonly spin: number;
+  /** Kernel functions the handler called and that are still running (innermost first). */
+  readonly frames: Frame | null;
+}
+
+/** The single `prev_kprobe` slot (spec §6.1): what a reentrant hit saved. */
+export interface SavedKprobe {
+  readonly current: Hex;
+  readonly probes: readonly string[];
+  readonly status: KprobeStatus;
+  readonly next: number;
+}
+
+export interface CpuState {
+  readonly id: number;
+  readonly status: KprobeStatus;
+  /** `current_kprobe`: the probe point being handled, or null. */
+  readonly current: Hex | null;
+  /** The probes at `current` when it was hit, in handler order (newest first, R9). */
+  readonly probes: readonly string[];
+  /** Index into `probes` of the next probe whose handler of the current phase is due. */
+  readonly next: number;
+  readonly prev: SavedKprobe | null;
+  /** The probed instruction's copy has run; the trap that ends single-stepping is next (R48). */
+  readonly stepped: boolean;
+  /** A breakpoint trap was taken at this address and the probe lookup is still to come. */
+  readonly trap: Hex | null;
+  readonly preempt_count: number;
+  readonly irqs_off: boolean;
+  readonly handler: HandlerRun | null;
+  /** Generation of the last text-patch sync IPI this CPU acknowledged. */
+  readonly acked_sync: number;
+  /** Generation of the last grace period this CPU reported a quiescent state for. */
+  readonly rcu_gp: number;
+  readonly halted: boolean;
+}
+
+export type Wait =
+  | { readonly on: 'mutex' }
+  | { readonly on: 'sync'; readonly sync: number }
+  | { readonly on: 'gp'; readonly gp: number }
+  | { readonly on: 'time'; readonly until: number };
+
+export interface TaskState {
+  readonly pid: number;
+  readonly comm: string;
+  /** Index of the scenario task whose program this task runs; -1 for a forked child. */
+  readonly prog: number;
+  /** Index of the program operation being executed. */
+  readonly job: number;
+  readonly cpu: number | null;
+  readonly last_cpu: number | null;
+  readonly pinned: number | null;
+  readonly frames: Frame | null;
+  readonly wait: Wait | null;
+  /** Pid of the last child this task forked (what kernel_clone returns). */
+  readonly child: number | null;
+}
+
+export interface SchedState {
+  /** The task each CPU runs (`rq->curr`), or null when idle. */
+  readonly curr: readonly (number | null)[];
+  readonly steps: number;
+}
+
+export type ProbeLifecycle = 'unregistered' | 'registering' | 'registered' | 'unregistering';
+
+export interface ProbeReg {
+  readonly state: ProbeLifecycle;
+  readonly addr: Hex | null;
+  readonly disabled: boolean;
+  readonly handle: string | null;
+}
+
+export interface ProbePoint {
+  /** Children, newest first (R9). A one-element list is a standalone probe. */
+  readonly probes: readonly string[];
+  readonly armed: boolean;
+}
+
+/** Where a register/unregister call stands (spec §3, §8); see kprobes/api-phases.ts. */
+export type ApiPhase = 'lock' | 'insert' | 'arm' | 'disable' | 'sync' | 'unlink' | 'unlock' | 'gp';
+
+export interface ApiCall {
+  readonly fn: 'register_kprobe' | 'unregister_kprobe';
+  readonly probe: string;
+  readonly phase: ApiPhase;
+}
+
+export interface Sync {
+  readonly gen: number;
+  readonly waiting: readonly number[];
+}
+
+export interface KprobesState {
+  readonly mutex: { readonly owner: number | null; readonly waiters: readonly number[] };
+  readonly probes: Readonly<Record<string, ProbeReg>>;
+  readonly table: Readonly<Record<Hex, ProbePoint>>;
+  readonly calls: Readonly<Record<number, ApiCall>>;
+  readonly sync: Sync | null;
+  readonly sync_gen: number;
+  /** Grace periods in progress, by generation. */
+  readonly gps: Readonly<Record<number, readonly number[]>>;
+  readonly gp_gen: number;
+}
+
+export interface ProbeStats {
+  readonly hits: number;
+  readonly nmissed: number;
+  /** Hits whose handlers were dispatched (R53's handler runs). */
+  readonly handled: number;
+  /** Hits legitimately not handled without a miss (R53): the probe was disabled. */
+  readonly skipped: number;
+  readonly pre_calls: number;
+  readonly post_calls: number;
+}
+
+export interface KernelState {
+  readonly seq: number;
+  readonly t: number;
+  readonly cpus: readonly CpuState[];
+  readonly tasks: readonly TaskState[];
+  readonly next_pid: number;
+  readonly exited: number;
+  readonly sched: SchedState;
+  readonly kprobes: KprobesState;
+  readonly stats: Readonly<Record<string, ProbeStats>>;
+  readonly printk_lines: number;
+  readonly bugs: number;
+  readonly halted: { readonly cpu: number; readonly message: string } | null;
+}

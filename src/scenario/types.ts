@@ -1,0 +1,52 @@
+// A scenario is plain JSON data: what a user writes in a file and what a log header carries.
+// Nothing in it is code; handlers are sequences of declarative steps (design.md, "Handlers").
+
+/** One step of a kprobe handler. Each step is one or more scheduler steps of its CPU. */
+export type HandlerStep =
+  /** printk through `_printk` (so a probe on printk sees the call). Placeholders: see format.ts. */
+  | { readonly do: 'print'; readonly text: string }
+  /** Call a kernel function of the image; it runs instruction by instruction. */
+  | { readonly do: 'call'; readonly fn: string }
+  /** Busy-wait for N steps (other CPUs go on meanwhile). */
+  | { readonly do: 'spin'; readonly steps: number }
+  /** Something that may sleep: a "BUG: scheduling while atomic" in a handler (R61). */
+  | { readonly do: 'sleep' }
+  /** dump_stack(): the call trace goes to the kernel log. */
+  | { readonly do: 'dump_stack' };
+
+export interface ProbeSpec {
+  /** The name of this `struct kprobe` in the scenario (a C variable name in the kernel's samples). */
+  readonly name: string;
+  readonly symbol?: string;
+  readonly offset?: number;
+  /** An absolute address instead of a symbol: "0xffffffff81000000". */
+  readonly addr?: string;
+  readonly pre?: readonly HandlerStep[];
+  readonly post?: readonly HandlerStep[];
+}
+
+/** What a task does, in order. After the last operation the task calls do_exit. */
+export type TaskOp =
+  | { readonly op: 'call'; readonly fn: string; readonly times?: number }
+  | { readonly op: 'printk'; readonly text: string }
+  | { readonly op: 'register_kprobe'; readonly probe: string }
+  | { readonly op: 'unregister_kprobe'; readonly probe: string }
+  | { readonly op: 'sleep'; readonly ticks: number };
+
+export interface TaskSpec {
+  readonly comm: string;
+  readonly pid?: number;
+  /** Pin the task to one CPU; otherwise it may run on, and migrate between, any CPU. */
+  readonly cpu?: number;
+  readonly program: readonly TaskOp[];
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly cpus: number;
+  /** The run stops after this many scheduler steps even if tasks remain. */
+  readonly max_steps: number;
+  readonly probes: readonly ProbeSpec[];
+  readonly tasks: readonly TaskSpec[];
+}

@@ -1,0 +1,172 @@
+// The built-in image and its symbol table: layout invariants checked from first principles
+// (sums, alignment, ordering) rather than against a recorded dump.
+
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_SYMBOLS, ImageBuilder, SymbolTable, X86_64_IMAGE } from '../src/kernel/index.ts';
+import type { FunctionSymbol } from '../src/kernel/index.ts';
+
+const syms = BUILTIN_SYMBOLS;
+const fns = syms.functions();
+
+function fn(name: string): FunctionSymbol {
+  const s = syms.lookup(name);
+  if (s?.kind !== 'func') throw new Error(`${name} is not a function`);
+  return s;
+}
+
+describe('x86_64 image layout', () => {
+  it('lists every function with a body contiguous from 0 whose lengths sum to its size', () => {
+    expect(fns.length).toBeGreaterThan(0);
+    for (const f of fns) {
+      let expected = 0;
+      for (const i of f.body) {
+        expect(i.off, `${f.name} ${i.text}`).toBe(expected);
+        expect(i.len).toBeGreaterThanOrEqual(1);
+        expect(i.len).toBeLessThanOrEqual(15); // the x86 instruction length limit
+        expected += i.len;
+      }
+      expect(f.size, f.name).toBe(expected);
+    }
+  });
+
+  it('aligns functions to 16 bytes without overlap, in address order', () => {
+    for (const f of fns) expect(f.addr % 16n, f.name).toBe(0n);
+    for (let i = 1; i < fns.length; i++) {
+      const prev = fns[i - 1]!;
+      expect(prev.addr + BigInt(prev.size) <= fns[i]!.addr, `${prev.name} / ${fns[i]!.name}`).toBe(true);
+    }
+    // The image lists symbols in address order too (KernelImage contract).
+    const addrs = X86_64_IMAGE.symbols.flatMap((s) => (s.kind === 'alias' ? [] : [s.addr]));
+    expect(addrs.every((a, i) => i === 0 || addrs[i - 1]! < a)).toBe(true);
+  });
+
+  it('keeps addresses as bigint in the kernel half, and hex round-trips them exactly', () => {
+    for (const s of X86_64_IMAGE.symbols) {
+      if (s.kind === 'alias') continue;
+      expect(typeof s.addr).toBe('bigint');
+      expect(s.addr > 0xffffffff80000000n).toBe(true);
+      expect(BigInt(`0x${s.addr.toString(16)}`)).toBe(s.addr);
+    }
+    // Why not number: a double has 53 mantissa bits, so a kernel address loses its low bits.
+    const odd = 0xffffffff81000001n;
+    expect(BigInt(Number(odd))).not.toBe(odd);
+    expect(BigInt(`0x${odd.toString(16)}`)).toBe(odd);
+  });
+
+  it('calls only functions the image defines', () => {
+    const names = new Set(fns.map((f) => f.name));
+    for (const f of fns) {
+      for (const i of f.body) if (i.op.k === 'call') expect(names.has(i.op.fn), `${f.name} → ${i.op.fn}`).toBe(true);
+    }
+  });
+
+  it('starts every function with an ordinary instruction and ends it with ret (R26: +0 single-steps)', () => {
+    for (const f of fns) {
+      expect(f.body[0]?.op.k, f.name).toBe('insn');
+      expect(f.body.at(-1)?.op.k, f.name).toBe('ret');
+    }
+  });
+
+  it('gives the required call graph, return values and effects', () => {
+    const callees = (name: string): string[] =>
+      fn(name).body.flatMap((i) => (i.op.k === 'call' ? [i.op.fn] : []));
+    expect(callees('kernel_clone')).toEqual(['copy_process', 'wake_up_new_task']);
+    expect(callees('do_sys_openat2')).toEqual(['getname', 'do_filp_open']);
+    expect(callees('exc_page_fault')).toEqual(['handle_mm_fault']);
+    expect(fn('kernel_clone').ret).toBe('pid');
+    expect(fn('do_sys_open').ret).toBe(3);
+    expect(fn('copy_process').effect).toBe('fork');
+    expect(fn('do_exit').effect).toBe('exit');
+  });
+
+  it('places data symbols from 0xffffffff82000000, 64-byte aligned, after all text', () => {
+    const data = X86_64_IMAGE.symbols.filter((s) => s.kind === 'data');
+    expect(data.map((d) => d.name)).toEqual(['linux_proc_banner', '_sdata', 'jiffies', 'init_task']);
+    expect(data[0]!.addr).toBe(0xffffffff82000000n);
+    const lastFn = fns.at(-1)!;
+    for (const d of data) {
+      expect(d.addr % 64n).toBe(0n);
+      expect(d.addr >= lastFn.addr + BigInt(lastFn.size)).toBe(true);
+    }
+  });
+});
+
+describe('SymbolTable', () => {
+  it('R21: resolves aliases to the address of their target and remembers the name asked', () => {
+    expect(syms.lookup('_do_fork')?.addr).toBe(fn('kernel_clone').addr);
+    expect(syms.lookup('printk')).toBe(fn('_printk'));
+    const r = syms.resolve('_do_fork');
+    expect(r?.asked).toBe('_do_fork');
+    expect(r?.alias?.target).toBe('kernel_clone');
+    expect(syms.resolve('kernel_clone')?.alias).toBeUndefined();
+    expect(syms.lookup('no_such_function')).toBeUndefined();
+  });
+
+  it('R21: containing() finds a symbol at its first, a middle and its last byte, and none in padding', () => {
+    // Pick a function whose size is not a multiple of 16, so padding follows it.
+    const f = fns.find((g) => g.size % 16 !== 0)!;
+    const end = f.addr + BigInt(f.size);
+    expect(syms.containing(f.addr)).toBe(f);
+    expect(syms.containing(f.addr + BigInt(f.size >> 1))).toBe(f);
+    expect(syms.containing(end - 1n)).toBe(f);
+    expect(syms.containing(end)).toBeUndefined();
+    expect(syms.containing(0xffffffff80000000n)).toBeUndefined();
+    const jiffies = syms.lookup('jiffies')!;
+    expect(syms.containing(jiffies.addr + 7n)).toBe(jiffies);
+  });
+
+  it('R26: insnAt() accepts instruction boundaries only', () => {
+    const f = fn('kernel_clone');
+    const second = f.body[1]!;
+    expect(syms.insnAt(f.addr + BigInt(second.off))).toEqual({ fn: f, index: 1, insn: second });
+    // mov %rsp,%rbp is 3 bytes, so one byte into it is mid-instruction.
+    expect(second.len).toBeGreaterThan(1);
+    expect(syms.insnAt(f.addr + BigInt(second.off) + 1n)).toBeUndefined();
+    expect(syms.insnAt(f.addr + BigInt(f.size))).toBeUndefined();
+    expect(syms.insnAt(syms.lookup('jiffies')!.addr)).toBeUndefined();
+  });
+
+  it('formats addresses kernel-style as sym+0xoff/0xsize', () => {
+    const f = fn('kernel_clone');
+    expect(syms.format(f.addr)).toBe(`kernel_clone+0x0/0x${f.size.toString(16)}`);
+    expect(syms.format(f.addr + 26n)).toBe(`kernel_clone+0x1a/0x${f.size.toString(16)}`);
+    expect(syms.format(0x1000n)).toBeUndefined();
+  });
+
+  it('R21: suggests the nearest name for an unknown symbol, and nothing for gibberish', () => {
+    expect(syms.suggest('kernel_clon')).toBe('kernel_clone');
+    expect(syms.suggest('vfs_reed')).toBe('vfs_read');
+    expect(syms.suggest('zzzzzz')).toBeUndefined();
+  });
+
+  it('R28: blacklists kprobes.text, NOKPROBE_SYMBOL, noinstr, entry text and clones of them', () => {
+    expect(syms.blacklistRule('arch_arm_kprobe')).toBe('R28.1');
+    expect(syms.blacklistRule('get_kprobe')).toBe('R28.2');
+    expect(syms.blacklistRule('do_page_fault')).toBe('R28.2');
+    expect(syms.blacklistRule('exc_page_fault')).toBe('R28.3');
+    expect(syms.blacklistRule('asm_exc_int3')).toBe('R28.4');
+    expect(syms.isBlacklisted(fn('entry_SYSCALL_64'))).toBe(true);
+    for (const clone of ['get_kprobe.isra.0', 'get_kprobe.constprop.0', 'do_int3.part.0', 'arch_arm_kprobe.cold']) {
+      expect(syms.blacklistRule(clone), clone).toBe('R28.6');
+    }
+    expect(syms.isBlacklisted(fn('kernel_clone'))).toBe(false);
+    expect(syms.isBlacklisted('kernel_clone.isra.0')).toBe(false);
+    expect(syms.isBlacklisted('vfs_read')).toBe(false);
+  });
+
+  it('R28.6: a clone present in the image is judged by its base name', () => {
+    const image = new ImageBuilder()
+      .func({ name: 'get_kprobe', nokprobe: true })
+      .func({ name: 'get_kprobe.isra.0' })
+      .func({ name: 'foo.cold' })
+      .build();
+    const t = new SymbolTable(image);
+    expect(t.blacklistRule(t.lookup('get_kprobe.isra.0') as FunctionSymbol)).toBe('R28.6');
+    expect(t.isBlacklisted(t.lookup('foo.cold') as FunctionSymbol)).toBe(false);
+  });
+
+  it('rejects images that call or alias unknown functions', () => {
+    expect(() => new ImageBuilder().func({ name: 'a', calls: ['b'] }).build()).toThrow(/unknown function b/);
+    expect(() => new ImageBuilder().alias('x', 'y').build()).toThrow(/alias x/);
+  });
+});
