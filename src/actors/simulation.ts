@@ -12,6 +12,7 @@ import type { KernelState } from '../model/state.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { seededIds } from '../scheduler/rng.ts';
 import type { Strategy } from '../scheduler/strategies.ts';
+import type { Projection } from '../views/folder.ts';
 import { EventBus } from './bus.ts';
 
 // The actor system of one run: a scheduler, one actor per CPU, the kprobe manager, and the bus
@@ -23,6 +24,8 @@ export type EndReason = 'done' | 'deadlock' | 'limit' | 'bug';
 export interface SimulationOptions {
   readonly seed: number;
   readonly strategy: Strategy;
+  /** Views and monitors fed from the run's own fold (no second fold needed). */
+  readonly projections?: readonly Projection[];
 }
 
 export class Simulation {
@@ -62,8 +65,11 @@ export class Simulation {
     });
     this.logOutbox = this.bus.outbox('log');
     this.events$ = this.bus.events$;
+    const projections = opts.projections ?? [];
     this.events$.subscribe((e) => {
-      this.state = evolve(this.state, e);
+      const before = this.state;
+      this.state = evolve(before, e);
+      for (const p of projections) p.observe(before, e, this.state);
     });
     this.kprobes.start();
     for (const c of this.cpus) c.start();

@@ -23,7 +23,7 @@ export const defaultScenario: Scenario = {
       program: [
         { op: 'register_kprobe', probe: 'kp' },
         { op: 'printk', text: 'Planted kprobe at {addr:kp}' },
-        { op: 'sleep', ticks: 600 },
+        { op: 'sleep', ticks: 1000 },
         { op: 'unregister_kprobe', probe: 'kp' },
         { op: 'printk', text: 'kprobe at {addr:kp} unregistered' },
       ],

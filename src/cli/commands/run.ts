@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BUILTIN_SYMBOLS } from '../../kernel/index.ts';
+import { canonicalJson } from '../../model/digest.ts';
+import { LogWriter, type LineSink } from '../../log/writer.ts';
+import { makeHeader, recordRun, type RunOptions } from '../../run/record.ts';
+import { loadScenario } from '../../scenario/load.ts';
+import type { Scenario } from '../../scenario/types.ts';
+import { validateScenario } from '../../scenario/validate.ts';
+import { renderSummary } from '../../views/summary.ts';
+import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.ts';
+import { exists, out } from '../io.ts';
+import { InputError } from '../../errors.ts';
+
+export interface RunFlags {
+  seed: number;
+  cpus?: number;
+  log?: string | false;
+  force: boolean;
+  strategy: RunOptions['strategy'];
+  dmesg: boolean;
+  trace: boolean;
+}
+
+export const DEFAULT_SEED = 42;
+export const RUNS_DIR = 'kprobesim-runs';
+
+/** A sink that also hashes what passes through it, to compare with an existing file. */
+function hashing(inner: LineSink) {
+  const h = createHash('sha256');
+  return {
+    sink: {
+      writeLine(line: string) {
+        h.update(line).update('\n');
+        return inner.writeLine(line);
+      },
+      drain: () => inner.drain(),
+    },
+    digest: () => h.digest('hex'),
+  };
+}
+
+function hashFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+function withCpus(s: Scenario, cpus: number | undefined): Scenario {
+  if (cpus === undefined || cpus === s.cpus) return s;
+  try {
+    return validateScenario({ ...s, cpus });
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError('--cpus', `${cpus} does not fit the scenario: ${e.message}`);
+    throw e;
+  }
+}
+
+export async function runCommand(arg: string | undefined, flags: RunFlags): Promise<number> {
+  const scenario = withCpus(await loadScenario(arg ?? 'default'), flags.cpus);
+  const opts: RunOptions = { seed: flags.seed, strategy: flags.strategy };
+
+  // Every run writes a log. Without --log it goes to kprobesim-runs/, named by what the run is:
+  // the same scenario and seed always give the same name and, by determinism, the same bytes.
+  let target: string | null = null;
+  let isDefault = false;
+  if (flags.log !== false) {
+    if (typeof flags.log === 'string') target = flags.log;
+    else {
+      const id = createHash('sha256').update(canonicalJson(makeHeader(scenario, opts))).digest('hex').slice(0, 8);
+      await mkdir(RUNS_DIR, { recursive: true });
+      target = join(RUNS_DIR, `${scenario.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-seed${opts.seed}-${id}.jsonl`);
+      isDefault = true;
+    }
+  }
+  const previous = target !== null && isDefault && (await exists(target));
+  const writer = target === null ? null : await LogWriter.create(target, { force: flags.force || previous });
+  const hashed = writer === null ? null : hashing(writer);
+  let logNote: string | null = null;
+  let result;
+  try {
+    result = await recordRun(scenario, opts, hashed?.sink ?? null);
+  } catch (e) {
+    const partial = await writer?.abort();
+    if (partial) process.stderr.write(`kprobesim: the run stopped; its log so far is in ${partial}\n`);
+    throw e;
+  }
+  if (writer !== null && target !== null) {
+    if (previous) {
+      const same = (await hashFile(target)) === hashed!.digest();
+      const partial = await writer.abort();
+      if (partial !== null) await unlink(partial);
+      if (!same) {
+        throw new InputError(target, 'exists and differs from this run (another kprobesim version?); pass --force to replace it or --log FILE');
+      }
+      logNote = `${target} (unchanged: this run is byte-identical to it)`;
+    } else {
+      await writer.commit();
+      logNote = target;
+    }
+  }
+  out(
+    renderSummary({
+      scenario,
+      seed: opts.seed,
+      strategy: opts.strategy,
+      state: result.state,
+      events: result.events,
+      endReason: result.endReason,
+      violations: result.violations,
+      dmesg: result.dmesg,
+      digest: result.digest,
+      symbols: BUILTIN_SYMBOLS,
+      logNote,
+    }),
+  );
+  if (flags.dmesg) out(['', '--- dmesg ---', ...result.dmesg, ''].join('\n'));
+  if (flags.trace) out('\n' + result.trace.text(scenario.cpus));
+  return result.violations.length > 0 ? EXIT_CHECK_FAILED : EXIT_OK;
+}

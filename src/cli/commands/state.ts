@@ -1,0 +1,9 @@
+import { foldLog } from '../../replay/fold-log.ts';
+import { EXIT_OK } from '../errors.ts';
+import { out } from '../io.ts';
+
+export async function stateCommand(path: string, at: number | undefined): Promise<number> {
+  const folded = await foldLog(path, [], at);
+  out(JSON.stringify(folded.state, null, 2) + '\n');
+  return EXIT_OK;
+}

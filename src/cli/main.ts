@@ -1,0 +1,81 @@
+import { Command, CommanderError, Option } from 'commander';
+import { replayCommand } from './commands/replay.ts';
+import { DEFAULT_SEED, runCommand, RUNS_DIR, type RunFlags } from './commands/run.ts';
+import { scenariosCommand } from './commands/scenarios.ts';
+import { stateCommand } from './commands/state.ts';
+import { traceCommand } from './commands/trace.ts';
+import { EXIT_BAD_INPUT, userMessage } from './errors.ts';
+import { parseCpus, parseSeed, parseSeq } from './options.ts';
+
+// `kprobesim <command>`: exit 0 success, 1 a check failed (divergence, violated invariant),
+// 2 bad input or usage (design.md, "Command line").
+
+let exitCode = 0;
+const done = (code: number) => {
+  exitCode = code;
+};
+
+const program = new Command('kprobesim')
+  .description('A deterministic simulator of Linux kprobes on a multi-CPU kernel, with replayable event logs.')
+  .exitOverride()
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (s, write) => write(`kprobesim: ${s.replace(/^error: /, '')}`) });
+
+program
+  .command('run')
+  .description(`run a built-in scenario by name or a scenario file (default: the "default" scenario); writes its event log to ${RUNS_DIR}/ unless --log says where`)
+  .argument('[scenario]', 'built-in scenario name or JSON file')
+  .option('--seed <S>', 'seed of every choice the run makes', parseSeed, DEFAULT_SEED)
+  .option('--cpus <N>', "number of CPUs (overrides the scenario's)", parseCpus)
+  .option('--log <FILE>', 'write the event log (JSON Lines) to FILE')
+  .option('--no-log', 'write no event log')
+  .option('--force', 'replace an existing --log FILE', false)
+  .addOption(new Option('--strategy <name>', 'schedule').choices(['random', 'round-robin']).default('random'))
+  .option('--dmesg', 'print the whole kernel log after the summary', false)
+  .option('--trace', 'print the ftrace trace view after the summary', false)
+  .action(async (scenario: string | undefined, flags: RunFlags) => done(await runCommand(scenario, flags)));
+
+program
+  .command('replay')
+  .description('re-execute a log from its header with the logged decisions; report "identical" or the first diverging seq')
+  .argument('<log>', 'an event log written by kprobesim run')
+  .action(async (log: string) => done(await replayCommand(log)));
+
+program
+  .command('state')
+  .description('fold a log (up to --at SEQ) and print the kernel state as JSON')
+  .argument('<log>', 'an event log')
+  .option('--at <SEQ>', 'stop after the event with this seq (0: the initial state)', parseSeq)
+  .action(async (log: string, flags: { at?: number }) => done(await stateCommand(log, flags.at)));
+
+program
+  .command('trace')
+  .description('print the ftrace `trace` text of a logged run')
+  .argument('<log>', 'an event log')
+  .action(async (log: string) => done(await traceCommand(log)));
+
+program
+  .command('scenarios')
+  .description('list the built-in scenarios')
+  .action(() => done(scenariosCommand()));
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, successfully.
+      return e.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+    }
+    const msg = userMessage(e);
+    if (msg !== null) {
+      process.stderr.write(`kprobesim: ${msg}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    process.stderr.write(`kprobesim: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 70;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,185 @@
+// Reads a log line by line and validates every line against the v1 contract (design.md) and
+// the event catalog (src/model/events.ts). Files are streamed: a long run's log may not fit in
+// memory, and replay only ever needs the next event. The same LineChecker serves files and
+// in-memory text, so the two can never accept different logs.
+
+import * as fs from 'node:fs';
+import { checkPayload, isEventType, type LoggedEvent } from '../model/events.ts';
+import { describeJsonError, LogError } from './errors.ts';
+import { checkHeader, show, type LogHeader } from './header.ts';
+
+export type LogEntry =
+  | { kind: 'header'; header: LogHeader; line: 1 }
+  | { kind: 'event'; event: LoggedEvent; line: number; raw: string }
+  /** The last line was cut off mid-write (a crash); every complete event before it was yielded. */
+  | { kind: 'truncated'; line: number; raw: string };
+
+const SRC_RE = /^(?:cpu\/(?:0|[1-9][0-9]*)|sched|kprobes|log)$/;
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return `a ${typeof v}`;
+}
+
+/** Where the previous event left the log: the next seq must be seq + 1, time may not go back. */
+export interface Cursor {
+  seq: number;
+  t: number;
+}
+
+/**
+ * Validates one parsed event line given the previous event. Returns null when valid, else a
+ * message `<what is wrong> (<what was expected>)`. Envelope fields are checked in the order
+ * they appear on the line, then the payload against the catalog.
+ */
+export function checkEventLine(value: unknown, prev: Cursor): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return `line is ${describeValue(value)} (expected an event object with seq, t, src and type)`;
+  }
+  const obj = value as Record<string, unknown>;
+  const { seq, t, src, type } = obj;
+  if (!Number.isSafeInteger(seq)) {
+    return seq === undefined ? 'event lacks field "seq" (expected an integer)' : `field "seq" is ${show(seq)} (expected an integer)`;
+  }
+  if (seq !== prev.seq + 1) return `seq gap: expected seq ${prev.seq + 1}, found ${String(seq)}`;
+  if (!Number.isSafeInteger(t) || (t as number) < 0) {
+    return t === undefined
+      ? 'event lacks field "t" (expected an integer >= 0)'
+      : `field "t" is ${show(t)} (expected an integer >= 0)`;
+  }
+  if ((t as number) < prev.t) return `time goes backwards: t ${String(t)} after t ${prev.t} (expected t >= ${prev.t})`;
+  if (typeof src !== 'string' || !SRC_RE.test(src)) {
+    const expected = '(expected "cpu/N", "sched", "kprobes" or "log")';
+    return src === undefined ? `event lacks field "src" ${expected}` : `field "src" is ${show(src)} ${expected}`;
+  }
+  if (!isEventType(type)) {
+    if (typeof type === 'string') return `unknown event type ${show(type)} (expected a type listed in docs/events.md)`;
+    return type === undefined
+      ? 'event lacks field "type" (expected an event type string)'
+      : `field "type" is ${show(type)} (expected an event type string)`;
+  }
+  return checkPayload(type, obj);
+}
+
+/**
+ * The per-line state machine shared by readLog and parseLogText. Feed it lines in order with
+ * whether each ended in "\n"; it returns the entry to yield or throws a LogError.
+ */
+class LineChecker {
+  private lineNo = 0;
+  private cursor: Cursor = { seq: 0, t: 0 };
+  /** Line number of log.end once seen: nothing may follow it. */
+  private endedAt: number | undefined;
+
+  constructor(private readonly file: string) {}
+
+  private fail(what: string, column?: number): never {
+    throw new LogError(this.file, this.lineNo, column, what);
+  }
+
+  next(raw: string, terminated: boolean): LogEntry {
+    this.lineNo += 1;
+    if (this.lineNo === 1) return this.header(raw, terminated);
+    if (this.endedAt !== undefined) this.fail(`event after log.end (the log ended at line ${this.endedAt})`);
+    // An unterminated blank tail (say a lone "\r") falls through to truncation below.
+    if (terminated && raw.trim() === '') this.fail('empty line (expected one JSON event object per line)');
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      // A crash can cut only the last line, and only that line lacks its "\n". Anything
+      // malformed with more lines after it is damage, not truncation.
+      if (!terminated) return { kind: 'truncated', line: this.lineNo, raw };
+      const { what, column } = describeJsonError(err);
+      this.fail(what, column);
+    }
+    const problem = checkEventLine(value, this.cursor);
+    if (problem !== null) this.fail(problem);
+    const event = value as LoggedEvent;
+    this.cursor = { seq: event.seq, t: event.t };
+    if (event.type === 'log.end') this.endedAt = this.lineNo;
+    return { kind: 'event', event, line: this.lineNo, raw };
+  }
+
+  private header(raw: string, terminated: boolean): LogEntry {
+    // An editor may have added a byte-order mark; it is not part of the JSON.
+    const text = raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+    if (text.trim() === '') this.fail('not a kprobesim log (line 1 is empty)');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      const { what, column } = describeJsonError(err);
+      if (!terminated) this.fail('log header is truncated (the run stopped while writing line 1)');
+      this.fail(`not a kprobesim log: ${what}`, column);
+    }
+    const problem = checkHeader(value);
+    if (problem !== null) this.fail(problem);
+    return { kind: 'header', header: value as LogHeader, line: 1 };
+  }
+
+  /** Called when input is exhausted. */
+  end(): void {
+    if (this.lineNo === 0) {
+      this.lineNo = 1;
+      this.fail('empty file: not a kprobesim log');
+    }
+  }
+}
+
+/** Drops the "\r" of a CRLF line ending, as readline would; JSON never ends in a raw "\r". */
+function chomp(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+/**
+ * Streams a log file, yielding the header, then each event, then possibly one truncated entry.
+ * Memory stays bounded by the longest line. Throws LogError on the first bad line; I/O errors
+ * (ENOENT, EACCES…) propagate as Node errors with their `code`.
+ */
+export async function* readLog(path: string): AsyncGenerator<LogEntry> {
+  const checker = new LineChecker(path);
+  // We split ourselves rather than use readline: readline hides whether the last line ended in
+  // "\n", which is exactly what tells a crash-truncated line from a complete one.
+  // Decoding with setEncoding keeps multi-byte UTF-8 characters whole across chunk borders.
+  const stream = fs.createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 });
+  let pending: string[] = []; // pieces of a line that spans chunks, joined once when it ends
+  for await (const chunk of stream as AsyncIterable<string>) {
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', start)) {
+      const piece = chunk.slice(start, nl);
+      const line = pending.length === 0 ? piece : pending.join('') + piece;
+      pending = [];
+      start = nl + 1;
+      const entry = checker.next(chomp(line), true);
+      yield entry;
+    }
+    if (start < chunk.length) pending.push(chunk.slice(start));
+  }
+  if (pending.length > 0) {
+    const entry = checker.next(pending.join(''), false);
+    yield entry;
+  }
+  checker.end();
+}
+
+/** The same rules over an in-memory log (e.g. MemoryLog.text()); `file` names it in errors. */
+export function* parseLogText(text: string, file = '<memory>'): Generator<LogEntry> {
+  const checker = new LineChecker(file);
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+    const line = text.slice(start, nl);
+    start = nl + 1;
+    yield checker.next(chomp(line), true);
+  }
+  if (start < text.length) yield checker.next(text.slice(start), false);
+  checker.end();
+}
+
+/** Collects a whole log. For tests and small logs only: it defeats the streaming. */
+export async function readLogToArray(path: string): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  for await (const entry of readLog(path)) out.push(entry);
+  return out;
+}

@@ -1,0 +1,145 @@
+import type { LoggedEvent } from '../model/events.ts';
+import type { CpuState, KernelState, KprobeStatus } from '../model/state.ts';
+import type { Projection } from '../views/folder.ts';
+
+// Runtime monitors for the invariants of design.md, checked on every event of a run or a log.
+// Each violation names the invariant, the seq where it showed and what was seen. Kernel bugs the
+// model reproduces on purpose (a sleep in a handler, an unrecoverable kprobe) are not violations:
+// they are events, reported as such in the summary.
+
+export const INVARIANTS = [
+  'INV-status',
+  'INV-nmissed',
+  'INV-preempt',
+  'INV-unregister',
+  'INV-removed-race',
+  'INV-mutex',
+  'INV-text',
+] as const;
+export type InvariantId = (typeof INVARIANTS)[number];
+
+export interface Violation {
+  readonly inv: InvariantId;
+  readonly seq: number;
+  readonly message: string;
+}
+
+/** The kernel's kprobe_status graph (spec §6): which event may move a CPU from which status. */
+const GRAPH: Record<string, readonly [KprobeStatus, KprobeStatus][]> = {
+  'kprobe.hit': [['idle', 'KPROBE_HIT_ACTIVE']],
+  'kprobe.ss': [
+    ['KPROBE_HIT_ACTIVE', 'KPROBE_HIT_SS'],
+    ['KPROBE_REENTER', 'KPROBE_REENTER'],
+  ],
+  'kprobe.miss': [
+    ['KPROBE_HIT_ACTIVE', 'KPROBE_REENTER'],
+    ['KPROBE_HIT_SS', 'KPROBE_REENTER'],
+    ['KPROBE_HIT_SSDONE', 'KPROBE_REENTER'],
+  ],
+  'kprobe.ss.done': [
+    ['KPROBE_HIT_SS', 'KPROBE_HIT_SSDONE'],
+    ['KPROBE_REENTER', 'KPROBE_HIT_ACTIVE'],
+    ['KPROBE_REENTER', 'KPROBE_HIT_SS'],
+    ['KPROBE_REENTER', 'KPROBE_HIT_SSDONE'],
+  ],
+  'kprobe.done': [['KPROBE_HIT_SSDONE', 'idle']],
+};
+
+function runsProbe(c: CpuState, probe: string): boolean {
+  return c.probes.includes(probe) || c.handler?.probe === probe || (c.prev?.probes.includes(probe) ?? false);
+}
+
+export class InvariantMonitor implements Projection {
+  readonly violations: Violation[] = [];
+  /** Probes whose unregister_kprobe has returned and that were not registered again since. */
+  private readonly gone = new Set<string>();
+
+  private flag(inv: InvariantId, seq: number, message: string): void {
+    if (this.violations.length < 1000) this.violations.push({ inv, seq, message });
+  }
+
+  observe(before: KernelState, e: LoggedEvent, after: KernelState): void {
+    if ('cpu' in e && e.src.startsWith('cpu/')) this.checkCpu(before.cpus[e.cpu]!, after.cpus[e.cpu]!, e);
+    switch (e.type) {
+      case 'sched.switch': {
+        const c = before.cpus[e.cpu]!;
+        if (c.preempt_count > 0 || c.status !== 'idle' || c.handler !== null || c.trap !== null) {
+          this.flag('INV-preempt', e.seq, `cpu ${e.cpu} switched tasks with preempt_count ${c.preempt_count}, status ${c.status}`);
+        }
+        break;
+      }
+      case 'handler.enter': {
+        const c = before.cpus[e.cpu]!;
+        if (c.handler !== null) this.flag('INV-nmissed', e.seq, `cpu ${e.cpu}: handler of ${e.probe} nested in ${c.handler.probe}'s (R50)`);
+        if (c.status === 'KPROBE_REENTER') this.flag('INV-nmissed', e.seq, `cpu ${e.cpu}: handler of ${e.probe} ran in KPROBE_REENTER (R50)`);
+        if (this.gone.has(e.probe)) this.flag('INV-unregister', e.seq, `handler of ${e.probe} started after unregister_kprobe returned (R67)`);
+        break;
+      }
+      case 'kprobe.register':
+        this.gone.delete(e.probe);
+        break;
+      case 'kprobe.unregistered': {
+        if (before.kprobes.probes[e.probe]?.state !== 'unregistering') break;
+        this.gone.add(e.probe);
+        for (const c of after.cpus) {
+          if (runsProbe(c, e.probe)) this.flag('INV-unregister', e.seq, `unregister_kprobe(${e.probe}) returned while cpu ${c.id} is still in it (R67)`);
+        }
+        break;
+      }
+      case 'kernel.oops':
+        if (e.message.startsWith('int3')) this.flag('INV-removed-race', e.seq, `cpu ${e.cpu} trapped at ${e.addr} and found no probe (R55)`);
+        break;
+      case 'mutex.lock':
+      case 'kprobe.insert':
+      case 'text.arm':
+      case 'text.disarm':
+      case 'kprobe.disable':
+      case 'kprobe.unlink': {
+        const owner = e.type === 'mutex.lock' ? before.kprobes.mutex.owner : after.kprobes.mutex.owner;
+        if (e.type === 'mutex.lock' ? owner !== null && owner !== e.pid : owner !== e.pid) {
+          this.flag('INV-mutex', e.seq, `${e.type} by task ${e.pid} while kprobe_mutex is held by ${owner ?? 'nobody'} (R16)`);
+        }
+        if (e.type === 'kprobe.unlink' && before.kprobes.table[e.addr]?.armed && after.kprobes.table[e.addr] === undefined) {
+          this.flag('INV-text', e.seq, `the last probe at ${e.addr} left the table with the breakpoint still armed`);
+        }
+        if (e.type === 'text.arm' && after.kprobes.table[e.addr] === undefined) {
+          this.flag('INV-text', e.seq, `breakpoint armed at ${e.addr} with no probe there`);
+        }
+        break;
+      }
+      case 'log.end':
+        this.checkCounts(after);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private checkCpu(b: CpuState, a: CpuState, e: LoggedEvent): void {
+    if ((e.type === 'kprobe.hit' || e.type === 'kprobe.miss') && b.status === 'KPROBE_REENTER') {
+      this.flag('INV-status', e.seq, `cpu ${b.id}: a hit in KPROBE_REENTER went on instead of "Unrecoverable kprobe detected" (R50)`);
+    }
+    if (a.status !== b.status || GRAPH[e.type] !== undefined) {
+      const allowed = GRAPH[e.type];
+      if (a.status !== b.status && !allowed?.some(([from, to]) => from === b.status && to === a.status)) {
+        this.flag('INV-status', e.seq, `cpu ${b.id}: ${e.type} moved kprobe_status ${b.status} → ${a.status}`);
+      }
+    }
+    if (a.status !== 'idle' && a.preempt_count <= 0) {
+      this.flag('INV-preempt', e.seq, `cpu ${a.id} is in ${a.status} with preempt_count ${a.preempt_count} (R59)`);
+    }
+  }
+
+  /** R53/R168: every hit is a handler run, a miss, or a legitimate skip. */
+  private checkCounts(s: KernelState): void {
+    if (s.halted !== null) return;
+    // A run cut off by its step limit may end with a hit whose handlers are not dispatched yet.
+    const settled = s.cpus.every((c) => c.status === 'idle' && c.trap === null);
+    for (const [name, p] of Object.entries(s.stats)) {
+      const accounted = p.handled + p.nmissed + p.skipped;
+      if (settled ? p.hits !== accounted : p.hits < accounted) {
+        this.flag('INV-nmissed', s.seq, `${name}: hits ${p.hits} ≠ handled ${p.handled} + nmissed ${p.nmissed} + skipped ${p.skipped}`);
+      }
+    }
+  }
+}

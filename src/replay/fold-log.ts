@@ -1,0 +1,44 @@
+import { InputError } from '../errors.ts';
+import { FoldError } from '../model/evolve.ts';
+import { initialState } from '../model/initial.ts';
+import type { KernelState } from '../model/state.ts';
+import { Folder, type Projection } from '../views/folder.ts';
+import { openLog } from './open-log.ts';
+
+// Folds a log file, streaming, optionally stopping at a seq: what `state --at` and `trace` need.
+
+export interface FoldedLog {
+  readonly state: KernelState;
+  readonly lastSeq: number;
+  /** Set when the log ends with a line cut short by a crash. */
+  readonly truncatedAt: number | null;
+  readonly ended: boolean;
+  readonly cpus: number;
+}
+
+export async function foldLog(path: string, projections: readonly Projection[] = [], atSeq?: number): Promise<FoldedLog> {
+  const log = await openLog(path);
+  const folder = new Folder(initialState(log.scenario), projections);
+  let truncatedAt: number | null = null;
+  let ended = false;
+  for await (const entry of log.entries) {
+    if (entry.kind === 'truncated') {
+      truncatedAt = entry.line;
+      break;
+    }
+    if (entry.kind !== 'event') continue;
+    if (atSeq !== undefined && entry.event.seq > atSeq) break;
+    try {
+      folder.apply(entry.event);
+    } catch (e) {
+      if (e instanceof FoldError) throw new InputError(`${path}:${entry.line}`, `event seq ${entry.event.seq} does not fit the state: ${e.message}`);
+      throw e;
+    }
+    if (entry.event.type === 'log.end') ended = true;
+  }
+  const state = folder.state;
+  if (atSeq !== undefined && state.seq < atSeq) {
+    throw new InputError('--at', `the log has events up to seq ${state.seq}; there is no seq ${atSeq}`);
+  }
+  return { state, lastSeq: state.seq, truncatedAt, ended, cpus: log.scenario.cpus };
+}

@@ -1,0 +1,88 @@
+import { Simulation } from '../actors/simulation.ts';
+import { canonicalJson } from '../model/digest.ts';
+import type { LoggedEvent } from '../model/events.ts';
+import type { Choice } from '../scheduler/choices.ts';
+import { describe, replayStrategy, ScheduleDivergence, strategyByName, type Strategy } from '../scheduler/strategies.ts';
+import { openLog } from './open-log.ts';
+
+// Replay re-executes a run from its log header, taking each scheduling decision from the log,
+// and compares every event it produces with the logged one. A log written by the seeded random
+// or round-robin strategy is also checked against that strategy: a hand-edited decision shows
+// up at its own seq, not one event later.
+
+export type ReplayResult =
+  | {
+      readonly kind: 'identical';
+      readonly events: number;
+      /** The digest of log.end, or null when the log stops before it (an interrupted run). */
+      readonly digest: string | null;
+      readonly truncatedAt: number | null;
+    }
+  | {
+      readonly kind: 'diverged';
+      readonly seq: number;
+      readonly line: number;
+      readonly expected: string;
+      readonly actual: string;
+    };
+
+export async function replayLog(path: string): Promise<ReplayResult> {
+  const log = await openLog(path);
+  const { header, scenario } = log;
+  let decision: Choice | null = null;
+  const logged = replayStrategy(() => {
+    if (decision === null) throw new Error('the log has no scheduling decision here');
+    const d = decision;
+    decision = null;
+    return d;
+  });
+  const reference: Strategy | null =
+    header.strategy.name === 'replay' ? null : strategyByName(header.strategy.name, header.seed);
+  const strategy: Strategy = {
+    name: 'replay',
+    choose(choices, t) {
+      const chosen = logged.choose(choices, t);
+      if (reference !== null) {
+        const ref = reference.choose(choices, t);
+        if (ref.cpu !== chosen.cpu || ref.switch_to !== chosen.switch_to) {
+          throw new Error(`the ${reference.name} schedule (seed ${header.seed}) makes ${describe(ref)} here, not ${describe(chosen)}`);
+        }
+      }
+      return chosen;
+    },
+  };
+  const sim = new Simulation(scenario, { seed: header.seed, strategy });
+  const produced: LoggedEvent[] = [];
+  sim.events$.subscribe((e) => produced.push(e));
+
+  let count = 0;
+  let digest: string | null = null;
+  for await (const entry of log.entries) {
+    if (entry.kind === 'truncated') return { kind: 'identical', events: count, digest, truncatedAt: entry.line };
+    if (entry.kind !== 'event') continue;
+    const want = entry.event;
+    if (produced.length === 0) {
+      decision = want.type === 'sched.pick' ? { cpu: want.cpu, switch_to: want.switch_to } : null;
+      try {
+        sim.step();
+      } catch (e) {
+        const msg = e instanceof ScheduleDivergence || e instanceof Error ? e.message : String(e);
+        return { kind: 'diverged', seq: want.seq, line: entry.line, expected: entry.raw, actual: `(no such event: ${msg})` };
+      }
+    }
+    const got = produced.shift();
+    if (got === undefined) {
+      return { kind: 'diverged', seq: want.seq, line: entry.line, expected: entry.raw, actual: '(the replayed run had already ended)' };
+    }
+    if (canonicalJson(got) !== canonicalJson(want)) {
+      return { kind: 'diverged', seq: want.seq, line: entry.line, expected: entry.raw, actual: JSON.stringify(got) };
+    }
+    count++;
+    if (want.type === 'log.end') digest = want.digest;
+  }
+  if (produced.length > 0) {
+    const next = produced[0]!;
+    return { kind: 'diverged', seq: next.seq, line: next.seq + 1, expected: '(the log ends here)', actual: JSON.stringify(next) };
+  }
+  return { kind: 'identical', events: count, digest, truncatedAt: null };
+}

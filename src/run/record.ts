@@ -1,0 +1,80 @@
+import { BUILTIN_SYMBOLS } from '../kernel/index.ts';
+import { Simulation, type EndReason } from '../actors/simulation.ts';
+import { canonicalJson } from '../model/digest.ts';
+import { LOG_FORMAT, LOG_VERSION, type LogHeader } from '../log/header.ts';
+import type { LineSink } from '../log/writer.ts';
+import type { KernelState } from '../model/state.ts';
+import { InvariantMonitor, type Violation } from '../monitors/invariants.ts';
+import type { Scenario } from '../scenario/types.ts';
+import { seededIds } from '../scheduler/rng.ts';
+import { strategyByName } from '../scheduler/strategies.ts';
+import { DmesgView } from '../views/dmesg.ts';
+import { TraceView } from '../views/trace.ts';
+
+// One run from scenario to log: header line, then every event as the bus stamps it, written with
+// backpressure (the loop waits for the sink to drain; the model itself never waits on I/O, so
+// timing cannot change what it does).
+
+export interface RunOptions {
+  readonly seed: number;
+  readonly strategy: 'random' | 'round-robin';
+}
+
+export interface RunResult {
+  readonly endReason: EndReason;
+  readonly state: KernelState;
+  readonly events: number;
+  readonly violations: readonly Violation[];
+  readonly dmesg: readonly string[];
+  readonly trace: TraceView;
+  readonly digest: string;
+}
+
+export function makeHeader(scenario: Scenario, opts: RunOptions): LogHeader {
+  return {
+    format: LOG_FORMAT,
+    version: LOG_VERSION,
+    seed: opts.seed,
+    scenario,
+    cpus: scenario.cpus,
+    strategy: { name: opts.strategy },
+    // The run id is a function of what the run is, so equal runs have equal bytes.
+    run: seededIds(opts.seed ^ canonicalJson(scenario).length, 'run')(),
+  };
+}
+
+export async function recordRun(scenario: Scenario, opts: RunOptions, sink: LineSink | null): Promise<RunResult> {
+  const monitor = new InvariantMonitor();
+  const dmesg = new DmesgView();
+  const trace = new TraceView(BUILTIN_SYMBOLS);
+  const sim = new Simulation(scenario, {
+    seed: opts.seed,
+    strategy: strategyByName(opts.strategy, opts.seed),
+    projections: [monitor, dmesg, trace],
+  });
+  let events = 0;
+  let digest = '';
+  let mustDrain = false;
+  sim.events$.subscribe((e) => {
+    events++;
+    if (e.type === 'log.end') digest = e.digest;
+    if (sink !== null && !sink.writeLine(JSON.stringify(e))) mustDrain = true;
+  });
+  if (sink !== null && !sink.writeLine(JSON.stringify(makeHeader(scenario, opts)))) await sink.drain();
+  while (sim.step()) {
+    if (mustDrain) {
+      mustDrain = false;
+      await sink!.drain();
+    }
+  }
+  if (mustDrain) await sink!.drain();
+  return {
+    endReason: sim.endReason!,
+    state: sim.world,
+    events,
+    violations: monitor.violations,
+    dmesg: dmesg.lines,
+    trace,
+    digest,
+  };
+}

@@ -1,0 +1,47 @@
+import { readFile, stat } from 'node:fs/promises';
+import { InputError, lineColumn } from '../errors.ts';
+import { BUILTIN_SCENARIOS } from './builtin/index.ts';
+import type { Scenario } from './types.ts';
+import { validateScenario } from './validate.ts';
+
+// A scenario argument is a built-in name or a JSON file. Malformed JSON is reported at its line
+// and column; a well-formed file with a wrong field at the field's path.
+
+export const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
+
+export function parseScenarioText(text: string, file: string): Scenario {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const m = /position (\d+)/.exec((e as Error).message);
+    const at = m ? lineColumn(text, Number(m[1])) : lineColumn(text, text.length);
+    const what = (e as Error).message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '');
+    throw new InputError(`${file}:${at.line}:${at.column}`, `${what} (expected a JSON scenario object)`);
+  }
+  try {
+    return validateScenario(raw);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${file}: ${e.place}`, e.what);
+    throw e;
+  }
+}
+
+export async function loadScenario(arg: string): Promise<Scenario> {
+  const builtin = BUILTIN_SCENARIOS.get(arg);
+  if (builtin !== undefined) return builtin;
+  let size: number;
+  try {
+    const st = await stat(arg);
+    if (!st.isFile()) throw new InputError(arg, 'not a regular file');
+    size = st.size;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(
+      '',
+      `no built-in scenario or file named "${arg}" (built-in: ${[...BUILTIN_SCENARIOS.keys()].join(', ')})`,
+    );
+  }
+  if (size > MAX_SCENARIO_BYTES) throw new InputError(arg, `file is ${size} bytes; a scenario may be at most ${MAX_SCENARIO_BYTES}`);
+  return parseScenarioText(await readFile(arg, 'utf8'), arg);
+}

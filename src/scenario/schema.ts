@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import type { Scenario } from './types.ts';
+
+// The shape of a scenario file. Structure only: names that must exist in the kernel image or
+// elsewhere in the scenario are checked by validate.ts, which can say "did you mean".
+
+const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a C identifier (letters, digits, _)');
+const count = (max: number) => z.number().int().min(1).max(max);
+
+const handlerStep = z.discriminatedUnion('do', [
+  z.strictObject({ do: z.literal('print'), text: z.string().max(1024) }),
+  z.strictObject({ do: z.literal('call'), fn: z.string() }),
+  z.strictObject({ do: z.literal('spin'), steps: count(1_000_000) }),
+  z.strictObject({ do: z.literal('sleep') }),
+  z.strictObject({ do: z.literal('dump_stack') }),
+]);
+
+const probe = z.strictObject({
+  name,
+  symbol: z.string().min(1).optional(),
+  offset: z.number().int().min(0).max(0xffff).optional(),
+  addr: z.string().regex(/^0x[0-9a-fA-F]{1,16}$/, 'a hex address like "0xffffffff81000000"').optional(),
+  pre: z.array(handlerStep).max(64).optional(),
+  post: z.array(handlerStep).max(64).optional(),
+});
+
+const taskOp = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('call'), fn: z.string(), times: count(100_000).optional() }),
+  z.strictObject({ op: z.literal('printk'), text: z.string().max(1024) }),
+  z.strictObject({ op: z.literal('register_kprobe'), probe: z.string() }),
+  z.strictObject({ op: z.literal('unregister_kprobe'), probe: z.string() }),
+  z.strictObject({ op: z.literal('sleep'), ticks: count(10_000_000) }),
+]);
+
+const task = z.strictObject({
+  comm: z.string().min(1).max(15, 'at most 15 characters (TASK_COMM_LEN - 1)'),
+  pid: z.number().int().min(1).max(4_194_304).optional(),
+  cpu: z.number().int().min(0).optional(),
+  program: z.array(taskOp).max(100_000),
+});
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1).max(64),
+  description: z.string().max(200).default(''),
+  cpus: z.number().int().min(1).max(64),
+  max_steps: z.number().int().min(1).max(100_000_000).default(100_000),
+  probes: z.array(probe).max(256).default([]),
+  tasks: z.array(task).max(1024),
+});
+
+// The schema's output must be a Scenario; this line fails to compile if they drift apart.
+export type SchemaCheck = z.output<typeof scenarioSchema> extends Scenario ? true : never;
+const _check: SchemaCheck = true;
+void _check;

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { BUILTIN_SYMBOLS, type SymbolTable } from '../kernel/index.ts';
+import { InputError } from '../errors.ts';
+import { checkTemplate } from '../kprobes/printk-format.ts';
+import { scenarioSchema } from './schema.ts';
+import type { Scenario } from './types.ts';
+
+// Turns untrusted JSON into a Scenario, or an InputError naming the field path
+// (`scenario.probes[2].symbol: unknown symbol "kernel_clon"; did you mean "kernel_clone"?`).
+// Everything a run could trip over is caught here, before the first event.
+
+type Path = readonly PropertyKey[];
+
+export function fieldPath(path: Path, root = 'scenario'): string {
+  return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : `${acc}.${String(k)}`), root);
+}
+
+function zodMessage(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.message.replace(/^Invalid input: /, '');
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_union':
+      return 'not one of the allowed forms';
+    default:
+      return issue.message;
+  }
+}
+
+function valueAt(raw: unknown, path: Path): unknown {
+  let v = raw;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+function unknownSymbol(symbols: SymbolTable, name: string): string {
+  const hint = symbols.suggest(name);
+  return `unknown symbol "${name}"${hint !== undefined ? `; did you mean "${hint}"?` : ''}`;
+}
+
+export function validateScenario(raw: unknown, symbols: SymbolTable = BUILTIN_SYMBOLS): Scenario {
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path;
+    let message = zodMessage(issue);
+    // A discriminated union that fails on its tag: name the tags that exist.
+    if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
+      const got = valueAt(raw, path);
+      message = `${got === undefined ? 'missing' : `unknown kind ${JSON.stringify(got)}`} (expected one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')})`;
+    }
+    throw new InputError(fieldPath(path), message);
+  }
+  const s = parsed.data as Scenario;
+  const err = (path: Path, what: string): never => {
+    throw new InputError(fieldPath(path), what);
+  };
+  const isFunction = (name: string) => symbols.lookup(name)?.kind === 'func';
+  const checkFn = (path: Path, name: string) => {
+    const sym = symbols.lookup(name);
+    if (sym === undefined) err(path, unknownSymbol(symbols, name));
+    else if (sym.kind !== 'func') err(path, `"${name}" is data, not a function`);
+  };
+
+  const probeNames = new Set<string>();
+  s.probes.forEach((p, i) => {
+    if (probeNames.has(p.name)) err(['probes', i, 'name'], `duplicate probe name "${p.name}"`);
+    probeNames.add(p.name);
+    if (p.symbol === undefined && p.addr === undefined) err(['probes', i], 'give "symbol" or "addr"');
+    if (p.symbol !== undefined && p.addr !== undefined) err(['probes', i], 'give "symbol" or "addr", not both (R21)');
+    if (p.symbol !== undefined && symbols.lookup(p.symbol) === undefined) {
+      err(['probes', i, 'symbol'], unknownSymbol(symbols, p.symbol));
+    }
+    for (const phase of ['pre', 'post'] as const) {
+      p[phase]?.forEach((step, j) => {
+        if (step.do === 'call') {
+          checkFn(['probes', i, phase, j, 'fn'], step.fn);
+          // A handler's call must return to the handler: do_exit never does.
+          if (symbols.lookup(step.fn)?.kind === 'func' && (symbols.lookup(step.fn) as { effect?: string }).effect !== undefined) {
+            err(['probes', i, phase, j, 'fn'], `${step.fn} cannot be called from a handler (it forks or never returns)`);
+          }
+        }
+      });
+    }
+  });
+  s.probes.forEach((p, i) => {
+    for (const phase of ['pre', 'post'] as const) {
+      p[phase]?.forEach((step, j) => {
+        if (step.do === 'print') {
+          const m = checkTemplate(step.text, probeNames, true);
+          if (m !== null) err(['probes', i, phase, j, 'text'], m);
+        }
+      });
+    }
+  });
+
+  const pids = new Set<number>();
+  s.tasks.forEach((t, i) => {
+    if (t.pid !== undefined) {
+      if (pids.has(t.pid)) err(['tasks', i, 'pid'], `duplicate pid ${t.pid}`);
+      pids.add(t.pid);
+    }
+    if (t.cpu !== undefined && t.cpu >= s.cpus) err(['tasks', i, 'cpu'], `cpu ${t.cpu} does not exist (cpus: ${s.cpus}, so 0 to ${s.cpus - 1})`);
+    t.program.forEach((op, j) => {
+      const at = ['tasks', i, 'program', j];
+      switch (op.op) {
+        case 'call':
+          checkFn([...at, 'fn'], op.fn);
+          if (!isFunction(op.fn)) return;
+          break;
+        case 'printk': {
+          const m = checkTemplate(op.text, probeNames, false);
+          if (m !== null) err([...at, 'text'], m);
+          break;
+        }
+        case 'register_kprobe':
+        case 'unregister_kprobe':
+          if (!probeNames.has(op.probe)) {
+            err([...at, 'probe'], `no probe named "${op.probe}" in scenario.probes${probeNames.size ? ` (known: ${[...probeNames].join(', ')})` : ''}`);
+          }
+          break;
+        case 'sleep':
+          break;
+      }
+    });
+  });
+  return s;
+}

@@ -1,0 +1,72 @@
+import type { SymbolTable } from '../kernel/index.ts';
+import type { KernelState } from '../model/state.ts';
+import type { Scenario } from '../scenario/types.ts';
+import { INVARIANTS, type Violation } from '../monitors/invariants.ts';
+
+// The text `kprobesim run` prints when a run ends: what ran, how it ended, each probe's counts,
+// the invariant verdicts, the kernel bugs the run reproduced, the start of the kernel log, and
+// the digest that replay will check.
+
+export interface SummaryInput {
+  readonly scenario: Scenario;
+  readonly seed: number;
+  readonly strategy: string;
+  readonly state: KernelState;
+  readonly events: number;
+  readonly endReason: string;
+  readonly violations: readonly Violation[];
+  readonly dmesg: readonly string[];
+  readonly digest: string;
+  readonly symbols: SymbolTable;
+  readonly logNote: string | null;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => '  ' + r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
+}
+
+const END_TEXT: Record<string, string> = {
+  done: 'every task finished',
+  limit: 'the step limit was reached',
+  deadlock: 'DEADLOCK: tasks remain but nothing can run (INV-progress)',
+  bug: 'the kernel halted on a BUG',
+};
+
+export function renderSummary(s: SummaryInput): string {
+  const st = s.state;
+  const out: string[] = [];
+  out.push(`scenario ${s.scenario.name}: ${s.scenario.description}`);
+  out.push(`seed ${s.seed}, ${st.cpus.length} CPUs, ${s.strategy} schedule`);
+  out.push(`ended: ${END_TEXT[s.endReason] ?? s.endReason} after ${st.sched.steps} steps, ${s.events} events (t=${st.t})`);
+  out.push('');
+  if (s.scenario.probes.length > 0) {
+    out.push('probes:');
+    const rows = [['NAME', 'WHERE', 'HITS', 'NMISSED', 'PRE', 'POST', 'SKIPPED', 'STATE']];
+    for (const p of s.scenario.probes) {
+      const reg = st.kprobes.probes[p.name]!;
+      const c = st.stats[p.name]!;
+      const where = reg.addr ? (s.symbols.format(BigInt(reg.addr)) ?? reg.addr) : p.symbol ? `${p.symbol}+${p.offset ?? 0}` : (p.addr ?? '?');
+      rows.push([p.name, where, ...[c.hits, c.nmissed, c.pre_calls, c.post_calls, c.skipped].map(String), reg.state]);
+    }
+    out.push(...table(rows), '');
+  }
+  const byInv = new Map<string, Violation[]>();
+  for (const v of s.violations) byInv.set(v.inv, [...(byInv.get(v.inv) ?? []), v]);
+  out.push(
+    `invariants: ${s.violations.length === 0 ? 'all hold' : `${s.violations.length} violation(s)`}`,
+    ...INVARIANTS.map((inv) => {
+      const vs = byInv.get(inv);
+      return vs === undefined ? `  ${inv}: ok` : `  ${inv}: VIOLATED at seq ${vs[0]!.seq}: ${vs[0]!.message}${vs.length > 1 ? ` (+${vs.length - 1} more)` : ''}`;
+    }),
+  );
+  const bugs = s.dmesg.filter((l) => /\] (BUG: |Unrecoverable kprobe|Oops: )/.test(l));
+  out.push(`kernel bugs reproduced: ${bugs.length === 0 ? 'none' : bugs.length}`, ...bugs.slice(0, 5).map((l) => `  ${l}`));
+  out.push('');
+  const shown = s.dmesg.slice(0, 12);
+  out.push(`dmesg (${shown.length < s.dmesg.length ? `first ${shown.length} of ${s.dmesg.length}` : s.dmesg.length} lines):`);
+  out.push(...shown.map((l) => `  ${l}`));
+  out.push('', `digest: ${s.digest}`);
+  if (s.logNote !== null) out.push(`log: ${s.logNote}`);
+  return out.join('\n') + '\n';
+}
