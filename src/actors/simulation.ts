@@ -71,6 +71,9 @@ export class Simulation {
       this.state = evolve(before, e);
       for (const p of projections) p.observe(before, e, this.state);
     });
+    // Errors thrown inside an actor stop it; step() rethrows them synchronously, so XState must
+    // not also report them as unhandled.
+    for (const a of [this.kprobes, this.scheduler, ...this.cpus] as Actor<never>[]) a.subscribe({ error: () => {} });
     this.kprobes.start();
     for (const c of this.cpus) c.start();
     this.scheduler.start();

@@ -91,8 +91,9 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
       if (call.fn === 'register_kprobe') return [unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: addr! }];
       return [unlock()];
     case 'disable': {
-      // R64: a probe that is not registered is skipped; the call still ends with a grace period.
-      if (reg.state !== 'unregistering' || addr === null) return [unlock()];
+      // R64: checked under kprobe_mutex: a probe that is not registered (never was, or another
+      // unregister already took it down) is skipped; the call still ends with a grace period.
+      if (reg.state !== 'registered' || addr === null || !k.table[addr]?.probes.includes(probe)) return [unlock()];
       const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
       const point = k.table[addr];
       const othersEnabled = point?.probes.some((p) => p !== probe && !k.probes[p]?.disabled) ?? false;

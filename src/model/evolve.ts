@@ -196,16 +196,13 @@ export function evolveKprobes(k: KprobesState, e: LoggedEvent): KprobesState {
   switch (e.type) {
     case 'kprobe.register':
       return setProbe(
-        { ...k, calls: { ...k.calls, [e.pid]: { fn: 'register_kprobe', probe: e.probe, phase: 'lock' } } },
+        { ...k, calls: { ...k.calls, [e.pid]: { fn: 'register_kprobe', probe: e.probe, phase: 'lock', effective: true } } },
         e.probe,
         // R22: the resolved address is written back to p->addr at once.
         { state: 'registering', addr: e.addr },
       );
-    case 'kprobe.unregister': {
-      const k2 = { ...k, calls: { ...k.calls, [e.pid]: { fn: 'unregister_kprobe' as const, probe: e.probe, phase: 'lock' as const } } };
-      // R64: unregistering a probe that is not registered changes nothing about it.
-      return k.probes[e.probe]?.state === 'registered' ? setProbe(k2, e.probe, { state: 'unregistering' }) : k2;
-    }
+    case 'kprobe.unregister':
+      return { ...k, calls: { ...k.calls, [e.pid]: { fn: 'unregister_kprobe', probe: e.probe, phase: 'lock', effective: false } } };
     case 'mutex.lock':
       if (k.mutex.owner !== null && k.mutex.owner !== e.pid) return fail(`kprobe_mutex is held by task ${k.mutex.owner}`);
       return advanceCall(
@@ -234,8 +231,14 @@ export function evolveKprobes(k: KprobesState, e: LoggedEvent): KprobesState {
       return advanceCall({ ...k, sync: null }, e.pid, e.type);
     case 'kprobe.registered':
       return endCall(setProbe(k, e.probe, { state: 'registered' }), e.pid);
-    case 'kprobe.disable':
-      return advanceCall(setProbe(k, e.probe, { disabled: true }), e.pid, e.type);
+    case 'kprobe.disable': {
+      // Under kprobe_mutex the unregister found the probe registered: from here on it is this
+      // call's to take down (R64).
+      const call = k.calls[e.pid];
+      if (call === undefined) return fail(`task ${e.pid} is in no kprobes call`);
+      const k2 = { ...k, calls: { ...k.calls, [e.pid]: { ...call, effective: true } } };
+      return advanceCall(setProbe(k2, e.probe, { disabled: true, state: 'unregistering' }), e.pid, e.type);
+    }
     case 'kprobe.unlink': {
       const point = k.table[e.addr];
       if (point === undefined) return fail(`no probe point at ${e.addr}`);
@@ -249,7 +252,7 @@ export function evolveKprobes(k: KprobesState, e: LoggedEvent): KprobesState {
       return { ...k, gps };
     }
     case 'kprobe.unregistered':
-      if (k.probes[e.probe]?.state !== 'unregistering') return endCall(k, e.pid);
+      if (!k.calls[e.pid]?.effective) return endCall(k, e.pid);
       return endCall(setProbe(k, e.probe, { state: 'unregistered', disabled: false, handle: null }), e.pid);
     default:
       return k;

@@ -110,6 +110,11 @@ export interface ApiCall {
   readonly fn: 'register_kprobe' | 'unregister_kprobe';
   readonly probe: string;
   readonly phase: ApiPhase;
+  /**
+   * An unregister acts only if, once it holds kprobe_mutex, the probe is registered (R64); a
+   * second unregister of the same probe, or one of a probe never registered, changes nothing.
+   */
+  readonly effective: boolean;
 }
 
 export interface Sync {

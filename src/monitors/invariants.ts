@@ -79,7 +79,7 @@ export class InvariantMonitor implements Projection {
         this.gone.delete(e.probe);
         break;
       case 'kprobe.unregistered': {
-        if (before.kprobes.probes[e.probe]?.state !== 'unregistering') break;
+        if (!before.kprobes.calls[e.pid]?.effective) break;
         this.gone.add(e.probe);
         for (const c of after.cpus) {
           if (runsProbe(c, e.probe)) this.flag('INV-unregister', e.seq, `unregister_kprobe(${e.probe}) returned while cpu ${c.id} is still in it (R67)`);

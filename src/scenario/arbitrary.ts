@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { BUILTIN_SYMBOLS } from '../kernel/index.ts';
+import type { HandlerStep, ProbeSpec, Scenario, TaskOp, TaskSpec } from './types.ts';
+
+// A fast-check arbitrary of valid scenarios, exported for users' own property tests. It draws
+// small kernels (1 to 4 CPUs, up to 3 probes, up to 4 tasks) whose tasks register, unregister
+// and hit probes in random orders, with handlers that print, call probed functions, spin, dump
+// the stack or sleep. Shrinking works on the plain data, so a failing case shrinks to a small
+// scenario; print it with JSON.stringify and run it with `kprobesim run FILE --seed S`.
+
+/** Functions a probe may sit on and a task or handler may call (text, not blacklisted, returning). */
+export const PROBEABLE_FUNCTIONS: readonly string[] = BUILTIN_SYMBOLS.functions()
+  .filter((f) => f.section === 'text' && !BUILTIN_SYMBOLS.isBlacklisted(f) && f.effect === undefined)
+  .map((f) => f.name);
+
+/** Functions tasks call as "system calls"; kernel_clone forks, so children appear and exit. */
+const TASK_CALLS = ['kernel_clone', 'ksys_read', 'vfs_read', 'do_sys_openat2', '_printk', 'dput', 'kfree', 'vfs_open'];
+/** Probe sites: hot functions so that hits, misses and races are frequent. */
+const PROBE_SITES = ['kernel_clone', 'copy_process', 'vfs_read', '_printk', 'vprintk_emit', 'do_sys_openat2', 'getname', 'dput'];
+
+export interface ScenarioArbitraryOptions {
+  readonly maxCpus?: number;
+  readonly maxSteps?: number;
+  /** Include handler steps that sleep (a "scheduling while atomic" bug event, R61). */
+  readonly sleepingHandlers?: boolean;
+}
+
+const handlerStep = (sleeping: boolean): fc.Arbitrary<HandlerStep> =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.constant<HandlerStep>({ do: 'print', text: '{symbol} hit on cpu {cpu} by {comm}' }) },
+    { weight: 3, arbitrary: fc.constantFrom(...TASK_CALLS.filter((f) => f !== 'kernel_clone')).map((fn): HandlerStep => ({ do: 'call', fn })) },
+    { weight: 3, arbitrary: fc.integer({ min: 1, max: 40 }).map((steps): HandlerStep => ({ do: 'spin', steps })) },
+    { weight: 1, arbitrary: fc.constant<HandlerStep>({ do: 'dump_stack' }) },
+    { weight: sleeping ? 1 : 0, arbitrary: fc.constant<HandlerStep>({ do: 'sleep' }) },
+  );
+
+export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbitrary<Scenario> {
+  const maxCpus = opts.maxCpus ?? 4;
+  const steps = fc.array(handlerStep(opts.sleepingHandlers ?? false), { maxLength: 3 });
+  const probe = (name: string): fc.Arbitrary<ProbeSpec> =>
+    fc.record(
+      { symbol: fc.constantFrom(...PROBE_SITES), pre: fc.option(steps, { nil: undefined }), post: fc.option(steps, { nil: undefined }) },
+      { requiredKeys: ['symbol'] },
+    ).map((p) => ({ name, ...p }));
+  return fc.integer({ min: 1, max: maxCpus }).chain((cpus) =>
+    fc
+      .integer({ min: 1, max: 3 })
+      .chain((nProbes) => {
+        const names = Array.from({ length: nProbes }, (_, i) => `kp${i}`);
+        const op: fc.Arbitrary<TaskOp> = fc.oneof(
+          { weight: 5, arbitrary: fc.record({ op: fc.constant('call' as const), fn: fc.constantFrom(...TASK_CALLS) }) },
+          { weight: 2, arbitrary: fc.record({ op: fc.constant('register_kprobe' as const), probe: fc.constantFrom(...names) }) },
+          { weight: 2, arbitrary: fc.record({ op: fc.constant('unregister_kprobe' as const), probe: fc.constantFrom(...names) }) },
+          { weight: 1, arbitrary: fc.record({ op: fc.constant('sleep' as const), ticks: fc.integer({ min: 1, max: 60 }) }) },
+          { weight: 1, arbitrary: fc.constant<TaskOp>({ op: 'printk', text: 'hello from {comm} on cpu {cpu}' }) },
+        );
+        const task: fc.Arbitrary<TaskSpec> = fc.record(
+          {
+            comm: fc.constantFrom('bash', 'sh', 'insmod', 'cat', 'kworker'),
+            cpu: fc.option(fc.integer({ min: 0, max: cpus - 1 }), { nil: undefined }),
+            program: fc.array(op, { minLength: 1, maxLength: 8 }),
+          },
+          { requiredKeys: ['comm', 'program'] },
+        );
+        // Like a module's init and exit: plant every probe, let the workers run, remove some.
+        const module: fc.Arbitrary<TaskSpec> = fc
+          .record({ pause: fc.integer({ min: 1, max: 300 }), removed: fc.subarray(names) })
+          .map(({ pause, removed }) => ({
+            comm: 'insmod',
+            program: [
+              ...names.map((probe): TaskOp => ({ op: 'register_kprobe', probe })),
+              { op: 'sleep', ticks: pause },
+              ...removed.map((probe): TaskOp => ({ op: 'unregister_kprobe', probe })),
+            ],
+          }));
+        return fc.record({
+          probes: fc.tuple(...names.map(probe)),
+          module: fc.option(module, { nil: undefined, freq: 3 }),
+          tasks: fc.array(task, { minLength: 1, maxLength: 4 }),
+        });
+      })
+      .map(
+        ({ probes, module, tasks: workers }): Scenario => ({
+          name: 'generated',
+          description: 'a scenario drawn by scenarioArbitrary',
+          cpus,
+          max_steps: opts.maxSteps ?? 3000,
+          probes,
+          tasks: module === undefined ? workers : [module, ...workers],
+        }),
+      ),
+  );
+}
+
+/** Seeds for the run's own choices, next to the scenario. */
+export const seedArbitrary: fc.Arbitrary<number> = fc.integer({ min: 0, max: 0xffffffff });
