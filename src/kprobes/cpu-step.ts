@@ -121,7 +121,12 @@ function handlerPhase(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
     if (phase === 'pre') return singleStep(h);
     return withPendingAcks(h.w, c, [{ type: 'kprobe.done', cpu: c.id, addr: c.current! }]);
   }
-  if (h.w.kprobes.probes[probe]?.disabled) return [{ type: 'handler.skip', cpu: c.id, probe, phase, reason: 'disabled' }];
+  // R10/R11: an aggregated point skips its disabled children. A standalone probe's handler is
+  // called without looking at the flag: a hit already in flight when unregister_kprobe disables
+  // it runs normally, and the text-patch sync waits for it (R55).
+  if (c.probes.length > 1 && h.w.kprobes.probes[probe]?.disabled) {
+    return [{ type: 'handler.skip', cpu: c.id, probe, phase, reason: 'disabled' }];
+  }
   const steps = stepsOf(h, probe, phase);
   if (steps === undefined) return [{ type: 'handler.skip', cpu: c.id, probe, phase, reason: 'no_handler' }];
   return [{ type: 'handler.enter', cpu: c.id, probe, phase }];

@@ -4,7 +4,7 @@
 // in-memory text, so the two can never accept different logs.
 
 import * as fs from 'node:fs';
-import { checkPayload, isEventType, type LoggedEvent } from '../model/events.ts';
+import { checkPayload, expectedSource, isEventType, type LoggedEvent } from '../model/events.ts';
 import { describeJsonError, LogError } from './errors.ts';
 import { checkHeader, show, type LogHeader } from './header.ts';
 
@@ -59,7 +59,11 @@ export function checkEventLine(value: unknown, prev: Cursor): string | null {
       ? 'event lacks field "type" (expected an event type string)'
       : `field "type" is ${show(type)} (expected an event type string)`;
   }
-  return checkPayload(type, obj);
+  const bad = checkPayload(type, obj);
+  if (bad !== null) return bad;
+  // Ownership (INV-fold): a CPU's events come from that CPU, the manager's from "kprobes"…
+  const want = expectedSource(type, obj);
+  return src === want ? null : `event "${type}" has src ${show(src)} (expected "${want}")`;
 }
 
 /**

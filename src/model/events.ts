@@ -106,6 +106,28 @@ export const EVENT_FIELDS = {
 } as const satisfies Record<string, Record<string, FieldKind>>;
 
 export type EventType = keyof typeof EVENT_FIELDS;
+
+/** Which actor may emit each type: a slice of the state changes only through its owner's events. */
+type Emitter = 'cpu' | 'sched' | 'kprobes' | 'log';
+const SCHED_TYPES = ['sched.pick', 'sched.switch', 'time.advance', 'kernel.deadlock', 'run.limit'];
+const KPROBES_TYPES = [
+  'kprobe.register', 'kprobe.register.fail', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert',
+  'text.arm', 'text.disarm', 'text.sync.start', 'text.sync.end', 'kprobe.registered', 'kprobe.unregister',
+  'kprobe.disable', 'kprobe.unlink', 'rcu.gp.start', 'rcu.gp.end', 'kprobe.unregistered',
+];
+
+export function emitterOf(type: EventType): Emitter {
+  if (type === 'log.end') return 'log';
+  if (SCHED_TYPES.includes(type)) return 'sched';
+  if (KPROBES_TYPES.includes(type)) return 'kprobes';
+  return 'cpu';
+}
+
+/** The `src` an event must carry: "cpu/N" for a CPU's events (N its payload's cpu). */
+export function expectedSource(type: EventType, obj: Record<string, unknown>): string {
+  const who = emitterOf(type);
+  return who === 'cpu' ? `cpu/${String(obj.cpu)}` : who;
+}
 export const EVENT_TYPES = Object.keys(EVENT_FIELDS) as EventType[];
 
 type Payload<T extends EventType> = {

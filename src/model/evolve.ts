@@ -396,6 +396,8 @@ function cpuOf(s: KernelState, e: { cpu: number }): CpuState {
 }
 
 export function evolve(s: KernelState, e: LoggedEvent): KernelState {
+  // log.end is a trailer, not a change: the state it closes is the one its digest fingerprints.
+  if (e.type === 'log.end') return s;
   let next: KernelState = { ...s, seq: e.seq, t: e.t };
   if (e.src === 'sched') {
     next = { ...next, sched: evolveSched(s.sched, e) };

@@ -103,7 +103,7 @@ export interface ProbePoint {
   readonly armed: boolean;
 }
 
-/** Where a register/unregister call stands (spec §3, §8); see kprobes/api-phases.ts. */
+/** Where a register/unregister call stands (spec §3, §8); NEXT_PHASE in evolve.ts moves it. */
 export type ApiPhase = 'lock' | 'insert' | 'arm' | 'disable' | 'sync' | 'unlink' | 'unlock' | 'gp';
 
 export interface ApiCall {

@@ -21,6 +21,7 @@ export async function foldLog(path: string, projections: readonly Projection[] =
   const folder = new Folder(initialState(log.scenario), projections);
   let truncatedAt: number | null = null;
   let ended = false;
+  let lastSeq = 0;
   for await (const entry of log.entries) {
     if (entry.kind === 'truncated') {
       truncatedAt = entry.line;
@@ -34,11 +35,12 @@ export async function foldLog(path: string, projections: readonly Projection[] =
       if (e instanceof FoldError) throw new InputError(`${path}:${entry.line}`, `event seq ${entry.event.seq} does not fit the state: ${e.message}`);
       throw e;
     }
+    lastSeq = entry.event.seq;
     if (entry.event.type === 'log.end') ended = true;
   }
   const state = folder.state;
-  if (atSeq !== undefined && state.seq < atSeq) {
-    throw new InputError('--at', `the log has events up to seq ${state.seq}; there is no seq ${atSeq}`);
+  if (atSeq !== undefined && lastSeq < atSeq) {
+    throw new InputError('--at', `the log has events up to seq ${lastSeq}; there is no seq ${atSeq}`);
   }
-  return { state, lastSeq: state.seq, truncatedAt, ended, cpus: log.scenario.cpus };
+  return { state, lastSeq, truncatedAt, ended, cpus: log.scenario.cpus };
 }
