@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { renderProbe } from '../src/tracefs/canonical.ts';
 import { isErrorKey, type ErrorKey } from '../src/tracefs/errors.ts';
 import { EMPTY_EVENTS_FILE, readEventsFile, writeEventsFile } from '../src/tracefs/events-file.ts';
+import { evaluateFilter, filterFieldTable, parseFilter, readFilterFile, writeFilterFile, NO_FILTER } from '../src/tracefs/filter.ts';
 import { parseProbeCommand } from '../src/tracefs/grammar.ts';
 import { simpleContext } from '../src/tracefs/simple-context.ts';
 import type { BtfType, ParseContext } from '../src/tracefs/types.ts';
@@ -105,6 +106,37 @@ describe('parser robustness (§15, §22)', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+const FILTER_FRAGMENTS = [
+  ' ', '(', ')', '!', '&&', '||', '&', '|', '==', '!=', '<', '<=', '>', '>=', '~', '=', 'n', 'f', 'comm', 'CPU',
+  'common_pid', 'nosuch', '1', '-5', '0x10', '"a*"', "'b'", '"', 'CPUS{1,2}', 'CPUS{', '.function', '12z',
+];
+const filterish = fc.oneof(
+  fc.string({ maxLength: 60 }),
+  fc.array(fc.constantFrom(...FILTER_FRAGMENTS), { maxLength: 20 }).map((a) => a.join('')),
+);
+
+describe('filter robustness (§17)', () => {
+  const r = parseProbeCommand('p:ev vfs_read n=%ax:u32 s=%bx:s16 f=+0(%di):string', CTXS.x86 as ParseContext);
+  if (!r.ok || r.command.kind !== 'define') throw new Error('setup');
+  const findField = filterFieldTable(r.command.probe);
+  it('R149: any expression parses or fails with a message and a position; evaluation never throws', () => {
+    fc.assert(
+      fc.property(filterish, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.string({ maxLength: 20 }), (expr, v, str) => {
+        const p = parseFilter(expr, { findField });
+        if (p.ok) {
+          expect(typeof evaluateFilter(p.filter, { fields: { n: v, s: v, f: str, common_pid: v }, cpu: 1, comm: str })).toBe('boolean');
+        } else if (p.error) {
+          expect(p.error.pos).toBeGreaterThanOrEqual(0);
+          expect(p.error.pos).toBeLessThanOrEqual(expr.length + 2);
+        }
+        const w = writeFilterFile(NO_FILTER, expr, { findField });
+        expect(readFilterFile(w.state).endsWith('\n')).toBe(true);
+      }),
+      { numRuns: 500 },
     );
   });
 });
