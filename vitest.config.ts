@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'property-tests/**/*.test.ts'],
     setupFiles: ['property-tests/setup.ts'],
+    // The JSON report is what .ci/run counts; the default reporter is what people read.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.test-report.json' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -1,0 +1,113 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// The command line as a user meets it: exit codes of the contract (0 ok, 1 check failed,
+// 2 bad input), messages that name the place, and no stack traces.
+
+const BIN = resolve('bin/kprobesim.js');
+const dir = mkdtempSync(join(tmpdir(), 'kprobesim-cli-'));
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function noStack(s: string) {
+  expect(s).not.toMatch(/\n\s+at /);
+}
+
+describe('kprobesim CLI', () => {
+  it('scenarios lists every built-in with one line each', () => {
+    const r = cli('scenarios');
+    expect(r.code).toBe(0);
+    expect(r.out.trim().split('\n').map((l) => l.split(/\s+/)[0])).toEqual(['default', 'printk-recursion', 'unregister-race']);
+  });
+
+  it('run prints the summary and writes a log; replay says identical; state and trace read it', () => {
+    const log = join(dir, 'default.jsonl');
+    const r = cli('run', '--log', log, '--dmesg');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^scenario default: /);
+    expect(r.out).toMatch(/invariants: all hold/);
+    expect(r.out).toMatch(/<kernel_clone> pre_handler: p->addr = 0x[0-9a-f]{16}, ip = ffffffff81000001, flags = 0x246/);
+    expect(r.out).toMatch(/Planted kprobe at [0-9a-f]{16}/);
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(r.out)![1]!;
+    const replay = cli('replay', log);
+    expect(replay).toMatchObject({ code: 0 });
+    expect(replay.out).toContain(`identical: `);
+    expect(replay.out).toContain(digest);
+    const state = cli('state', log, '--at', '10');
+    expect(state.code).toBe(0);
+    expect(JSON.parse(state.out)).toMatchObject({ seq: 10 });
+    const trace = cli('trace', log);
+    expect(trace.code).toBe(0);
+    expect(trace.out).toMatch(/^# tracer: nop\n/);
+    expect(trace.out).toMatch(/ +bash-572 +\[\d{3}\] d\.Z\.\. +\d+\.\d{6}: kp: \(kernel_clone\+0x0\/0x22\)/);
+  });
+
+  it('never overwrites an existing --log without --force (exit 2, file untouched)', () => {
+    const log = join(dir, 'keep.jsonl');
+    writeFileSync(log, 'precious\n');
+    const r = cli('run', '--log', log);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`kprobesim: ${log} exists; pass --force to replace it\n`);
+    expect(readFileSync(log, 'utf8')).toBe('precious\n');
+    expect(existsSync(`${log}.partial`)).toBe(false);
+    expect(cli('run', '--log', log, '--force', '--seed', '5').code).toBe(0);
+    expect(readFileSync(log, 'utf8')).toMatch(/^\{"format":"kprobesim-log"/);
+  });
+
+  it('an unknown scenario name lists the built-in names (exit 2)', () => {
+    const r = cli('run', 'defualt');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('kprobesim: no built-in scenario or file named "defualt" (built-in: default, printk-recursion, unregister-race)\n');
+  });
+
+  it('an invalid scenario file is reported at its field path (exit 2)', () => {
+    const f = join(dir, 'bad.json');
+    writeFileSync(f, JSON.stringify({ name: 'x', cpus: 1, probes: [{ name: 'kp', symbol: 'kernel_clon' }], tasks: [] }));
+    const r = cli('run', f, '--no-log');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`kprobesim: ${f}: scenario.probes[0].symbol: unknown symbol "kernel_clon"; did you mean "kernel_clone"?\n`);
+  });
+
+  it('bad option values and unknown commands are usage errors (exit 2)', () => {
+    const seed = cli('run', '--seed', 'abc', '--no-log');
+    expect(seed.code).toBe(2);
+    expect(seed.err).toMatch(/^kprobesim: option '--seed <S>' argument 'abc' is invalid\. expected an integer/);
+    expect(cli('frobnicate').code).toBe(2);
+    expect(cli('run', '--help').code).toBe(0);
+  });
+
+  it('logs that are not kprobesim logs, or are malformed, are bad input naming the line (exit 2)', () => {
+    const notLog = join(dir, 'not-a-log.jsonl');
+    writeFileSync(notLog, '{"hello":1}\n');
+    const a = cli('replay', notLog);
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(new RegExp(`^kprobesim: ${notLog}:1: not a kprobesim log`));
+    const log = readFileSync(join(dir, 'default.jsonl'), 'utf8').split('\n');
+    const gap = join(dir, 'gap.jsonl');
+    writeFileSync(gap, [...log.slice(0, 5), ...log.slice(6)].join('\n'));
+    const b = cli('state', gap);
+    expect(b.code).toBe(2);
+    expect(b.err).toBe(`kprobesim: ${gap}:6: seq gap: expected seq 5, found 6\n`);
+    const missing = cli('trace', join(dir, 'nope.jsonl'));
+    expect(missing.code).toBe(2);
+    expect(missing.err).toBe(`kprobesim: ${join(dir, 'nope.jsonl')}: No such file or directory\n`);
+    for (const r of [a, b, missing]) noStack(r.err);
+  });
+
+  it('replay of a changed log exits 1 naming the first diverging seq', () => {
+    const log = readFileSync(join(dir, 'default.jsonl'), 'utf8').split('\n');
+    const i = log.findIndex((l) => l.includes('"type":"printk"'));
+    log[i] = log[i]!.replace('"text":"', '"text":"X');
+    const changed = join(dir, 'changed.jsonl');
+    writeFileSync(changed, log.join('\n'));
+    const r = cli('replay', changed);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(new RegExp(`^diverged at seq ${i} \\(${changed}:${i + 1}\\)\\n  expected \\(log\\): `));
+  });
+});
