@@ -1,9 +1,8 @@
 import type { FunctionSymbol, Insn } from '../kernel/index.ts';
 import type { DomainEvent, Hex } from '../model/events.ts';
 import { evolveCpu } from '../model/evolve.ts';
-import { toHex } from '../model/hex.ts';
 import { currentTask, taskReady } from '../model/queries.ts';
-import { functionOf, programOf, type Setup } from '../model/setup.ts';
+import { codeOf, programOf, type Setup } from '../model/setup.ts';
 import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
 import type { HandlerStep } from '../scenario/types.ts';
 import { renderTemplate } from './printk-format.ts';
@@ -70,7 +69,7 @@ export function withPendingAcks(w: KernelState, c: CpuState, list: DomainEvent[]
   const needSync = sync !== null && sync.gen > c.acked_sync && sync.waiting.includes(c.id);
   if (!needSync && needGp === 0) return list;
   let after = c;
-  for (const e of list) after = evolveCpu(after, { seq: 0, t: 0, src: `cpu/${c.id}`, ...e });
+  for (const e of list) after = evolveCpu(after, e);
   if (needSync && !after.irqs_off && !after.halted) list.push({ type: 'ipi.ack', cpu: c.id, sync: sync.gen });
   if (needGp > 0 && after.preempt_count === 0 && !after.halted) list.push({ type: 'rcu.qs', cpu: c.id, gp: needGp });
   return list;
@@ -228,10 +227,10 @@ function taskStep(h: Here): CpuPlan | null {
 
 /** The next instruction of the innermost frame: trap on an armed breakpoint, else execute it. */
 function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
-  const fn = functionOf(h.setup, frames.fn);
+  const { fn, addrs } = codeOf(h.setup, frames.fn);
   const insn = fn.body[frames.pc];
-  if (insn === undefined) throw new Error(`internal: ${fn.name} ran past its end`);
-  const addr = toHex(fn.addr + BigInt(insn.off));
+  const addr = addrs[frames.pc];
+  if (insn === undefined || addr === undefined) throw new Error(`internal: ${fn.name} ran past its end`);
   if (h.w.kprobes.table[addr]?.armed) return [{ type: 'kprobe.trap', cpu: h.c.id, pid: h.pid, addr }];
   return perform(h, ctx, frames, fn, insn, addr);
 }

@@ -25,9 +25,9 @@ export interface CpuInput {
 
 interface CpuContext extends CpuInput {}
 
-function fold(c: CpuState, src: Outbox['src'], events: readonly DomainEvent[]): CpuState {
+function fold(c: CpuState, events: readonly DomainEvent[]): CpuState {
   let out = c;
-  for (const e of events) out = evolveCpu(out, { seq: 0, t: 0, src, ...e });
+  for (const e of events) out = evolveCpu(out, e);
   return out;
 }
 
@@ -52,8 +52,9 @@ export const cpuMachine = setup({
           return;
         }
         const before = context.cpu;
-        const after = fold(before, context.outbox.src, plan.events);
-        enqueue.assign({ cpu: after });
+        const after = fold(before, plan.events);
+        // Most steps run task code and leave the CPU's own slice as it was.
+        if (after !== before) enqueue.assign({ cpu: after });
         enqueue(() => context.outbox.publish(plan.events));
         if (after.halted && !before.halted) enqueue.raise({ type: 'KCB', to: 'halted' });
         else if (after.status !== before.status) enqueue.raise({ type: 'KCB', to: after.status });

@@ -42,7 +42,7 @@ export const kprobesMachine = setup({
           newHandle: context.newHandle,
         });
         let k = context.kprobes;
-        for (const e of events) k = evolveKprobes(k, { seq: 0, t: 0, src: 'kprobes', ...e });
+        for (const e of events) k = evolveKprobes(k, e);
         enqueue.assign({ kprobes: k });
         enqueue(() => context.outbox.publish(events));
         const held = k.mutex.owner !== null;

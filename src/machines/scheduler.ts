@@ -63,21 +63,17 @@ export const schedulerMachine = setup({
 }).createMachine({
   id: 'sched',
   context: ({ input }) => ({ ...input, outcome: null }),
-  initial: 'running',
-  states: {
-    running: {
-      on: {
-        TICK: {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            // The strategy draws from its own seeded stream: each TICK is processed exactly once.
-            const { outcome, events } = decide(context, event.world);
-            let sched = context.sched;
-            for (const e of events) sched = evolveSched(sched, { seq: 0, t: 0, src: 'sched', ...e });
-            enqueue.assign({ sched, outcome });
-            enqueue(() => context.outbox.publish(events));
-          }),
-        },
-      },
+  // One TICK, one decision. The machine has no other states: its whole memory is the context.
+  on: {
+    TICK: {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        // The strategy draws from its own seeded stream: each TICK is processed exactly once.
+        const { outcome, events } = decide(context, event.world);
+        let sched = context.sched;
+        for (const e of events) sched = evolveSched(sched, e);
+        enqueue.assign({ sched, outcome });
+        enqueue(() => context.outbox.publish(events));
+      }),
     },
   },
 });

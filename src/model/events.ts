@@ -116,17 +116,25 @@ const KPROBES_TYPES = [
   'kprobe.disable', 'kprobe.unlink', 'rcu.gp.start', 'rcu.gp.end', 'kprobe.unregistered',
 ];
 
+const EMITTER: Readonly<Record<string, Emitter>> = Object.fromEntries(
+  Object.keys(EVENT_FIELDS).map((type) => [
+    type,
+    type === 'log.end' ? 'log' : SCHED_TYPES.includes(type) ? 'sched' : KPROBES_TYPES.includes(type) ? 'kprobes' : 'cpu',
+  ]),
+);
+
 export function emitterOf(type: EventType): Emitter {
-  if (type === 'log.end') return 'log';
-  if (SCHED_TYPES.includes(type)) return 'sched';
-  if (KPROBES_TYPES.includes(type)) return 'kprobes';
-  return 'cpu';
+  return EMITTER[type]!;
 }
+
+const CPU_SOURCES = Array.from({ length: 64 }, (_, i) => `cpu/${i}`);
 
 /** The `src` an event must carry: "cpu/N" for a CPU's events (N its payload's cpu). */
 export function expectedSource(type: EventType, obj: Record<string, unknown>): string {
   const who = emitterOf(type);
-  return who === 'cpu' ? `cpu/${String(obj.cpu)}` : who;
+  if (who !== 'cpu') return who;
+  const cpu = obj.cpu as number;
+  return CPU_SOURCES[cpu] ?? `cpu/${String(cpu)}`;
 }
 export const EVENT_TYPES = Object.keys(EVENT_FIELDS) as EventType[];
 

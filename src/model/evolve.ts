@@ -1,4 +1,4 @@
-import type { EventOf, Hex, LoggedEvent } from './events.ts';
+import type { DomainEvent, EventOf, Hex, LoggedEvent } from './events.ts';
 import type {
   ApiCall,
   ApiPhase,
@@ -46,7 +46,7 @@ function withHandlerFrames(c: CpuState, frames: Frame | null): CpuState {
 }
 
 /** Applies an event emitted by this CPU to its own slice. Events of other sources leave it as is. */
-export function evolveCpu(c: CpuState, e: LoggedEvent): CpuState {
+export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
   switch (e.type) {
     case 'insn.exec':
       return e.ctx === 'handler' ? withHandlerFrames(c, stepFrame(c.handler?.frames ?? null)) : c;
@@ -126,7 +126,7 @@ export function evolveCpu(c: CpuState, e: LoggedEvent): CpuState {
 
 // ── the scheduler slice (owned by sched) ───────────────────────────────────────────────────
 
-export function evolveSched(s: SchedState, e: LoggedEvent): SchedState {
+export function evolveSched(s: SchedState, e: DomainEvent): SchedState {
   switch (e.type) {
     case 'sched.pick':
       return { curr: s.curr, steps: s.steps + 1 };
@@ -143,7 +143,7 @@ export function evolveSched(s: SchedState, e: LoggedEvent): SchedState {
 // ── the kprobe manager slice (owned by kprobes) ────────────────────────────────────────────
 
 /** What phase a call is in after one of its events (the manager's steps, spec §3 and §8). */
-const NEXT_PHASE: Record<ApiCall['fn'], Partial<Record<LoggedEvent['type'], ApiPhase>>> = {
+const NEXT_PHASE: Record<ApiCall['fn'], Partial<Record<DomainEvent['type'], ApiPhase>>> = {
   register_kprobe: {
     'kprobe.register': 'lock',
     'mutex.lock': 'insert',
@@ -162,7 +162,7 @@ const NEXT_PHASE: Record<ApiCall['fn'], Partial<Record<LoggedEvent['type'], ApiP
   },
 };
 
-function advanceCall(k: KprobesState, pid: number, type: LoggedEvent['type']): KprobesState {
+function advanceCall(k: KprobesState, pid: number, type: DomainEvent['type']): KprobesState {
   const call = k.calls[pid];
   if (call === undefined) return fail(`task ${pid} is in no kprobes call`);
   const phase = NEXT_PHASE[call.fn][type];
@@ -192,7 +192,7 @@ function setPoint(k: KprobesState, addr: Hex, patch: { probes?: readonly string[
   return { ...k, table };
 }
 
-export function evolveKprobes(k: KprobesState, e: LoggedEvent): KprobesState {
+export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
   switch (e.type) {
     case 'kprobe.register':
       return setProbe(
@@ -277,31 +277,32 @@ function finishJob(t: TaskState): TaskState {
   return { ...t, job: t.job + 1 };
 }
 
-function evolveTasks(s: KernelState, e: LoggedEvent): KernelState {
-  const tasks = s.tasks;
+/** The new state under construction: a fresh object that evolve fills in and then returns. */
+type Draft = { -readonly [K in keyof KernelState]: KernelState[K] };
+
+function evolveTasks(d: Draft, e: DomainEvent): void {
+  const tasks = d.tasks;
   switch (e.type) {
     case 'sched.switch': {
       let out = tasks;
       if (e.prev !== null && out.some((t) => t.pid === e.prev)) out = updateTask(out, e.prev, (t) => ({ ...t, cpu: null }));
-      out = updateTask(out, e.next, (t) => ({ ...t, cpu: e.cpu, last_cpu: e.cpu }));
-      return { ...s, tasks: out };
+      d.tasks = updateTask(out, e.next, (t) => ({ ...t, cpu: e.cpu, last_cpu: e.cpu }));
+      return;
     }
     case 'insn.exec':
-      return e.ctx === 'task' ? { ...s, tasks: updateTask(tasks, e.pid, (t) => ({ ...t, frames: stepFrame(t.frames) })) } : s;
+      if (e.ctx === 'task') d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, frames: stepFrame(t.frames) }));
+      return;
     case 'func.call':
-      return e.ctx === 'task'
-        ? { ...s, tasks: updateTask(tasks, e.pid, (t) => ({ ...t, frames: callFrame(t.frames, e.fn, e.ip !== null) })) }
-        : s;
+      if (e.ctx === 'task') d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, frames: callFrame(t.frames, e.fn, e.ip !== null) }));
+      return;
     case 'func.ret':
-      if (e.ctx !== 'task') return s;
-      return {
-        ...s,
-        tasks: updateTask(tasks, e.pid, (t) => {
-          const frames = retFrame(t.frames, e.fn);
-          // Returning from the outermost frame completes the program operation that called it.
-          return frames === null ? finishJob({ ...t, frames }) : { ...t, frames };
-        }),
-      };
+      if (e.ctx !== 'task') return;
+      d.tasks = updateTask(tasks, e.pid, (t) => {
+        const frames = retFrame(t.frames, e.fn);
+        // Returning from the outermost frame completes the program operation that called it.
+        return frames === null ? finishJob({ ...t, frames }) : { ...t, frames };
+      });
+      return;
     case 'task.fork': {
       const child: TaskState = {
         pid: e.child,
@@ -317,31 +318,41 @@ function evolveTasks(s: KernelState, e: LoggedEvent): KernelState {
       };
       const out = updateTask(tasks, e.pid, (t) => ({ ...t, child: e.child }));
       out.push(child);
-      return { ...s, tasks: out, next_pid: Math.max(s.next_pid, e.child + 1) };
+      d.tasks = out;
+      d.next_pid = Math.max(d.next_pid, e.child + 1);
+      return;
     }
     case 'task.exit': {
       const i = taskIndex(tasks, e.pid);
-      return { ...s, tasks: tasks.filter((_, j) => j !== i), exited: s.exited + 1 };
+      d.tasks = tasks.filter((_, j) => j !== i);
+      d.exited += 1;
+      return;
     }
     case 'task.sleep':
-      return { ...s, tasks: updateTask(tasks, e.pid, (t) => finishJob({ ...t, wait: { on: 'time', until: e.until } })) };
+      d.tasks = updateTask(tasks, e.pid, (t) => finishJob({ ...t, wait: { on: 'time', until: e.until } }));
+      return;
     case 'task.wake':
     case 'mutex.lock':
     case 'text.sync.end':
     case 'rcu.gp.end':
-      return { ...s, tasks: updateTask(tasks, e.pid, (t) => ({ ...t, wait: null })) };
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, wait: null }));
+      return;
     case 'mutex.wait':
-      return { ...s, tasks: updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'mutex' } })) };
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'mutex' } }));
+      return;
     case 'text.sync.start':
-      return { ...s, tasks: updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'sync', sync: e.sync } })) };
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'sync', sync: e.sync } }));
+      return;
     case 'rcu.gp.start':
-      return { ...s, tasks: updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'gp', gp: e.gp } })) };
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'gp', gp: e.gp } }));
+      return;
     case 'kprobe.registered':
     case 'kprobe.register.fail':
     case 'kprobe.unregistered':
-      return { ...s, tasks: updateTask(tasks, e.pid, finishJob) };
+      d.tasks = updateTask(tasks, e.pid, finishJob);
+      return;
     default:
-      return s;
+      return;
   }
 }
 
@@ -361,30 +372,26 @@ function bump(
   return out;
 }
 
-function evolveStats(s: KernelState, e: LoggedEvent): KernelState {
+function evolveStats(d: Draft, e: DomainEvent): void {
   switch (e.type) {
     case 'kprobe.hit':
-      return { ...s, stats: bump(s.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1 })) };
+      d.stats = bump(d.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1 }));
+      return;
     case 'kprobe.miss':
       // R12: a miss at an aggregated point counts on every child.
-      return { ...s, stats: bump(s.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1, nmissed: p.nmissed + 1 })) };
+      d.stats = bump(d.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1, nmissed: p.nmissed + 1 }));
+      return;
     case 'handler.enter':
-      return {
-        ...s,
-        stats: bump(s.stats, [e.probe], (p) =>
-          e.phase === 'pre' ? { ...p, handled: p.handled + 1, pre_calls: p.pre_calls + 1 } : { ...p, post_calls: p.post_calls + 1 },
-        ),
-      };
+      d.stats = bump(d.stats, [e.probe], (p) =>
+        e.phase === 'pre' ? { ...p, handled: p.handled + 1, pre_calls: p.pre_calls + 1 } : { ...p, post_calls: p.post_calls + 1 },
+      );
+      return;
     case 'handler.skip':
-      if (e.phase !== 'pre') return s;
-      return {
-        ...s,
-        stats: bump(s.stats, [e.probe], (p) =>
-          e.reason === 'disabled' ? { ...p, skipped: p.skipped + 1 } : { ...p, handled: p.handled + 1 },
-        ),
-      };
+      if (e.phase !== 'pre') return;
+      d.stats = bump(d.stats, [e.probe], (p) => (e.reason === 'disabled' ? { ...p, skipped: p.skipped + 1 } : { ...p, handled: p.handled + 1 }));
+      return;
     default:
-      return s;
+      return;
   }
 }
 
@@ -398,33 +405,52 @@ function cpuOf(s: KernelState, e: { cpu: number }): CpuState {
 export function evolve(s: KernelState, e: LoggedEvent): KernelState {
   // log.end is a trailer, not a change: the state it closes is the one its digest fingerprints.
   if (e.type === 'log.end') return s;
-  let next: KernelState = { ...s, seq: e.seq, t: e.t };
+  // One fresh object with the state's full shape; slices are replaced, never mutated.
+  const d: Draft = {
+    seq: e.seq,
+    t: e.t,
+    cpus: s.cpus,
+    tasks: s.tasks,
+    next_pid: s.next_pid,
+    exited: s.exited,
+    sched: s.sched,
+    kprobes: s.kprobes,
+    stats: s.stats,
+    printk_lines: s.printk_lines,
+    bugs: s.bugs,
+    halted: s.halted,
+  };
   if (e.src === 'sched') {
-    next = { ...next, sched: evolveSched(s.sched, e) };
+    d.sched = evolveSched(s.sched, e);
   } else if (e.src === 'kprobes') {
-    next = { ...next, kprobes: evolveKprobes(s.kprobes, e) };
-  } else if (e.src !== 'log' && 'cpu' in e) {
+    d.kprobes = evolveKprobes(s.kprobes, e);
+  } else if ('cpu' in e) {
     const before = cpuOf(s, e);
     const after = evolveCpu(before, e);
     if (after !== before) {
       const cpus = s.cpus.slice();
       cpus[e.cpu] = after;
-      next = { ...next, cpus };
+      d.cpus = cpus;
     }
   }
-  next = evolveTasks(next, e);
-  next = evolveStats(next, e);
+  evolveTasks(d, e);
+  evolveStats(d, e);
   switch (e.type) {
     case 'printk':
-      return { ...next, printk_lines: next.printk_lines + 1 };
+      d.printk_lines += 1;
+      break;
     case 'bug.atomic_sleep':
-      return { ...next, bugs: next.bugs + 1 };
+      d.bugs += 1;
+      break;
     case 'kprobe.bug':
     case 'kernel.oops':
-      return { ...next, bugs: next.bugs + 1, halted: { cpu: e.cpu, message: e.message } };
+      d.bugs += 1;
+      d.halted = { cpu: e.cpu, message: e.message };
+      break;
     default:
-      return next;
+      break;
   }
+  return d;
 }
 
 /** Narrowing helper for code that builds events of one type. */

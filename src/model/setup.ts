@@ -1,6 +1,8 @@
 import { BUILTIN_SYMBOLS, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
 import { resolveProbe, type Resolution } from '../kprobes/resolve.ts';
 import type { ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
+import type { Hex } from './events.ts';
+import { toHex } from './hex.ts';
 
 // Everything about a run that never changes while it runs: the scenario compiled against the
 // kernel image. Actors receive it as input; the fold does not need it.
@@ -16,6 +18,13 @@ export interface Setup {
   readonly resolutions: ReadonlyMap<string, Resolution>;
   /** The per-boot key of %p pointer hashing, drawn from the seed. */
   readonly ptrKey: number;
+  /** Functions by name, each with the hex address of every instruction (the hot path's lookups). */
+  readonly code: ReadonlyMap<string, Code>;
+}
+
+export interface Code {
+  readonly fn: FunctionSymbol;
+  readonly addrs: readonly Hex[];
 }
 
 /** A program for forked children: they go straight to do_exit. */
@@ -37,6 +46,9 @@ export function createSetup(scenario: Scenario, seed: number, symbols: SymbolTab
     resolutions: new Map(scenario.probes.map((p) => [p.name, resolveProbe(p, symbols)])),
     // A fixed odd multiplier mixes the seed; Math.imul keeps it in 32 bits.
     ptrKey: Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) >>> 0,
+    code: new Map(
+      symbols.functions().map((fn) => [fn.name, { fn, addrs: fn.body.map((insn) => toHex(fn.addr + BigInt(insn.off))) }]),
+    ),
   };
 }
 
@@ -44,8 +56,12 @@ export function programOf(setup: Setup, prog: number): readonly TaskOp[] {
   return prog < 0 ? CHILD_PROGRAM : (setup.programs[prog] ?? CHILD_PROGRAM);
 }
 
+export function codeOf(setup: Setup, name: string): Code {
+  const code = setup.code.get(name) ?? setup.code.get(setup.symbols.lookup(name)?.name ?? '');
+  if (code === undefined) throw new Error(`internal: ${name} is not a function of the image`);
+  return code;
+}
+
 export function functionOf(setup: Setup, name: string): FunctionSymbol {
-  const sym = setup.symbols.lookup(name);
-  if (sym?.kind !== 'func') throw new Error(`internal: ${name} is not a function of the image`);
-  return sym;
+  return codeOf(setup, name).fn;
 }

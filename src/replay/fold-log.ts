@@ -22,21 +22,23 @@ export async function foldLog(path: string, projections: readonly Projection[] =
   let truncatedAt: number | null = null;
   let ended = false;
   let lastSeq = 0;
-  for await (const entry of log.entries) {
-    if (entry.kind === 'truncated') {
-      truncatedAt = entry.line;
-      break;
+  outer: for await (const batch of log.batches) {
+    for (const entry of batch) {
+      if (entry.kind === 'truncated') {
+        truncatedAt = entry.line;
+        break outer;
+      }
+      if (entry.kind !== 'event') continue;
+      if (atSeq !== undefined && entry.event.seq > atSeq) break outer;
+      try {
+        folder.apply(entry.event);
+      } catch (e) {
+        if (e instanceof FoldError) throw new InputError(`${path}:${entry.line}`, `event seq ${entry.event.seq} does not fit the state: ${e.message}`);
+        throw e;
+      }
+      lastSeq = entry.event.seq;
+      if (entry.event.type === 'log.end') ended = true;
     }
-    if (entry.kind !== 'event') continue;
-    if (atSeq !== undefined && entry.event.seq > atSeq) break;
-    try {
-      folder.apply(entry.event);
-    } catch (e) {
-      if (e instanceof FoldError) throw new InputError(`${path}:${entry.line}`, `event seq ${entry.event.seq} does not fit the state: ${e.message}`);
-      throw e;
-    }
-    lastSeq = entry.event.seq;
-    if (entry.event.type === 'log.end') ended = true;
   }
   const state = folder.state;
   if (atSeq !== undefined && lastSeq < atSeq) {

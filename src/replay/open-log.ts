@@ -1,6 +1,6 @@
 import { InputError } from '../errors.ts';
 import type { LogHeader } from '../log/header.ts';
-import { readLog, type LogEntry } from '../log/reader.ts';
+import { readLogBatches, type LogEntry } from '../log/reader.ts';
 import { fieldPath } from '../scenario/validate.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -12,15 +12,17 @@ import type { LoggedEvent } from '../model/events.ts';
 export interface OpenedLog {
   readonly header: LogHeader;
   readonly scenario: Scenario;
-  /** The remaining entries: events, possibly ending with a truncated line. */
-  readonly entries: AsyncGenerator<LogEntry>;
+  /** The remaining entries in batches: events, possibly ending with a truncated line. */
+  readonly batches: AsyncGenerator<LogEntry[]>;
 }
 
 export async function openLog(path: string): Promise<OpenedLog> {
-  const entries = readLog(path);
-  const first = await entries.next();
-  if (first.done || first.value.kind !== 'header') throw new InputError(`${path}:1`, 'no log header (expected a kprobesim log)');
-  const header = first.value.header;
+  const batches = readLogBatches(path);
+  const first = await batches.next();
+  const head = first.done ? undefined : first.value[0];
+  if (head?.kind !== 'header') throw new InputError(`${path}:1`, 'no log header (expected a kprobesim log)');
+  const header = head.header;
+  const rest = first.value!.slice(1);
   let scenario: Scenario;
   try {
     scenario = validateScenario(header.scenario);
@@ -31,7 +33,11 @@ export async function openLog(path: string): Promise<OpenedLog> {
   if (header.cpus !== scenario.cpus) {
     throw new InputError(`${path}:1`, `header says ${header.cpus} CPUs but ${fieldPath(['cpus'])} is ${scenario.cpus}`);
   }
-  return { header, scenario, entries };
+  async function* all(): AsyncGenerator<LogEntry[]> {
+    if (rest.length > 0) yield rest;
+    yield* batches;
+  }
+  return { header, scenario, batches: all() };
 }
 
 export type { LoggedEvent };

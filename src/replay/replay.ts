@@ -57,7 +57,7 @@ export async function replayLog(path: string): Promise<ReplayResult> {
 
   let count = 0;
   let digest: string | null = null;
-  for await (const entry of log.entries) {
+  for await (const batch of log.batches) for (const entry of batch) {
     if (entry.kind === 'truncated') return { kind: 'identical', events: count, digest, truncatedAt: entry.line };
     if (entry.kind !== 'event') continue;
     const want = entry.event;

@@ -21,13 +21,19 @@ export function randomStrategy(seed: number): Strategy {
   return {
     name: 'random',
     choose(choices) {
-      const cpus = [...new Set(choices.map((c) => c.cpu))];
-      const cpu = cpus[rng.int(0, cpus.length - 1)]!;
-      const mine = choices.filter((c) => c.cpu === cpu);
-      const step = mine.find((c) => c.switch_to === null);
-      const switches = mine.filter((c) => c.switch_to !== null);
-      if (step !== undefined && (switches.length === 0 || rng.int(0, 15) !== 0)) return step;
-      return switches[rng.int(0, switches.length - 1)]!;
+      // Choices come grouped by CPU (enabledChoices builds them so): count the CPUs, pick one.
+      let cpus = 0;
+      for (let i = 0; i < choices.length; i++) if (i === 0 || choices[i]!.cpu !== choices[i - 1]!.cpu) cpus++;
+      let k = rng.int(0, cpus - 1);
+      let from = 0;
+      while (k > 0) if (choices[++from]!.cpu !== choices[from - 1]!.cpu) k--;
+      let to = from;
+      while (to + 1 < choices.length && choices[to + 1]!.cpu === choices[from]!.cpu) to++;
+      // Within one CPU the step (if any) comes first, then its possible switches.
+      const first = choices[from]!;
+      const switches = first.switch_to === null ? to - from : to - from + 1;
+      if (first.switch_to === null && (switches === 0 || rng.int(0, 15) !== 0)) return first;
+      return choices[to - rng.int(0, switches - 1)]!;
     },
   };
 }
