@@ -8,8 +8,8 @@ import { runInMemory } from './helpers.ts';
 
 describe('scenarioArbitrary coverage', () => {
   it('produces hits, reentrant misses, unregister races and mutex contention', async () => {
-    const samples = fc.sample(fc.tuple(scenarioArbitrary(), fc.integer({ min: 0, max: 1e6 })), { seed: 99, numRuns: 80 });
-    const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0 };
+    const samples = fc.sample(fc.tuple(scenarioArbitrary(), fc.integer({ min: 0, max: 1e6 })), { seed: 99, numRuns: 120 });
+    const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0 };
     for (const [scenario, seed] of samples) {
       const { log } = await runInMemory(scenario, seed);
       const text = log.text();
@@ -20,14 +20,16 @@ describe('scenarioArbitrary coverage', () => {
       if (text.includes('"type":"mutex.wait"')) seen.mutexWait++;
       if (text.includes('"reason":"disabled"')) seen.skipDisabled++;
       if (text.includes('"type":"task.fork"')) seen.fork++;
+      if (text.includes('"fn":"disable_kprobe","ret":0')) seen.disabledByApi++;
     }
+    // Printed so a reader of the test log sees how often each situation came up.
+    console.log('scenarioArbitrary coverage over 120 runs:', seen);
     expect(seen.hit).toBeGreaterThan(25);
     expect(seen.miss).toBeGreaterThan(8);
     expect(seen.syncWaited).toBeGreaterThan(3);
     expect(seen.gpWaited).toBeGreaterThan(0);
     expect(seen.mutexWait).toBeGreaterThan(5);
     expect(seen.fork).toBeGreaterThan(10);
-    // Printed so a reader of the test log sees how often each situation came up.
-    console.log('scenarioArbitrary coverage over 80 runs:', seen);
+    expect(seen.disabledByApi).toBeGreaterThan(5);
   });
 });

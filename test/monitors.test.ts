@@ -85,3 +85,17 @@ describe('invariant monitors report violations', () => {
     expect(report(before, { src: 'kprobes', type: 'kprobe.unlink', cpu: 0, pid: 100, probe: 'kp', addr: ADDR }, after)).toEqual(['INV-text']);
   });
 });
+
+describe('INV-disabled monitor', () => {
+  it('reports a handler for a trap taken after disable_kprobe returned, not one taken before', () => {
+    const m = new InvariantMonitor();
+    const ev = (seq: number, e: Unstamped) => m.observe(s0, { seq, t: seq, ...e } as LoggedEvent, s0);
+    ev(1, { src: 'cpu/1', type: 'kprobe.trap', cpu: 1, pid: 100, addr: ADDR });
+    ev(2, { src: 'kprobes', type: 'kprobe.returned', cpu: 0, pid: 101, probe: 'kp', fn: 'disable_kprobe', ret: 0 });
+    ev(3, { src: 'cpu/1', type: 'handler.enter', cpu: 1, probe: 'kp', phase: 'pre' });
+    expect(m.violations).toEqual([]);
+    ev(4, { src: 'cpu/1', type: 'kprobe.trap', cpu: 1, pid: 100, addr: ADDR });
+    ev(5, { src: 'cpu/1', type: 'handler.enter', cpu: 1, probe: 'kp', phase: 'pre' });
+    expect(m.violations.map((v) => v.inv)).toEqual(['INV-disabled']);
+  });
+});

@@ -52,6 +52,8 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
       ];
     }
     if (op?.op === 'unregister_kprobe') return [{ type: 'kprobe.unregister', cpu, pid, probe: op.probe }];
+    if (op?.op === 'enable_kprobe') return [{ type: 'kprobe.enable_kprobe', cpu, pid, probe: op.probe }];
+    if (op?.op === 'disable_kprobe') return [{ type: 'kprobe.disable_kprobe', cpu, pid, probe: op.probe }];
     throw new Error(`internal: task ${pid} has no kprobes call to make`);
   }
 
@@ -59,6 +61,14 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
   const reg = k.probes[probe]!;
   const addr = reg.addr;
   const unlock = (): DomainEvent => ({ type: 'mutex.unlock', cpu, pid, next: k.mutex.waiters[0] ?? null });
+  // enable_kprobe / disable_kprobe return with kprobe_mutex released (spec §4).
+  const ret = (value: number): DomainEvent[] => [
+    unlock(),
+    { type: 'kprobe.returned', cpu, pid, probe, fn: call.fn === 'enable_kprobe' ? 'enable_kprobe' : 'disable_kprobe', ret: value },
+  ];
+  const registered = reg.state === 'registered' && addr !== null && (k.table[addr]?.probes.includes(probe) ?? false);
+  const enabledAt = (at: typeof addr, except: string) =>
+    at !== null && (k.table[at]?.probes.some((p) => p !== except && !k.probes[p]?.disabled) ?? false);
   // Write the breakpoint byte (or the original byte back) and IPI every CPU to serialize (R55).
   const patch = (kind: 'text.arm' | 'text.disarm'): DomainEvent[] => {
     const gen = k.sync_gen + 1;
@@ -78,9 +88,20 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
     case 'insert': {
       const at = addr!;
       const point = k.table[at];
-      const insert: DomainEvent = { type: 'kprobe.insert', cpu, pid, probe, addr: at, bucket: kprobeBucket(BigInt(at)), handle: newHandle() };
+      const disabled = setup.probes.get(probe)?.disabled ?? false;
+      const insert: DomainEvent = {
+        type: 'kprobe.insert',
+        cpu,
+        pid,
+        probe,
+        addr: at,
+        bucket: kprobeBucket(BigInt(at)),
+        handle: newHandle(),
+        disabled,
+      };
       // R8: a second probe at an armed point joins it; the breakpoint stays armed throughout.
-      if (point?.armed) return [insert, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }];
+      // R29: a probe registered disabled is not armed.
+      if (point?.armed || disabled) return [insert, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }];
       return [insert];
     }
     case 'arm':
@@ -89,16 +110,32 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
       return syncComplete(w) ? [{ type: 'text.sync.end', cpu, pid, sync: k.sync!.gen }] : [];
     case 'unlock':
       if (call.fn === 'register_kprobe') return [unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: addr! }];
-      return [unlock()];
+      if (call.fn === 'unregister_kprobe') return [unlock()];
+      return ret(0);
+    case 'enable':
+      // R35: not registered → -EINVAL; already enabled → 0; else clear DISABLED and arm the
+      // point if it was not armed (no other enabled probe there).
+      if (!registered) return ret(-EINVAL);
+      if (!reg.disabled) return ret(0);
+      if (k.table[addr!]?.armed) return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
+      return [{ type: 'kprobe.enable', cpu, pid, probe }, ...patch('text.arm')];
     case 'disable': {
+      if (call.fn === 'disable_kprobe') {
+        // R34: not registered → -EINVAL; already disabled → 0, nothing changes; else set DISABLED
+        // and disarm the point when no enabled probe remains there (R13).
+        if (!registered) return ret(-EINVAL);
+        if (reg.disabled) return ret(0);
+        const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
+        if (k.table[addr!]?.armed && !enabledAt(addr, probe)) out.push(...patch('text.disarm'));
+        else out.push(...ret(0));
+        return out;
+      }
       // R64: checked under kprobe_mutex: a probe that is not registered (never was, or another
       // unregister already took it down) is skipped; the call still ends with a grace period.
       if (reg.state !== 'registered' || addr === null || !k.table[addr]?.probes.includes(probe)) return [unlock()];
       const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
-      const point = k.table[addr];
-      const othersEnabled = point?.probes.some((p) => p !== probe && !k.probes[p]?.disabled) ?? false;
       // R13/R34: the point is disarmed when its last enabled probe goes.
-      if (point?.armed && !othersEnabled) out.push(...patch('text.disarm'));
+      if (k.table[addr]?.armed && !enabledAt(addr, probe)) out.push(...patch('text.disarm'));
       return out;
     }
     case 'unlink':

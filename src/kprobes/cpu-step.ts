@@ -221,6 +221,8 @@ function taskStep(h: Here): CpuPlan | null {
       return events([{ type: 'task.sleep', cpu: c.id, pid: task.pid, until: w.t + op.ticks }]);
     case 'register_kprobe':
     case 'unregister_kprobe':
+    case 'enable_kprobe':
+    case 'disable_kprobe':
       return { kind: 'api', pid: task.pid };
   }
 }

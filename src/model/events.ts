@@ -88,7 +88,7 @@ export const EVENT_FIELDS = {
   'mutex.lock': { cpu: 'int', pid: 'int' },
   'mutex.wait': { cpu: 'int', pid: 'int' },
   'mutex.unlock': { cpu: 'int', pid: 'int', next: 'int?' },
-  'kprobe.insert': { cpu: 'int', pid: 'int', probe: 'str', addr: 'hex', bucket: 'int', handle: 'str' },
+  'kprobe.insert': { cpu: 'int', pid: 'int', probe: 'str', addr: 'hex', bucket: 'int', handle: 'str', disabled: 'bool' },
   'text.arm': { cpu: 'int', pid: 'int', addr: 'hex' },
   'text.disarm': { cpu: 'int', pid: 'int', addr: 'hex' },
   'text.sync.start': { cpu: 'int', pid: 'int', sync: 'int', waiting: 'int[]' },
@@ -100,6 +100,11 @@ export const EVENT_FIELDS = {
   'rcu.gp.start': { cpu: 'int', pid: 'int', gp: 'int', waiting: 'int[]' },
   'rcu.gp.end': { cpu: 'int', pid: 'int', gp: 'int' },
   'kprobe.unregistered': { cpu: 'int', pid: 'int', probe: 'str' },
+  // enable_kprobe / disable_kprobe (spec §4)
+  'kprobe.enable_kprobe': { cpu: 'int', pid: 'int', probe: 'str' },
+  'kprobe.disable_kprobe': { cpu: 'int', pid: 'int', probe: 'str' },
+  'kprobe.enable': { cpu: 'int', pid: 'int', probe: 'str' },
+  'kprobe.returned': { cpu: 'int', pid: 'int', probe: 'str', fn: ['enable_kprobe', 'disable_kprobe'], ret: 'int' },
 
   // ── the log itself (src "log") ──────────────────────────────────────────────────────────────
   'log.end': { digest: 'str', reason: END },
@@ -114,6 +119,7 @@ const KPROBES_TYPES = [
   'kprobe.register', 'kprobe.register.fail', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert',
   'text.arm', 'text.disarm', 'text.sync.start', 'text.sync.end', 'kprobe.registered', 'kprobe.unregister',
   'kprobe.disable', 'kprobe.unlink', 'rcu.gp.start', 'rcu.gp.end', 'kprobe.unregistered',
+  'kprobe.enable_kprobe', 'kprobe.disable_kprobe', 'kprobe.enable', 'kprobe.returned',
 ];
 
 const EMITTER: Readonly<Record<string, Emitter>> = Object.fromEntries(

@@ -160,6 +160,20 @@ const NEXT_PHASE: Record<ApiCall['fn'], Partial<Record<DomainEvent['type'], ApiP
     'kprobe.unlink': 'unlock',
     'mutex.unlock': 'gp',
   },
+  enable_kprobe: {
+    'kprobe.enable_kprobe': 'lock',
+    'mutex.lock': 'enable',
+    'kprobe.enable': 'unlock',
+    'text.sync.start': 'sync',
+    'text.sync.end': 'unlock',
+  },
+  disable_kprobe: {
+    'kprobe.disable_kprobe': 'lock',
+    'mutex.lock': 'disable',
+    'kprobe.disable': 'unlock',
+    'text.sync.start': 'sync',
+    'text.sync.end': 'unlock',
+  },
 };
 
 function advanceCall(k: KprobesState, pid: number, type: DomainEvent['type']): KprobesState {
@@ -219,7 +233,8 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     case 'kprobe.insert': {
       const existing = k.table[e.addr];
       const k2 = setPoint(k, e.addr, { probes: [e.probe, ...(existing?.probes ?? [])] });
-      return advanceCall(setProbe(k2, e.probe, { addr: e.addr, handle: e.handle, disabled: false }), e.pid, e.type);
+      // R29: a probe registered with DISABLED enters the table but is not armed.
+      return advanceCall(setProbe(k2, e.probe, { addr: e.addr, handle: e.handle, disabled: e.disabled }), e.pid, e.type);
     }
     case 'text.arm':
       return setPoint(k, e.addr, { armed: true });
@@ -232,13 +247,23 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     case 'kprobe.registered':
       return endCall(setProbe(k, e.probe, { state: 'registered' }), e.pid);
     case 'kprobe.disable': {
-      // Under kprobe_mutex the unregister found the probe registered: from here on it is this
-      // call's to take down (R64).
       const call = k.calls[e.pid];
       if (call === undefined) return fail(`task ${e.pid} is in no kprobes call`);
+      if (call.fn === 'disable_kprobe') return advanceCall(setProbe(k, e.probe, { disabled: true }), e.pid, e.type);
+      // Under kprobe_mutex the unregister found the probe registered: from here on it is this
+      // call's to take down (R64).
       const k2 = { ...k, calls: { ...k.calls, [e.pid]: { ...call, effective: true } } };
       return advanceCall(setProbe(k2, e.probe, { disabled: true, state: 'unregistering' }), e.pid, e.type);
     }
+    case 'kprobe.enable_kprobe':
+    case 'kprobe.disable_kprobe': {
+      const fn = e.type === 'kprobe.enable_kprobe' ? 'enable_kprobe' : 'disable_kprobe';
+      return advanceCall({ ...k, calls: { ...k.calls, [e.pid]: { fn, probe: e.probe, phase: 'lock', effective: true } } }, e.pid, e.type);
+    }
+    case 'kprobe.enable':
+      return advanceCall(setProbe(k, e.probe, { disabled: false }), e.pid, e.type);
+    case 'kprobe.returned':
+      return endCall(k, e.pid);
     case 'kprobe.unlink': {
       const point = k.table[e.addr];
       if (point === undefined) return fail(`no probe point at ${e.addr}`);
@@ -349,6 +374,7 @@ function evolveTasks(d: Draft, e: DomainEvent): void {
     case 'kprobe.registered':
     case 'kprobe.register.fail':
     case 'kprobe.unregistered':
+    case 'kprobe.returned':
       d.tasks = updateTask(tasks, e.pid, finishJob);
       return;
     default:

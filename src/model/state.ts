@@ -104,10 +104,10 @@ export interface ProbePoint {
 }
 
 /** Where a register/unregister call stands (spec §3, §8); NEXT_PHASE in evolve.ts moves it. */
-export type ApiPhase = 'lock' | 'insert' | 'arm' | 'disable' | 'sync' | 'unlink' | 'unlock' | 'gp';
+export type ApiPhase = 'lock' | 'insert' | 'arm' | 'enable' | 'disable' | 'sync' | 'unlink' | 'unlock' | 'gp';
 
 export interface ApiCall {
-  readonly fn: 'register_kprobe' | 'unregister_kprobe';
+  readonly fn: 'register_kprobe' | 'unregister_kprobe' | 'enable_kprobe' | 'disable_kprobe';
   readonly probe: string;
   readonly phase: ApiPhase;
   /**

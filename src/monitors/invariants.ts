@@ -15,6 +15,7 @@ export const INVARIANTS = [
   'INV-removed-race',
   'INV-mutex',
   'INV-text',
+  'INV-disabled',
 ] as const;
 export type InvariantId = (typeof INVARIANTS)[number];
 
@@ -53,6 +54,10 @@ export class InvariantMonitor implements Projection {
   readonly violations: Violation[] = [];
   /** Probes whose unregister_kprobe has returned and that were not registered again since. */
   private readonly gone = new Set<string>();
+  /** Probes whose disable_kprobe has returned (and not re-enabled since), with that seq. */
+  private readonly disabledAt = new Map<string, number>();
+  /** The seq of each CPU's latest breakpoint trap. */
+  private readonly trapSeq = new Map<number, number>();
 
   private flag(inv: InvariantId, seq: number, message: string): void {
     if (this.violations.length < 1000) this.violations.push({ inv, seq, message });
@@ -68,8 +73,20 @@ export class InvariantMonitor implements Projection {
         }
         break;
       }
+      case 'kprobe.trap':
+        this.trapSeq.set(e.cpu, e.seq);
+        break;
+      case 'kprobe.returned':
+        if (e.ret === 0 && e.fn === 'disable_kprobe') this.disabledAt.set(e.probe, e.seq);
+        if (e.ret === 0 && e.fn === 'enable_kprobe') this.disabledAt.delete(e.probe);
+        break;
       case 'handler.enter': {
         const c = before.cpus[e.cpu]!;
+        // R37/R170: a trap taken after disable_kprobe returned runs none of that probe's handlers.
+        const off = this.disabledAt.get(e.probe);
+        if (off !== undefined && (this.trapSeq.get(e.cpu) ?? 0) > off) {
+          this.flag('INV-disabled', e.seq, `handler of ${e.probe} ran for a trap taken after disable_kprobe returned (R37)`);
+        }
         if (c.handler !== null) this.flag('INV-nmissed', e.seq, `cpu ${e.cpu}: handler of ${e.probe} nested in ${c.handler.probe}'s (R50)`);
         if (c.status === 'KPROBE_REENTER') this.flag('INV-nmissed', e.seq, `cpu ${e.cpu}: handler of ${e.probe} ran in KPROBE_REENTER (R50)`);
         if (this.gone.has(e.probe)) this.flag('INV-unregister', e.seq, `handler of ${e.probe} started after unregister_kprobe returned (R67)`);
@@ -77,6 +94,7 @@ export class InvariantMonitor implements Projection {
       }
       case 'kprobe.register':
         this.gone.delete(e.probe);
+        this.disabledAt.delete(e.probe);
         break;
       case 'kprobe.unregistered': {
         if (!before.kprobes.calls[e.pid]?.effective) break;

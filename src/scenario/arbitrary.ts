@@ -39,7 +39,13 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
   const steps = fc.array(handlerStep(opts.sleepingHandlers ?? false), { maxLength: 3 });
   const probe = (name: string): fc.Arbitrary<ProbeSpec> =>
     fc.record(
-      { symbol: fc.constantFrom(...PROBE_SITES), pre: fc.option(steps, { nil: undefined }), post: fc.option(steps, { nil: undefined }) },
+      {
+        symbol: fc.constantFrom(...PROBE_SITES),
+        pre: fc.option(steps, { nil: undefined }),
+        post: fc.option(steps, { nil: undefined }),
+        // Now and then registered with DISABLED (R29), to be enabled by a task later.
+        disabled: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(true as const) }),
+      },
       { requiredKeys: ['symbol'] },
     ).map((p) => ({ name, ...p }));
   return fc.integer({ min: 1, max: maxCpus }).chain((cpus) =>
@@ -51,6 +57,8 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
           { weight: 5, arbitrary: fc.record({ op: fc.constant('call' as const), fn: fc.constantFrom(...TASK_CALLS) }) },
           { weight: 2, arbitrary: fc.record({ op: fc.constant('register_kprobe' as const), probe: fc.constantFrom(...names) }) },
           { weight: 2, arbitrary: fc.record({ op: fc.constant('unregister_kprobe' as const), probe: fc.constantFrom(...names) }) },
+          { weight: 1, arbitrary: fc.record({ op: fc.constant('enable_kprobe' as const), probe: fc.constantFrom(...names) }) },
+          { weight: 1, arbitrary: fc.record({ op: fc.constant('disable_kprobe' as const), probe: fc.constantFrom(...names) }) },
           { weight: 1, arbitrary: fc.record({ op: fc.constant('sleep' as const), ticks: fc.integer({ min: 1, max: 60 }) }) },
           { weight: 1, arbitrary: fc.constant<TaskOp>({ op: 'printk', text: 'hello from {comm} on cpu {cpu}' }) },
         );

@@ -22,6 +22,7 @@ const probe = z.strictObject({
   addr: z.string().regex(/^0x[0-9a-fA-F]{1,16}$/, 'a hex address like "0xffffffff81000000"').optional(),
   pre: z.array(handlerStep).max(64).optional(),
   post: z.array(handlerStep).max(64).optional(),
+  disabled: z.boolean().optional(),
 });
 
 const taskOp = z.discriminatedUnion('op', [
@@ -29,6 +30,8 @@ const taskOp = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('printk'), text: z.string().max(1024) }),
   z.strictObject({ op: z.literal('register_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('unregister_kprobe'), probe: z.string() }),
+  z.strictObject({ op: z.literal('enable_kprobe'), probe: z.string() }),
+  z.strictObject({ op: z.literal('disable_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('sleep'), ticks: count(10_000_000) }),
 ]);
 

@@ -23,6 +23,8 @@ export interface ProbeSpec {
   readonly addr?: string;
   readonly pre?: readonly HandlerStep[];
   readonly post?: readonly HandlerStep[];
+  /** Register with KPROBE_FLAG_DISABLED: in the table, not armed, until enable_kprobe (R29). */
+  readonly disabled?: boolean;
 }
 
 /** What a task does, in order. After the last operation the task calls do_exit. */
@@ -31,6 +33,8 @@ export type TaskOp =
   | { readonly op: 'printk'; readonly text: string }
   | { readonly op: 'register_kprobe'; readonly probe: string }
   | { readonly op: 'unregister_kprobe'; readonly probe: string }
+  | { readonly op: 'enable_kprobe'; readonly probe: string }
+  | { readonly op: 'disable_kprobe'; readonly probe: string }
   | { readonly op: 'sleep'; readonly ticks: number };
 
 export interface TaskSpec {

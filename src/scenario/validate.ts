@@ -116,6 +116,8 @@ export function validateScenario(raw: unknown, symbols: SymbolTable = BUILTIN_SY
         }
         case 'register_kprobe':
         case 'unregister_kprobe':
+        case 'enable_kprobe':
+        case 'disable_kprobe':
           if (!probeNames.has(op.probe)) {
             err([...at, 'probe'], `no probe named "${op.probe}" in scenario.probes${probeNames.size ? ` (known: ${[...probeNames].join(', ')})` : ''}`);
           }

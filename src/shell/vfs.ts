@@ -1,0 +1,152 @@
+// The simulated file tree. Nothing on the host is ever read or written: every path resolves in
+// this tree or fails.
+//
+//   /
+//   ├── dev/null
+//   └── sys/kernel/
+//       ├── tracing/            ┐ the same tracefs instance (both mount points reach the
+//       └── debug/tracing/      ┘ same files, design.md "Command line")
+//
+//   tracefs: kprobe_events error_log trace trace_pipe kprobe_profile trace_options
+//            options/<option>           (one file per trace option)
+//            events/enable
+//            events/<GROUP>/enable      (a group directory exists while it has events;
+//            events/<GROUP>/<EVENT>/{enable,filter,format,id}   `kprobes` is the default group)
+//
+// Paths are resolved component by component from `/` or the cwd: `.` stays, `..` goes to the
+// parent (the root's parent is the root), a missing name is ENOENT, a name under a file ENOTDIR.
+// There are no symbolic links, so logical and physical paths agree.
+
+import { E } from './messages.ts';
+import { TRACE_OPTIONS, type Tracing } from './tracing.ts';
+
+/** The files of the tree (what the handlers in files/ implement). */
+export type FileRef =
+  | { readonly kind: 'dev-null' }
+  | { readonly kind: 'kprobe_events' }
+  | { readonly kind: 'error_log' }
+  | { readonly kind: 'trace' }
+  | { readonly kind: 'trace_pipe' }
+  | { readonly kind: 'kprobe_profile' }
+  | { readonly kind: 'trace_options' }
+  | { readonly kind: 'option'; readonly name: string }
+  | { readonly kind: 'events-enable' }
+  | { readonly kind: 'group-enable'; readonly group: string }
+  | { readonly kind: 'event-enable' | 'event-filter' | 'event-format' | 'event-id'; readonly group: string; readonly event: string };
+
+export type VNode =
+  | { readonly type: 'dir'; entries(): string[]; child(name: string): VNode | undefined }
+  | { readonly type: 'file'; readonly ref: FileRef };
+
+export type Resolved = { readonly ok: true; readonly node: VNode; /** canonical absolute path */ readonly path: string } | { readonly ok: false; readonly errno: number };
+
+function dir(children: () => [string, () => VNode][]): VNode {
+  return {
+    type: 'dir',
+    entries: () => children().map(([n]) => n),
+    child: (name) => children().find(([n]) => n === name)?.[1](),
+  };
+}
+
+function file(ref: FileRef): () => VNode {
+  return () => ({ type: 'file', ref });
+}
+
+/** Top-level tracefs files in the order the kernel creates them (ls sorts anyway). */
+const TOP_FILES: readonly FileRef['kind'][] = ['trace', 'trace_pipe', 'trace_options', 'kprobe_events', 'kprobe_profile', 'error_log'];
+
+export class Vfs {
+  constructor(private readonly tracing: Tracing) {}
+
+  private tracefs(): VNode {
+    const t = this.tracing;
+    const eventDir = (group: string, event: string): VNode =>
+      dir(() => [
+        ['enable', file({ kind: 'event-enable', group, event })],
+        ['filter', file({ kind: 'event-filter', group, event })],
+        ['format', file({ kind: 'event-format', group, event })],
+        ['id', file({ kind: 'event-id', group, event })],
+      ]);
+    const groupDir = (group: string): VNode =>
+      dir(() => [['enable', file({ kind: 'group-enable', group })], ...t.eventsOf(group).map((e): [string, () => VNode] => [e, () => eventDir(group, e)])]);
+    const events = dir(() => [['enable', file({ kind: 'events-enable' })], ...t.groups().map((g): [string, () => VNode] => [g, () => groupDir(g)])]);
+    const options = dir(() => TRACE_OPTIONS.map(([name]): [string, () => VNode] => [name, file({ kind: 'option', name })]));
+    return dir(() => [
+      ...TOP_FILES.map((k): [string, () => VNode] => [k, file({ kind: k } as FileRef)]),
+      ['options', () => options],
+      ['events', () => events],
+    ]);
+  }
+
+  root(): VNode {
+    const tracefs = (): VNode => this.tracefs();
+    return dir(() => [
+      ['dev', () => dir(() => [['null', file({ kind: 'dev-null' })]])],
+      [
+        'sys',
+        () =>
+          dir(() => [
+            [
+              'kernel',
+              () =>
+                dir(() => [
+                  ['debug', () => dir(() => [['tracing', tracefs]])],
+                  ['tracing', tracefs],
+                ]),
+            ],
+          ]),
+      ],
+    ]);
+  }
+
+  /** Resolve `path` (absolute, or relative to `cwd`, which is absolute). */
+  resolve(cwd: string, path: string): Resolved {
+    if (path === '') return { ok: false, errno: E.ENOENT };
+    const comps = [...(path.startsWith('/') ? [] : cwd.split('/')), ...path.split('/')];
+    const stack: { name: string; node: VNode }[] = [];
+    const root = this.root();
+    const top = (): VNode => stack[stack.length - 1]?.node ?? root;
+    for (const c of comps) {
+      if (c === '' || c === '.') {
+        if (top().type !== 'dir') return { ok: false, errno: E.ENOTDIR };
+        continue;
+      }
+      const cur = top();
+      if (cur.type !== 'dir') return { ok: false, errno: E.ENOTDIR };
+      if (c === '..') {
+        stack.pop();
+        continue;
+      }
+      const next = cur.child(c);
+      if (!next) return { ok: false, errno: E.ENOENT };
+      stack.push({ name: c, node: next });
+    }
+    // A trailing slash requires a directory.
+    if (path.endsWith('/') && top().type !== 'dir') return { ok: false, errno: E.ENOTDIR };
+    return { ok: true, node: top(), path: `/${stack.map((s) => s.name).join('/')}` };
+  }
+
+  /**
+   * open(2) with O_CREAT for a path that does not resolve: ENOENT/ENOTDIR when the parent
+   * directory is missing, EACCES when it exists (tracefs, sysfs and the simulated root have no
+   * `create` inode operation, so new files can never be made).
+   */
+  createError(cwd: string, path: string, errno: number): number {
+    if (errno !== E.ENOENT) return errno;
+    const slash = path.replace(/\/+$/, '').lastIndexOf('/');
+    const parent = slash < 0 ? '.' : slash === 0 ? '/' : path.slice(0, slash);
+    const p = this.resolve(cwd, parent);
+    if (!p.ok) return p.errno;
+    return p.node.type === 'dir' ? E.EACCES : E.ENOTDIR;
+  }
+
+  /** Directory listing helpers for pathname expansion. */
+  listDir(absPath: string): string[] | null {
+    const r = this.resolve('/', absPath);
+    return r.ok && r.node.type === 'dir' ? r.node.entries() : null;
+  }
+
+  exists(absPath: string): boolean {
+    return this.resolve('/', absPath).ok;
+  }
+}
