@@ -4,6 +4,7 @@ import { DEFAULT_SEED, runCommand, RUNS_DIR, type RunFlags } from './commands/ru
 import { scenariosCommand } from './commands/scenarios.ts';
 import { stateCommand } from './commands/state.ts';
 import { traceCommand } from './commands/trace.ts';
+import { whyCommand } from './commands/why.ts';
 import { EXIT_BAD_INPUT, userMessage } from './errors.ts';
 import { parseCpus, parseSeed, parseSeq } from './options.ts';
 
@@ -53,6 +54,13 @@ program
   .description('print the ftrace `trace` text of a logged run')
   .argument('<log>', 'an event log')
   .action(async (log: string) => done(await traceCommand(log)));
+
+program
+  .command('why')
+  .description("explain a probe's numbers: each nmissed increment, and what each unregister waited for")
+  .argument('<log>', 'an event log')
+  .requiredOption('--probe <NAME>', 'the probe to explain')
+  .action(async (log: string, flags: { probe: string }) => done(await whyCommand(log, flags.probe)));
 
 program
   .command('scenarios')

@@ -1,0 +1,47 @@
+// Which handler serves which file of the tree.
+
+import type { Tracing } from '../tracing.ts';
+import type { FileRef } from '../vfs.ts';
+import { devNull } from './dev-null.ts';
+import { errorLogFile } from './error-log.ts';
+import { eventEnableFile, eventFilterFile, eventFormatFile, eventIdFile, multiEnableFile } from './event-files.ts';
+import { kprobeEventsFile } from './kprobe-events.ts';
+import { kprobeProfileFile } from './kprobe-profile.ts';
+import { optionFile, traceOptionsFile } from './options.ts';
+import { traceFile, tracePipeFile } from './trace.ts';
+import type { FileOps } from './types.ts';
+
+export type { FileOps, OpenFlags, ReadResult } from './types.ts';
+
+export function fileOps(t: Tracing, ref: FileRef): FileOps {
+  switch (ref.kind) {
+    case 'dev-null':
+      return devNull();
+    case 'kprobe_events':
+      return kprobeEventsFile(t);
+    case 'error_log':
+      return errorLogFile(t);
+    case 'trace':
+      return traceFile(t);
+    case 'trace_pipe':
+      return tracePipeFile(t);
+    case 'kprobe_profile':
+      return kprobeProfileFile(t);
+    case 'trace_options':
+      return traceOptionsFile(t);
+    case 'option':
+      return optionFile(t, ref.name);
+    case 'events-enable':
+      return multiEnableFile(t, null);
+    case 'group-enable':
+      return multiEnableFile(t, ref.group);
+    case 'event-enable':
+      return eventEnableFile(t, ref.group, ref.event);
+    case 'event-filter':
+      return eventFilterFile(t, ref.group, ref.event);
+    case 'event-format':
+      return eventFormatFile(t, ref.group, ref.event);
+    case 'event-id':
+      return eventIdFile(t, ref.group, ref.event);
+  }
+}

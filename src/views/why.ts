@@ -1,0 +1,178 @@
+import type { SymbolTable } from '../kernel/index.ts';
+import type { LoggedEvent } from '../model/events.ts';
+import type { CpuState, KernelState } from '../model/state.ts';
+import type { Projection } from './folder.ts';
+
+// `kprobesim why LOG --probe NAME`: the story behind a probe's numbers. Each nmissed increment
+// with the CPU, the kprobe that was running there and its status (R50), and each unregister of
+// the probe with what it waited for: the CPUs its text-patch sync waited for (R55) and the CPUs
+// its grace period waited for (R65), until when.
+
+interface Miss {
+  readonly seq: number;
+  readonly t: number;
+  readonly cpu: number;
+  readonly pid: number;
+  readonly at: string;
+  readonly running: string;
+  readonly nmissed: number;
+}
+
+interface Wait {
+  readonly what: 'text-patch sync' | 'grace period';
+  readonly gen: number;
+  readonly seq: number;
+  readonly t: number;
+  /** CPU → what it was doing when the wait began. */
+  readonly cpus: Map<number, string>;
+  /** CPU → seq and t at which it released the wait. */
+  readonly released: Map<number, { seq: number; t: number }>;
+  end?: { seq: number; t: number };
+}
+
+interface Unregister {
+  readonly fn: string;
+  readonly pid: number;
+  readonly cpu: number;
+  readonly seq: number;
+  readonly t: number;
+  readonly waits: Wait[];
+  end?: { seq: number; t: number };
+}
+
+function doing(c: CpuState, probes: (p: string) => string): string {
+  if (c.handler !== null) return `in ${c.handler.probe}'s ${c.handler.phase}-handler (${c.status})`;
+  if (c.trap !== null) return `between a breakpoint trap at ${probes(c.trap)} and its probe lookup`;
+  if (c.status !== 'idle') return `handling ${c.probes.join(', ')} in ${c.status}`;
+  return `preempt_count ${c.preempt_count}`;
+}
+
+export class WhyView implements Projection {
+  private readonly misses: Miss[] = [];
+  private readonly calls: Unregister[] = [];
+  /** Open calls by pid. */
+  private readonly open = new Map<number, Unregister>();
+
+  constructor(
+    readonly probe: string,
+    private readonly symbols: SymbolTable,
+  ) {}
+
+  private where(addr: string): string {
+    return this.symbols.format(BigInt(addr)) ?? addr;
+  }
+
+  observe(before: KernelState, e: LoggedEvent, after: KernelState): void {
+    switch (e.type) {
+      case 'kprobe.miss': {
+        if (!e.probes.includes(this.probe)) return;
+        const c = before.cpus[e.cpu]!;
+        const outer = c.handler !== null ? doing(c, (a) => this.where(a)) : `${c.probes.join(', ')} in ${e.status}`;
+        this.misses.push({
+          seq: e.seq,
+          t: e.t,
+          cpu: e.cpu,
+          pid: e.pid,
+          at: this.where(e.addr),
+          running: `${c.probes.join(', ') || this.where(e.running)} was running: ${outer}`,
+          nmissed: after.stats[this.probe]?.nmissed ?? 0,
+        });
+        return;
+      }
+      case 'kprobe.unregister':
+      case 'kprobe.disable_kprobe':
+        if (e.probe !== this.probe) return;
+        this.open.set(e.pid, {
+          fn: e.type === 'kprobe.unregister' ? 'unregister_kprobe' : 'disable_kprobe',
+          pid: e.pid,
+          cpu: e.cpu,
+          seq: e.seq,
+          t: e.t,
+          waits: [],
+        });
+        this.calls.push(this.open.get(e.pid)!);
+        return;
+      case 'text.sync.start':
+      case 'rcu.gp.start': {
+        const call = this.open.get(e.pid);
+        if (call === undefined) return;
+        const gen = e.type === 'text.sync.start' ? e.sync : e.gp;
+        call.waits.push({
+          what: e.type === 'text.sync.start' ? 'text-patch sync' : 'grace period',
+          gen,
+          seq: e.seq,
+          t: e.t,
+          cpus: new Map(e.waiting.map((id) => [id, doing(before.cpus[id]!, (a) => this.where(a))])),
+          released: new Map(),
+        });
+        return;
+      }
+      case 'ipi.ack':
+      case 'rcu.qs': {
+        const what = e.type === 'ipi.ack' ? 'text-patch sync' : 'grace period';
+        const gen = e.type === 'ipi.ack' ? e.sync : e.gp;
+        for (const call of this.open.values()) {
+          for (const w of call.waits) {
+            if (w.what === what && w.gen <= gen && w.cpus.has(e.cpu) && !w.released.has(e.cpu)) w.released.set(e.cpu, { seq: e.seq, t: e.t });
+          }
+        }
+        return;
+      }
+      case 'text.sync.end':
+      case 'rcu.gp.end': {
+        const call = this.open.get(e.pid);
+        const w = call?.waits.at(-1);
+        if (w !== undefined) w.end = { seq: e.seq, t: e.t };
+        return;
+      }
+      case 'kprobe.unregistered':
+      case 'kprobe.returned': {
+        const call = this.open.get(e.pid);
+        if (call === undefined || e.probe !== this.probe) return;
+        call.end = { seq: e.seq, t: e.t };
+        this.open.delete(e.pid);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  text(final: KernelState): string {
+    const s = final.stats[this.probe];
+    const out: string[] = [];
+    const at = (p: { seq: number; t: number }) => `seq ${p.seq} (t=${p.t})`;
+    out.push(
+      s === undefined
+        ? `probe ${this.probe}: no such probe in this run`
+        : `probe ${this.probe}: ${s.hits} hits: ${s.handled} handled, ${s.nmissed} missed (nmissed), ${s.skipped} skipped while disabled`,
+    );
+    out.push('', `nmissed increments (${this.misses.length}):`);
+    if (this.misses.length === 0) out.push('  none: every hit found its CPU free of other kprobes (R50)');
+    for (const m of this.misses) {
+      out.push(
+        `  ${at(m)}: cpu ${m.cpu} (pid ${m.pid}) hit ${m.at} while ${m.running}; no handler ran (R50); nmissed is now ${m.nmissed}`,
+      );
+    }
+    out.push('', `unregister/disable calls (${this.calls.length}):`);
+    if (this.calls.length === 0) out.push('  none');
+    for (const c of this.calls) {
+      out.push(`  ${c.fn}(${this.probe}) by pid ${c.pid} on cpu ${c.cpu}, called at ${at(c)}:`);
+      for (const w of c.waits) {
+        const rule = w.what === 'text-patch sync' ? 'R55' : 'R65';
+        if (w.cpus.size === 0) {
+          out.push(`    ${w.what} ${w.gen} at ${at(w)}: waited for no CPU (${rule})`);
+          continue;
+        }
+        out.push(`    ${w.what} ${w.gen} at ${at(w)}: waited for ${w.cpus.size === 1 ? 'cpu' : 'cpus'} ${[...w.cpus.keys()].join(', ')} (${rule})`);
+        for (const [cpu, what] of w.cpus) {
+          const r = w.released.get(cpu);
+          out.push(`      cpu ${cpu} was ${what}; ${r ? `released it at ${at(r)}` : 'never released it'}`);
+        }
+        if (w.end) out.push(`      the wait ended at ${at(w.end)}`);
+      }
+      out.push(c.end ? `    returned at ${at(c.end)}` : '    had not returned when the log ends');
+    }
+    return out.join('\n') + '\n';
+  }
+}

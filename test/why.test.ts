@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_SYMBOLS } from '../src/kernel/index.ts';
+import { initialState } from '../src/model/initial.ts';
+import { BUILTIN_SCENARIOS } from '../src/scenario/builtin/index.ts';
+import { Folder } from '../src/views/folder.ts';
+import { WhyView } from '../src/views/why.ts';
+import { ofType, trace } from './helpers.ts';
+
+// `kprobesim why`: every nmissed increment and every wait of an unregister, explained.
+
+function why(name: string, probe: string, seed = 42) {
+  const s = BUILTIN_SCENARIOS.get(name)!;
+  const run = trace(s, { seed });
+  const view = new WhyView(probe, BUILTIN_SYMBOLS);
+  const folder = new Folder(initialState(s), [view]);
+  for (const e of run.events) folder.apply(e);
+  return { run, text: view.text(folder.state) };
+}
+
+describe('why', () => {
+  it('R50: lists one line per nmissed increment, naming the CPU, the running kprobe and its status', () => {
+    const { run, text } = why('printk-recursion', 'kp_printk');
+    const misses = ofType(run.events, 'kprobe.miss');
+    const lines = text.split('\n').filter((l) => /^ {2}seq \d+ /.test(l));
+    expect(lines).toHaveLength(run.final.stats.kp_printk!.nmissed);
+    lines.forEach((line, i) => {
+      const m = misses[i]!;
+      expect(line).toContain(`seq ${m.seq} (t=${m.t}): cpu ${m.cpu} (pid ${m.pid}) hit _printk+0x0/`);
+      expect(line).toMatch(/while (kp_printk|kp_read) was running: in (kp_printk|kp_read)'s pre-handler \(KPROBE_HIT_ACTIVE\)/);
+      expect(line).toMatch(new RegExp(`nmissed is now ${i + 1}$`));
+    });
+  });
+
+  it('R55/R65: tells which CPUs an unregister waited for, and until when', () => {
+    const { run, text } = why('unregister-race', 'slow');
+    const sync = ofType(run.events, 'text.sync.start').find((e) => e.sync === 2)!;
+    const ack = ofType(run.events, 'ipi.ack').find((e) => e.sync === 2)!;
+    const done = ofType(run.events, 'kprobe.unregistered')[0]!;
+    expect(text).toContain(`unregister_kprobe(slow) by pid ${done.pid} on cpu 0`);
+    expect(text).toContain(`text-patch sync 2 at seq ${sync.seq} (t=${sync.t}): waited for cpu 1 (R55)`);
+    expect(text).toMatch(new RegExp(`cpu 1 was in slow's (pre|post)-handler \\(KPROBE_HIT_(ACTIVE|SSDONE)\\); released it at seq ${ack.seq} \\(t=${ack.t}\\)`));
+    expect(text).toContain(`returned at seq ${done.seq} (t=${done.t})`);
+  });
+});
