@@ -9,7 +9,7 @@ import { runInMemory } from './helpers.ts';
 describe('scenarioArbitrary coverage', () => {
   it('produces hits, reentrant misses, unregister races and mutex contention', async () => {
     const samples = fc.sample(fc.tuple(scenarioArbitrary(), fc.integer({ min: 0, max: 1e6 })), { seed: 99, numRuns: 120 });
-    const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0 };
+    const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0, kretReturns: 0, kretMiss: 0 };
     for (const [scenario, seed] of samples) {
       const { log } = await runInMemory(scenario, seed);
       const text = log.text();
@@ -21,6 +21,8 @@ describe('scenarioArbitrary coverage', () => {
       if (text.includes('"reason":"disabled"')) seen.skipDisabled++;
       if (text.includes('"type":"task.fork"')) seen.fork++;
       if (text.includes('"fn":"disable_kprobe","ret":0')) seen.disabledByApi++;
+      if (text.includes('"type":"kretprobe.ret_handler"')) seen.kretReturns++;
+      if (text.includes('"type":"kretprobe.miss"')) seen.kretMiss++;
     }
     // Printed so a reader of the test log sees how often each situation came up.
     console.log('scenarioArbitrary coverage over 120 runs:', seen);
@@ -31,5 +33,7 @@ describe('scenarioArbitrary coverage', () => {
     expect(seen.mutexWait).toBeGreaterThan(5);
     expect(seen.fork).toBeGreaterThan(10);
     expect(seen.disabledByApi).toBeGreaterThan(5);
+    expect(seen.kretReturns).toBeGreaterThan(3);
+    expect(seen.kretMiss).toBeGreaterThan(0);
   });
 });

@@ -29,6 +29,8 @@ describe('invariants on random scenarios and schedules', () => {
   it('INV-mutex: register/unregister critical sections never overlap (R16)', () => holds('INV-mutex'));
   it('INV-text: the breakpoint is armed only where a probe is, and gone when the last one leaves', () => holds('INV-text'));
   it('INV-disabled: no handler runs for a trap taken after disable_kprobe returned (R37, R170)', () => holds('INV-disabled'));
+  it('INV-kretprobe: instances ≤ maxactive, each taken and given back once, handlers for their own call (R72-R80)', () =>
+    holds('INV-kretprobe'));
 
   it('INV-progress: with enough steps every run finishes: no deadlock, every kprobes call returned', async () => {
     await fc.assert(

@@ -39,15 +39,15 @@ describe('invariant monitors report violations', () => {
     const before = withCpu(s0, 0, {
       status: 'KPROBE_HIT_ACTIVE',
       preempt_count: 1,
-      handler: { probe: 'kp', phase: 'pre', step: 0, spin: 0, frames: null },
+      handler: { probe: 'kp', phase: 'pre', instance: null, step: 0, spin: 0, frames: null },
     });
     expect(report(before, { src: 'cpu/0', type: 'handler.enter', cpu: 0, probe: 'kp', phase: 'pre' }, before)).toContain('INV-nmissed');
   });
 
   it('INV-nmissed: hits not accounted for at the end of a settled run', () => {
-    const after = { ...s0, stats: { kp: { hits: 3, nmissed: 1, handled: 1, skipped: 0, pre_calls: 1, post_calls: 0 } } };
+    const after = { ...s0, stats: { kp: { hits: 3, nmissed: 1, handled: 1, skipped: 0, pre_calls: 1, post_calls: 0, ret_calls: 0 } } };
     expect(report(after, { src: 'log', type: 'log.end', digest: 'x', reason: 'done' }, after)).toContain('INV-nmissed');
-    const ok = { ...s0, stats: { kp: { hits: 3, nmissed: 1, handled: 2, skipped: 0, pre_calls: 2, post_calls: 0 } } };
+    const ok = { ...s0, stats: { kp: { hits: 3, nmissed: 1, handled: 2, skipped: 0, pre_calls: 2, post_calls: 0, ret_calls: 0 } } };
     expect(report(ok, { src: 'log', type: 'log.end', digest: 'x', reason: 'done' }, ok)).toEqual([]);
   });
 

@@ -71,6 +71,20 @@ describe('scenario validation', () => {
     expect(message(edit((s) => (s.probes[0].addr = '0xffffffff81000000')))).toBe('scenario.probes[0]: give "symbol" or "addr", not both (R21)');
   });
 
+  it('R70: kretprobe fields belong to kretprobes, pre/post to kprobes; {retval} only in a return handler', () => {
+    expect(message(edit((s) => (s.probes[0].kind = 'kretprobe')))).toBe('scenario.probes[0].pre: a kretprobe has "entry" and "handler", not "pre" (R70)');
+    expect(message(edit((s) => (s.probes[0].maxactive = 3)))).toBe('scenario.probes[0].maxactive: "maxactive" belongs to a kretprobe (add "kind": "kretprobe")');
+    expect(message(edit((s) => (s.probes[0].pre[0] = { do: 'return', value: 1 })))).toBe(
+      'scenario.probes[0].pre[0].do: "return" is only for a kretprobe entry_handler (R73)',
+    );
+    expect(
+      message(edit((s) => (s.probes[0] = { name: 'rp', kind: 'kretprobe', symbol: 'kernel_clone', entry: [{ do: 'print', text: '{retval}' }] }))),
+    ).toBe('scenario.probes[0].entry[0].text: {retval} is only known in a kretprobe return handler');
+    expect(
+      message(edit((s) => (s.probes[0] = { name: 'kp', kind: 'kretprobe', symbol: 'kernel_clone', maxactive: 4097 }))),
+    ).toMatch(/^scenario\.probes\[0\]\.maxactive: /);
+  });
+
   it('reports JSON syntax errors at file:line:col', () => {
     const text = '{\n  "name": "x",\n  "cpus": 2,,\n}';
     expect(() => parseScenarioText(text, 'bad.json')).toThrow(/^bad\.json:3:13: Expected double-quoted property name/);

@@ -1,7 +1,7 @@
 import type { DomainEvent } from '../model/events.ts';
 import { toHex } from '../model/hex.ts';
 import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, syncComplete } from '../model/queries.ts';
-import { programOf, type Setup } from '../model/setup.ts';
+import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
 import type { KernelState } from '../model/state.ts';
 import { EINVAL } from './errno.ts';
 import { kprobeBucket } from './table.ts';
@@ -39,17 +39,18 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
       const res = setup.resolutions.get(op.probe)!;
       if (!res.ok) return [{ type: 'kprobe.register.fail', cpu, pid, probe: op.probe, errno: res.errno, reason: res.reason }];
       const spec = setup.probes.get(op.probe)!;
-      return [
-        {
-          type: 'kprobe.register',
-          cpu,
-          pid,
-          probe: op.probe,
-          symbol: spec.symbol ?? null,
-          offset: spec.offset ?? 0,
-          addr: toHex(res.addr),
-        },
-      ];
+      const call: DomainEvent = {
+        type: 'kprobe.register',
+        cpu,
+        pid,
+        probe: op.probe,
+        symbol: spec.symbol ?? null,
+        offset: spec.offset ?? 0,
+        addr: toHex(res.addr),
+      };
+      if (spec.kind !== 'kretprobe') return [call];
+      // R70-R72: register_kretprobe allocates the instance pool before registering its entry probe.
+      return [call, { type: 'kretprobe.pool', cpu, pid, probe: op.probe, maxactive: defaultMaxactive(spec, setup.scenario.cpus) }];
     }
     if (op?.op === 'unregister_kprobe') return [{ type: 'kprobe.unregister', cpu, pid, probe: op.probe }];
     if (op?.op === 'enable_kprobe') return [{ type: 'kprobe.enable_kprobe', cpu, pid, probe: op.probe }];
@@ -138,8 +139,12 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
       if (k.table[addr]?.armed && !enabledAt(addr, probe)) out.push(...patch('text.disarm'));
       return out;
     }
-    case 'unlink':
-      return [{ type: 'kprobe.unlink', cpu, pid, probe, addr: addr! }];
+    case 'unlink': {
+      const unlink: DomainEvent = { type: 'kprobe.unlink', cpu, pid, probe, addr: addr! };
+      // R69: then the instance pool is detached; hooked calls still return, without a handler.
+      if (setup.probes.get(probe)?.kind !== 'kretprobe') return [unlink];
+      return [unlink, { type: 'kretprobe.detach', cpu, pid, probe }];
+    }
     case 'gp': {
       const done = (gp: number): DomainEvent[] => [
         { type: 'rcu.gp.end', cpu, pid, gp },

@@ -2,9 +2,10 @@ import type { FunctionSymbol, Insn } from '../kernel/index.ts';
 import type { DomainEvent, Hex } from '../model/events.ts';
 import { evolveCpu } from '../model/evolve.ts';
 import { currentTask, taskReady } from '../model/queries.ts';
-import { codeOf, programOf, type Setup } from '../model/setup.ts';
+import { codeOf, programOf, type RunStep, type Setup } from '../model/setup.ts';
+import { instanceProbe } from '../model/evolve.ts';
 import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
-import type { HandlerStep } from '../scenario/types.ts';
+
 import { renderTemplate } from './printk-format.ts';
 import { dumpStackLines } from './stack.ts';
 
@@ -40,6 +41,11 @@ export function planCpuStep(setup: Setup, w: KernelState, c: CpuState): CpuPlan 
   const task = currentTask(w, c.id);
   const here: Here = { setup, w, c, task, pid: task?.pid ?? 0 };
   if (c.trap !== null) return events(lookup(here, c.trap));
+  // A hooked function returned into the kretprobe trampoline: it runs to its end first (R75).
+  if (c.trampoline !== null) {
+    if (c.status === 'idle') return events(trampolineStep(here, c.trampoline));
+    if (c.status === 'KPROBE_HIT_ACTIVE') return events(returnHandler(here, c.trampoline));
+  }
   switch (c.status) {
     case 'KPROBE_HIT_ACTIVE':
       return events(handlerPhase(here, 'pre'));
@@ -104,9 +110,8 @@ function lookup(h: Here, addr: Hex): DomainEvent[] {
   }
 }
 
-function stepsOf(h: Here, probe: string, phase: 'pre' | 'post'): readonly HandlerStep[] | undefined {
-  const spec = h.setup.probes.get(probe);
-  return phase === 'pre' ? spec?.pre : spec?.post;
+function stepsOf(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): readonly RunStep[] | undefined {
+  return h.setup.steps.get(probe)?.[phase];
 }
 
 /** R10/R11: run each probe's handler of this phase in list order, skipping disabled probes. */
@@ -131,15 +136,55 @@ function handlerPhase(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
   return [{ type: 'handler.enter', cpu: c.id, probe, phase }];
 }
 
-function handlerStep(h: Here, probe: string, phase: 'pre' | 'post'): DomainEvent[] {
+// ── kretprobes (spec §9) ───────────────────────────────────────────────────────────────────
+
+/** R75: the trampoline takes the frame's instances newest first, then returns for real. */
+function trampolineStep(h: Here, t: NonNullable<CpuState['trampoline']>): DomainEvent[] {
+  const { c, pid } = h;
+  const instance = t.pending[0];
+  if (instance === undefined) return withPendingAcks(h.w, c, [{ type: 'kretprobe.return', cpu: c.id, pid, fn: t.fn, ret: t.ret }]);
+  const probe = instanceProbe(instance);
+  const pool = h.w.kretprobes[probe];
+  const addr = h.w.kprobes.probes[probe]?.addr ?? null;
+  // R69/R80: a detached pool's instances are freed without a handler call.
+  if (!pool?.attached || addr === null) return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance, reason: 'detached' }];
+  if (stepsOf(h, probe, 'ret') === undefined) return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance, reason: 'no_handler' }];
+  return [{ type: 'kretprobe.ret_handler', cpu: c.id, pid, probe, instance, addr }];
+}
+
+/** R75: current_kprobe := &rp->kp, status HIT_ACTIVE, call the handler, current_kprobe := NULL. */
+function returnHandler(h: Here, t: NonNullable<CpuState['trampoline']>): DomainEvent[] {
+  const { c, pid } = h;
+  const probe = c.probes[0]!;
+  if (c.handler !== null) return handlerStep(h, probe, 'ret');
+  if (c.next === 0) return [{ type: 'handler.enter', cpu: c.id, probe, phase: 'ret' }];
+  return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance: t.pending[0]!, reason: 'returned' }];
+}
+
+function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): DomainEvent[] {
   const { c, pid, setup } = h;
   const run = c.handler!;
   if (run.frames !== null) return execute(h, 'handler', run.frames);
   const steps = stepsOf(h, probe, phase) ?? [];
   const op = steps[run.step];
-  if (op === undefined) return [{ type: 'handler.exit', cpu: c.id, probe, phase }];
+  const exit: DomainEvent = { type: 'handler.exit', cpu: c.id, probe, phase };
+  if (op === undefined) return [exit];
   const done: DomainEvent = { type: 'handler.step', cpu: c.id, probe, step: run.step };
   switch (op.do) {
+    case 'rp_take': {
+      // R73: no instance (pool empty, or being unregistered) → rp->nmissed, and nothing else.
+      const pool = h.w.kretprobes[probe];
+      if (!pool?.attached) return [{ type: 'kretprobe.miss', cpu: c.id, pid, probe, reason: 'detached' }, exit];
+      if (pool.free === 0) return [{ type: 'kretprobe.miss', cpu: c.id, pid, probe, reason: 'empty' }, exit];
+      return [{ type: 'kretprobe.take', cpu: c.id, pid, probe, instance: `${probe}#${pool.taken + 1}` }, done];
+    }
+    case 'rp_hook':
+      // R73: the return address now points at the trampoline; the instance joins the task's list.
+      return [{ type: 'kretprobe.hook', cpu: c.id, pid, probe, instance: run.instance!, fn: h.task!.frames!.fn }, done];
+    case 'return':
+      // R73: an entry_handler returning non-zero gives the instance back; no hook, no miss.
+      if (op.value === 0) return [done];
+      return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance: run.instance!, reason: 'entry_handler' }, exit];
     case 'print': {
       const addr = h.w.kprobes.probes[probe]?.addr;
       const text = renderTemplate(op.text, setup, h.w, {
@@ -150,6 +195,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post'): DomainEvent
         // regs->ip after an int3 points just past it; regs->flags are the interrupted context's.
         ip: addr ? BigInt(addr) + 1n : 0n,
         flags: TASK_FLAGS,
+        retval: c.trampoline?.ret,
       });
       return [
         { type: 'printk', cpu: c.id, pid, text },
@@ -252,6 +298,11 @@ function perform(h: Here, ctx: Ctx, frames: Frame, fn: FunctionSymbol, insn: Ins
       if (fn.effect === 'fork' && ctx === 'task' && h.task !== undefined) {
         out.push({ type: 'task.fork', cpu: c.id, pid, child: h.w.next_pid, comm: h.task.comm });
         ret = 0;
+      }
+      // R75: a kretprobed frame returns into the trampoline, newest instance first.
+      if (frames.rp !== undefined && frames.rp.length > 0) {
+        out.push({ type: 'kretprobe.trampoline', cpu: c.id, pid, fn: fn.name, ret, instances: [...frames.rp].reverse() });
+        return out;
       }
       out.push({ type: 'func.ret', cpu: c.id, pid, ip, fn: fn.name, ret, ctx });
       // The handler's call returned: that handler step is complete.

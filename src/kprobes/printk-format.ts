@@ -6,10 +6,10 @@ import type { KernelState } from '../model/state.ts';
 // `{raw_addr}` as %px. In a handler a placeholder names the handler's probe; in a task,
 // `{addr:kp}` names probe kp.
 
-export const PLACEHOLDERS = ['symbol', 'addr', 'raw_addr', 'ip', 'flags', 'cpu', 'pid', 'comm', 'nmissed'] as const;
+export const PLACEHOLDERS = ['symbol', 'addr', 'raw_addr', 'ip', 'flags', 'cpu', 'pid', 'comm', 'nmissed', 'retval'] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
 const PROBE_FIELDS: ReadonlySet<string> = new Set(['symbol', 'addr', 'raw_addr', 'nmissed']);
-const HANDLER_ONLY: ReadonlySet<string> = new Set(['ip', 'flags']);
+const HANDLER_ONLY: ReadonlySet<string> = new Set(['ip', 'flags', 'retval']);
 
 const TOKEN = /\{([a-z_]+)(?::([A-Za-z_][A-Za-z0-9_]*))?\}/g;
 
@@ -38,6 +38,8 @@ export interface PrintContext {
   /** regs->ip and regs->flags as the handler sees them. */
   readonly ip?: bigint;
   readonly flags?: number;
+  /** In a kretprobe return handler: the call's return value (R76). */
+  readonly retval?: number;
 }
 
 /** %p: a keyed hash of the pointer, low 32 bits, printed in 16 hex digits as on 64-bit kernels. */
@@ -71,6 +73,8 @@ export function renderTemplate(text: string, setup: Setup, world: KernelState, c
         return String(ctx.pid);
       case 'comm':
         return ctx.comm;
+      case 'retval':
+        return String(ctx.retval ?? 0);
     }
   });
 }

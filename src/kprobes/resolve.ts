@@ -5,6 +5,9 @@ import { EILSEQ, EINVAL, ENOENT } from './errno.ts';
 // Where a probe would go and whether the kernel accepts the spot: the address-side checks of
 // register_kprobe in spec order (R21 resolution, R25/R28 blacklist, R26 instruction boundary).
 
+/** x86's kretprobe_blacklist: functions whose return cannot be hijacked (R70). */
+const KRETPROBE_BLACKLIST: ReadonlySet<string> = new Set(['__switch_to']);
+
 export type Resolution =
   | { readonly ok: true; readonly addr: bigint; readonly fn: FunctionSymbol; readonly offset: number }
   | { readonly ok: false; readonly errno: number; readonly reason: string };
@@ -29,6 +32,13 @@ export function resolveProbe(spec: ProbeSpec, symbols: SymbolTable): Resolution 
   if (owner.kind !== 'func') return { ok: false, errno: -EINVAL, reason: `${owner.name} is not kernel text (R25.2)` };
   if (symbols.isBlacklisted(owner)) {
     return { ok: false, errno: -EINVAL, reason: `${owner.name} is on the kprobe blacklist (${symbols.blacklistRule(owner)})` };
+  }
+  if (spec.kind === 'kretprobe') {
+    // R70: a return probe sits at a function entry, and never on the kretprobe blacklist.
+    if (addr !== owner.addr) return { ok: false, errno: -EINVAL, reason: `${symbols.format(addr)} is not a function entry (R70)` };
+    if (KRETPROBE_BLACKLIST.has(owner.name)) {
+      return { ok: false, errno: -EINVAL, reason: `${owner.name} is on the kretprobe blacklist (R70)` };
+    }
   }
   if (symbols.insnAt(addr) === undefined) {
     return { ok: false, errno: -EILSEQ, reason: `${symbols.format(addr)} is not an instruction boundary (R26)` };

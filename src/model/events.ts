@@ -40,7 +40,7 @@ type KindType<K> = K extends 'int'
                     ? E
                     : never;
 
-const PHASE = ['pre', 'post'] as const;
+const PHASE = ['pre', 'post', 'ret'] as const;
 const CTX = ['task', 'handler'] as const;
 const STATUS = ['KPROBE_HIT_ACTIVE', 'KPROBE_HIT_SS', 'KPROBE_HIT_SSDONE', 'KPROBE_REENTER'] as const;
 const END = ['done', 'deadlock', 'limit', 'bug'] as const;
@@ -105,6 +105,16 @@ export const EVENT_FIELDS = {
   'kprobe.disable_kprobe': { cpu: 'int', pid: 'int', probe: 'str' },
   'kprobe.enable': { cpu: 'int', pid: 'int', probe: 'str' },
   'kprobe.returned': { cpu: 'int', pid: 'int', probe: 'str', fn: ['enable_kprobe', 'disable_kprobe'], ret: 'int' },
+  // kretprobes (spec §9): the manager's pool, then the hit path's instances and trampoline
+  'kretprobe.pool': { cpu: 'int', pid: 'int', probe: 'str', maxactive: 'int' },
+  'kretprobe.detach': { cpu: 'int', pid: 'int', probe: 'str' },
+  'kretprobe.take': { cpu: 'int', pid: 'int', probe: 'str', instance: 'str' },
+  'kretprobe.miss': { cpu: 'int', pid: 'int', probe: 'str', reason: ['empty', 'detached'] },
+  'kretprobe.hook': { cpu: 'int', pid: 'int', probe: 'str', instance: 'str', fn: 'str' },
+  'kretprobe.trampoline': { cpu: 'int', pid: 'int', fn: 'str', ret: 'int', instances: 'str[]' },
+  'kretprobe.ret_handler': { cpu: 'int', pid: 'int', probe: 'str', instance: 'str', addr: 'hex' },
+  'kretprobe.put': { cpu: 'int', pid: 'int', probe: 'str', instance: 'str', reason: ['returned', 'entry_handler', 'detached', 'no_handler'] },
+  'kretprobe.return': { cpu: 'int', pid: 'int', fn: 'str', ret: 'int' },
 
   // ── the log itself (src "log") ──────────────────────────────────────────────────────────────
   'log.end': { digest: 'str', reason: END },
@@ -119,7 +129,7 @@ const KPROBES_TYPES = [
   'kprobe.register', 'kprobe.register.fail', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert',
   'text.arm', 'text.disarm', 'text.sync.start', 'text.sync.end', 'kprobe.registered', 'kprobe.unregister',
   'kprobe.disable', 'kprobe.unlink', 'rcu.gp.start', 'rcu.gp.end', 'kprobe.unregistered',
-  'kprobe.enable_kprobe', 'kprobe.disable_kprobe', 'kprobe.enable', 'kprobe.returned',
+  'kprobe.enable_kprobe', 'kprobe.disable_kprobe', 'kprobe.enable', 'kprobe.returned', 'kretprobe.pool', 'kretprobe.detach',
 ];
 
 const EMITTER: Readonly<Record<string, Emitter>> = Object.fromEntries(

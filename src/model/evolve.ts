@@ -4,6 +4,7 @@ import type {
   ApiPhase,
   CpuState,
   Frame,
+  KretprobePool,
   KernelState,
   KprobesState,
   ProbeStats,
@@ -26,7 +27,8 @@ function fail(msg: string): never {
 
 function stepFrame(f: Frame | null): Frame {
   if (f === null) return fail('no function is executing there');
-  return { fn: f.fn, pc: f.pc + 1, up: f.up };
+  // A hooked frame keeps its kretprobe instances until it returns.
+  return f.rp === undefined ? { fn: f.fn, pc: f.pc + 1, up: f.up } : { fn: f.fn, pc: f.pc + 1, up: f.up, rp: f.rp };
 }
 
 function callFrame(f: Frame | null, fn: string, fromCallSite: boolean): Frame {
@@ -75,7 +77,7 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'kernel.oops':
       return { ...c, trap: null, halted: true };
     case 'handler.enter':
-      return { ...c, next: c.next + 1, handler: { probe: e.probe, phase: e.phase, step: 0, spin: 0, frames: null } };
+      return { ...c, next: c.next + 1, handler: { probe: e.probe, phase: e.phase, instance: null, step: 0, spin: 0, frames: null } };
     case 'handler.skip':
       return { ...c, next: c.next + 1 };
     case 'handler.spin':
@@ -115,6 +117,27 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
         preempt_count: c.preempt_count - 1,
         irqs_off: false,
       };
+    case 'kretprobe.take':
+      if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
+      return { ...c, handler: { ...c.handler, instance: e.instance } };
+    case 'kretprobe.hook':
+      if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
+      return { ...c, handler: { ...c.handler, instance: null } };
+    case 'kretprobe.trampoline':
+      // R75: the trampoline walks the frame's instances with preemption disabled.
+      return { ...c, trampoline: { fn: e.fn, ret: e.ret, pending: e.instances }, preempt_count: c.preempt_count + 1 };
+    case 'kretprobe.ret_handler':
+      return { ...c, current: e.addr, probes: [e.probe], status: 'KPROBE_HIT_ACTIVE', next: 0 };
+    case 'kretprobe.put': {
+      const t = c.trampoline;
+      const walked = t !== null && t.pending[0] === e.instance ? { ...t, pending: t.pending.slice(1) } : t;
+      if (e.reason === 'entry_handler') return { ...c, handler: c.handler && { ...c.handler, instance: null } };
+      // R75: after a return handler current_kprobe goes back to NULL, not to an earlier value.
+      if (e.reason === 'returned') return { ...c, trampoline: walked, current: null, probes: [], status: 'idle', next: 0 };
+      return { ...c, trampoline: walked };
+    }
+    case 'kretprobe.return':
+      return { ...c, trampoline: null, preempt_count: c.preempt_count - 1 };
     case 'ipi.ack':
       return { ...c, acked_sync: e.sync };
     case 'rcu.qs':
@@ -349,10 +372,24 @@ function evolveTasks(d: Draft, e: DomainEvent): void {
     }
     case 'task.exit': {
       const i = taskIndex(tasks, e.pid);
+      // R78: instances still hooked on the dead task's frames go back without a handler call.
+      for (let f = tasks[i]!.frames; f !== null; f = f.up) for (const inst of f.rp ?? []) d.kretprobes = putInstance(d.kretprobes, inst);
       d.tasks = tasks.filter((_, j) => j !== i);
       d.exited += 1;
       return;
     }
+    case 'kretprobe.hook':
+      d.tasks = updateTask(tasks, e.pid, (t) => {
+        if (t.frames === null) return fail(`task ${e.pid} has no frame to hook`);
+        return { ...t, frames: { ...t.frames, rp: [...(t.frames.rp ?? []), e.instance] } };
+      });
+      return;
+    case 'kretprobe.return':
+      d.tasks = updateTask(tasks, e.pid, (t) => {
+        const frames = retFrame(t.frames, e.fn);
+        return frames === null ? finishJob({ ...t, frames }) : { ...t, frames };
+      });
+      return;
     case 'task.sleep':
       d.tasks = updateTask(tasks, e.pid, (t) => finishJob({ ...t, wait: { on: 'time', until: e.until } }));
       return;
@@ -409,12 +446,56 @@ function evolveStats(d: Draft, e: DomainEvent): void {
       return;
     case 'handler.enter':
       d.stats = bump(d.stats, [e.probe], (p) =>
-        e.phase === 'pre' ? { ...p, handled: p.handled + 1, pre_calls: p.pre_calls + 1 } : { ...p, post_calls: p.post_calls + 1 },
+        e.phase === 'pre'
+          ? { ...p, handled: p.handled + 1, pre_calls: p.pre_calls + 1 }
+          : e.phase === 'post'
+            ? { ...p, post_calls: p.post_calls + 1 }
+            : { ...p, ret_calls: p.ret_calls + 1 },
       );
       return;
     case 'handler.skip':
       if (e.phase !== 'pre') return;
       d.stats = bump(d.stats, [e.probe], (p) => (e.reason === 'disabled' ? { ...p, skipped: p.skipped + 1 } : { ...p, handled: p.handled + 1 }));
+      return;
+    default:
+      return;
+  }
+}
+
+// ── kretprobe pools (shared: the manager allocates and detaches, CPUs take and give back) ──
+
+/** The kretprobe an instance id ("probe#n") belongs to. */
+export function instanceProbe(instance: string): string {
+  return instance.slice(0, instance.lastIndexOf('#'));
+}
+
+function setPool(pools: KernelState['kretprobes'], name: string, f: (p: KretprobePool) => KretprobePool) {
+  const p = pools[name];
+  if (p === undefined) return fail(`kretprobe "${name}" has no instance pool`);
+  return { ...pools, [name]: f(p) };
+}
+
+function putInstance(pools: KernelState['kretprobes'], instance: string): KernelState['kretprobes'] {
+  // A detached pool's instances are freed, not recycled (R69, R80).
+  return setPool(pools, instanceProbe(instance), (p) => (p.attached ? { ...p, free: p.free + 1 } : p));
+}
+
+function evolvePools(d: Draft, e: DomainEvent): void {
+  switch (e.type) {
+    case 'kretprobe.pool':
+      d.kretprobes = { ...d.kretprobes, [e.probe]: { maxactive: e.maxactive, free: e.maxactive, nmissed: 0, attached: true, taken: 0 } };
+      return;
+    case 'kretprobe.detach':
+      d.kretprobes = setPool(d.kretprobes, e.probe, (p) => ({ ...p, attached: false }));
+      return;
+    case 'kretprobe.take':
+      d.kretprobes = setPool(d.kretprobes, e.probe, (p) => ({ ...p, free: p.free - 1, taken: p.taken + 1 }));
+      return;
+    case 'kretprobe.miss':
+      d.kretprobes = setPool(d.kretprobes, e.probe, (p) => ({ ...p, nmissed: p.nmissed + 1 }));
+      return;
+    case 'kretprobe.put':
+      d.kretprobes = putInstance(d.kretprobes, e.instance);
       return;
     default:
       return;
@@ -442,6 +523,7 @@ export function evolve(s: KernelState, e: LoggedEvent): KernelState {
     sched: s.sched,
     kprobes: s.kprobes,
     stats: s.stats,
+    kretprobes: s.kretprobes,
     printk_lines: s.printk_lines,
     bugs: s.bugs,
     halted: s.halted,
@@ -461,6 +543,7 @@ export function evolve(s: KernelState, e: LoggedEvent): KernelState {
   }
   evolveTasks(d, e);
   evolveStats(d, e);
+  evolvePools(d, e);
   switch (e.type) {
     case 'printk':
       d.printk_lines += 1;

@@ -18,6 +18,7 @@ export function initialCpu(id: number): CpuState {
     irqs_off: false,
     handler: null,
     acked_sync: 0,
+    trampoline: null,
     rcu_gp: 0,
     halted: false,
   };
@@ -68,8 +69,9 @@ export function initialState(scenario: Scenario): KernelState {
       gp_gen: 0,
     },
     stats: Object.fromEntries(
-      scenario.probes.map((p) => [p.name, { hits: 0, nmissed: 0, handled: 0, skipped: 0, pre_calls: 0, post_calls: 0 }]),
+      scenario.probes.map((p) => [p.name, { hits: 0, nmissed: 0, handled: 0, skipped: 0, pre_calls: 0, post_calls: 0, ret_calls: 0 }]),
     ),
+    kretprobes: {},
     printk_lines: 0,
     bugs: 0,
     halted: null,

@@ -1,6 +1,6 @@
 import { BUILTIN_SYMBOLS, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
 import { resolveProbe, type Resolution } from '../kprobes/resolve.ts';
-import type { ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
+import type { HandlerStep, ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
 import type { Hex } from './events.ts';
 import { toHex } from './hex.ts';
 
@@ -20,6 +20,32 @@ export interface Setup {
   readonly ptrKey: number;
   /** Functions by name, each with the hex address of every instruction (the hot path's lookups). */
   readonly code: ReadonlyMap<string, Code>;
+  /** What each probe runs in each phase (undefined: no handler for that phase). */
+  readonly steps: ReadonlyMap<string, PhaseSteps>;
+}
+
+/** Internal steps of a kretprobe's entry hook around the user's entry_handler (R73). */
+export type RunStep = HandlerStep | { readonly do: 'rp_take' } | { readonly do: 'rp_hook' };
+
+export interface PhaseSteps {
+  readonly pre?: readonly RunStep[];
+  readonly post?: readonly RunStep[];
+  readonly ret?: readonly RunStep[];
+}
+
+/**
+ * A kprobe runs its pre and post handlers. A kretprobe's entry probe runs the hook instead
+ * (take an instance, the entry_handler, replace the return address) and has no post-handler; its
+ * return handler runs from the trampoline (R70, R73, R75).
+ */
+function phaseSteps(p: ProbeSpec): PhaseSteps {
+  if (p.kind !== 'kretprobe') return { pre: p.pre, post: p.post };
+  return { pre: [{ do: 'rp_take' }, ...(p.entry ?? []), { do: 'rp_hook' }], ret: p.handler };
+}
+
+/** R71: maxactive <= 0 becomes max(10, 2 × possible CPUs). */
+export function defaultMaxactive(p: ProbeSpec, cpus: number): number {
+  return p.maxactive !== undefined && p.maxactive > 0 ? p.maxactive : Math.max(10, 2 * cpus);
 }
 
 export interface Code {
@@ -46,6 +72,7 @@ export function createSetup(scenario: Scenario, seed: number, symbols: SymbolTab
     resolutions: new Map(scenario.probes.map((p) => [p.name, resolveProbe(p, symbols)])),
     // A fixed odd multiplier mixes the seed; Math.imul keeps it in 32 bits.
     ptrKey: Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) >>> 0,
+    steps: new Map(scenario.probes.map((p) => [p.name, phaseSteps(p)])),
     code: new Map(
       symbols.functions().map((fn) => [fn.name, { fn, addrs: fn.body.map((insn) => toHex(fn.addr + BigInt(insn.off))) }]),
     ),

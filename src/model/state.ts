@@ -14,12 +14,16 @@ export interface Frame {
   readonly fn: string;
   readonly pc: number;
   readonly up: Frame | null;
+  /** kretprobe instances whose trampoline replaced this frame's return address, oldest first (R73). */
+  readonly rp?: readonly string[];
 }
 
 /** A handler invocation in progress on a CPU (handlers never nest on one CPU: R50). */
 export interface HandlerRun {
   readonly probe: string;
-  readonly phase: 'pre' | 'post';
+  readonly phase: 'pre' | 'post' | 'ret';
+  /** The kretprobe instance this handler works with (taken on entry, or being returned). */
+  readonly instance: string | null;
   /** Index of the handler step being executed. */
   readonly step: number;
   /** Iterations left of a `spin` step in progress (0 when none). */
@@ -55,6 +59,8 @@ export interface CpuState {
   readonly handler: HandlerRun | null;
   /** Generation of the last text-patch sync IPI this CPU acknowledged. */
   readonly acked_sync: number;
+  /** A hooked function returned into the kretprobe trampoline, which walks its instances (R75). */
+  readonly trampoline: { readonly fn: string; readonly ret: number; readonly pending: readonly string[] } | null;
   /** Generation of the last grace period this CPU reported a quiescent state for. */
   readonly rcu_gp: number;
   readonly halted: boolean;
@@ -143,6 +149,20 @@ export interface ProbeStats {
   readonly skipped: number;
   readonly pre_calls: number;
   readonly post_calls: number;
+  /** kretprobe return handler calls (R75). */
+  readonly ret_calls: number;
+}
+
+/** A kretprobe's instance pool (R71, R72) and its own miss count (R74). */
+export interface KretprobePool {
+  readonly maxactive: number;
+  readonly free: number;
+  /** `rp->nmissed`: entry hits that found no instance. */
+  readonly nmissed: number;
+  /** False once unregistration detached the pool (R69); returning instances are then freed. */
+  readonly attached: boolean;
+  /** Instances taken so far: numbers the next one. */
+  readonly taken: number;
 }
 
 export interface KernelState {
@@ -155,6 +175,7 @@ export interface KernelState {
   readonly sched: SchedState;
   readonly kprobes: KprobesState;
   readonly stats: Readonly<Record<string, ProbeStats>>;
+  readonly kretprobes: Readonly<Record<string, KretprobePool>>;
   readonly printk_lines: number;
   readonly bugs: number;
   readonly halted: { readonly cpu: number; readonly message: string } | null;

@@ -16,6 +16,7 @@ export const INVARIANTS = [
   'INV-mutex',
   'INV-text',
   'INV-disabled',
+  'INV-kretprobe',
 ] as const;
 export type InvariantId = (typeof INVARIANTS)[number];
 
@@ -44,6 +45,9 @@ const GRAPH: Record<string, readonly [KprobeStatus, KprobeStatus][]> = {
     ['KPROBE_REENTER', 'KPROBE_HIT_SSDONE'],
   ],
   'kprobe.done': [['KPROBE_HIT_SSDONE', 'idle']],
+  // R75: a kretprobe return handler runs with current_kprobe set and HIT_ACTIVE, then NULL.
+  'kretprobe.ret_handler': [['idle', 'KPROBE_HIT_ACTIVE']],
+  'kretprobe.put': [['KPROBE_HIT_ACTIVE', 'idle']],
 };
 
 function runsProbe(c: CpuState, probe: string): boolean {
@@ -58,6 +62,8 @@ export class InvariantMonitor implements Projection {
   private readonly disabledAt = new Map<string, number>();
   /** The seq of each CPU's latest breakpoint trap. */
   private readonly trapSeq = new Map<number, number>();
+  /** kretprobe instances taken and not yet given back. */
+  private readonly live = new Set<string>();
 
   private flag(inv: InvariantId, seq: number, message: string): void {
     if (this.violations.length < 1000) this.violations.push({ inv, seq, message });
@@ -75,6 +81,36 @@ export class InvariantMonitor implements Projection {
       }
       case 'kprobe.trap':
         this.trapSeq.set(e.cpu, e.seq);
+        break;
+      case 'kretprobe.take':
+        if (this.live.has(e.instance)) this.flag('INV-kretprobe', e.seq, `instance ${e.instance} taken twice`);
+        this.live.add(e.instance);
+        this.checkPool(after, e.probe, e.seq);
+        break;
+      case 'kretprobe.put':
+        if (!this.live.delete(e.instance)) this.flag('INV-kretprobe', e.seq, `instance ${e.instance} given back but not taken`);
+        this.checkPool(after, e.probe, e.seq);
+        break;
+      case 'kretprobe.miss': {
+        const pool = before.kretprobes[e.probe];
+        if (pool !== undefined && pool.attached && pool.free > 0) {
+          this.flag('INV-kretprobe', e.seq, `${e.probe} counted a pool miss with ${pool.free} free instances (R73)`);
+        }
+        break;
+      }
+      case 'kretprobe.ret_handler': {
+        // R75/R76: the handler runs for an instance of the frame that is returning, newest first.
+        const t = before.cpus[e.cpu]!.trampoline;
+        if (t === null || t.pending[0] !== e.instance) {
+          this.flag('INV-kretprobe', e.seq, `return handler of ${e.instance} is not for the call returning on cpu ${e.cpu}`);
+        }
+        break;
+      }
+      case 'task.exit':
+        // R78: the instances of a task that never returns come back when it is freed.
+        for (let f = before.tasks.find((t) => t.pid === e.pid)?.frames ?? null; f !== null; f = f.up) {
+          for (const inst of f.rp ?? []) this.live.delete(inst);
+        }
         break;
       case 'kprobe.returned':
         if (e.ret === 0 && e.fn === 'disable_kprobe') this.disabledAt.set(e.probe, e.seq);
@@ -145,6 +181,14 @@ export class InvariantMonitor implements Projection {
     }
     if (a.status !== 'idle' && a.preempt_count <= 0) {
       this.flag('INV-preempt', e.seq, `cpu ${a.id} is in ${a.status} with preempt_count ${a.preempt_count} (R59)`);
+    }
+  }
+
+  /** INV-kretprobe: live instances never exceed maxactive, nor go below zero free. */
+  private checkPool(s: KernelState, probe: string, seq: number): void {
+    const pool = s.kretprobes[probe];
+    if (pool !== undefined && (pool.free < 0 || pool.free > pool.maxactive)) {
+      this.flag('INV-kretprobe', seq, `${probe}: ${pool.free} free of maxactive ${pool.maxactive}`);
     }
   }
 

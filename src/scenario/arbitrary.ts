@@ -37,7 +37,19 @@ const handlerStep = (sleeping: boolean): fc.Arbitrary<HandlerStep> =>
 export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbitrary<Scenario> {
   const maxCpus = opts.maxCpus ?? 4;
   const steps = fc.array(handlerStep(opts.sleepingHandlers ?? false), { maxLength: 3 });
+  const kretprobe = (name: string): fc.Arbitrary<ProbeSpec> =>
+    fc
+      .record({
+        symbol: fc.constantFrom(...PROBE_SITES),
+        // Mostly tiny pools, so that they run dry (R73); 0 asks for the default (R71).
+        maxactive: fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) }),
+        entry: fc.option(steps, { nil: undefined }),
+        handler: fc.option(fc.array(handlerStep(false), { maxLength: 2 }), { nil: undefined }),
+      })
+      .map((p) => ({ name, kind: 'kretprobe' as const, ...p }));
   const probe = (name: string): fc.Arbitrary<ProbeSpec> =>
+    fc.oneof({ weight: 3, arbitrary: kprobe(name) }, { weight: 1, arbitrary: kretprobe(name) });
+  const kprobe = (name: string): fc.Arbitrary<ProbeSpec> =>
     fc.record(
       {
         symbol: fc.constantFrom(...PROBE_SITES),

@@ -13,6 +13,7 @@ const handlerStep = z.discriminatedUnion('do', [
   z.strictObject({ do: z.literal('spin'), steps: count(1_000_000) }),
   z.strictObject({ do: z.literal('sleep') }),
   z.strictObject({ do: z.literal('dump_stack') }),
+  z.strictObject({ do: z.literal('return'), value: z.number().int() }),
 ]);
 
 const probe = z.strictObject({
@@ -23,6 +24,10 @@ const probe = z.strictObject({
   pre: z.array(handlerStep).max(64).optional(),
   post: z.array(handlerStep).max(64).optional(),
   disabled: z.boolean().optional(),
+  kind: z.enum(['kprobe', 'kretprobe']).optional(),
+  maxactive: z.number().int().min(0).max(4096).optional(),
+  entry: z.array(handlerStep).max(64).optional(),
+  handler: z.array(handlerStep).max(64).optional(),
 });
 
 const taskOp = z.discriminatedUnion('op', [

@@ -7,6 +7,8 @@ export type HandlerStep =
   | { readonly do: 'print'; readonly text: string }
   /** Call a kernel function of the image; it runs instruction by instruction. */
   | { readonly do: 'call'; readonly fn: string }
+  /** An entry_handler's return value: non-zero gives the kretprobe instance back, no hook (R73). */
+  | { readonly do: 'return'; readonly value: number }
   /** Busy-wait for N steps (other CPUs go on meanwhile). */
   | { readonly do: 'spin'; readonly steps: number }
   /** Something that may sleep: a "BUG: scheduling while atomic" in a handler (R61). */
@@ -25,6 +27,14 @@ export interface ProbeSpec {
   readonly post?: readonly HandlerStep[];
   /** Register with KPROBE_FLAG_DISABLED: in the table, not armed, until enable_kprobe (R29). */
   readonly disabled?: boolean;
+  /** A kretprobe (spec §9): `entry` and `handler` instead of `pre` and `post`. */
+  readonly kind?: 'kprobe' | 'kretprobe';
+  /** Instances in the pool; 0 or absent: max(10, 2 × CPUs) (R71). */
+  readonly maxactive?: number;
+  /** The kretprobe's entry_handler. */
+  readonly entry?: readonly HandlerStep[];
+  /** The kretprobe's return handler; `{retval}` prints the call's own return value (R76). */
+  readonly handler?: readonly HandlerStep[];
 }
 
 /** What a task does, in order. After the last operation the task calls do_exit. */

@@ -72,8 +72,15 @@ export function validateScenario(raw: unknown, symbols: SymbolTable = BUILTIN_SY
     if (p.symbol !== undefined && symbols.lookup(p.symbol) === undefined) {
       err(['probes', i, 'symbol'], unknownSymbol(symbols, p.symbol));
     }
-    for (const phase of ['pre', 'post'] as const) {
+    const kret = p.kind === 'kretprobe';
+    for (const field of kret ? (['pre', 'post'] as const) : (['entry', 'handler', 'maxactive'] as const)) {
+      if (p[field] !== undefined) {
+        err(['probes', i, field], kret ? `a kretprobe has "entry" and "handler", not "${field}" (R70)` : `"${field}" belongs to a kretprobe (add "kind": "kretprobe")`);
+      }
+    }
+    for (const phase of ['pre', 'post', 'entry', 'handler'] as const) {
       p[phase]?.forEach((step, j) => {
+        if (step.do === 'return' && phase !== 'entry') err(['probes', i, phase, j, 'do'], '"return" is only for a kretprobe entry_handler (R73)');
         if (step.do === 'call') {
           checkFn(['probes', i, phase, j, 'fn'], step.fn);
           // A handler's call must return to the handler: do_exit never does.
@@ -85,11 +92,14 @@ export function validateScenario(raw: unknown, symbols: SymbolTable = BUILTIN_SY
     }
   });
   s.probes.forEach((p, i) => {
-    for (const phase of ['pre', 'post'] as const) {
+    for (const phase of ['pre', 'post', 'entry', 'handler'] as const) {
       p[phase]?.forEach((step, j) => {
         if (step.do === 'print') {
           const m = checkTemplate(step.text, probeNames, true);
           if (m !== null) err(['probes', i, phase, j, 'text'], m);
+          if (phase !== 'handler' && step.text.includes('{retval}')) {
+            err(['probes', i, phase, j, 'text'], '{retval} is only known in a kretprobe return handler');
+          }
         }
       });
     }

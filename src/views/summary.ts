@@ -50,6 +50,16 @@ export function renderSummary(s: SummaryInput): string {
       rows.push([p.name, where, ...[c.hits, c.nmissed, c.pre_calls, c.post_calls, c.skipped].map(String), reg.state]);
     }
     out.push(...table(rows), '');
+    const pools = s.scenario.probes.filter((p) => p.kind === 'kretprobe');
+    if (pools.length > 0) {
+      // R74: pool exhaustion is rp->nmissed, apart from the entry probe's reentrant misses.
+      const prow = [['KRETPROBE', 'MAXACTIVE', 'FREE', 'RP_NMISSED', 'RETURNS']];
+      for (const p of pools) {
+        const pool = st.kretprobes[p.name];
+        prow.push([p.name, ...[pool?.maxactive ?? 0, pool?.free ?? 0, pool?.nmissed ?? 0, st.stats[p.name]?.ret_calls ?? 0].map(String)]);
+      }
+      out.push(...table(prow), '');
+    }
   }
   const byInv = new Map<string, Violation[]>();
   for (const v of s.violations) byInv.set(v.inv, [...(byInv.get(v.inv) ?? []), v]);

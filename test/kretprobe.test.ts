@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_SYMBOLS } from '../src/kernel/index.ts';
+import { EINVAL } from '../src/kprobes/errno.ts';
+import { resolveProbe } from '../src/kprobes/resolve.ts';
+import { BUILTIN_SCENARIOS } from '../src/scenario/builtin/index.ts';
+import { indexOf, ofType, scenario, trace } from './helpers.ts';
+
+// Kretprobes (spec §9).
+
+describe('register_kretprobe (R70, R71)', () => {
+  it('R70: a kretprobe must sit at a function entry, and not on __switch_to', () => {
+    expect(resolveProbe({ name: 'rp', kind: 'kretprobe', symbol: 'vfs_read', offset: 1 }, BUILTIN_SYMBOLS)).toMatchObject({ ok: false, errno: -EINVAL });
+    expect(resolveProbe({ name: 'rp', kind: 'kretprobe', symbol: '__switch_to' }, BUILTIN_SYMBOLS)).toMatchObject({ ok: false, errno: -EINVAL });
+    // The same spots are fine for a plain kprobe.
+    expect(resolveProbe({ name: 'kp', symbol: 'vfs_read', offset: 1 }, BUILTIN_SYMBOLS)).toMatchObject({ ok: true });
+    expect(resolveProbe({ name: 'kp', symbol: '__switch_to' }, BUILTIN_SYMBOLS)).toMatchObject({ ok: true });
+  });
+
+  for (const [cpus, expected] of [
+    [2, 10],
+    [8, 16],
+  ] as const) {
+    it(`R71: maxactive 0 becomes max(10, 2 × CPUs) = ${expected} on ${cpus} CPUs, written back`, () => {
+      const run = trace(
+        scenario({
+          cpus,
+          probes: [{ name: 'rp', kind: 'kretprobe', symbol: 'vfs_read', maxactive: 0 }],
+          tasks: [{ comm: 'insmod', program: [{ op: 'register_kprobe', probe: 'rp' }] }],
+        }),
+      );
+      expect(ofType(run.events, 'kretprobe.pool')[0]!.maxactive).toBe(expected);
+      expect(run.final.kretprobes.rp).toMatchObject({ maxactive: expected, free: expected, nmissed: 0, attached: true });
+    });
+  }
+});
+
+describe('the kretprobe-pool scenario (R72-R76)', () => {
+  const run = trace(BUILTIN_SCENARIOS.get('kretprobe-pool')!, { seed: 42 });
+
+  it('R73/R74: an entry hit with no free instance counts in rp->nmissed, not in the entry probe\'s nmissed', () => {
+    const misses = ofType(run.events, 'kretprobe.miss');
+    expect(misses.length).toBeGreaterThan(0);
+    expect(run.final.kretprobes.rp!.nmissed).toBe(misses.length);
+    for (const m of misses) expect(run.states[run.events.indexOf(m) - 1]!.kretprobes.rp!.free).toBe(0);
+    expect(run.final.stats.rp!.nmissed).toBe(0);
+    expect(run.violations).toEqual([]);
+  });
+
+  it('R72: never more than maxactive instances out at once; all back at the end', () => {
+    for (const s of run.states) if (s.kretprobes.rp) expect(s.kretprobes.rp.free).toBeGreaterThanOrEqual(0);
+    expect(run.final.kretprobes.rp!.free).toBe(2);
+  });
+
+  it('R75/R76: each return handler runs once for its own call and sees that call\'s return value', () => {
+    const trampolines = ofType(run.events, 'kretprobe.trampoline');
+    expect(trampolines.length).toBe(ofType(run.events, 'kretprobe.hook').length);
+    const printed = ofType(run.events, 'printk').filter((p) => p.text.startsWith('kernel_clone returned'));
+    expect(printed).toHaveLength(trampolines.length);
+    for (const tr of trampolines) {
+      const i = run.events.indexOf(tr);
+      // kernel_clone returns the pid of the child this very call forked.
+      const fork = run.events.slice(0, i).reverse().find((e) => e.type === 'task.fork' && e.pid === tr.pid);
+      expect(fork && fork.type === 'task.fork' && fork.child).toBe(tr.ret);
+      const line = printed.find((p) => p.seq > tr.seq && p.cpu === tr.cpu)!;
+      expect(line.text).toBe(`kernel_clone returned ${tr.ret} on cpu ${tr.cpu}`);
+    }
+  });
+
+  it('R75: the return handler runs in KPROBE_HIT_ACTIVE with preemption off, then current_kprobe is NULL', () => {
+    for (const e of ofType(run.events, 'handler.enter').filter((x) => x.phase === 'ret')) {
+      const c = run.states[run.events.indexOf(e)]!.cpus[e.cpu]!;
+      expect(c).toMatchObject({ status: 'KPROBE_HIT_ACTIVE', probes: ['rp'] });
+      expect(c.preempt_count).toBeGreaterThan(0);
+    }
+    for (const e of ofType(run.events, 'kretprobe.put').filter((x) => x.reason === 'returned')) {
+      expect(run.states[run.events.indexOf(e)]!.cpus[e.cpu]).toMatchObject({ status: 'idle', current: null });
+    }
+  });
+});
+
+describe('two kretprobes on one function (R75: newest instance first)', () => {
+  it('return handlers run in the reverse order of the entry hooks', () => {
+    const run = trace(
+      scenario({
+        probes: [
+          { name: 'a', kind: 'kretprobe', symbol: 'dput', handler: [{ do: 'print', text: 'a returns' }] },
+          { name: 'b', kind: 'kretprobe', symbol: 'dput', handler: [{ do: 'print', text: 'b returns' }] },
+        ],
+        tasks: [{ comm: 'x', program: [{ op: 'register_kprobe', probe: 'a' }, { op: 'register_kprobe', probe: 'b' }, { op: 'call', fn: 'dput' }] }],
+      }),
+    );
+    // R9: b (newer) hooks first, so its instance is the older one on the frame.
+    expect(ofType(run.events, 'kretprobe.hook').map((e) => e.instance)).toEqual(['b#1', 'a#1']);
+    expect(ofType(run.events, 'kretprobe.trampoline')[0]!.instances).toEqual(['a#1', 'b#1']);
+    expect(ofType(run.events, 'printk').map((p) => p.text)).toEqual(['a returns', 'b returns']);
+    expect(run.violations).toEqual([]);
+  });
+});
+
+describe('calls that never return, and unregistering with calls in flight', () => {
+  it('R78: a kretprobe on do_exit never runs its handler; the instance comes back when the task is freed', () => {
+    const run = trace(
+      scenario({
+        probes: [{ name: 'rp', kind: 'kretprobe', symbol: 'do_exit', maxactive: 1, handler: [{ do: 'print', text: 'never' }] }],
+        tasks: [
+          { comm: 'insmod', program: [{ op: 'register_kprobe', probe: 'rp' }] },
+          { comm: 'a', program: [{ op: 'sleep', ticks: 30 }] },
+        ],
+      }),
+    );
+    expect(ofType(run.events, 'kretprobe.hook').length).toBeGreaterThan(0);
+    expect(ofType(run.events, 'kretprobe.trampoline')).toHaveLength(0);
+    expect(run.final.stats.rp!.ret_calls).toBe(0);
+    expect(run.final.kretprobes.rp!.free).toBe(1);
+    expect(run.violations).toEqual([]);
+  });
+
+  it('R69/R80: after unregister returns, a call hooked earlier returns without its handler', () => {
+    const run = trace(
+      scenario({
+        cpus: 2,
+        probes: [
+          { name: 'rp', kind: 'kretprobe', symbol: 'do_sys_openat2', handler: [{ do: 'print', text: 'returned {retval}' }] },
+          { name: 'slow', symbol: 'vfs_open', pre: [{ do: 'spin', steps: 300 }] },
+        ],
+        tasks: [
+          {
+            comm: 'rmmod',
+            cpu: 0,
+            program: [
+              { op: 'register_kprobe', probe: 'slow' },
+              { op: 'register_kprobe', probe: 'rp' },
+              { op: 'sleep', ticks: 150 },
+              { op: 'unregister_kprobe', probe: 'rp' },
+            ],
+          },
+          { comm: 'open', cpu: 1, program: [{ op: 'sleep', ticks: 40 }, { op: 'call', fn: 'do_sys_openat2' }] },
+        ],
+      }),
+      { seed: 42 },
+    );
+    const returned = ofType(run.events, 'kprobe.unregistered')[0]!;
+    const hook = ofType(run.events, 'kretprobe.hook')[0]!;
+    const tramp = ofType(run.events, 'kretprobe.trampoline')[0]!;
+    // The call was hooked before unregistration and returned after it.
+    expect(hook.seq).toBeLessThan(returned.seq);
+    expect(tramp.seq).toBeGreaterThan(returned.seq);
+    expect(ofType(run.events, 'kretprobe.ret_handler')).toHaveLength(0);
+    expect(ofType(run.events, 'kretprobe.put').map((p) => p.reason)).toEqual(['detached']);
+    // The call still got its real return address and value back.
+    const ret = indexOf(run.events, (e) => e.type === 'kretprobe.return');
+    expect(run.events[ret]).toMatchObject({ fn: 'do_sys_openat2', ret: 3 });
+    expect(run.violations).toEqual([]);
+  });
+});
