@@ -77,7 +77,7 @@ export interface CommandResult {
 }
 
 export interface KernelBackend {
-  /** The simulated architecture; must equal `parseContext.arch` (register names, R114). */
+  /** The simulated architecture; must equal `parseContext.arch` (`%REG` names, §15.6). */
   readonly arch: Arch;
   /** Online CPUs: `#P:` in the trace header; the kretprobe default maxactive is max(10, 2 × cpus) (R71). */
   readonly cpus: number;

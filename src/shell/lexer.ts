@@ -16,6 +16,8 @@
 // Quote characters are removed by the expansion step (expand.ts), which needs to know which
 // characters were quoted; so a word is kept as a list of parts.
 
+import { msg } from './messages.ts';
+
 /** A piece of a word. `quoted`: inside quotes or backslash-escaped (no splitting, no globbing). */
 export type WordPart =
   | { readonly kind: 'text'; readonly text: string; readonly quoted: boolean }
@@ -101,7 +103,7 @@ class Lexer {
       } else if (c === '$') {
         this.dollar(false);
       } else if (c === '`') {
-        throw new LexAbort({ ok: false, kind: 'error', message: unsupportedLine('command substitution (`…`) is') });
+        throw new LexAbort({ ok: false, kind: 'error', message: msg.unsupported('command substitution (`…`) is') });
       } else if (OPERATOR_START.has(c)) {
         this.operator();
       } else {
@@ -182,7 +184,7 @@ class Lexer {
       } else if (c === '$') {
         this.dollar(true);
       } else if (c === '`') {
-        throw new LexAbort({ ok: false, kind: 'error', message: unsupportedLine('command substitution (`…`) is') });
+        throw new LexAbort({ ok: false, kind: 'error', message: msg.unsupported('command substitution (`…`) is') });
       } else {
         this.text(c, true);
         this.i++;
@@ -202,16 +204,16 @@ class Lexer {
       const close = s.indexOf('}', this.i + 2);
       if (close < 0) {
         // ash: an unterminated `${` is reported when the input ends.
-        throw new LexAbort({ ok: false, kind: 'error', message: syntaxLine("missing '}'") });
+        throw new LexAbort({ ok: false, kind: 'error', message: msg.syntax("missing '}'") });
       }
       const name = s.slice(this.i + 2, close);
       if (!(isName(name) || /^[0-9]+$/.test(name) || (name.length === 1 && SPECIAL_PARAMS.has(name)))) {
-        throw new LexAbort({ ok: false, kind: 'error', message: syntaxLine('bad substitution') });
+        throw new LexAbort({ ok: false, kind: 'error', message: msg.syntax('bad substitution') });
       }
       this.param(name, quoted);
       this.i = close + 1;
     } else if (n === '(') {
-      throw new LexAbort({ ok: false, kind: 'error', message: unsupportedLine('command substitution and arithmetic ($(…)) are') });
+      throw new LexAbort({ ok: false, kind: 'error', message: msg.unsupported('command substitution and arithmetic ($(…)) are') });
     } else if (n !== undefined && NAME_START.test(n)) {
       let j = this.i + 1;
       while (j < s.length && NAME_CHAR.test(s[j] as string)) j++;
@@ -243,14 +245,6 @@ class Lexer {
     this.tokens.push({ kind: 'op', op, fd });
     this.i += op.length;
   }
-}
-
-function syntaxLine(what: string): string {
-  return `sh: syntax error: ${what}\n`;
-}
-
-function unsupportedLine(what: string): string {
-  return `sh: ${what} not supported by the kprobesim shell\n`;
 }
 
 /** How the parser names a token in `syntax error: unexpected …` (ash's tokname). */

@@ -149,10 +149,8 @@ class Parser {
       if (t.op === '>' || t.op === '>>' || t.op === '>|' || t.op === '<' || t.op === '>&' || t.op === '<&') {
         this.pos++;
         const target = this.peek();
-        if (target === undefined || target.kind !== 'word') {
-          if (target?.kind === 'op' && target.op !== ';' && target.op !== '&&' && target.op !== '||') refuseOperator(target.op, false);
-          syntax(target ?? { kind: 'newline' });
-        }
+        // `echo >` at the end of the line: ash reports the newline that ends it.
+        if (target === undefined || target.kind !== 'word') syntax(target ?? { kind: 'newline' });
         this.pos++;
         redirects.push({ fd: t.fd ?? (t.op === '<' || t.op === '<&' ? 0 : 1), op: t.op, target: target.word });
         continue;
