@@ -23,7 +23,7 @@ describe('the breakpoint path on an idle CPU (spec §6.2)', () => {
   const trap = indexOf(run.events, (e) => e.type === 'kprobe.trap');
   const path = run.events.slice(trap).filter((e) => e.src === 'cpu/0');
 
-  it('R46-R49: trap, pre-handler in HIT_ACTIVE, single-step in HIT_SS, post-handler in HIT_SSDONE, then no running kprobe', () => {
+  it('R46, R47, R48, R49: trap, pre-handler in HIT_ACTIVE, single-step in HIT_SS, the second trap, post-handler in HIT_SSDONE, done', () => {
     const kinds = path
       .filter((e) => e.type.startsWith('kprobe.') || e.type === 'handler.enter' || e.type === 'handler.exit')
       .map((e) => (e.type.startsWith('handler.') ? `${e.type}:${(e as { phase: string }).phase}` : e.type));

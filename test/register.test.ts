@@ -76,7 +76,7 @@ describe('register_kprobe in a run (spec §3, §2)', () => {
     expect(run.final.kprobes.table[toHex(sym('vfs_read').addr)]?.probes).toEqual(['kp']);
   });
 
-  it('R18/R22: the resolved address is set at once, the probe enters the table, then the breakpoint is written', () => {
+  it('R18/R22/R27: the resolved address is set at once, the probe enters the table, then the breakpoint is written', () => {
     const run = trace(
       scenario({
         probes: [{ name: 'kp', symbol: 'vfs_read' }],

@@ -435,8 +435,15 @@ function bump(
   return out;
 }
 
+const ZERO_STATS: ProbeStats = { hits: 0, nmissed: 0, handled: 0, skipped: 0, pre_calls: 0, post_calls: 0, ret_calls: 0 };
+
 function evolveStats(d: Draft, e: DomainEvent): void {
   switch (e.type) {
+    case 'kprobe.register':
+      // R2: a registration that gets past address resolution resets nmissed (and with it the
+      // counts it is accounted against, so INV-nmissed holds per registration).
+      d.stats = { ...d.stats, [e.probe]: ZERO_STATS };
+      return;
     case 'kprobe.hit':
       d.stats = bump(d.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1 }));
       return;
