@@ -2,7 +2,7 @@ import type { Observable } from 'rxjs';
 import { createActor, type Actor } from 'xstate';
 import { cpuMachine } from '../machines/cpu.ts';
 import { kprobesMachine } from '../machines/kprobes.ts';
-import { schedulerMachine, type Outcome } from '../machines/scheduler.ts';
+import { schedulerLogic, type Outcome } from '../machines/scheduler.ts';
 import { digestState } from '../model/digest.ts';
 import type { LoggedEvent } from '../model/events.ts';
 import { evolve } from '../model/evolve.ts';
@@ -33,7 +33,7 @@ export class Simulation {
   readonly events$: Observable<LoggedEvent>;
   private state: KernelState;
   private readonly bus = new EventBus();
-  private readonly scheduler: Actor<typeof schedulerMachine>;
+  private readonly scheduler: Actor<typeof schedulerLogic>;
   private readonly cpus: Actor<typeof cpuMachine>[];
   private readonly kprobes: Actor<typeof kprobesMachine>;
   private ended: EndReason | null = null;
@@ -59,7 +59,7 @@ export class Simulation {
         input: { cpu, setup: this.setup, outbox: this.bus.outbox(`cpu/${cpu.id}`), manager: this.kprobes },
       }),
     );
-    this.scheduler = createActor(schedulerMachine, {
+    this.scheduler = createActor(schedulerLogic, {
       id: 'sched',
       input: { sched: s0.sched, strategy: opts.strategy, outbox: this.bus.outbox('sched'), maxSteps: scenario.max_steps },
     });
