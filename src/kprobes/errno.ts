@@ -1,6 +1,4 @@
-// Errno values of x86-64 (spec §0); kernel functions return them negated.
-export const EINVAL = 22;
-export const ENOENT = 2;
-export const EILSEQ = 84;
-export const EOPNOTSUPP = 95;
-export const ENOMEM = 12;
+import { Errno } from '../errno.ts';
+
+// The errno values the kprobes API returns (negated at the call site), from the one table.
+export const { EINVAL, ENOENT, EILSEQ, EOPNOTSUPP, ENOMEM } = Errno;

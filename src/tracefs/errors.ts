@@ -103,25 +103,9 @@ export function isErrorKey(key: string): key is ErrorKey {
   return Object.prototype.hasOwnProperty.call(ERROR_MESSAGES, key);
 }
 
-/** Positive errno values (x86-64 numbering, spec §0). */
-export const Errno = {
-  EPERM: 1,
-  ENOENT: 2,
-  E2BIG: 7,
-  ENOMEM: 12,
-  EFAULT: 14,
-  EBUSY: 16,
-  EEXIST: 17,
-  ENODEV: 19,
-  EINVAL: 22,
-  ENOSPC: 28,
-  ERANGE: 34,
-  ENOSYS: 38,
-  EILSEQ: 84,
-  EOPNOTSUPP: 95,
-  EADDRNOTAVAIL: 99,
-  ECANCELED: 125,
-} as const;
+/** Positive errno values (x86-64 numbering, spec §0): the project's one table. */
+export { Errno } from '../errno.ts';
+import { Errno } from '../errno.ts';
 
 /**
  * One error the parser reports (and error_log records, R159).
