@@ -111,3 +111,38 @@ describe('kprobesim CLI', () => {
     expect(r.out).toMatch(new RegExp(`^diverged at seq ${i} \\(${changed}:${i + 1}\\)\\n  expected \\(log\\): `));
   });
 });
+
+describe('kprobesim run interrupted', () => {
+  it('Ctrl-C stops a long run with exit 130, leaving <log>.partial readable and replayable as a prefix', async () => {
+    const { spawn } = await import('node:child_process');
+    const { statSync } = await import('node:fs');
+    const file = join(dir, 'long.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'long',
+        cpus: 2,
+        max_steps: 5_000_000,
+        probes: [{ name: 'kp', symbol: 'vfs_read', pre: [{ do: 'spin', steps: 2 }] }],
+        tasks: [{ comm: 'a', program: [{ op: 'register_kprobe', probe: 'kp' }, { op: 'call', fn: 'ksys_read', times: 100000 }] }],
+      }),
+    );
+    const log = join(dir, 'long.jsonl');
+    const child = spawn(process.execPath, [BIN, 'run', file, '--log', log], { cwd: dir });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Wait (bounded) until some of the log is on disk, then interrupt.
+    for (let i = 0; i < 200; i++) {
+      if (existsSync(`${log}.partial`) && statSync(`${log}.partial`).size > 2_000_000) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(new RegExp(`^kprobesim: interrupted after event seq \\d+; the log so far is in ${log}\\.partial\\n$`));
+    expect(existsSync(log)).toBe(false);
+    const replay = cli('replay', `${log}.partial`);
+    expect(replay.code).toBe(0);
+    expect(replay.out).toMatch(/^identical for all \d+ events; the log stops before log\.end/);
+  }, 60_000);
+});

@@ -20,6 +20,16 @@ export interface RunOptions {
   readonly strategy: 'random' | 'round-robin';
 }
 
+/** Raised when a run is stopped from outside (Ctrl-C); its log so far stays readable. */
+export class RunInterrupted extends Error {
+  constructor(readonly seq: number) {
+    super(`interrupted after event seq ${seq}`);
+  }
+}
+
+/** How often an interruptible run lets the event loop see signals (never changes decisions). */
+const YIELD_EVERY = 8192;
+
 export interface RunResult {
   readonly endReason: EndReason;
   readonly state: KernelState;
@@ -43,7 +53,7 @@ export function makeHeader(scenario: Scenario, opts: RunOptions): LogHeader {
   };
 }
 
-export async function recordRun(scenario: Scenario, opts: RunOptions, sink: LineSink | null): Promise<RunResult> {
+export async function recordRun(scenario: Scenario, opts: RunOptions, sink: LineSink | null, signal?: AbortSignal): Promise<RunResult> {
   const monitor = new InvariantMonitor();
   const dmesg = new DmesgView();
   const trace = new TraceView(BUILTIN_SYMBOLS);
@@ -61,10 +71,14 @@ export async function recordRun(scenario: Scenario, opts: RunOptions, sink: Line
     if (sink !== null && !sink.writeLine(JSON.stringify(e))) mustDrain = true;
   });
   if (sink !== null && !sink.writeLine(JSON.stringify(makeHeader(scenario, opts)))) await sink.drain();
-  while (sim.step()) {
+  for (let steps = 1; sim.step(); steps++) {
     if (mustDrain) {
       mustDrain = false;
       await sink!.drain();
+    }
+    if (signal !== undefined && steps % YIELD_EVERY === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (signal.aborted) throw new RunInterrupted(sim.world.seq);
     }
   }
   if (mustDrain) await sink!.drain();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { BUILTIN_SYMBOLS } from '../../kernel/index.ts';
 import { canonicalJson } from '../../model/digest.ts';
 import { LogWriter, type LineSink } from '../../log/writer.ts';
-import { makeHeader, recordRun, type RunOptions } from '../../run/record.ts';
+import { makeHeader, recordRun, RunInterrupted, type RunOptions } from '../../run/record.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import type { Scenario } from '../../scenario/types.ts';
 import { validateScenario } from '../../scenario/validate.ts';
@@ -25,6 +25,8 @@ export interface RunFlags {
 }
 
 export const DEFAULT_SEED = 42;
+/** The shell's status for a process stopped by SIGINT. */
+const EXIT_INTERRUPTED = 130;
 export const RUNS_DIR = 'kprobesim-runs';
 
 /** A sink that also hashes what passes through it, to compare with an existing file. */
@@ -84,12 +86,22 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
   const hashed = writer === null ? null : hashing(writer);
   let logNote: string | null = null;
   let result;
+  // Ctrl-C stops the run between steps: the log so far stays in <log>.partial, readable.
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once('SIGINT', onSigint);
   try {
-    result = await recordRun(scenario, opts, hashed?.sink ?? null);
+    result = await recordRun(scenario, opts, hashed?.sink ?? null, stop.signal);
   } catch (e) {
     const partial = await writer?.abort();
+    if (e instanceof RunInterrupted) {
+      process.stderr.write(`kprobesim: interrupted after event seq ${e.seq}${partial ? `; the log so far is in ${partial}` : ''}\n`);
+      return EXIT_INTERRUPTED;
+    }
     if (partial) process.stderr.write(`kprobesim: the run stopped; its log so far is in ${partial}\n`);
     throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
   if (writer !== null && target !== null) {
     if (previous) {
