@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../model/events.ts';
+import type { DomainEvent, Hex } from '../model/events.ts';
 import { toHex } from '../model/hex.ts';
 import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, syncComplete } from '../model/queries.ts';
 import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
@@ -55,11 +55,13 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
     if (op?.op === 'unregister_kprobe') return [{ type: 'kprobe.unregister', cpu, pid, probe: op.probe }];
     if (op?.op === 'enable_kprobe') return [{ type: 'kprobe.enable_kprobe', cpu, pid, probe: op.probe }];
     if (op?.op === 'disable_kprobe') return [{ type: 'kprobe.disable_kprobe', cpu, pid, probe: op.probe }];
+    if (op?.op === 'kprobes_enabled') return [{ type: 'kprobes.enabled_write', cpu, pid, value: op.value }];
     throw new Error(`internal: task ${pid} has no kprobes call to make`);
   }
 
   const probe = call.probe;
-  const reg = k.probes[probe]!;
+  // The global switch call names no probe.
+  const reg = k.probes[probe] ?? { state: 'unregistered' as const, addr: null, disabled: false, handle: null };
   const addr = reg.addr;
   const unlock = (): DomainEvent => ({ type: 'mutex.unlock', cpu, pid, next: k.mutex.waiters[0] ?? null });
   // enable_kprobe / disable_kprobe return with kprobe_mutex released (spec §4).
@@ -71,16 +73,17 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
   const enabledAt = (at: typeof addr, except: string) =>
     at !== null && (k.table[at]?.probes.some((p) => p !== except && !k.probes[p]?.disabled) ?? false);
   // Write the breakpoint byte (or the original byte back) and IPI every CPU to serialize (R55).
-  const patch = (kind: 'text.arm' | 'text.disarm'): DomainEvent[] => {
+  const patchAt = (kind: 'text.arm' | 'text.disarm', at: Hex): DomainEvent[] => {
     const gen = k.sync_gen + 1;
     const waiting = cpusWithIrqsOff(w, cpu);
     const out: DomainEvent[] = [
-      { type: kind, cpu, pid, addr: addr! },
+      { type: kind, cpu, pid, addr: at },
       { type: 'text.sync.start', cpu, pid, sync: gen, waiting },
     ];
     if (waiting.length === 0) out.push({ type: 'text.sync.end', cpu, pid, sync: gen });
     return out;
   };
+  const patch = (kind: 'text.arm' | 'text.disarm'): DomainEvent[] => patchAt(kind, addr!);
 
   switch (call.phase) {
     case 'lock':
@@ -101,8 +104,8 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
         disabled,
       };
       // R8: a second probe at an armed point joins it; the breakpoint stays armed throughout.
-      // R29: a probe registered disabled is not armed.
-      if (point?.armed || disabled) return [insert, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }];
+      // R29: a probe registered disabled is not armed; R30: nor is any while arming is off.
+      if (point?.armed || disabled || k.all_disarmed) return [insert, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }];
       return [insert];
     }
     case 'arm':
@@ -118,6 +121,12 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
       // point if it was not armed (no other enabled probe there).
       if (!registered) return ret(-EINVAL);
       if (!reg.disabled) return ret(0);
+      if (k.all_disarmed) {
+        // R36 (quirk): with arming off a standalone probe's DISABLED is only cleared together
+        // with arming, so it stays disabled although 0 is returned; a child's own flag clears.
+        if ((k.table[addr!]?.probes.length ?? 0) <= 1) return ret(0);
+        return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
+      }
       if (k.table[addr!]?.armed) return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
       return [{ type: 'kprobe.enable', cpu, pid, probe }, ...patch('text.arm')];
     case 'disable': {
@@ -138,6 +147,21 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
       // R13/R34: the point is disarmed when its last enabled probe goes.
       if (k.table[addr]?.armed && !enabledAt(addr, probe)) out.push(...patch('text.disarm'));
       return out;
+    }
+    case 'switch': {
+      // R42: writing the current state again changes nothing.
+      const value = (programOf(setup, task.prog)[task.job] as { value?: boolean } | undefined)?.value ?? true;
+      if (value === !k.all_disarmed) return [unlock(), { type: 'kprobes.enabled_written', cpu, pid, value }];
+      return [{ type: 'kprobes.all_disarmed', cpu, pid, value: !value }];
+    }
+    case 'patch': {
+      // R42: arm (or disarm) every point that has an enabled probe, one text patch at a time.
+      const on = !k.all_disarmed;
+      for (const [at, point] of Object.entries(k.table) as [Hex, (typeof k.table)[Hex]][]) {
+        const wanted = on && point.probes.some((p) => !k.probes[p]?.disabled);
+        if (point.armed !== wanted) return patchAt(wanted ? 'text.arm' : 'text.disarm', at);
+      }
+      return [unlock(), { type: 'kprobes.enabled_written', cpu, pid, value: on }];
     }
     case 'unlink': {
       const unlink: DomainEvent = { type: 'kprobe.unlink', cpu, pid, probe, addr: addr! };

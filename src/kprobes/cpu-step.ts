@@ -269,6 +269,7 @@ function taskStep(h: Here): CpuPlan | null {
     case 'unregister_kprobe':
     case 'enable_kprobe':
     case 'disable_kprobe':
+    case 'kprobes_enabled':
       return { kind: 'api', pid: task.pid };
   }
 }

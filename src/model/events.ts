@@ -105,6 +105,10 @@ export const EVENT_FIELDS = {
   'kprobe.disable_kprobe': { cpu: 'int', pid: 'int', probe: 'str' },
   'kprobe.enable': { cpu: 'int', pid: 'int', probe: 'str' },
   'kprobe.returned': { cpu: 'int', pid: 'int', probe: 'str', fn: ['enable_kprobe', 'disable_kprobe'], ret: 'int' },
+  // /sys/kernel/debug/kprobes/enabled, the global arm switch (spec §5)
+  'kprobes.enabled_write': { cpu: 'int', pid: 'int', value: 'bool' },
+  'kprobes.all_disarmed': { cpu: 'int', pid: 'int', value: 'bool' },
+  'kprobes.enabled_written': { cpu: 'int', pid: 'int', value: 'bool' },
   // kretprobes (spec §9): the manager's pool, then the hit path's instances and trampoline
   'kretprobe.pool': { cpu: 'int', pid: 'int', probe: 'str', maxactive: 'int' },
   'kretprobe.detach': { cpu: 'int', pid: 'int', probe: 'str' },
@@ -130,6 +134,7 @@ const KPROBES_TYPES = [
   'text.arm', 'text.disarm', 'text.sync.start', 'text.sync.end', 'kprobe.registered', 'kprobe.unregister',
   'kprobe.disable', 'kprobe.unlink', 'rcu.gp.start', 'rcu.gp.end', 'kprobe.unregistered',
   'kprobe.enable_kprobe', 'kprobe.disable_kprobe', 'kprobe.enable', 'kprobe.returned', 'kretprobe.pool', 'kretprobe.detach',
+  'kprobes.enabled_write', 'kprobes.all_disarmed', 'kprobes.enabled_written',
 ];
 
 const EMITTER: Readonly<Record<string, Emitter>> = Object.fromEntries(

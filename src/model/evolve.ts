@@ -190,6 +190,13 @@ const NEXT_PHASE: Record<ApiCall['fn'], Partial<Record<DomainEvent['type'], ApiP
     'text.sync.start': 'sync',
     'text.sync.end': 'unlock',
   },
+  kprobes_enabled: {
+    'kprobes.enabled_write': 'lock',
+    'mutex.lock': 'switch',
+    'kprobes.all_disarmed': 'patch',
+    'text.sync.start': 'sync',
+    'text.sync.end': 'patch',
+  },
   disable_kprobe: {
     'kprobe.disable_kprobe': 'lock',
     'mutex.lock': 'disable',
@@ -285,6 +292,12 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     }
     case 'kprobe.enable':
       return advanceCall(setProbe(k, e.probe, { disabled: false }), e.pid, e.type);
+    case 'kprobes.enabled_write':
+      return advanceCall({ ...k, calls: { ...k.calls, [e.pid]: { fn: 'kprobes_enabled', probe: '', phase: 'lock', effective: true } } }, e.pid, e.type);
+    case 'kprobes.all_disarmed':
+      return advanceCall({ ...k, all_disarmed: e.value }, e.pid, e.type);
+    case 'kprobes.enabled_written':
+      return endCall(k, e.pid);
     case 'kprobe.returned':
       return endCall(k, e.pid);
     case 'kprobe.unlink': {
@@ -412,6 +425,7 @@ function evolveTasks(d: Draft, e: DomainEvent): void {
     case 'kprobe.register.fail':
     case 'kprobe.unregistered':
     case 'kprobe.returned':
+    case 'kprobes.enabled_written':
       d.tasks = updateTask(tasks, e.pid, finishJob);
       return;
     default:

@@ -67,6 +67,7 @@ export function initialState(scenario: Scenario): KernelState {
       sync_gen: 0,
       gps: {},
       gp_gen: 0,
+      all_disarmed: false,
     },
     stats: Object.fromEntries(
       scenario.probes.map((p) => [p.name, { hits: 0, nmissed: 0, handled: 0, skipped: 0, pre_calls: 0, post_calls: 0, ret_calls: 0 }]),

@@ -110,10 +110,10 @@ export interface ProbePoint {
 }
 
 /** Where a register/unregister call stands (spec §3, §8); NEXT_PHASE in evolve.ts moves it. */
-export type ApiPhase = 'lock' | 'insert' | 'arm' | 'enable' | 'disable' | 'sync' | 'unlink' | 'unlock' | 'gp';
+export type ApiPhase = 'lock' | 'insert' | 'arm' | 'enable' | 'disable' | 'sync' | 'unlink' | 'unlock' | 'gp' | 'switch' | 'patch';
 
 export interface ApiCall {
-  readonly fn: 'register_kprobe' | 'unregister_kprobe' | 'enable_kprobe' | 'disable_kprobe';
+  readonly fn: 'register_kprobe' | 'unregister_kprobe' | 'enable_kprobe' | 'disable_kprobe' | 'kprobes_enabled';
   readonly probe: string;
   readonly phase: ApiPhase;
   /**
@@ -138,6 +138,8 @@ export interface KprobesState {
   /** Grace periods in progress, by generation. */
   readonly gps: Readonly<Record<number, readonly number[]>>;
   readonly gp_gen: number;
+  /** `kprobes_all_disarmed`: the global switch is off, nothing is armed (R42). */
+  readonly all_disarmed: boolean;
 }
 
 export interface ProbeStats {

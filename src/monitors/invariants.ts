@@ -159,6 +159,9 @@ export class InvariantMonitor implements Projection {
         if (e.type === 'text.arm' && after.kprobes.table[e.addr] === undefined) {
           this.flag('INV-text', e.seq, `breakpoint armed at ${e.addr} with no probe there`);
         }
+        if (e.type === 'text.arm' && after.kprobes.all_disarmed) {
+          this.flag('INV-text', e.seq, `breakpoint armed at ${e.addr} while global arming is off (R42, R169)`);
+        }
         break;
       }
       case 'log.end':

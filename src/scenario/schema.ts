@@ -37,6 +37,7 @@ const taskOp = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('unregister_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('enable_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('disable_kprobe'), probe: z.string() }),
+  z.strictObject({ op: z.literal('kprobes_enabled'), value: z.boolean() }),
   z.strictObject({ op: z.literal('sleep'), ticks: count(10_000_000) }),
 ]);
 

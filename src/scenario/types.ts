@@ -45,6 +45,8 @@ export type TaskOp =
   | { readonly op: 'unregister_kprobe'; readonly probe: string }
   | { readonly op: 'enable_kprobe'; readonly probe: string }
   | { readonly op: 'disable_kprobe'; readonly probe: string }
+  /** `echo 0|1 > /sys/kernel/debug/kprobes/enabled`: disarm or arm every probe (R42). */
+  | { readonly op: 'kprobes_enabled'; readonly value: boolean }
   | { readonly op: 'sleep'; readonly ticks: number };
 
 export interface TaskSpec {

@@ -133,6 +133,7 @@ export function validateScenario(raw: unknown, symbols: SymbolTable = BUILTIN_SY
           }
           break;
         case 'sleep':
+        case 'kprobes_enabled':
           break;
       }
     });
