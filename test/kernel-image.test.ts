@@ -2,7 +2,7 @@
 // (sums, alignment, ordering) rather than against a recorded dump.
 
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_SYMBOLS, ImageBuilder, SymbolTable, X86_64_IMAGE } from '../src/kernel/index.ts';
+import { BUILTIN_SYMBOLS, ImageBuilder, SymbolTable, symbolsFor, X86_64_IMAGE } from '../src/kernel/index.ts';
 import type { FunctionSymbol } from '../src/kernel/index.ts';
 
 const syms = BUILTIN_SYMBOLS;
@@ -93,13 +93,31 @@ describe('x86_64 image layout', () => {
 
 describe('SymbolTable', () => {
   it('R21: resolves aliases to the address of their target and remembers the name asked', () => {
-    expect(syms.lookup('_do_fork')?.addr).toBe(fn('kernel_clone').addr);
-    expect(syms.lookup('printk')).toBe(fn('_printk'));
-    const r = syms.resolve('_do_fork');
+    const img = new ImageBuilder().func({ name: 'kernel_clone' }).alias('_do_fork', 'kernel_clone').build();
+    const t = new SymbolTable(img);
+    expect(t.lookup('_do_fork')?.addr).toBe(t.lookup('kernel_clone')!.addr);
+    const r = t.resolve('_do_fork');
     expect(r?.asked).toBe('_do_fork');
     expect(r?.alias?.target).toBe('kernel_clone');
-    expect(syms.resolve('kernel_clone')?.alias).toBeUndefined();
-    expect(syms.lookup('no_such_function')).toBeUndefined();
+    expect(t.resolve('kernel_clone')?.alias).toBeUndefined();
+    expect(t.lookup('no_such_function')).toBeUndefined();
+  });
+
+  it('each release names its functions as that kernel did: _do_fork before v5.10, printk before v5.15', () => {
+    const v414 = symbolsFor('4.14');
+    const v510 = symbolsFor('5.10');
+    expect(v414.lookup('_do_fork')?.kind).toBe('func');
+    expect(v414.lookup('kernel_clone')).toBeUndefined();
+    expect(v510.lookup('kernel_clone')?.kind).toBe('func');
+    expect(v510.lookup('_do_fork')).toBeUndefined();
+    expect(v510.lookup('printk')?.kind).toBe('func');
+    expect(v510.lookup('_printk')).toBeUndefined();
+    expect(syms.lookup('_printk')?.kind).toBe('func');
+    expect(syms.lookup('printk')).toBeUndefined();
+    // openat2(2) arrived in v5.6, exc_page_fault in v5.8.
+    expect(v414.lookup('do_sys_openat2')).toBeUndefined();
+    expect(v414.lookup('do_page_fault')?.kind).toBe('func');
+    expect(syms.lookup('exc_page_fault')?.kind).toBe('func');
   });
 
   it('R21: containing() finds a symbol at its first, a middle and its last byte, and none in padding', () => {
@@ -142,7 +160,7 @@ describe('SymbolTable', () => {
   it('R28: blacklists kprobes.text, NOKPROBE_SYMBOL, noinstr, entry text and clones of them', () => {
     expect(syms.blacklistRule('arch_arm_kprobe')).toBe('R28.1');
     expect(syms.blacklistRule('get_kprobe')).toBe('R28.2');
-    expect(syms.blacklistRule('do_page_fault')).toBe('R28.2');
+    expect(symbolsFor('4.14').blacklistRule('do_page_fault')).toBe('R28.2');
     expect(syms.blacklistRule('exc_page_fault')).toBe('R28.3');
     expect(syms.blacklistRule('asm_exc_int3')).toBe('R28.4');
     expect(syms.isBlacklisted(fn('entry_SYSCALL_64'))).toBe(true);

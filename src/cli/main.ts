@@ -5,6 +5,7 @@ import { scenariosCommand } from './commands/scenarios.ts';
 import { stateCommand } from './commands/state.ts';
 import { traceCommand } from './commands/trace.ts';
 import { whyCommand } from './commands/why.ts';
+import { KERNEL_VERSIONS } from '../kernel/index.ts';
 import { EXIT_BAD_INPUT, userMessage } from './errors.ts';
 import { parseCpus, parseSeed, parseSeq } from './options.ts';
 
@@ -32,6 +33,7 @@ program
   .option('--no-log', 'write no event log')
   .option('--force', 'replace an existing --log FILE', false)
   .addOption(new Option('--strategy <name>', 'schedule').choices(['random', 'round-robin']).default('random'))
+  .addOption(new Option('--kernel <version>', "kernel release to follow (overrides the scenario's; default 6.17)").choices([...KERNEL_VERSIONS]))
   .option('--dmesg', 'print the whole kernel log after the summary', false)
   .option('--trace', 'print the ftrace trace view after the summary', false)
   .action(async (scenario: string | undefined, flags: RunFlags) => done(await runCommand(scenario, flags)));

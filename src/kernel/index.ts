@@ -1,7 +1,7 @@
 // The kernel image and its symbol table, as the rest of the simulator sees them.
 
 import { SymbolTable } from './symbols.ts';
-import { X86_64_IMAGE } from './x86_64.ts';
+import { DEFAULT_KERNEL, KERNEL_VERSIONS, x86_64Image, type KernelVersion } from './x86_64.ts';
 
 export type {
   AliasSymbol,
@@ -16,8 +16,27 @@ export type {
 } from './image.ts';
 export { SymbolTable } from './symbols.ts';
 export type { AddressedSymbol, BlacklistRule, InsnRef, Resolved } from './symbols.ts';
-export { DATA_ALIGN, DATA_BASE, FUNC_ALIGN, ImageBuilder, TEXT_BASE, X86_64_IMAGE } from './x86_64.ts';
+export {
+  DATA_ALIGN,
+  DATA_BASE,
+  DEFAULT_KERNEL,
+  FUNC_ALIGN,
+  ImageBuilder,
+  KERNEL_VERSIONS,
+  RENAMED,
+  TEXT_BASE,
+  X86_64_IMAGE,
+  x86_64Image,
+} from './x86_64.ts';
+export type { KernelVersion } from './x86_64.ts';
 export type { FuncSpec } from './x86_64.ts';
 
-/** kallsyms of the built-in image, shared: the table is immutable once built. */
-export const BUILTIN_SYMBOLS = new SymbolTable(X86_64_IMAGE);
+const TABLES = new Map<KernelVersion, SymbolTable>(KERNEL_VERSIONS.map((v) => [v, new SymbolTable(x86_64Image(v))]));
+
+/** kallsyms of a kernel release's built-in image, shared: the table is immutable once built. */
+export function symbolsFor(version: KernelVersion): SymbolTable {
+  return TABLES.get(version)!;
+}
+
+/** kallsyms of the reference kernel's image. */
+export const BUILTIN_SYMBOLS = symbolsFor(DEFAULT_KERNEL);

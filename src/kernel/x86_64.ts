@@ -180,23 +180,46 @@ export class ImageBuilder {
   }
 }
 
-function buildX86_64(): KernelImage {
+/** The kernel releases the model can follow (spec: v6.17 is the reference; older ones for the seeds). */
+export const KERNEL_VERSIONS = ['4.14', '5.10', '6.17'] as const;
+export type KernelVersion = (typeof KERNEL_VERSIONS)[number];
+export const DEFAULT_KERNEL: KernelVersion = '6.17';
+
+/** Functions the modelled releases know under different names: old name → new name. */
+export const RENAMED: Readonly<Record<string, string>> = {
+  _do_fork: 'kernel_clone', // v5.10
+  printk: '_printk', // v5.15 (printk became a macro)
+  do_page_fault: 'exc_page_fault', // v5.8
+  int3: 'asm_exc_int3', // v5.8
+};
+
+const atLeast = (v: KernelVersion, min: string): boolean => {
+  const [a, b] = v.split('.').map(Number) as [number, number];
+  const [c, d] = min.split('.').map(Number) as [number, number];
+  return a > c || (a === c && b >= d);
+};
+
+function buildX86_64(version: KernelVersion): KernelImage {
   const b = new ImageBuilder();
   const text = (name: string, calls: readonly string[] = [], ret: number | 'pid' = 0): void => {
     b.func({ name, calls, ret });
   };
+  // printk became a macro around _printk in v5.15.
+  const printk = atLeast(version, '5.15') ? '_printk' : 'printk';
 
-  // Process creation. `_do_fork` was renamed `kernel_clone` in v5.10; kallsyms-style alias
-  // keeps old scripts working.
-  text('kernel_clone', ['copy_process', 'wake_up_new_task'], 'pid');
-  b.alias('_do_fork', 'kernel_clone');
+  // Process creation: `_do_fork` was renamed `kernel_clone` in v5.10.
+  text(atLeast(version, '5.10') ? 'kernel_clone' : '_do_fork', ['copy_process', 'wake_up_new_task'], 'pid');
   b.func({ name: 'copy_process', calls: ['dup_task_struct'], effect: 'fork' });
   text('dup_task_struct');
   text('wake_up_new_task');
 
-  // open(2) and read(2) paths.
-  text('do_sys_open', ['do_sys_openat2'], 3);
-  text('do_sys_openat2', ['getname', 'do_filp_open'], 3);
+  // open(2) and read(2) paths; do_sys_openat2 came with openat2(2) in v5.6.
+  if (atLeast(version, '5.6')) {
+    text('do_sys_open', ['do_sys_openat2'], 3);
+    text('do_sys_openat2', ['getname', 'do_filp_open'], 3);
+  } else {
+    text('do_sys_open', ['getname', 'do_filp_open'], 3);
+  }
   text('getname');
   text('do_filp_open', ['vfs_open']);
   text('vfs_open');
@@ -208,12 +231,10 @@ function buildX86_64(): KernelImage {
   text('dput');
   text('kfree');
 
-  // printk became a macro around _printk in v5.15.
-  text('_printk', ['vprintk']);
-  b.alias('printk', '_printk');
+  text(printk, ['vprintk']);
   text('vprintk', ['vprintk_emit']);
   text('vprintk_emit');
-  text('dump_stack', ['_printk']);
+  text('dump_stack', [printk]);
 
   text('schedule', ['__schedule']);
   text('__schedule', ['__switch_to']);
@@ -227,11 +248,11 @@ function buildX86_64(): KernelImage {
   text('tracefs_create_dir');
   text('notifier_call_chain');
 
-  // Since v5.11 the page-fault entry is noinstr (R28.3); the pre-5.8 do_page_fault was
-  // NOKPROBE_SYMBOL'd instead (R28.2).
-  b.func({ name: 'exc_page_fault', section: 'noinstr', calls: ['handle_mm_fault'] });
+  // Since v5.8 the page-fault entry is exc_page_fault, noinstr (R28.3); the older
+  // do_page_fault was NOKPROBE_SYMBOL'd instead (R28.2).
+  if (atLeast(version, '5.8')) b.func({ name: 'exc_page_fault', section: 'noinstr', calls: ['handle_mm_fault'] });
+  else b.func({ name: 'do_page_fault', nokprobe: true, calls: ['handle_mm_fault'] });
   text('handle_mm_fault');
-  b.func({ name: 'do_page_fault', nokprobe: true });
 
   // kprobes' own machinery, which must never be probed (R28.1, R28.2), and the entry code
   // (R28.3, R28.4).
@@ -239,7 +260,7 @@ function buildX86_64(): KernelImage {
   b.func({ name: 'kprobe_int3_handler', nokprobe: true });
   b.func({ name: 'arch_arm_kprobe', section: 'kprobes.text' });
   b.func({ name: 'kprobe_ftrace_handler', nokprobe: true });
-  b.func({ name: 'asm_exc_int3', section: 'entry.text' });
+  b.func({ name: atLeast(version, '5.8') ? 'asm_exc_int3' : 'int3', section: 'entry.text' });
   b.func({ name: 'entry_SYSCALL_64', section: 'entry.text' });
   b.func({ name: 'do_int3', section: 'noinstr' });
 
@@ -262,5 +283,12 @@ function buildX86_64(): KernelImage {
   return b.build();
 }
 
-/** The default image every machine boots unless a scenario supplies its own. */
-export const X86_64_IMAGE: KernelImage = buildX86_64();
+const IMAGES = new Map<KernelVersion, KernelImage>(KERNEL_VERSIONS.map((v) => [v, buildX86_64(v)]));
+
+/** The built-in x86_64 image of a kernel release. */
+export function x86_64Image(version: KernelVersion): KernelImage {
+  return IMAGES.get(version)!;
+}
+
+/** The image of the reference kernel, which every scenario boots unless it names another. */
+export const X86_64_IMAGE: KernelImage = x86_64Image(DEFAULT_KERNEL);

@@ -199,7 +199,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
       });
       return [
         { type: 'printk', cpu: c.id, pid, text },
-        { type: 'func.call', cpu: c.id, pid, ip: null, fn: '_printk', ctx: 'handler' },
+        { type: 'func.call', cpu: c.id, pid, ip: null, fn: setup.printk, ctx: 'handler' },
       ];
     }
     case 'call':
@@ -261,7 +261,7 @@ function taskStep(h: Here): CpuPlan | null {
     case 'printk':
       return events([
         { type: 'printk', cpu: c.id, pid: task.pid, text: renderTemplate(op.text, setup, w, { cpu: c.id, pid: task.pid, comm: task.comm }) },
-        call('_printk'),
+        call(setup.printk),
       ]);
     case 'sleep':
       return events([{ type: 'task.sleep', cpu: c.id, pid: task.pid, until: w.t + op.ticks }]);

@@ -1,12 +1,14 @@
 import type { Setup } from '../model/setup.ts';
 import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
 import { functionOf } from '../model/setup.ts';
+import { DEFAULT_KERNEL, type KernelVersion } from '../kernel/index.ts';
 
 // dump_stack() output in the x86 layout: a header naming CPU, PID and Comm, then the call trace
 // innermost first, each frame as `sym+off/size` at its return address (the kernel prints the
 // return address, so a caller's line points just past its call instruction).
 
-export const KERNEL_RELEASE = '6.17.0-rc3';
+/** `uname -r` of each modelled release, as dump_stack() prints it. */
+export const KERNEL_RELEASE: Record<KernelVersion, string> = { '4.14': '4.14.0', '5.10': '5.10.0', '6.17': '6.17.0-rc3' };
 
 function frameLines(setup: Setup, f: Frame | null, innermostExact: boolean): string[] {
   const out: string[] = [];
@@ -27,7 +29,7 @@ export function dumpStackLines(setup: Setup, _w: KernelState, c: CpuState, task:
   const comm = task?.comm ?? 'swapper';
   const pid = task?.pid ?? 0;
   return [
-    `CPU: ${c.id} UID: 0 PID: ${pid} Comm: ${comm} Not tainted ${KERNEL_RELEASE} #1 PREEMPT(voluntary)`,
+    `CPU: ${c.id} UID: 0 PID: ${pid} Comm: ${comm} Not tainted ${KERNEL_RELEASE[setup.scenario.kernel ?? DEFAULT_KERNEL]} #1 PREEMPT(voluntary)`,
     'Call Trace:',
     ' <TASK>',
     ...(c.handler ? frameLines(setup, c.handler.frames, false) : []),

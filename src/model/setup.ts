@@ -1,4 +1,4 @@
-import { BUILTIN_SYMBOLS, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
+import { DEFAULT_KERNEL, symbolsFor, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
 import { resolveProbe, type Resolution } from '../kprobes/resolve.ts';
 import type { HandlerStep, ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
 import type { Hex } from './events.ts';
@@ -20,6 +20,8 @@ export interface Setup {
   readonly ptrKey: number;
   /** Functions by name, each with the hex address of every instruction (the hot path's lookups). */
   readonly code: ReadonlyMap<string, Code>;
+  /** The printk function of this kernel release (`_printk` since v5.15, `printk` before). */
+  readonly printk: string;
   /** What each probe runs in each phase (undefined: no handler for that phase). */
   readonly steps: ReadonlyMap<string, PhaseSteps>;
 }
@@ -62,7 +64,7 @@ function unroll(program: readonly TaskOp[]): TaskOp[] {
   );
 }
 
-export function createSetup(scenario: Scenario, seed: number, symbols: SymbolTable = BUILTIN_SYMBOLS): Setup {
+export function createSetup(scenario: Scenario, seed: number, symbols: SymbolTable = symbolsFor(scenario.kernel ?? DEFAULT_KERNEL)): Setup {
   return {
     scenario,
     seed,
@@ -73,6 +75,7 @@ export function createSetup(scenario: Scenario, seed: number, symbols: SymbolTab
     // A fixed odd multiplier mixes the seed; Math.imul keeps it in 32 bits.
     ptrKey: Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) >>> 0,
     steps: new Map(scenario.probes.map((p) => [p.name, phaseSteps(p)])),
+    printk: symbols.lookup('_printk') !== undefined ? '_printk' : 'printk',
     code: new Map(
       symbols.functions().map((fn) => [fn.name, { fn, addrs: fn.body.map((insn) => toHex(fn.addr + BigInt(insn.off))) }]),
     ),

@@ -2,6 +2,7 @@ import { InputError } from '../errors.ts';
 import { FoldError } from '../model/evolve.ts';
 import { initialState } from '../model/initial.ts';
 import type { KernelState } from '../model/state.ts';
+import type { Scenario } from '../scenario/types.ts';
 import { Folder, type Projection } from '../views/folder.ts';
 import { openLog } from './open-log.ts';
 
@@ -16,9 +17,12 @@ export interface FoldedLog {
   readonly cpus: number;
 }
 
-export async function foldLog(path: string, projections: readonly Projection[] = [], atSeq?: number): Promise<FoldedLog> {
+/** Projections, or a function making them once the log's scenario is known (its kernel, say). */
+export type ProjectionsFor = readonly Projection[] | ((scenario: Scenario) => readonly Projection[]);
+
+export async function foldLog(path: string, projections: ProjectionsFor = [], atSeq?: number): Promise<FoldedLog> {
   const log = await openLog(path);
-  const folder = new Folder(initialState(log.scenario), projections);
+  const folder = new Folder(initialState(log.scenario), typeof projections === 'function' ? projections(log.scenario) : projections);
   let truncatedAt: number | null = null;
   let ended = false;
   let lastSeq = 0;

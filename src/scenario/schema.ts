@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KERNEL_VERSIONS } from '../kernel/x86_64.ts';
 import type { Scenario } from './types.ts';
 
 // The shape of a scenario file. Structure only: names that must exist in the kernel image or
@@ -51,6 +52,7 @@ const task = z.strictObject({
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1).max(64),
   description: z.string().max(200).default(''),
+  kernel: z.enum(KERNEL_VERSIONS).optional(),
   cpus: z.number().int().min(1).max(64),
   max_steps: z.number().int().min(1).max(100_000_000).default(100_000),
   probes: z.array(probe).max(256).default([]),

@@ -1,3 +1,5 @@
+import type { KernelVersion } from '../kernel/x86_64.ts';
+
 // A scenario is plain JSON data: what a user writes in a file and what a log header carries.
 // Nothing in it is code; handlers are sequences of declarative steps (design.md, "Handlers").
 
@@ -60,6 +62,8 @@ export interface TaskSpec {
 export interface Scenario {
   readonly name: string;
   readonly description: string;
+  /** The kernel release whose behaviour and symbols the run follows (default: 6.17). */
+  readonly kernel?: KernelVersion;
   readonly cpus: number;
   /** The run stops after this many scheduler steps even if tasks remain. */
   readonly max_steps: number;

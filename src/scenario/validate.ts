@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BUILTIN_SYMBOLS, type SymbolTable } from '../kernel/index.ts';
+import { DEFAULT_KERNEL, KERNEL_VERSIONS, RENAMED, symbolsFor, type KernelVersion, type SymbolTable } from '../kernel/index.ts';
 import { InputError } from '../errors.ts';
 import { checkTemplate } from '../kprobes/printk-format.ts';
 import { scenarioSchema } from './schema.ts';
@@ -34,12 +34,22 @@ function valueAt(raw: unknown, path: Path): unknown {
   return v;
 }
 
-function unknownSymbol(symbols: SymbolTable, name: string): string {
-  const hint = symbols.suggest(name);
-  return `unknown symbol "${name}"${hint !== undefined ? `; did you mean "${hint}"?` : ''}`;
+function unknownSymbol(symbols: SymbolTable, name: string, version: KernelVersion): string {
+  // A function renamed between releases is suggested under the name this release uses.
+  const renamed = [RENAMED[name], ...Object.entries(RENAMED).filter(([, to]) => to === name).map(([from]) => from)].find(
+    (n) => n !== undefined && symbols.lookup(n) !== undefined,
+  );
+  const hint = renamed ?? symbols.suggest(name);
+  const suggestion = hint !== undefined ? `; did you mean "${hint}"?` : '';
+  // A name of another release (e.g. _do_fork before v5.10) says which kernel has it.
+  const elsewhere = KERNEL_VERSIONS.filter((v) => v !== version && symbolsFor(v).lookup(name) !== undefined);
+  if (elsewhere.length > 0) {
+    return `unknown symbol "${name}" in kernel ${version} (kernel ${elsewhere.join(', ')} ${elsewhere.length > 1 ? 'have' : 'has'} it; set "kernel")${suggestion}`;
+  }
+  return `unknown symbol "${name}"${suggestion}`;
 }
 
-export function validateScenario(raw: unknown, symbols: SymbolTable = BUILTIN_SYMBOLS): Scenario {
+export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -53,13 +63,15 @@ export function validateScenario(raw: unknown, symbols: SymbolTable = BUILTIN_SY
     throw new InputError(fieldPath(path), message);
   }
   const s = parsed.data as Scenario;
+  const version = s.kernel ?? DEFAULT_KERNEL;
+  const symbols = image ?? symbolsFor(version);
   const err = (path: Path, what: string): never => {
     throw new InputError(fieldPath(path), what);
   };
   const isFunction = (name: string) => symbols.lookup(name)?.kind === 'func';
   const checkFn = (path: Path, name: string) => {
     const sym = symbols.lookup(name);
-    if (sym === undefined) err(path, unknownSymbol(symbols, name));
+    if (sym === undefined) err(path, unknownSymbol(symbols, name, version));
     else if (sym.kind !== 'func') err(path, `"${name}" is data, not a function`);
   };
 
@@ -70,7 +82,7 @@ export function validateScenario(raw: unknown, symbols: SymbolTable = BUILTIN_SY
     if (p.symbol === undefined && p.addr === undefined) err(['probes', i], 'give "symbol" or "addr"');
     if (p.symbol !== undefined && p.addr !== undefined) err(['probes', i], 'give "symbol" or "addr", not both (R21)');
     if (p.symbol !== undefined && symbols.lookup(p.symbol) === undefined) {
-      err(['probes', i, 'symbol'], unknownSymbol(symbols, p.symbol));
+      err(['probes', i, 'symbol'], unknownSymbol(symbols, p.symbol, version));
     }
     const kret = p.kind === 'kretprobe';
     for (const field of kret ? (['pre', 'post'] as const) : (['entry', 'handler', 'maxactive'] as const)) {

@@ -37,7 +37,7 @@ export function renderSummary(s: SummaryInput): string {
   const st = s.state;
   const out: string[] = [];
   out.push(`scenario ${s.scenario.name}: ${s.scenario.description}`);
-  out.push(`seed ${s.seed}, ${st.cpus.length} CPUs, ${s.strategy} schedule`);
+  out.push(`seed ${s.seed}, ${st.cpus.length} CPUs, kernel ${s.scenario.kernel ?? '6.17'}, ${s.strategy} schedule`);
   out.push(`ended: ${END_TEXT[s.endReason] ?? s.endReason} after ${st.sched.steps} steps, ${s.events} events (t=${st.t})`);
   out.push('');
   if (s.scenario.probes.length > 0) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BUILTIN_SYMBOLS } from '../../kernel/index.ts';
+import { DEFAULT_KERNEL, symbolsFor, type KernelVersion } from '../../kernel/index.ts';
 import { canonicalJson } from '../../model/digest.ts';
 import { LogWriter, type LineSink } from '../../log/writer.ts';
 import { makeHeader, recordRun, RunInterrupted, type RunOptions } from '../../run/record.ts';
@@ -20,6 +20,7 @@ export interface RunFlags {
   log?: string | false;
   force: boolean;
   strategy: RunOptions['strategy'];
+  kernel?: KernelVersion;
   dmesg: boolean;
   trace: boolean;
 }
@@ -54,18 +55,20 @@ function hashFile(path: string): Promise<string> {
   });
 }
 
-function withCpus(s: Scenario, cpus: number | undefined): Scenario {
-  if (cpus === undefined || cpus === s.cpus) return s;
+/** --cpus and --kernel override the scenario's; the result is validated again as a whole. */
+function withOverrides(s: Scenario, cpus: number | undefined, kernel: KernelVersion | undefined): Scenario {
+  if ((cpus === undefined || cpus === s.cpus) && (kernel === undefined || kernel === (s.kernel ?? DEFAULT_KERNEL))) return s;
+  const option = cpus !== undefined && cpus !== s.cpus ? `--cpus ${cpus}` : `--kernel ${kernel}`;
   try {
-    return validateScenario({ ...s, cpus });
+    return validateScenario({ ...s, ...(cpus === undefined ? {} : { cpus }), ...(kernel === undefined ? {} : { kernel }) });
   } catch (e) {
-    if (e instanceof InputError) throw new InputError('--cpus', `${cpus} does not fit the scenario: ${e.message}`);
+    if (e instanceof InputError) throw new InputError(option.split(' ')[0]!, `${option.split(' ')[1]} does not fit the scenario: ${e.message}`);
     throw e;
   }
 }
 
 export async function runCommand(arg: string | undefined, flags: RunFlags): Promise<number> {
-  const scenario = withCpus(await loadScenario(arg ?? 'default'), flags.cpus);
+  const scenario = withOverrides(await loadScenario(arg ?? 'default'), flags.cpus, flags.kernel);
   const opts: RunOptions = { seed: flags.seed, strategy: flags.strategy };
 
   // Every run writes a log. Without --log it goes to kprobesim-runs/, named by what the run is:
@@ -128,7 +131,7 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       violations: result.violations,
       dmesg: result.dmesg,
       digest: result.digest,
-      symbols: BUILTIN_SYMBOLS,
+      symbols: symbolsFor(scenario.kernel ?? DEFAULT_KERNEL),
       logNote,
     }),
   );

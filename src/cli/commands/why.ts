@@ -1,17 +1,17 @@
 import { InputError } from '../../errors.ts';
-import { BUILTIN_SYMBOLS } from '../../kernel/index.ts';
+import { DEFAULT_KERNEL, symbolsFor } from '../../kernel/index.ts';
 import { foldLog } from '../../replay/fold-log.ts';
 import { WhyView } from '../../views/why.ts';
 import { EXIT_OK } from '../errors.ts';
 import { out } from '../io.ts';
 
 export async function whyCommand(path: string, probe: string): Promise<number> {
-  const view = new WhyView(probe, BUILTIN_SYMBOLS);
-  const folded = await foldLog(path, [view]);
+  let view: WhyView | null = null;
+  const folded = await foldLog(path, (scenario) => [(view = new WhyView(probe, symbolsFor(scenario.kernel ?? DEFAULT_KERNEL)))]);
   if (folded.state.stats[probe] === undefined) {
     const known = Object.keys(folded.state.stats);
     throw new InputError('--probe', `no probe named "${probe}" in this log (known: ${known.join(', ') || 'none'})`);
   }
-  out(view.text(folded.state));
+  out(view!.text(folded.state));
   return EXIT_OK;
 }
