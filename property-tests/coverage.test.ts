@@ -8,7 +8,7 @@ import { runInMemory } from './helpers.ts';
 
 describe('scenarioArbitrary coverage', () => {
   it('produces hits, reentrant misses, unregister races and mutex contention', async () => {
-    const samples = fc.sample(fc.tuple(scenarioArbitrary(), fc.integer({ min: 0, max: 1e6 })), { seed: 99, numRuns: 120 });
+    const samples = fc.sample(fc.tuple(scenarioArbitrary(), fc.integer({ min: 0, max: 1e6 })), { seed: 99, numRuns: 250 });
     const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0, kretReturns: 0, kretMiss: 0 };
     for (const [scenario, seed] of samples) {
       const { log } = await runInMemory(scenario, seed);
@@ -25,7 +25,7 @@ describe('scenarioArbitrary coverage', () => {
       if (text.includes('"type":"kretprobe.miss"')) seen.kretMiss++;
     }
     // Printed so a reader of the test log sees how often each situation came up.
-    console.log('scenarioArbitrary coverage over 120 runs:', seen);
+    console.log('scenarioArbitrary coverage over 250 runs:', seen);
     expect(seen.hit).toBeGreaterThan(25);
     expect(seen.miss).toBeGreaterThan(8);
     expect(seen.syncWaited).toBeGreaterThan(3);

@@ -21,6 +21,7 @@ export {
   DATA_BASE,
   DEFAULT_KERNEL,
   FUNC_ALIGN,
+  atLeast,
   ImageBuilder,
   KERNEL_VERSIONS,
   RENAMED,

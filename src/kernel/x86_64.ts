@@ -193,7 +193,8 @@ export const RENAMED: Readonly<Record<string, string>> = {
   int3: 'asm_exc_int3', // v5.8
 };
 
-const atLeast = (v: KernelVersion, min: string): boolean => {
+/** Whether release `v` is `min` or later ("5.10" ≥ "5.8"). */
+export const atLeast = (v: KernelVersion, min: string): boolean => {
   const [a, b] = v.split('.').map(Number) as [number, number];
   const [c, d] = min.split('.').map(Number) as [number, number];
   return a > c || (a === c && b >= d);

@@ -75,7 +75,8 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
   // Write the breakpoint byte (or the original byte back) and IPI every CPU to serialize (R55).
   const patchAt = (kind: 'text.arm' | 'text.disarm', at: Hex): DomainEvent[] => {
     const gen = k.sync_gen + 1;
-    const waiting = cpusWithIrqsOff(w, cpu);
+    // Before v6.3 the sync does not wait for a CPU between its trap and its probe lookup (R54).
+    const waiting = cpusWithIrqsOff(w, cpu).filter((id) => !setup.legacyInt3 || w.cpus[id]!.trap === null);
     const out: DomainEvent[] = [
       { type: kind, cpu, pid, addr: at },
       { type: 'text.sync.start', cpu, pid, sync: gen, waiting },

@@ -87,6 +87,9 @@ function lookup(h: Here, addr: Hex): DomainEvent[] {
   const { c, pid } = h;
   const point = h.w.kprobes.table[addr];
   if (point === undefined) {
+    // R54 (before v6.3): the breakpoint byte is no longer there, so another CPU just removed the
+    // probe: go back and run the original instruction.
+    if (h.setup.legacyInt3) return withPendingAcks(h.w, c, [{ type: 'kprobe.recovered', cpu: c.id, pid, addr }]);
     // R54 (v6.3+): kprobes declines a trap it does not own; nobody else claims it here.
     return [
       { type: 'printk', cpu: c.id, pid, text: 'Oops: int3: 0000 [#1] PREEMPT SMP NOPTI' },

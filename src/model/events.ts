@@ -69,6 +69,7 @@ export const EVENT_FIELDS = {
   'kprobe.hit': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]' },
   'kprobe.miss': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]', running: 'hex', status: STATUS },
   'kprobe.bug': { cpu: 'int', pid: 'int', addr: 'hex', message: 'str' },
+  'kprobe.recovered': { cpu: 'int', pid: 'int', addr: 'hex' },
   'kernel.oops': { cpu: 'int', pid: 'int', addr: 'hex?', message: 'str' },
   'handler.enter': { cpu: 'int', probe: 'str', phase: PHASE },
   'handler.skip': { cpu: 'int', probe: 'str', phase: PHASE, reason: 'str' },

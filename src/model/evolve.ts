@@ -76,6 +76,10 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'kprobe.bug':
     case 'kernel.oops':
       return { ...c, trap: null, halted: true };
+    case 'kprobe.recovered':
+      // R54 (before v6.3): IP back to the trap address, the trap returns; the original
+      // instruction runs next, with no handler and no miss.
+      return { ...c, trap: null, preempt_count: c.preempt_count - 1, irqs_off: c.current !== null };
     case 'handler.enter':
       return { ...c, next: c.next + 1, handler: { probe: e.probe, phase: e.phase, instance: null, step: 0, spin: 0, frames: null } };
     case 'handler.skip':

@@ -1,4 +1,4 @@
-import { DEFAULT_KERNEL, symbolsFor, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
+import { atLeast, DEFAULT_KERNEL, symbolsFor, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
 import { resolveProbe, type Resolution } from '../kprobes/resolve.ts';
 import type { HandlerStep, ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
 import type { Hex } from './events.ts';
@@ -22,6 +22,11 @@ export interface Setup {
   readonly code: ReadonlyMap<string, Code>;
   /** The printk function of this kernel release (`_printk` since v5.15, `printk` before). */
   readonly printk: string;
+  /**
+   * Before v6.3 (R54, R56): a text-patch sync does not cover a CPU that has trapped but not yet
+   * looked its probe up, and a trap whose breakpoint is gone is recovered instead of declined.
+   */
+  readonly legacyInt3: boolean;
   /** What each probe runs in each phase (undefined: no handler for that phase). */
   readonly steps: ReadonlyMap<string, PhaseSteps>;
 }
@@ -76,6 +81,7 @@ export function createSetup(scenario: Scenario, seed: number, symbols: SymbolTab
     ptrKey: Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) >>> 0,
     steps: new Map(scenario.probes.map((p) => [p.name, phaseSteps(p)])),
     printk: symbols.lookup('_printk') !== undefined ? '_printk' : 'printk',
+    legacyInt3: !atLeast(scenario.kernel ?? DEFAULT_KERNEL, '6.3'),
     code: new Map(
       symbols.functions().map((fn) => [fn.name, { fn, addrs: fn.body.map((insn) => toHex(fn.addr + BigInt(insn.off))) }]),
     ),
