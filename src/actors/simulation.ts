@@ -13,7 +13,7 @@ import type { Scenario } from '../scenario/types.ts';
 import { seededIds } from '../scheduler/rng.ts';
 import type { Strategy } from '../scheduler/strategies.ts';
 import type { Projection } from '../views/folder.ts';
-import { EventBus } from './bus.ts';
+import { EventBus, type Outbox } from './bus.ts';
 
 // The actor system of one run: a scheduler, one actor per CPU, the kprobe manager, and the bus
 // that merges their streams. The fold subscribes first, so every actor decides against the
@@ -36,14 +36,16 @@ export class Simulation {
   private readonly scheduler: Actor<typeof schedulerLogic>;
   private readonly cpus: Actor<typeof cpuMachine>[];
   private readonly kprobes: Actor<typeof kprobesMachine>;
+  /** The log's own stream: it carries only log.end. */
+  private readonly logOutbox: Outbox;
   private ended: EndReason | null = null;
 
   constructor(scenario: Scenario, opts: SimulationOptions) {
     this.setup = createSetup(scenario, opts.seed);
     this.state = initialState(scenario);
     const s0 = this.state;
-    // XState's own actor ids come from a process-wide counter; ours are fixed names (`id`,
-    // `systemId`), so nothing in a run depends on what else the process created before.
+    // XState's own actor ids come from a process-wide counter; ours are fixed names (`id`), so
+    // nothing in a run depends on what else the process created before.
     this.kprobes = createActor(kprobesMachine, {
       id: 'kprobes',
       input: {
@@ -78,8 +80,6 @@ export class Simulation {
     for (const c of this.cpus) c.start();
     this.scheduler.start();
   }
-
-  private readonly logOutbox;
 
   /** The folded kernel state after every event published so far. */
   get world(): KernelState {

@@ -1,4 +1,4 @@
-import type { DomainEvent, EventOf, Hex, LoggedEvent } from './events.ts';
+import type { DomainEvent, Hex, LoggedEvent } from './events.ts';
 import type {
   ApiCall,
   ApiPhase,
@@ -586,6 +586,3 @@ export function evolve(s: KernelState, e: LoggedEvent): KernelState {
   }
   return d;
 }
-
-/** Narrowing helper for code that builds events of one type. */
-export type { EventOf };

@@ -57,28 +57,30 @@ export async function replayLog(path: string): Promise<ReplayResult> {
 
   let count = 0;
   let digest: string | null = null;
-  for await (const batch of log.batches) for (const entry of batch) {
-    if (entry.kind === 'truncated') return { kind: 'identical', events: count, digest, truncatedAt: entry.line };
-    if (entry.kind !== 'event') continue;
-    const want = entry.event;
-    if (produced.length === 0) {
-      decision = want.type === 'sched.pick' ? { cpu: want.cpu, switch_to: want.switch_to } : null;
-      try {
-        sim.step();
-      } catch (e) {
-        const msg = e instanceof ScheduleDivergence || e instanceof Error ? e.message : String(e);
-        return { kind: 'diverged', seq: want.seq, line: entry.line, expected: entry.raw, actual: `(no such event: ${msg})` };
+  for await (const batch of log.batches) {
+    for (const entry of batch) {
+      if (entry.kind === 'truncated') return { kind: 'identical', events: count, digest, truncatedAt: entry.line };
+      if (entry.kind !== 'event') continue;
+      const want = entry.event;
+      if (produced.length === 0) {
+        decision = want.type === 'sched.pick' ? { cpu: want.cpu, switch_to: want.switch_to } : null;
+        try {
+          sim.step();
+        } catch (e) {
+          const msg = e instanceof ScheduleDivergence || e instanceof Error ? e.message : String(e);
+          return { kind: 'diverged', seq: want.seq, line: entry.line, expected: entry.raw, actual: `(no such event: ${msg})` };
+        }
       }
+      const got = produced.shift();
+      if (got === undefined) {
+        return { kind: 'diverged', seq: want.seq, line: entry.line, expected: entry.raw, actual: '(the replayed run had already ended)' };
+      }
+      if (canonicalJson(got) !== canonicalJson(want)) {
+        return { kind: 'diverged', seq: want.seq, line: entry.line, expected: entry.raw, actual: JSON.stringify(got) };
+      }
+      count++;
+      if (want.type === 'log.end') digest = want.digest;
     }
-    const got = produced.shift();
-    if (got === undefined) {
-      return { kind: 'diverged', seq: want.seq, line: entry.line, expected: entry.raw, actual: '(the replayed run had already ended)' };
-    }
-    if (canonicalJson(got) !== canonicalJson(want)) {
-      return { kind: 'diverged', seq: want.seq, line: entry.line, expected: entry.raw, actual: JSON.stringify(got) };
-    }
-    count++;
-    if (want.type === 'log.end') digest = want.digest;
   }
   if (produced.length > 0) {
     const next = produced[0]!;
