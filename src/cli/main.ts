@@ -1,4 +1,5 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { DEBUGFS_FILES, debugfsCommand, type DebugfsFile } from './commands/debugfs.ts';
 import { replayCommand } from './commands/replay.ts';
 import { DEFAULT_SEED, runCommand, RUNS_DIR, type RunFlags } from './commands/run.ts';
 import { scenariosCommand } from './commands/scenarios.ts';
@@ -63,6 +64,14 @@ program
   .argument('<log>', 'an event log')
   .requiredOption('--probe <NAME>', 'the probe to explain')
   .action(async (log: string, flags: { probe: string }) => done(await whyCommand(log, flags.probe)));
+
+program
+  .command('debugfs')
+  .description('print a /sys/kernel/debug/kprobes file (list, blacklist, enabled) as the logged kernel shows it')
+  .argument('<log>', 'an event log')
+  .addArgument(new Argument('<file>', 'which file').choices([...DEBUGFS_FILES]))
+  .option('--at <SEQ>', 'as it was after the event with this seq', parseSeq)
+  .action(async (log: string, file: DebugfsFile, flags: { at?: number }) => done(await debugfsCommand(log, file, flags.at)));
 
 program
   .command('scenarios')

@@ -1,0 +1,47 @@
+import type { SymbolTable } from '../kernel/index.ts';
+import { kprobeBucket } from '../kprobes/table.ts';
+import type { Hex } from '../model/events.ts';
+import type { KernelState } from '../model/state.ts';
+import type { Scenario } from '../scenario/types.ts';
+
+// The files of /sys/kernel/debug/kprobes/ (spec §14), rendered from a folded state as
+// kernel/kprobes.c prints them (root, so kernel addresses are shown).
+
+const hex16 = (a: bigint) => a.toString(16).padStart(16, '0');
+
+/**
+ * R99 `list`: one line per registered probe, buckets 0..63 in order, the newest probe point of a
+ * bucket first (R7), the children of an aggregated point one by one in their list order (R9):
+ * `<addr>  <k|r>  <sym>+0x<off>  <module or one space> <flags>`.
+ */
+export function kprobesList(s: KernelState, scenario: Scenario, symbols: SymbolTable): string {
+  const points = (Object.keys(s.kprobes.table) as Hex[]).map((addr, order) => ({ addr, order, bucket: kprobeBucket(BigInt(addr)) }));
+  // Within a bucket the most recently inserted entry comes first; object keys keep insertion order.
+  points.sort((a, b) => a.bucket - b.bucket || b.order - a.order);
+  const kinds = new Map(scenario.probes.map((p) => [p.name, p.kind === 'kretprobe' ? 'r' : 'k']));
+  const lines: string[] = [];
+  for (const { addr } of points) {
+    const a = BigInt(addr);
+    const sym = symbols.containing(a);
+    const where = sym ? `${sym.name}+0x${(a - sym.addr).toString(16)}` : `0x${a.toString(16)}`;
+    for (const probe of s.kprobes.table[addr]!.probes) {
+      const flags = s.kprobes.probes[probe]?.disabled ? '[DISABLED]' : '';
+      lines.push(`${hex16(a)}  ${kinds.get(probe) ?? 'k'}  ${where}    ${flags}`);
+    }
+  }
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+/** R100 `blacklist`: one line per blacklisted function, `0x<start>-0x<end>\t<symbol>`. */
+export function kprobesBlacklist(symbols: SymbolTable): string {
+  return symbols
+    .functions()
+    .filter((f) => symbols.isBlacklisted(f))
+    .map((f) => `0x${hex16(f.addr)}-0x${hex16(f.addr + BigInt(f.size))}\t${f.name}\n`)
+    .join('');
+}
+
+/** R101/R42 `enabled`: "1" while the global switch is on, "0" after a disarm-all. */
+export function kprobesEnabled(s: KernelState): string {
+  return s.kprobes.all_disarmed ? '0\n' : '1\n';
+}
