@@ -2,7 +2,7 @@ import type { DomainEvent, Hex } from '../model/events.ts';
 import { toHex } from '../model/hex.ts';
 import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, syncComplete } from '../model/queries.ts';
 import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
-import type { KernelState } from '../model/state.ts';
+import type { Batch, KernelState } from '../model/state.ts';
 import { EINVAL } from './errno.ts';
 import { kprobeBucket } from './table.ts';
 
@@ -22,7 +22,54 @@ export interface ApiStepInput {
   readonly newHandle: () => string;
 }
 
-export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): DomainEvent[] {
+/** register_kprobe's entry: R21-R28 checks, then the call (and a kretprobe's pool, R70-R72). */
+function startRegister({ setup, w, cpu, pid }: ApiStepInput, probe: string): DomainEvent[] {
+  const reg = w.kprobes.probes[probe]!;
+  // R23: a probe that is registered (or being registered) cannot be registered again.
+  if (reg.state !== 'unregistered') {
+    return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: -EINVAL, reason: 'already registered (R23)' }];
+  }
+  const res = setup.resolutions.get(probe)!;
+  if (!res.ok) return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: res.errno, reason: res.reason }];
+  const spec = setup.probes.get(probe)!;
+  const call: DomainEvent = {
+    type: 'kprobe.register',
+    cpu,
+    pid,
+    probe,
+    symbol: spec.symbol ?? null,
+    offset: spec.offset ?? 0,
+    addr: toHex(res.addr),
+  };
+  if (spec.kind !== 'kretprobe') return [call];
+  return [call, { type: 'kretprobe.pool', cpu, pid, probe, maxactive: defaultMaxactive(spec, setup.scenario.cpus) }];
+}
+
+/** The next entry of a batch, or its shared grace period and return (R32, R33, R63, R65). */
+function batchStep(input: ApiStepInput, b: Batch): DomainEvent[] {
+  const { w, cpu, pid } = input;
+  if (b.undo === null) {
+    const next = b.probes[b.registered];
+    if (next !== undefined) return startRegister(input, next);
+    return [{ type: 'kprobe.batch.return', cpu, pid, fn: b.fn, ret: 0 }];
+  }
+  const next = b.undo[b.undone];
+  if (next !== undefined) return [{ type: 'kprobe.unregister', cpu, pid, probe: next }];
+  const done = (gp: number): DomainEvent[] => [
+    { type: 'rcu.gp.end', cpu, pid, gp },
+    ...b.undo!.map((probe): DomainEvent => ({ type: 'kprobe.unregistered', cpu, pid, probe })),
+    { type: 'kprobe.batch.return', cpu, pid, fn: b.fn, ret: b.errno },
+  ];
+  const task = findTask(w, pid)!;
+  if (task.wait?.on === 'gp') return gpComplete(w, task.wait.gp) ? done(task.wait.gp) : [];
+  const gp = w.kprobes.gp_gen + 1;
+  const waiting = cpusInReadSection(w, cpu);
+  const start: DomainEvent = { type: 'rcu.gp.start', cpu, pid, gp, waiting };
+  return waiting.length === 0 ? [start, ...done(gp)] : [start];
+}
+
+export function planApiStep(input: ApiStepInput): DomainEvent[] {
+  const { setup, w, cpu, pid, newHandle } = input;
   const task = findTask(w, pid);
   if (task === undefined) throw new Error(`internal: kprobes call from unknown task ${pid}`);
   const call = w.kprobes.calls[pid];
@@ -30,32 +77,18 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
 
   if (call === undefined) {
     const op = programOf(setup, task.prog)[task.job];
-    if (op?.op === 'register_kprobe') {
-      const reg = k.probes[op.probe]!;
-      // R23: a probe that is registered (or being registered) cannot be registered again.
-      if (reg.state !== 'unregistered') {
-        return [{ type: 'kprobe.register.fail', cpu, pid, probe: op.probe, errno: -EINVAL, reason: 'already registered (R23)' }];
-      }
-      const res = setup.resolutions.get(op.probe)!;
-      if (!res.ok) return [{ type: 'kprobe.register.fail', cpu, pid, probe: op.probe, errno: res.errno, reason: res.reason }];
-      const spec = setup.probes.get(op.probe)!;
-      const call: DomainEvent = {
-        type: 'kprobe.register',
-        cpu,
-        pid,
-        probe: op.probe,
-        symbol: spec.symbol ?? null,
-        offset: spec.offset ?? 0,
-        addr: toHex(res.addr),
-      };
-      if (spec.kind !== 'kretprobe') return [call];
-      // R70-R72: register_kretprobe allocates the instance pool before registering its entry probe.
-      return [call, { type: 'kretprobe.pool', cpu, pid, probe: op.probe, maxactive: defaultMaxactive(spec, setup.scenario.cpus) }];
-    }
+    const batch = k.batches[pid];
+    if (batch !== undefined) return batchStep(input, batch);
+    if (op?.op === 'register_kprobe') return startRegister(input, op.probe);
     if (op?.op === 'unregister_kprobe') return [{ type: 'kprobe.unregister', cpu, pid, probe: op.probe }];
     if (op?.op === 'enable_kprobe') return [{ type: 'kprobe.enable_kprobe', cpu, pid, probe: op.probe }];
     if (op?.op === 'disable_kprobe') return [{ type: 'kprobe.disable_kprobe', cpu, pid, probe: op.probe }];
     if (op?.op === 'kprobes_enabled') return [{ type: 'kprobes.enabled_write', cpu, pid, value: op.value }];
+    if (op?.op === 'register_kprobes' || op?.op === 'unregister_kprobes') {
+      // R32: num <= 0 is -EINVAL for register_kprobes; R63: a no-op for unregister_kprobes.
+      if (op.probes.length === 0) return [{ type: 'kprobe.batch.return', cpu, pid, fn: op.op, ret: op.op === 'register_kprobes' ? -EINVAL : 0 }];
+      return [{ type: 'kprobe.batch', cpu, pid, fn: op.op, probes: op.probes }];
+    }
     throw new Error(`internal: task ${pid} has no kprobes call to make`);
   }
 
@@ -171,6 +204,8 @@ export function planApiStep({ setup, w, cpu, pid, newHandle }: ApiStepInput): Do
       return [unlink, { type: 'kretprobe.detach', cpu, pid, probe }];
     }
     case 'gp': {
+      // In a batch, phase 1 of this entry is done; the batch shares one grace period (R65).
+      if (k.batches[pid] !== undefined) return [{ type: 'kprobe.batch.next', cpu, pid, probe }];
       const done = (gp: number): DomainEvent[] => [
         { type: 'rcu.gp.end', cpu, pid, gp },
         { type: 'kprobe.unregistered', cpu, pid, probe },

@@ -273,6 +273,8 @@ function taskStep(h: Here): CpuPlan | null {
     case 'enable_kprobe':
     case 'disable_kprobe':
     case 'kprobes_enabled':
+    case 'register_kprobes':
+    case 'unregister_kprobes':
       return { kind: 'api', pid: task.pid };
   }
 }

@@ -106,6 +106,10 @@ export const EVENT_FIELDS = {
   'kprobe.disable_kprobe': { cpu: 'int', pid: 'int', probe: 'str' },
   'kprobe.enable': { cpu: 'int', pid: 'int', probe: 'str' },
   'kprobe.returned': { cpu: 'int', pid: 'int', probe: 'str', fn: ['enable_kprobe', 'disable_kprobe'], ret: 'int' },
+  // register_kprobes / unregister_kprobes batches (spec §3.1, §8)
+  'kprobe.batch': { cpu: 'int', pid: 'int', fn: ['register_kprobes', 'unregister_kprobes'], probes: 'str[]' },
+  'kprobe.batch.next': { cpu: 'int', pid: 'int', probe: 'str' },
+  'kprobe.batch.return': { cpu: 'int', pid: 'int', fn: ['register_kprobes', 'unregister_kprobes'], ret: 'int' },
   // /sys/kernel/debug/kprobes/enabled, the global arm switch (spec §5)
   'kprobes.enabled_write': { cpu: 'int', pid: 'int', value: 'bool' },
   'kprobes.all_disarmed': { cpu: 'int', pid: 'int', value: 'bool' },
@@ -136,6 +140,7 @@ const KPROBES_TYPES = [
   'kprobe.disable', 'kprobe.unlink', 'rcu.gp.start', 'rcu.gp.end', 'kprobe.unregistered',
   'kprobe.enable_kprobe', 'kprobe.disable_kprobe', 'kprobe.enable', 'kprobe.returned', 'kretprobe.pool', 'kretprobe.detach',
   'kprobes.enabled_write', 'kprobes.all_disarmed', 'kprobes.enabled_written',
+  'kprobe.batch', 'kprobe.batch.next', 'kprobe.batch.return',
 ];
 
 const EMITTER: Readonly<Record<string, Emitter>> = Object.fromEntries(

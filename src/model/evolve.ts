@@ -2,6 +2,7 @@ import type { DomainEvent, Hex, LoggedEvent } from './events.ts';
 import type {
   ApiCall,
   ApiPhase,
+  Batch,
   CpuState,
   Frame,
   KretprobePool,
@@ -218,6 +219,11 @@ function advanceCall(k: KprobesState, pid: number, type: DomainEvent['type']): K
   return { ...k, calls: { ...k.calls, [pid]: { ...call, phase } } };
 }
 
+function withBatch(k: KprobesState, pid: number, f: (b: Batch) => Batch): KprobesState {
+  const b = k.batches[pid];
+  return b === undefined ? k : { ...k, batches: { ...k.batches, [pid]: f(b) } };
+}
+
 function endCall(k: KprobesState, pid: number): KprobesState {
   const calls = { ...k.calls };
   delete calls[pid];
@@ -278,8 +284,43 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       return advanceCall({ ...k, sync: { gen: e.sync, waiting: e.waiting }, sync_gen: e.sync }, e.pid, e.type);
     case 'text.sync.end':
       return advanceCall({ ...k, sync: null }, e.pid, e.type);
-    case 'kprobe.registered':
-      return endCall(setProbe(k, e.probe, { state: 'registered' }), e.pid);
+    case 'kprobe.registered': {
+      const done = endCall(setProbe(k, e.probe, { state: 'registered' }), e.pid);
+      return withBatch(done, e.pid, (b) => ({ ...b, registered: b.registered + 1 }));
+    }
+    case 'kprobe.register.fail':
+      // R32: a failed entry rolls back the entries registered before it, as one batch.
+      return withBatch(k, e.pid, (b) => ({ ...b, errno: e.errno, undo: b.probes.slice(0, b.registered), undone: 0 }));
+    case 'kprobe.batch':
+      return {
+        ...k,
+        batches: {
+          ...k.batches,
+          [e.pid]: {
+            fn: e.fn,
+            probes: e.probes,
+            registered: 0,
+            errno: 0,
+            undo: e.fn === 'unregister_kprobes' ? e.probes : null,
+            undone: 0,
+            effective: [],
+          },
+        },
+      };
+    case 'kprobe.batch.next': {
+      // Phase 1 of one entry is done; the grace period is the batch's (R65).
+      const effective = k.calls[e.pid]?.effective ?? false;
+      return withBatch(endCall(k, e.pid), e.pid, (b) => ({
+        ...b,
+        undone: b.undone + 1,
+        effective: effective ? [...b.effective, e.probe] : b.effective,
+      }));
+    }
+    case 'kprobe.batch.return': {
+      const batches = { ...k.batches };
+      delete batches[e.pid];
+      return { ...k, batches };
+    }
     case 'kprobe.disable': {
       const call = k.calls[e.pid];
       if (call === undefined) return fail(`task ${e.pid} is in no kprobes call`);
@@ -317,7 +358,7 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       return { ...k, gps };
     }
     case 'kprobe.unregistered':
-      if (!k.calls[e.pid]?.effective) return endCall(k, e.pid);
+      if (!(k.calls[e.pid]?.effective || k.batches[e.pid]?.effective.includes(e.probe))) return endCall(k, e.pid);
       return endCall(setProbe(k, e.probe, { state: 'unregistered', disabled: false, handle: null }), e.pid);
     default:
       return k;
@@ -428,8 +469,12 @@ function evolveTasks(d: Draft, e: DomainEvent): void {
     case 'kprobe.registered':
     case 'kprobe.register.fail':
     case 'kprobe.unregistered':
+      // Inside a batch the task's operation goes on until kprobe.batch.return.
+      if (d.kprobes.batches[e.pid] === undefined) d.tasks = updateTask(tasks, e.pid, finishJob);
+      return;
     case 'kprobe.returned':
     case 'kprobes.enabled_written':
+    case 'kprobe.batch.return':
       d.tasks = updateTask(tasks, e.pid, finishJob);
       return;
     default:

@@ -123,6 +123,26 @@ export interface ApiCall {
   readonly effective: boolean;
 }
 
+/**
+ * A register_kprobes / unregister_kprobes call: its probes go through the single-probe steps one
+ * after the other; the unregistrations (of an unregister batch, or the rollback of a failed
+ * register batch) share one grace period at the end (R32, R63, R65).
+ */
+export interface Batch {
+  readonly fn: 'register_kprobes' | 'unregister_kprobes';
+  readonly probes: readonly string[];
+  /** Registrations done so far (register batches). */
+  readonly registered: number;
+  /** The errno a failed registration returns, once one failed. */
+  readonly errno: number;
+  /** Probes to take down (phase 1), or null while a register batch is still registering. */
+  readonly undo: readonly string[] | null;
+  /** How many of `undo` have been through phase 1. */
+  readonly undone: number;
+  /** Those phase 1 actually disabled and unlinked (R64): they become unregistered after the grace period. */
+  readonly effective: readonly string[];
+}
+
 export interface Sync {
   readonly gen: number;
   readonly waiting: readonly number[];
@@ -140,6 +160,8 @@ export interface KprobesState {
   readonly gp_gen: number;
   /** `kprobes_all_disarmed`: the global switch is off, nothing is armed (R42). */
   readonly all_disarmed: boolean;
+  /** Batch calls in progress, by calling task. */
+  readonly batches: Readonly<Record<number, Batch>>;
 }
 
 export interface ProbeStats {

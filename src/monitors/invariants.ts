@@ -133,7 +133,7 @@ export class InvariantMonitor implements Projection {
         this.disabledAt.delete(e.probe);
         break;
       case 'kprobe.unregistered': {
-        if (!before.kprobes.calls[e.pid]?.effective) break;
+        if (!(before.kprobes.calls[e.pid]?.effective || before.kprobes.batches[e.pid]?.effective.includes(e.probe))) break;
         this.gone.add(e.probe);
         for (const c of after.cpus) {
           if (runsProbe(c, e.probe)) this.flag('INV-unregister', e.seq, `unregister_kprobe(${e.probe}) returned while cpu ${c.id} is still in it (R67)`);

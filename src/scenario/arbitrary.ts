@@ -72,6 +72,8 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
           { weight: 1, arbitrary: fc.record({ op: fc.constant('enable_kprobe' as const), probe: fc.constantFrom(...names) }) },
           { weight: 1, arbitrary: fc.record({ op: fc.constant('disable_kprobe' as const), probe: fc.constantFrom(...names) }) },
           { weight: 1, arbitrary: fc.record({ op: fc.constant('kprobes_enabled' as const), value: fc.boolean() }) },
+          { weight: 1, arbitrary: fc.record({ op: fc.constant('register_kprobes' as const), probes: fc.subarray(names) }) },
+          { weight: 1, arbitrary: fc.record({ op: fc.constant('unregister_kprobes' as const), probes: fc.subarray(names) }) },
           { weight: 1, arbitrary: fc.record({ op: fc.constant('sleep' as const), ticks: fc.integer({ min: 1, max: 60 }) }) },
           { weight: 1, arbitrary: fc.constant<TaskOp>({ op: 'printk', text: 'hello from {comm} on cpu {cpu}' }) },
         );

@@ -36,6 +36,8 @@ const taskOp = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('printk'), text: z.string().max(1024) }),
   z.strictObject({ op: z.literal('register_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('unregister_kprobe'), probe: z.string() }),
+  z.strictObject({ op: z.literal('register_kprobes'), probes: z.array(z.string()).max(256) }),
+  z.strictObject({ op: z.literal('unregister_kprobes'), probes: z.array(z.string()).max(256) }),
   z.strictObject({ op: z.literal('enable_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('disable_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('kprobes_enabled'), value: z.boolean() }),

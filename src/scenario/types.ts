@@ -45,6 +45,10 @@ export type TaskOp =
   | { readonly op: 'printk'; readonly text: string }
   | { readonly op: 'register_kprobe'; readonly probe: string }
   | { readonly op: 'unregister_kprobe'; readonly probe: string }
+  /** register_kprobes(kps, num): in order; a failure rolls back the earlier ones (R32, R33). */
+  | { readonly op: 'register_kprobes'; readonly probes: readonly string[] }
+  /** unregister_kprobes(kps, num): phase 1 for each, then one grace period (R63, R65). */
+  | { readonly op: 'unregister_kprobes'; readonly probes: readonly string[] }
   | { readonly op: 'enable_kprobe'; readonly probe: string }
   | { readonly op: 'disable_kprobe'; readonly probe: string }
   /** `echo 0|1 > /sys/kernel/debug/kprobes/enabled`: disarm or arm every probe (R42). */

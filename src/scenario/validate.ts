@@ -144,6 +144,12 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
             err([...at, 'probe'], `no probe named "${op.probe}" in scenario.probes${probeNames.size ? ` (known: ${[...probeNames].join(', ')})` : ''}`);
           }
           break;
+        case 'register_kprobes':
+        case 'unregister_kprobes':
+          op.probes.forEach((probe, k) => {
+            if (!probeNames.has(probe)) err([...at, 'probes', k], `no probe named "${probe}" in scenario.probes`);
+          });
+          break;
         case 'sleep':
         case 'kprobes_enabled':
           break;
