@@ -14,7 +14,6 @@ const NOT_YET: Record<number, string> = {
   19: 'memory reuse is not observable in the model',
   25: 'the image has no ftrace sites, modules, jump labels or BUG() sites yet; the blacklist part (R25.3) is R28',
   31: 'modules not modelled yet',
-  39: 'disable_kretprobe/enable_kretprobe: the scenario ops act on kprobes only so far',
   40: 'optimizer sysctl: optprobes not modelled yet',
   41: '(info) optprobes',
   44: 'the model has no user mode: every trap is a kernel trap',
@@ -25,7 +24,6 @@ const NOT_YET: Record<number, string> = {
   66: 'freeing is not observable in the model',
   68: 'optprobes not modelled yet',
   77: 'kretprobe data[] not modelled',
-  79: 'stack traces through the trampoline not modelled yet',
   81: '(info) implementation history',
   82: 'jprobes (4.14 mode) not modelled yet',
 };

@@ -153,3 +153,67 @@ describe('calls that never return, and unregistering with calls in flight', () =
     expect(run.violations).toEqual([]);
   });
 });
+
+describe('disable_kprobe on a kretprobe (R39)', () => {
+  it('R39: disabling stops new entries from being hooked; a call hooked earlier still runs its return handler', () => {
+    const run = trace(
+      scenario({
+        cpus: 2,
+        probes: [
+          { name: 'rp', kind: 'kretprobe', symbol: 'do_sys_openat2', handler: [{ do: 'print', text: 'returned {retval}' }] },
+          { name: 'slow', symbol: 'vfs_open', pre: [{ do: 'spin', steps: 200 }] },
+        ],
+        tasks: [
+          {
+            comm: 'ctl',
+            cpu: 0,
+            program: [
+              { op: 'register_kprobe', probe: 'slow' },
+              { op: 'register_kprobe', probe: 'rp' },
+              { op: 'sleep', ticks: 150 },
+              { op: 'disable_kprobe', probe: 'rp' },
+            ],
+          },
+          { comm: 'open', cpu: 1, program: [{ op: 'sleep', ticks: 40 }, { op: 'call', fn: 'do_sys_openat2' }, { op: 'sleep', ticks: 600 }, { op: 'call', fn: 'do_sys_openat2' }] },
+        ],
+      }),
+      { seed: 42 },
+    );
+    const disabled = ofType(run.events, 'kprobe.returned').find((e) => e.fn === 'disable_kprobe')!;
+    const hooks = ofType(run.events, 'kretprobe.hook');
+    // The first call was hooked before the disable, the second call came after it and was not.
+    expect(hooks).toHaveLength(1);
+    expect(hooks[0]!.seq).toBeLessThan(disabled.seq);
+    const handler = ofType(run.events, 'kretprobe.ret_handler');
+    expect(handler).toHaveLength(1);
+    expect(handler[0]!.seq).toBeGreaterThan(disabled.seq);
+    expect(ofType(run.events, 'printk').map((p) => p.text)).toEqual(['returned 3']);
+    expect(run.violations).toEqual([]);
+  });
+});
+
+describe('stack traces while a kretprobed function runs (R79)', () => {
+  for (const [kernel, shows] of [
+    ['5.10', true],
+    ['6.17', false],
+  ] as const) {
+    it(`R79: on ${kernel} dump_stack ${shows ? 'shows the trampoline' : 'shows the real caller'} where the hooked call returns`, () => {
+      const s = scenario({
+        probes: [
+          { name: 'rp', kind: 'kretprobe', symbol: 'do_filp_open' },
+          { name: 'kp', symbol: 'vfs_open', pre: [{ do: 'dump_stack' }] },
+        ],
+        tasks: [{ comm: 'cat', program: [{ op: 'register_kprobe', probe: 'rp' }, { op: 'register_kprobe', probe: 'kp' }, { op: 'call', fn: 'do_sys_open' }] }],
+      });
+      const run = trace({ ...s, kernel });
+      const lines = ofType(run.events, 'printk').map((p) => p.text);
+      // vfs_open is called by do_filp_open, which was called by do_sys_open(at2): the line after
+      // do_filp_open's is its return address.
+      const at = lines.findIndex((l) => l.startsWith(' do_filp_open+'));
+      expect(at).toBeGreaterThan(0);
+      if (shows) expect(lines[at + 1]).toMatch(/^ kretprobe_trampoline\+0x0\//);
+      else expect(lines[at + 1]).toMatch(/^ do_sys_open(at2)?\+0x/);
+      expect(run.violations).toEqual([]);
+    });
+  }
+});

@@ -260,6 +260,8 @@ function buildX86_64(version: KernelVersion): KernelImage {
   b.func({ name: 'get_kprobe', nokprobe: true });
   b.func({ name: 'kprobe_int3_handler', nokprobe: true });
   b.func({ name: 'arch_arm_kprobe', section: 'kprobes.text' });
+  // Where a kretprobed function returns to (R75, R79); never probeable.
+  b.func({ name: 'kretprobe_trampoline', section: 'kprobes.text' });
   b.func({ name: 'kprobe_ftrace_handler', nokprobe: true });
   b.func({ name: atLeast(version, '5.8') ? 'asm_exc_int3' : 'int3', section: 'entry.text' });
   b.func({ name: 'entry_SYSCALL_64', section: 'entry.text' });

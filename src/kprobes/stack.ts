@@ -1,7 +1,7 @@
 import type { Setup } from '../model/setup.ts';
 import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
 import { functionOf } from '../model/setup.ts';
-import { DEFAULT_KERNEL, type KernelVersion } from '../kernel/index.ts';
+import { atLeast, DEFAULT_KERNEL, type KernelVersion } from '../kernel/index.ts';
 
 // dump_stack() output in the x86 layout: a header naming CPU, PID and Comm, then the call trace
 // innermost first, each frame as `sym+off/size` at its return address (the kernel prints the
@@ -13,7 +13,19 @@ export const KERNEL_RELEASE: Record<KernelVersion, string> = { '4.14': '4.14.0',
 function frameLines(setup: Setup, f: Frame | null, innermostExact: boolean): string[] {
   const out: string[] = [];
   let first = innermostExact;
+  // R79: a kretprobed frame's return address is the trampoline; unwinders only translate it back
+  // to the real caller since v5.16.
+  const showTrampoline = !atLeast(setup.scenario.kernel ?? DEFAULT_KERNEL, '5.16');
+  const trampoline = setup.symbols.lookup('kretprobe_trampoline');
+  let calleeHooked = false;
   for (let fr = f; fr !== null; fr = fr.up) {
+    if (calleeHooked && showTrampoline && trampoline !== undefined) {
+      out.push(` kretprobe_trampoline+0x0/0x${trampoline.size.toString(16)}`);
+      calleeHooked = (fr.rp?.length ?? 0) > 0;
+      first = false;
+      continue;
+    }
+    calleeHooked = (fr.rp?.length ?? 0) > 0;
     const fn = functionOf(setup, fr.fn);
     // Outer frames already advanced past their call; the innermost shows where it stands.
     const index = first ? fr.pc : Math.max(0, fr.pc - 1);
