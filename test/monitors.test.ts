@@ -45,9 +45,9 @@ describe('invariant monitors report violations', () => {
   });
 
   it('INV-nmissed: hits not accounted for at the end of a settled run', () => {
-    const after = { ...s0, stats: { kp: { hits: 3, nmissed: 1, handled: 1, skipped: 0, pre_calls: 1, post_calls: 0, ret_calls: 0 } } };
+    const after = { ...s0, stats: { kp: { hits: 3, nmissed: 1, handled: 1, skipped: 0, pre_calls: 1, post_calls: 0, ret_calls: 0, fault_misses: 0 } } };
     expect(report(after, { src: 'log', type: 'log.end', digest: 'x', reason: 'done' }, after)).toContain('INV-nmissed');
-    const ok = { ...s0, stats: { kp: { hits: 3, nmissed: 1, handled: 2, skipped: 0, pre_calls: 2, post_calls: 0, ret_calls: 0 } } };
+    const ok = { ...s0, stats: { kp: { hits: 3, nmissed: 1, handled: 2, skipped: 0, pre_calls: 2, post_calls: 0, ret_calls: 0, fault_misses: 0 } } };
     expect(report(ok, { src: 'log', type: 'log.end', digest: 'x', reason: 'done' }, ok)).toEqual([]);
   });
 

@@ -4,6 +4,7 @@ import { evolveCpu } from '../model/evolve.ts';
 import { currentTask, taskReady } from '../model/queries.ts';
 import { codeOf, programOf, type RunStep, type Setup } from '../model/setup.ts';
 import { instanceProbe } from '../model/evolve.ts';
+import { atLeast, DEFAULT_KERNEL } from '../kernel/index.ts';
 import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
 
 import { renderTemplate } from './printk-format.ts';
@@ -184,6 +185,22 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
     case 'rp_hook':
       // R73: the return address now points at the trampoline; the instance joins the task's list.
       return [{ type: 'kretprobe.hook', cpu: c.id, pid, probe, instance: run.instance!, fn: h.task!.frames!.fn }, done];
+    case 'fault': {
+      // R58: before v5.14 kprobes sees the fault first: a miss of the running probe, then its
+      // fault_handler; since then it goes straight to the kernel's exception fixups, or oopses.
+      const legacy = !atLeast(setup.scenario.kernel ?? DEFAULT_KERNEL, '5.14');
+      const charged = legacy && (c.status === 'KPROBE_HIT_ACTIVE' || c.status === 'KPROBE_HIT_SSDONE') ? c.probes : [];
+      const fh = legacy ? setup.probes.get(probe)?.fault_handler : undefined;
+      const said: DomainEvent[] = fh?.print === undefined ? [] : [{ type: 'printk', cpu: c.id, pid, text: fh.print }];
+      if (fh?.handled) return [...said, { type: 'kprobe.fault', cpu: c.id, pid, probes: charged, outcome: 'fault_handler' }, done];
+      if (op.fixup) return [...said, { type: 'kprobe.fault', cpu: c.id, pid, probes: charged, outcome: 'fixup' }, done];
+      return [
+        ...said,
+        { type: 'kprobe.fault', cpu: c.id, pid, probes: charged, outcome: 'oops' },
+        { type: 'printk', cpu: c.id, pid, text: 'BUG: kernel NULL pointer dereference, address: 0000000000000000' },
+        { type: 'kernel.oops', cpu: c.id, pid, addr: null, message: 'page fault in a kprobe handler' },
+      ];
+    }
     case 'return':
       // R73: an entry_handler returning non-zero gives the instance back; no hook, no miss.
       if (op.value === 0) return [done];

@@ -498,7 +498,7 @@ function bump(
   return out;
 }
 
-const ZERO_STATS: ProbeStats = { hits: 0, nmissed: 0, handled: 0, skipped: 0, pre_calls: 0, post_calls: 0, ret_calls: 0 };
+const ZERO_STATS: ProbeStats = { hits: 0, nmissed: 0, handled: 0, skipped: 0, pre_calls: 0, post_calls: 0, ret_calls: 0, fault_misses: 0 };
 
 function evolveStats(d: Draft, e: DomainEvent): void {
   switch (e.type) {
@@ -513,6 +513,10 @@ function evolveStats(d: Draft, e: DomainEvent): void {
     case 'kprobe.miss':
       // R12: a miss at an aggregated point counts on every child.
       d.stats = bump(d.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1, nmissed: p.nmissed + 1 }));
+      return;
+    case 'kprobe.fault':
+      // R58 (before v5.14): a fault in a handler first counts as a miss of the running probe(s).
+      d.stats = bump(d.stats, e.probes, (p) => ({ ...p, nmissed: p.nmissed + 1, fault_misses: p.fault_misses + 1 }));
       return;
     case 'handler.enter':
       d.stats = bump(d.stats, [e.probe], (p) =>

@@ -175,6 +175,8 @@ export interface ProbeStats {
   readonly post_calls: number;
   /** kretprobe return handler calls (R75). */
   readonly ret_calls: number;
+  /** Faults inside a handler counted as misses (before v5.14, R58): nmissed without a hit. */
+  readonly fault_misses: number;
 }
 
 /** A kretprobe's instance pool (R71, R72) and its own miss count (R74). */

@@ -201,7 +201,8 @@ export class InvariantMonitor implements Projection {
     // A run cut off by its step limit may end with a hit whose handlers are not dispatched yet.
     const settled = s.cpus.every((c) => c.status === 'idle' && c.trap === null);
     for (const [name, p] of Object.entries(s.stats)) {
-      const accounted = p.handled + p.nmissed + p.skipped;
+      // Faults counted as misses (R58) add to nmissed without a hit.
+      const accounted = p.handled + p.nmissed + p.skipped - p.fault_misses;
       if (settled ? p.hits !== accounted : p.hits < accounted) {
         this.flag('INV-nmissed', s.seq, `${name}: hits ${p.hits} ≠ handled ${p.handled} + nmissed ${p.nmissed} + skipped ${p.skipped}`);
       }

@@ -31,6 +31,8 @@ const handlerStep = (sleeping: boolean): fc.Arbitrary<HandlerStep> =>
     { weight: 3, arbitrary: fc.constantFrom(...TASK_CALLS.filter((f) => f !== 'kernel_clone')).map((fn): HandlerStep => ({ do: 'call', fn })) },
     { weight: 3, arbitrary: fc.integer({ min: 1, max: 40 }).map((steps): HandlerStep => ({ do: 'spin', steps })) },
     { weight: 1, arbitrary: fc.constant<HandlerStep>({ do: 'dump_stack' }) },
+    // A fault with an exception-table fixup: a miss before v5.14 (R58), harmless after.
+    { weight: 1, arbitrary: fc.constant<HandlerStep>({ do: 'fault', fixup: true }) },
     { weight: sleeping ? 1 : 0, arbitrary: fc.constant<HandlerStep>({ do: 'sleep' }) },
   );
 

@@ -15,6 +15,7 @@ const handlerStep = z.discriminatedUnion('do', [
   z.strictObject({ do: z.literal('sleep') }),
   z.strictObject({ do: z.literal('dump_stack') }),
   z.strictObject({ do: z.literal('return'), value: z.number().int() }),
+  z.strictObject({ do: z.literal('fault'), fixup: z.boolean().optional() }),
 ]);
 
 const probe = z.strictObject({
@@ -29,6 +30,7 @@ const probe = z.strictObject({
   maxactive: z.number().int().min(0).max(4096).optional(),
   entry: z.array(handlerStep).max(64).optional(),
   handler: z.array(handlerStep).max(64).optional(),
+  fault_handler: z.strictObject({ print: z.string().max(1024).optional(), handled: z.boolean() }).optional(),
 });
 
 const taskOp = z.discriminatedUnion('op', [

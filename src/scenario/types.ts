@@ -11,6 +11,12 @@ export type HandlerStep =
   | { readonly do: 'call'; readonly fn: string }
   /** An entry_handler's return value: non-zero gives the kretprobe instance back, no hook (R73). */
   | { readonly do: 'return'; readonly value: number }
+  /**
+   * Touch a bad address. With `fixup` the access has an exception-table fixup (as
+   * copy_from_kernel_nofault has) and the handler goes on; without, the kernel oopses unless a
+   * pre-5.14 fault_handler says it handled the fault (R58).
+   */
+  | { readonly do: 'fault'; readonly fixup?: boolean }
   /** Busy-wait for N steps (other CPUs go on meanwhile). */
   | { readonly do: 'spin'; readonly steps: number }
   /** Something that may sleep: a "BUG: scheduling while atomic" in a handler (R61). */
@@ -37,6 +43,11 @@ export interface ProbeSpec {
   readonly entry?: readonly HandlerStep[];
   /** The kretprobe's return handler; `{retval}` prints the call's own return value (R76). */
   readonly handler?: readonly HandlerStep[];
+  /**
+   * `fault_handler` (kernels before 5.14, R58): what it prints, and whether it reports the fault
+   * handled (a non-zero return).
+   */
+  readonly fault_handler?: { readonly print?: string; readonly handled: boolean };
 }
 
 /** What a task does, in order. After the last operation the task calls do_exit. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_KERNEL, KERNEL_VERSIONS, RENAMED, symbolsFor, type KernelVersion, type SymbolTable } from '../kernel/index.ts';
+import { atLeast, DEFAULT_KERNEL, KERNEL_VERSIONS, RENAMED, symbolsFor, type KernelVersion, type SymbolTable } from '../kernel/index.ts';
 import { InputError } from '../errors.ts';
 import { checkTemplate } from '../kprobes/printk-format.ts';
 import { scenarioSchema } from './schema.ts';
@@ -85,6 +85,10 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
       err(['probes', i, 'symbol'], unknownSymbol(symbols, p.symbol, version));
     }
     const kret = p.kind === 'kretprobe';
+    // R58: struct kprobe lost fault_handler in v5.14.
+    if (p.fault_handler !== undefined && atLeast(version, '5.14')) {
+      err(['probes', i, 'fault_handler'], `kernel ${version} has no fault_handler (removed in 5.14; kernels 4.14 and 5.10 have it)`);
+    }
     for (const field of kret ? (['pre', 'post'] as const) : (['entry', 'handler', 'maxactive'] as const)) {
       if (p[field] !== undefined) {
         err(['probes', i, field], kret ? `a kretprobe has "entry" and "handler", not "${field}" (R70)` : `"${field}" belongs to a kretprobe (add "kind": "kretprobe")`);

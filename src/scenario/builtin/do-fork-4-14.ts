@@ -15,6 +15,8 @@ export const doFork414Scenario: Scenario = {
       symbol: '_do_fork',
       pre: [{ do: 'print', text: 'xhl -- func:handler_pre, line:15 ' }],
       post: [{ do: 'print', text: 'xhl -- func:handler_post, line:21 ' }],
+      // The seed's handler_fault prints and returns 0; nothing here faults, so it never runs.
+      fault_handler: { print: 'xhl -- func:handler_fault, line:27 ', handled: false },
     },
   ],
   tasks: [
