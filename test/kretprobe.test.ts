@@ -217,3 +217,27 @@ describe('stack traces while a kretprobed function runs (R79)', () => {
     });
   }
 });
+
+describe('re-registration with a call still hooked by the old pool (R69, R80)', () => {
+  it('the old instance is freed when its call returns, not credited to the new pool', () => {
+    // Found by the property tests (shrunk): unregister and register again while kernel_clone,
+    // hooked by the first registration, is still running.
+    const s = scenario({
+      cpus: 5,
+      probes: [{ name: 'kp0', kind: 'kretprobe', symbol: 'kernel_clone', maxactive: 0 }],
+      tasks: [
+        { comm: 'insmod', program: [{ op: 'register_kprobe', probe: 'kp0' }, { op: 'sleep', ticks: 1 }] },
+        { comm: 'bash', cpu: 0, program: [{ op: 'call', fn: 'kernel_clone' }] },
+        { comm: 'bash', program: [{ op: 'unregister_kprobe', probe: 'kp0' }, { op: 'register_kprobe', probe: 'kp0' }] },
+      ],
+    });
+    const run = trace({ ...s, kernel: '5.10' }, { seed: 2340228587 });
+    const hook = ofType(run.events, 'kretprobe.hook')[0]!;
+    const secondPool = ofType(run.events, 'kretprobe.pool')[1]!;
+    const put = ofType(run.events, 'kretprobe.put')[0]!;
+    expect(hook.seq).toBeLessThan(secondPool.seq);
+    expect(put).toMatchObject({ instance: hook.instance, reason: 'detached' });
+    expect(run.final.kretprobes.kp0).toMatchObject({ maxactive: 10, free: 10 });
+    expect(run.violations).toEqual([]);
+  });
+});

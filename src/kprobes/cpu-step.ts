@@ -3,7 +3,7 @@ import type { DomainEvent, Hex } from '../model/events.ts';
 import { evolveCpu } from '../model/evolve.ts';
 import { currentTask, taskReady } from '../model/queries.ts';
 import { codeOf, programOf, type RunStep, type Setup } from '../model/setup.ts';
-import { instanceProbe } from '../model/evolve.ts';
+import { instanceOfCurrentPool, instanceProbe } from '../model/evolve.ts';
 import { atLeast, DEFAULT_KERNEL } from '../kernel/index.ts';
 import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
 
@@ -151,7 +151,9 @@ function trampolineStep(h: Here, t: NonNullable<CpuState['trampoline']>): Domain
   const pool = h.w.kretprobes[probe];
   const addr = h.w.kprobes.probes[probe]?.addr ?? null;
   // R69/R80: a detached pool's instances are freed without a handler call.
-  if (!pool?.attached || addr === null) return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance, reason: 'detached' }];
+  if (!pool?.attached || addr === null || !instanceOfCurrentPool(pool, instance)) {
+    return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance, reason: 'detached' }];
+  }
   if (stepsOf(h, probe, 'ret') === undefined) return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance, reason: 'no_handler' }];
   return [{ type: 'kretprobe.ret_handler', cpu: c.id, pid, probe, instance, addr }];
 }

@@ -187,8 +187,13 @@ export interface KretprobePool {
   readonly nmissed: number;
   /** False once unregistration detached the pool (R69); returning instances are then freed. */
   readonly attached: boolean;
-  /** Instances taken so far: numbers the next one. */
+  /** Instances taken so far, over every registration: numbers the next one. */
   readonly taken: number;
+  /**
+   * The first instance number of this registration's pool: an older instance belongs to a pool
+   * an earlier unregistration detached, and is freed when its call returns (R69, R80).
+   */
+  readonly first: number;
 }
 
 export interface KernelState {
