@@ -74,8 +74,8 @@ describe('scenario validation', () => {
   it('R70: kretprobe fields belong to kretprobes, pre/post to kprobes; {retval} only in a return handler', () => {
     expect(message(edit((s) => (s.probes[0].kind = 'kretprobe')))).toBe('scenario.probes[0].pre: a kretprobe has "entry" and "handler", not "pre" (R70)');
     expect(message(edit((s) => (s.probes[0].maxactive = 3)))).toBe('scenario.probes[0].maxactive: "maxactive" belongs to a kretprobe (add "kind": "kretprobe")');
-    expect(message(edit((s) => (s.probes[0].pre[0] = { do: 'return', value: 1 })))).toBe(
-      'scenario.probes[0].pre[0].do: "return" is only for a kretprobe entry_handler (R73)',
+    expect(message(edit((s) => (s.probes[0].post = [{ do: 'return', value: 1 }])))).toBe(
+      'scenario.probes[0].post[0].do: "return" is only for a pre-handler (R46) or a kretprobe entry_handler (R73)',
     );
     expect(
       message(edit((s) => (s.probes[0] = { name: 'rp', kind: 'kretprobe', symbol: 'kernel_clone', entry: [{ do: 'print', text: '{retval}' }] }))),

@@ -4,6 +4,7 @@ import { evolveCpu } from '../model/evolve.ts';
 import { currentTask, taskReady } from '../model/queries.ts';
 import { codeOf, programOf, type RunStep, type Setup } from '../model/setup.ts';
 import { instanceOfCurrentPool, instanceProbe } from '../model/evolve.ts';
+import { toHex } from '../model/hex.ts';
 import { atLeast, DEFAULT_KERNEL } from '../kernel/index.ts';
 import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
 
@@ -140,6 +141,28 @@ function handlerPhase(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
   return [{ type: 'handler.enter', cpu: c.id, probe, phase }];
 }
 
+/**
+ * R46/R10: a pre-handler returned non-zero: the later children do not run, there is no
+ * single-step and no post-handler. The handler left regs->ip alone, so execution resumes at
+ * the byte after the int3: the next instruction when the probed one is 1 byte long, otherwise
+ * the middle of an instruction, which the CPU cannot decode.
+ */
+function redirect(h: Here): DomainEvent[] {
+  const { c, pid, setup } = h;
+  const addr = c.current!;
+  const ip = BigInt(addr) + 1n;
+  const at = setup.symbols.insnAt(ip);
+  const frames = h.task?.frames ?? null;
+  const skipped = c.probes.slice(c.next);
+  if (at === undefined || frames === null || at.fn.name !== frames.fn) {
+    return [
+      { type: 'printk', cpu: c.id, pid, text: 'invalid opcode: 0000 [#1] PREEMPT SMP NOPTI' },
+      { type: 'kernel.oops', cpu: c.id, pid, addr: toHex(ip), message: 'invalid opcode after a kprobe redirection' },
+    ];
+  }
+  return [{ type: 'kprobe.redirect', cpu: c.id, pid, addr, ip: toHex(ip), pc: at.index, skipped }];
+}
+
 // ── kretprobes (spec §9) ───────────────────────────────────────────────────────────────────
 
 /** R75: the trampoline takes the frame's instances newest first, then returns for real. */
@@ -204,9 +227,12 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
       ];
     }
     case 'return':
-      // R73: an entry_handler returning non-zero gives the instance back; no hook, no miss.
       if (op.value === 0) return [done];
-      return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance: run.instance!, reason: 'entry_handler' }, exit];
+      // R73: an entry_handler returning non-zero gives the instance back; no hook, no miss.
+      if (phase === 'pre' && run.instance !== null) {
+        return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance: run.instance, reason: 'entry_handler' }, exit];
+      }
+      return withPendingAcks(h.w, c, [exit, ...redirect(h)]);
     case 'print': {
       const addr = h.w.kprobes.probes[probe]?.addr;
       const text = renderTemplate(op.text, setup, h.w, {

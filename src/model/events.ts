@@ -70,6 +70,7 @@ export const EVENT_FIELDS = {
   'kprobe.miss': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]', running: 'hex', status: STATUS },
   'kprobe.bug': { cpu: 'int', pid: 'int', addr: 'hex', message: 'str' },
   'kprobe.recovered': { cpu: 'int', pid: 'int', addr: 'hex' },
+  'kprobe.redirect': { cpu: 'int', pid: 'int', addr: 'hex', ip: 'hex', pc: 'int', skipped: 'str[]' },
   'kprobe.fault': { cpu: 'int', pid: 'int', probes: 'str[]', outcome: ['fault_handler', 'fixup', 'oops'] },
   'kernel.oops': { cpu: 'int', pid: 'int', addr: 'hex?', message: 'str' },
   'handler.enter': { cpu: 'int', probe: 'str', phase: PHASE },

@@ -77,6 +77,10 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'kprobe.bug':
     case 'kernel.oops':
       return { ...c, trap: null, halted: true };
+    case 'kprobe.redirect':
+      // R46: a pre-handler returned non-zero: no single-step, no post-handler, current_kprobe
+      // NULL, and the trap returns to whatever IP the handler left.
+      return { ...c, current: null, probes: [], status: 'idle', next: 0, handler: null, preempt_count: c.preempt_count - 1, irqs_off: false };
     case 'kprobe.recovered':
       // R54 (before v6.3): IP back to the trap address, the trap returns; the original
       // instruction runs next, with no handler and no miss.
@@ -451,6 +455,12 @@ function evolveTasks(d: Draft, e: DomainEvent): void {
     case 'task.sleep':
       d.tasks = updateTask(tasks, e.pid, (t) => finishJob({ ...t, wait: { on: 'time', until: e.until } }));
       return;
+    case 'kprobe.redirect':
+      d.tasks = updateTask(tasks, e.pid, (t) => {
+        if (t.frames === null) return fail(`task ${e.pid} has no frame to redirect`);
+        return { ...t, frames: { ...t.frames, pc: e.pc } };
+      });
+      return;
     case 'task.wake':
     case 'mutex.lock':
     case 'text.sync.end':
@@ -513,6 +523,10 @@ function evolveStats(d: Draft, e: DomainEvent): void {
     case 'kprobe.miss':
       // R12: a miss at an aggregated point counts on every child.
       d.stats = bump(d.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1, nmissed: p.nmissed + 1 }));
+      return;
+    case 'kprobe.redirect':
+      // R10/R53: the children after the one that returned non-zero are legitimately skipped.
+      d.stats = bump(d.stats, e.skipped, (p) => ({ ...p, skipped: p.skipped + 1 }));
       return;
     case 'kprobe.fault':
       // R58 (before v5.14): a fault in a handler first counts as a miss of the running probe(s).

@@ -39,13 +39,19 @@ const handlerStep = (sleeping: boolean): fc.Arbitrary<HandlerStep> =>
 export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbitrary<Scenario> {
   const maxCpus = opts.maxCpus ?? 4;
   const steps = fc.array(handlerStep(opts.sleepingHandlers ?? false), { maxLength: 3 });
+  // A pre-handler (or entry_handler) may also return non-zero: a redirection (R46) or a declined
+  // kretprobe call (R73).
+  const entrySteps = fc.array(
+    fc.oneof({ weight: 9, arbitrary: handlerStep(opts.sleepingHandlers ?? false) }, { weight: 1, arbitrary: fc.constant<HandlerStep>({ do: 'return', value: 1 }) }),
+    { maxLength: 3 },
+  );
   const kretprobe = (name: string): fc.Arbitrary<ProbeSpec> =>
     fc
       .record({
         symbol: fc.constantFrom(...PROBE_SITES),
         // Mostly tiny pools, so that they run dry (R73); 0 asks for the default (R71).
         maxactive: fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) }),
-        entry: fc.option(steps, { nil: undefined }),
+        entry: fc.option(entrySteps, { nil: undefined }),
         handler: fc.option(fc.array(handlerStep(false), { maxLength: 2 }), { nil: undefined }),
       })
       .map((p) => ({ name, kind: 'kretprobe' as const, ...p }));
@@ -55,7 +61,7 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
     fc.record(
       {
         symbol: fc.constantFrom(...PROBE_SITES),
-        pre: fc.option(steps, { nil: undefined }),
+        pre: fc.option(entrySteps, { nil: undefined }),
         post: fc.option(steps, { nil: undefined }),
         // Now and then registered with DISABLED (R29), to be enabled by a task later.
         disabled: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(true as const) }),

@@ -96,7 +96,9 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
     }
     for (const phase of ['pre', 'post', 'entry', 'handler'] as const) {
       p[phase]?.forEach((step, j) => {
-        if (step.do === 'return' && phase !== 'entry') err(['probes', i, phase, j, 'do'], '"return" is only for a kretprobe entry_handler (R73)');
+        if (step.do === 'return' && phase !== 'entry' && phase !== 'pre') {
+          err(['probes', i, phase, j, 'do'], '"return" is only for a pre-handler (R46) or a kretprobe entry_handler (R73)');
+        }
         if (step.do === 'call') {
           checkFn(['probes', i, phase, j, 'fn'], step.fn);
           // A handler's call must return to the handler: do_exit never does.
