@@ -146,3 +146,19 @@ describe('kprobesim run interrupted', () => {
     expect(replay.out).toMatch(/^identical for all \d+ events; the log stops before log\.end/);
   }, 60_000);
 });
+
+describe('views of an interrupted run', () => {
+  it('state and trace say on stderr when the log stops before log.end, and still exit 0', () => {
+    const log = readFileSync(join(dir, 'default.jsonl'), 'utf8').split('\n');
+    const cut = join(dir, 'cut.jsonl');
+    writeFileSync(cut, log.slice(0, 200).join('\n') + '\n' + log[200]!.slice(0, 10));
+    const state = cli('state', cut);
+    expect(state.code).toBe(0);
+    expect(JSON.parse(state.out)).toMatchObject({ seq: 199 });
+    expect(state.err).toBe(`kprobesim: note: ${cut}:201 is cut short (an interrupted run); this shows it up to seq 199\n`);
+    const trace = cli('trace', cut);
+    expect(trace.code).toBe(0);
+    expect(trace.err).toContain('is cut short');
+    expect(cli('state', cut, '--at', '10').err).toBe('');
+  });
+});

@@ -23,3 +23,14 @@ export async function writeFileAtomically(path: string, text: string, force: boo
 export function out(text: string): void {
   process.stdout.write(text);
 }
+
+/** Tells, on stderr, when a log stops short of log.end, so a view of it is not taken for a whole run. */
+export function noteIfPartial(path: string, folded: { truncatedAt: number | null; ended: boolean; lastSeq: number }, atSeq?: number): void {
+  // With --at the user asked for a prefix: nothing to warn about.
+  if (atSeq !== undefined) return;
+  if (folded.truncatedAt !== null) {
+    process.stderr.write(`kprobesim: note: ${path}:${folded.truncatedAt} is cut short (an interrupted run); this shows it up to seq ${folded.lastSeq}\n`);
+  } else if (!folded.ended) {
+    process.stderr.write(`kprobesim: note: ${path} stops before log.end (an interrupted run); this shows it up to seq ${folded.lastSeq}\n`);
+  }
+}

@@ -3,7 +3,7 @@ import { DEFAULT_KERNEL, symbolsFor } from '../../kernel/index.ts';
 import { foldLog } from '../../replay/fold-log.ts';
 import { WhyView } from '../../views/why.ts';
 import { EXIT_OK } from '../errors.ts';
-import { out } from '../io.ts';
+import { noteIfPartial, out } from '../io.ts';
 
 export async function whyCommand(path: string, probe: string): Promise<number> {
   let view: WhyView | null = null;
@@ -13,5 +13,6 @@ export async function whyCommand(path: string, probe: string): Promise<number> {
     throw new InputError('--probe', `no probe named "${probe}" in this log (known: ${known.join(', ') || 'none'})`);
   }
   out(view!.text(folded.state));
+  noteIfPartial(path, folded);
   return EXIT_OK;
 }
