@@ -39,6 +39,8 @@ export class Simulation {
   /** The log's own stream: it carries only log.end. */
   private readonly logOutbox: Outbox;
   private ended: EndReason | null = null;
+  /** An error the fold or a projection raised while an actor published. */
+  private failure: unknown = null;
 
   constructor(scenario: Scenario, opts: SimulationOptions) {
     this.setup = createSetup(scenario, opts.seed);
@@ -69,9 +71,15 @@ export class Simulation {
     this.events$ = this.bus.events$;
     const projections = opts.projections ?? [];
     this.events$.subscribe((e) => {
-      const before = this.state;
-      this.state = evolve(before, e);
-      for (const p of projections) p.observe(before, e, this.state);
+      // RxJS would rethrow a subscriber's error later, out of band; keep it for step() instead.
+      if (this.failure !== null) return;
+      try {
+        const before = this.state;
+        this.state = evolve(before, e);
+        for (const p of projections) p.observe(before, e, this.state);
+      } catch (err) {
+        this.failure = err;
+      }
     });
     // Errors thrown inside an actor stop it; step() rethrows them synchronously, so XState must
     // not also report them as unhandled.
@@ -114,6 +122,7 @@ export class Simulation {
     if (outcome.kind === 'idle') return true;
     const cpu = this.cpus[outcome.choice.cpu]!;
     cpu.send({ type: 'STEP', world: this.state });
+    if (this.failure !== null) throw this.failure;
     // An actor that threw is stopped by XState; surface the error here, synchronously.
     if (cpu.getSnapshot().status === 'error') throw cpu.getSnapshot().error;
     if (this.kprobes.getSnapshot().status === 'error') throw this.kprobes.getSnapshot().error;

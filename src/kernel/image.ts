@@ -43,6 +43,10 @@ export interface FunctionSymbol {
   /** The value the final `ret` hands back ('pid' = the pid of the task created by a fork). */
   readonly ret: number | 'pid';
   readonly effect?: Effect;
+  /** The loadable module whose text holds the function; absent for core kernel text. */
+  readonly module?: string;
+  /** In the module's init text: freed once the module has initialised (R25.4, R96). */
+  readonly init?: boolean;
 }
 
 export interface DataSymbol {

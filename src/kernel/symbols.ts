@@ -45,6 +45,12 @@ export class SymbolTable {
 
   /** Name lookup following aliases; undefined for unknown names (the -ENOENT of R21). */
   resolve(name: string): Resolved | undefined {
+    // MOD:SYM names a symbol of a loadable module (R21).
+    const colon = name.indexOf(':');
+    if (colon > 0) {
+      const sym = this.byName.get(name.slice(colon + 1));
+      return sym?.kind === 'func' && sym.module === name.slice(0, colon) ? { asked: name, symbol: sym } : undefined;
+    }
     let s = this.byName.get(name);
     let alias: AliasSymbol | undefined;
     // Follow alias chains, bounded so a malformed image cannot loop forever.

@@ -25,7 +25,13 @@ export const FUNC_ALIGN = 16n;
 export const DATA_ALIGN = 64n;
 
 /** What a function looks like before it is laid out. */
+/** Where module text starts (x86_64's module area); each module gets its own 1 MiB. */
+export const MODULE_BASE = 0xffffffffc0000000n;
+export const MODULE_SPAN = 0x100000n;
+
 export interface FuncSpec {
+  /** In the module's init text (module functions only). */
+  init?: boolean;
   readonly name: string;
   readonly section?: Section;
   readonly nokprobe?: boolean;
@@ -110,8 +116,18 @@ export class ImageBuilder {
   private readonly fns: FunctionSymbol[] = [];
   private readonly datas: DataSymbol[] = [];
   private readonly aliases: AliasSymbol[] = [];
-  private nextText = TEXT_BASE;
+  private nextText: bigint;
   private nextData = DATA_BASE;
+
+  /**
+   * A builder for the core image, or (with `module`) for a loadable module's text at `textBase`,
+   * whose functions may call the core functions named in `external`.
+   */
+  constructor(
+    private readonly opts: { textBase?: bigint; module?: string; external?: ReadonlySet<string> } = {},
+  ) {
+    this.nextText = opts.textBase ?? TEXT_BASE;
+  }
 
   func(spec: FuncSpec): this {
     const addr = alignUp(this.nextText, FUNC_ALIGN);
@@ -131,6 +147,7 @@ export class ImageBuilder {
       body: Object.freeze(body),
       ret: spec.ret ?? 0,
       ...(spec.effect !== undefined ? { effect: spec.effect } : {}),
+      ...(this.opts.module !== undefined ? { module: this.opts.module, ...(spec.init ? { init: true } : {}) } : {}),
     };
     this.fns.push(Object.freeze(fn));
     this.nextText = addr + BigInt(off); // the gap up to the next alignment is padding, no symbol
@@ -159,12 +176,12 @@ export class ImageBuilder {
     const fnNames = new Set(this.fns.map((f) => f.name));
     for (const f of this.fns) {
       for (const i of f.body) {
-        if (i.op.k === 'call' && !fnNames.has(i.op.fn)) {
+        if (i.op.k === 'call' && !fnNames.has(i.op.fn) && !this.opts.external?.has(i.op.fn)) {
           throw new Error(`kernel image: ${f.name} calls unknown function ${i.op.fn}`);
         }
       }
     }
-    if (this.fns.length > 0 && this.nextText > DATA_BASE) {
+    if (this.opts.module === undefined && this.fns.length > 0 && this.nextText > DATA_BASE) {
       throw new Error('kernel image: text runs into data');
     }
     // Address order, each alias right after the symbol it names (the KernelImage contract).

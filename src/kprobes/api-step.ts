@@ -3,7 +3,7 @@ import { toHex } from '../model/hex.ts';
 import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, syncComplete } from '../model/queries.ts';
 import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
 import type { Batch, KernelState } from '../model/state.ts';
-import { EINVAL } from './errno.ts';
+import { EINVAL, ENOENT } from './errno.ts';
 import { kprobeBucket } from './table.ts';
 
 // One step of a register_kprobe / unregister_kprobe call, made by the kprobe manager on behalf of
@@ -31,6 +31,16 @@ function startRegister({ setup, w, cpu, pid }: ApiStepInput, probe: string): Dom
   }
   const res = setup.resolutions.get(probe)!;
   if (!res.ok) return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: res.errno, reason: res.reason }];
+  const mod = res.fn.module;
+  if (mod !== undefined) {
+    // R25.2: module text only while the module is loaded; R25.4: init text only until it ran.
+    if (!w.kprobes.modules[mod]) {
+      return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: -EINVAL, reason: `${mod} is not loaded: not kernel or module text (R25.2)` }];
+    }
+    if (res.fn.init) {
+      return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: -ENOENT, reason: `${res.fn.name} is init text of ${mod}, freed after init (R25.4)` }];
+    }
+  }
   const spec = setup.probes.get(probe)!;
   const call: DomainEvent = {
     type: 'kprobe.register',
@@ -84,6 +94,8 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     if (op?.op === 'enable_kprobe') return [{ type: 'kprobe.enable_kprobe', cpu, pid, probe: op.probe }];
     if (op?.op === 'disable_kprobe') return [{ type: 'kprobe.disable_kprobe', cpu, pid, probe: op.probe }];
     if (op?.op === 'kprobes_enabled') return [{ type: 'kprobes.enabled_write', cpu, pid, value: op.value }];
+    if (op?.op === 'insmod') return [{ type: 'module.insmod', cpu, pid, module: op.module }];
+    if (op?.op === 'rmmod') return [{ type: 'module.rmmod', cpu, pid, module: op.module }];
     if (op?.op === 'register_kprobes' || op?.op === 'unregister_kprobes') {
       // R32: num <= 0 is -EINVAL for register_kprobes; R63: a no-op for unregister_kprobes.
       if (op.probes.length === 0) return [{ type: 'kprobe.batch.return', cpu, pid, fn: op.op, ret: op.op === 'register_kprobes' ? -EINVAL : 0 }];
@@ -154,6 +166,8 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       // R35: not registered → -EINVAL; already enabled → 0; else clear DISABLED and arm the
       // point if it was not armed (no other enabled probe there).
       if (!registered) return ret(-EINVAL);
+      // R97: a GONE probe cannot be enabled again.
+      if (reg.gone) return ret(-EINVAL);
       if (!reg.disabled) return ret(0);
       if (k.all_disarmed) {
         // R36 (quirk): with arming off a standalone probe's DISABLED is only cleared together
@@ -168,7 +182,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         // R34: not registered → -EINVAL; already disabled → 0, nothing changes; else set DISABLED
         // and disarm the point when no enabled probe remains there (R13).
         if (!registered) return ret(-EINVAL);
-        if (reg.disabled) return ret(0);
+        if (reg.disabled || reg.gone) return ret(0);
         const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
         if (k.table[addr!]?.armed && !enabledAt(addr, probe)) out.push(...patch('text.disarm'));
         else out.push(...ret(0));
@@ -178,8 +192,9 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       // unregister already took it down) is skipped; the call still ends with a grace period.
       if (reg.state !== 'registered' || addr === null || !k.table[addr]?.probes.includes(probe)) return [unlock()];
       const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
-      // R13/R34: the point is disarmed when its last enabled probe goes.
-      if (k.table[addr]?.armed && !enabledAt(addr, probe)) out.push(...patch('text.disarm'));
+      // R13/R34: the point is disarmed when its last enabled probe goes; R95: not a GONE one,
+      // whose memory is already freed.
+      if (k.table[addr]?.armed && !enabledAt(addr, probe) && !reg.gone) out.push(...patch('text.disarm'));
       return out;
     }
     case 'switch': {
@@ -192,10 +207,35 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       // R42: arm (or disarm) every point that has an enabled probe, one text patch at a time.
       const on = !k.all_disarmed;
       for (const [at, point] of Object.entries(k.table) as [Hex, (typeof k.table)[Hex]][]) {
+        // A GONE point's text is freed: nothing to patch there (R95).
+        if (point.probes.every((p) => k.probes[p]?.gone)) continue;
         const wanted = on && point.probes.some((p) => !k.probes[p]?.disabled);
         if (point.armed !== wanted) return patchAt(wanted ? 'text.arm' : 'text.disarm', at);
       }
       return [unlock(), { type: 'kprobes.enabled_written', cpu, pid, value: on }];
+    }
+    case 'module': {
+      const m = (programOf(setup, task.prog)[task.job] as { module?: string } | undefined)?.module ?? '';
+      const loaded = k.modules[m] === true;
+      const done: DomainEvent[] = [unlock(), { type: 'module.done', cpu, pid, module: m }];
+      const inModule = (init: boolean) =>
+        Object.entries(k.probes)
+          .filter(([, r]) => r.state !== 'unregistered' && !r.gone && r.addr !== null)
+          .filter(([, r]) => {
+            const fn = setup.symbols.containing(BigInt(r.addr!));
+            return fn?.kind === 'func' && fn.module === m && (!init || fn.init === true);
+          })
+          .map(([name]) => name);
+      if (call.fn === 'insmod') {
+        // Loading an already loaded module changes nothing (the kernel says -EEXIST).
+        if (loaded) return done;
+        // R96: once initialised, the module's init text is freed: probes there become GONE.
+        return [{ type: 'module.live', cpu, pid, module: m, gone: inModule(true) }, ...done];
+      }
+      if (!loaded) return done;
+      // R95: every probe in the module's text becomes GONE; its breakpoints are left in the
+      // memory about to be freed.
+      return [{ type: 'module.gone', cpu, pid, module: m, gone: inModule(false) }, ...done];
     }
     case 'unlink': {
       const unlink: DomainEvent = { type: 'kprobe.unlink', cpu, pid, probe, addr: addr! };

@@ -251,7 +251,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
       ];
     }
     case 'call':
-      return [{ type: 'func.call', cpu: c.id, pid, ip: null, fn: op.fn, ctx: 'handler' }];
+      return [{ type: 'func.call', cpu: c.id, pid, ip: null, fn: codeOf(setup, op.fn).fn.name, ctx: 'handler' }];
     case 'spin': {
       const left = (run.spin > 0 ? run.spin : op.steps) - 1;
       const spin: DomainEvent = { type: 'handler.spin', cpu: c.id, probe, left };
@@ -305,7 +305,8 @@ function taskStep(h: Here): CpuPlan | null {
   if (op === undefined) return events([call('do_exit')]);
   switch (op.op) {
     case 'call':
-      return events([call(op.fn)]);
+      // A MOD:SYM name is called by the function's own name, as its frame and return will say.
+      return events([call(codeOf(setup, op.fn).fn.name)]);
     case 'printk':
       return events([
         { type: 'printk', cpu: c.id, pid: task.pid, text: renderTemplate(op.text, setup, w, { cpu: c.id, pid: task.pid, comm: task.comm }) },
@@ -320,6 +321,8 @@ function taskStep(h: Here): CpuPlan | null {
     case 'kprobes_enabled':
     case 'register_kprobes':
     case 'unregister_kprobes':
+    case 'insmod':
+    case 'rmmod':
       return { kind: 'api', pid: task.pid };
   }
 }
@@ -330,6 +333,13 @@ function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
   const insn = fn.body[frames.pc];
   const addr = addrs[frames.pc];
   if (insn === undefined || addr === undefined) throw new Error(`internal: ${fn.name} ran past its end`);
+  // Code of a module that is not loaded is not there any more.
+  if (fn.module !== undefined && !h.w.kprobes.modules[fn.module]) {
+    return [
+      { type: 'printk', cpu: h.c.id, pid: h.pid, text: `BUG: unable to handle page fault for address: ${addr.slice(2)}` },
+      { type: 'kernel.oops', cpu: h.c.id, pid: h.pid, addr, message: `${fn.name} of module ${fn.module} is not loaded` },
+    ];
+  }
   if (h.w.kprobes.table[addr]?.armed) return [{ type: 'kprobe.trap', cpu: h.c.id, pid: h.pid, addr }];
   return perform(h, ctx, frames, fn, insn, addr);
 }

@@ -112,6 +112,12 @@ export const EVENT_FIELDS = {
   'kprobe.batch': { cpu: 'int', pid: 'int', fn: ['register_kprobes', 'unregister_kprobes'], probes: 'str[]' },
   'kprobe.batch.next': { cpu: 'int', pid: 'int', probe: 'str' },
   'kprobe.batch.return': { cpu: 'int', pid: 'int', fn: ['register_kprobes', 'unregister_kprobes'], ret: 'int' },
+  // modules (spec §13): insmod / rmmod, and the kprobes module notifier under kprobe_mutex
+  'module.insmod': { cpu: 'int', pid: 'int', module: 'str' },
+  'module.rmmod': { cpu: 'int', pid: 'int', module: 'str' },
+  'module.live': { cpu: 'int', pid: 'int', module: 'str', gone: 'str[]' },
+  'module.gone': { cpu: 'int', pid: 'int', module: 'str', gone: 'str[]' },
+  'module.done': { cpu: 'int', pid: 'int', module: 'str' },
   // /sys/kernel/debug/kprobes/enabled, the global arm switch (spec §5)
   'kprobes.enabled_write': { cpu: 'int', pid: 'int', value: 'bool' },
   'kprobes.all_disarmed': { cpu: 'int', pid: 'int', value: 'bool' },
@@ -143,6 +149,7 @@ const KPROBES_TYPES = [
   'kprobe.enable_kprobe', 'kprobe.disable_kprobe', 'kprobe.enable', 'kprobe.returned', 'kretprobe.pool', 'kretprobe.detach',
   'kprobes.enabled_write', 'kprobes.all_disarmed', 'kprobes.enabled_written',
   'kprobe.batch', 'kprobe.batch.next', 'kprobe.batch.return',
+  'module.insmod', 'module.rmmod', 'module.live', 'module.gone', 'module.done',
 ];
 
 const EMITTER: Readonly<Record<string, Emitter>> = Object.fromEntries(

@@ -199,6 +199,8 @@ const NEXT_PHASE: Record<ApiCall['fn'], Partial<Record<DomainEvent['type'], ApiP
     'text.sync.start': 'sync',
     'text.sync.end': 'unlock',
   },
+  insmod: { 'module.insmod': 'lock', 'mutex.lock': 'module' },
+  rmmod: { 'module.rmmod': 'lock', 'mutex.lock': 'module' },
   kprobes_enabled: {
     'kprobes.enabled_write': 'lock',
     'mutex.lock': 'switch',
@@ -341,6 +343,23 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     }
     case 'kprobe.enable':
       return advanceCall(setProbe(k, e.probe, { disabled: false }), e.pid, e.type);
+    case 'module.insmod':
+    case 'module.rmmod': {
+      const fn = e.type === 'module.insmod' ? 'insmod' : 'rmmod';
+      return advanceCall({ ...k, calls: { ...k.calls, [e.pid]: { fn, probe: '', phase: 'lock', effective: true } } }, e.pid, e.type);
+    }
+    case 'module.live':
+    case 'module.gone': {
+      const modules = { ...k.modules };
+      if (e.type === 'module.live') modules[e.module] = true;
+      else delete modules[e.module];
+      // R95/R96: probes on freed text become GONE; they stay registered.
+      let out: KprobesState = { ...k, modules };
+      for (const p of e.gone) out = setProbe(out, p, { gone: true });
+      return out;
+    }
+    case 'module.done':
+      return endCall(k, e.pid);
     case 'kprobes.enabled_write':
       return advanceCall({ ...k, calls: { ...k.calls, [e.pid]: { fn: 'kprobes_enabled', probe: '', phase: 'lock', effective: true } } }, e.pid, e.type);
     case 'kprobes.all_disarmed':
@@ -363,7 +382,7 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     }
     case 'kprobe.unregistered':
       if (!(k.calls[e.pid]?.effective || k.batches[e.pid]?.effective.includes(e.probe))) return endCall(k, e.pid);
-      return endCall(setProbe(k, e.probe, { state: 'unregistered', disabled: false, handle: null }), e.pid);
+      return endCall(setProbe(k, e.probe, { state: 'unregistered', disabled: false, gone: false, handle: null }), e.pid);
     default:
       return k;
   }
@@ -485,6 +504,7 @@ function evolveTasks(d: Draft, e: DomainEvent): void {
     case 'kprobe.returned':
     case 'kprobes.enabled_written':
     case 'kprobe.batch.return':
+    case 'module.done':
       d.tasks = updateTask(tasks, e.pid, finishJob);
       return;
     default:

@@ -69,6 +69,7 @@ export function initialState(scenario: Scenario): KernelState {
       gp_gen: 0,
       all_disarmed: false,
       batches: {},
+      modules: {},
     },
     stats: Object.fromEntries(
       scenario.probes.map((p) => [p.name, { hits: 0, nmissed: 0, handled: 0, skipped: 0, pre_calls: 0, post_calls: 0, ret_calls: 0, fault_misses: 0 }]),

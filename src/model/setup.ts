@@ -1,4 +1,4 @@
-import { atLeast, DEFAULT_KERNEL, symbolsFor, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
+import { atLeast, DEFAULT_KERNEL, symbolsWithModules, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
 import { resolveProbe, type Resolution } from '../kprobes/resolve.ts';
 import type { HandlerStep, ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
 import type { Hex } from './events.ts';
@@ -69,7 +69,16 @@ function unroll(program: readonly TaskOp[]): TaskOp[] {
   );
 }
 
-export function createSetup(scenario: Scenario, seed: number, symbols: SymbolTable = symbolsFor(scenario.kernel ?? DEFAULT_KERNEL)): Setup {
+/** kallsyms of the scenario's kernel release with its modules' text. */
+export function symbolsOf(scenario: Scenario): SymbolTable {
+  return symbolsWithModules(scenario.kernel ?? DEFAULT_KERNEL, scenario.modules ?? []);
+}
+
+export function createSetup(
+  scenario: Scenario,
+  seed: number,
+  symbols: SymbolTable = symbolsOf(scenario),
+): Setup {
   return {
     scenario,
     seed,

@@ -100,6 +100,8 @@ export interface ProbeReg {
   readonly state: ProbeLifecycle;
   readonly addr: Hex | null;
   readonly disabled: boolean;
+  /** KPROBE_FLAG_GONE: its code was freed (module unloaded, init text freed); implies disabled (R1, R95). */
+  readonly gone?: boolean;
   readonly handle: string | null;
 }
 
@@ -110,10 +112,10 @@ export interface ProbePoint {
 }
 
 /** Where a register/unregister call stands (spec §3, §8); NEXT_PHASE in evolve.ts moves it. */
-export type ApiPhase = 'lock' | 'insert' | 'arm' | 'enable' | 'disable' | 'sync' | 'unlink' | 'unlock' | 'gp' | 'switch' | 'patch';
+export type ApiPhase = 'lock' | 'insert' | 'arm' | 'enable' | 'disable' | 'sync' | 'unlink' | 'unlock' | 'gp' | 'switch' | 'patch' | 'module';
 
 export interface ApiCall {
-  readonly fn: 'register_kprobe' | 'unregister_kprobe' | 'enable_kprobe' | 'disable_kprobe' | 'kprobes_enabled';
+  readonly fn: 'register_kprobe' | 'unregister_kprobe' | 'enable_kprobe' | 'disable_kprobe' | 'kprobes_enabled' | 'insmod' | 'rmmod';
   readonly probe: string;
   readonly phase: ApiPhase;
   /**
@@ -162,6 +164,8 @@ export interface KprobesState {
   readonly all_disarmed: boolean;
   /** Batch calls in progress, by calling task. */
   readonly batches: Readonly<Record<number, Batch>>;
+  /** Loaded modules (their text is present), as the kprobes module notifier saw them. */
+  readonly modules: Readonly<Record<string, true>>;
 }
 
 export interface ProbeStats {

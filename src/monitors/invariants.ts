@@ -154,7 +154,9 @@ export class InvariantMonitor implements Projection {
         if (e.type === 'mutex.lock' ? owner !== null && owner !== e.pid : owner !== e.pid) {
           this.flag('INV-mutex', e.seq, `${e.type} by task ${e.pid} while kprobe_mutex is held by ${owner ?? 'nobody'} (R16)`);
         }
-        if (e.type === 'kprobe.unlink' && before.kprobes.table[e.addr]?.armed && after.kprobes.table[e.addr] === undefined) {
+        // R169: a GONE point is not restored: its memory is freed.
+        const gone = e.type === 'kprobe.unlink' && before.kprobes.probes[e.probe]?.gone === true;
+        if (e.type === 'kprobe.unlink' && !gone && before.kprobes.table[e.addr]?.armed && after.kprobes.table[e.addr] === undefined) {
           this.flag('INV-text', e.seq, `the last probe at ${e.addr} left the table with the breakpoint still armed`);
         }
         if (e.type === 'text.arm' && after.kprobes.table[e.addr] === undefined) {

@@ -1,4 +1,4 @@
-import { DEFAULT_KERNEL, symbolsFor } from '../kernel/index.ts';
+import { symbolsOf } from '../model/setup.ts';
 import { Simulation, type EndReason } from '../actors/simulation.ts';
 import { canonicalJson } from '../model/digest.ts';
 import { LOG_FORMAT, LOG_VERSION, type LogHeader } from '../log/header.ts';
@@ -56,7 +56,7 @@ export function makeHeader(scenario: Scenario, opts: RunOptions): LogHeader {
 export async function recordRun(scenario: Scenario, opts: RunOptions, sink: LineSink | null, signal?: AbortSignal): Promise<RunResult> {
   const monitor = new InvariantMonitor();
   const dmesg = new DmesgView();
-  const trace = new TraceView(symbolsFor(scenario.kernel ?? DEFAULT_KERNEL));
+  const trace = new TraceView(symbolsOf(scenario));
   const sim = new Simulation(scenario, {
     seed: opts.seed,
     strategy: strategyByName(opts.strategy, opts.seed),

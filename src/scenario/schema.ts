@@ -43,6 +43,8 @@ const taskOp = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('enable_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('disable_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('kprobes_enabled'), value: z.boolean() }),
+  z.strictObject({ op: z.literal('insmod'), module: z.string() }),
+  z.strictObject({ op: z.literal('rmmod'), module: z.string() }),
   z.strictObject({ op: z.literal('sleep'), ticks: count(10_000_000) }),
 ]);
 
@@ -53,10 +55,19 @@ const task = z.strictObject({
   program: z.array(taskOp).max(100_000),
 });
 
+const moduleSpec = z.strictObject({
+  name,
+  functions: z
+    .array(z.strictObject({ name, calls: z.array(z.string()).max(16).optional(), ret: z.number().int().optional(), init: z.boolean().optional() }))
+    .min(1)
+    .max(64),
+});
+
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1).max(64),
   description: z.string().max(200).default(''),
   kernel: z.enum(KERNEL_VERSIONS).optional(),
+  modules: z.array(moduleSpec).max(8).optional(),
   cpus: z.number().int().min(1).max(64),
   max_steps: z.number().int().min(1).max(100_000_000).default(100_000),
   probes: z.array(probe).max(256).default([]),

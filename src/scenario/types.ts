@@ -62,6 +62,10 @@ export type TaskOp =
   | { readonly op: 'unregister_kprobes'; readonly probes: readonly string[] }
   | { readonly op: 'enable_kprobe'; readonly probe: string }
   | { readonly op: 'disable_kprobe'; readonly probe: string }
+  /** Load a module of `scenario.modules`: its text appears, its init text is freed (R96). */
+  | { readonly op: 'insmod'; readonly module: string }
+  /** Unload it: probes in its text become GONE (R95) and its code is gone. */
+  | { readonly op: 'rmmod'; readonly module: string }
   /** `echo 0|1 > /sys/kernel/debug/kprobes/enabled`: disarm or arm every probe (R42). */
   | { readonly op: 'kprobes_enabled'; readonly value: boolean }
   | { readonly op: 'sleep'; readonly ticks: number };
@@ -74,9 +78,23 @@ export interface TaskSpec {
   readonly program: readonly TaskOp[];
 }
 
+/** A loadable module's text: functions with their callees (own or core) and return values. */
+export interface ModuleSpec {
+  readonly name: string;
+  readonly functions: readonly {
+    readonly name: string;
+    readonly calls?: readonly string[];
+    readonly ret?: number;
+    /** In the module's init text (`__init`). */
+    readonly init?: boolean;
+  }[];
+}
+
 export interface Scenario {
   readonly name: string;
   readonly description: string;
+  /** Loadable modules the tasks may insmod and rmmod (spec §13). */
+  readonly modules?: readonly ModuleSpec[];
   /** The kernel release whose behaviour and symbols the run follows (default: 6.17). */
   readonly kernel?: KernelVersion;
   readonly cpus: number;

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { atLeast, DEFAULT_KERNEL, KERNEL_VERSIONS, RENAMED, symbolsFor, type KernelVersion, type SymbolTable } from '../kernel/index.ts';
+import {
+  atLeast,
+  DEFAULT_KERNEL,
+  KERNEL_VERSIONS,
+  RENAMED,
+  symbolsFor,
+  symbolsWithModules,
+  type KernelVersion,
+  type SymbolTable,
+} from '../kernel/index.ts';
 import { InputError } from '../errors.ts';
 import { checkTemplate } from '../kprobes/printk-format.ts';
 import { scenarioSchema } from './schema.ts';
@@ -64,10 +73,26 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
   }
   const s = parsed.data as Scenario;
   const version = s.kernel ?? DEFAULT_KERNEL;
-  const symbols = image ?? symbolsFor(version);
   const err = (path: Path, what: string): never => {
     throw new InputError(fieldPath(path), what);
   };
+  // Module names and function names must not clash with each other or with kernel symbols.
+  const moduleNames = new Set<string>();
+  const core = symbolsFor(version);
+  (s.modules ?? []).forEach((m, i) => {
+    if (moduleNames.has(m.name)) err(['modules', i, 'name'], `duplicate module name "${m.name}"`);
+    moduleNames.add(m.name);
+    m.functions.forEach((f, j) => {
+      if (core.lookup(f.name) !== undefined) err(['modules', i, 'functions', j, 'name'], `"${f.name}" is already a kernel symbol`);
+    });
+  });
+  let symbols: SymbolTable;
+  try {
+    symbols = image ?? symbolsWithModules(version, s.modules ?? []);
+  } catch (e) {
+    // The image builder names the problem (a duplicate function, an unknown callee).
+    return err(['modules'], (e as Error).message.replace(/^kernel image: /, ''));
+  }
   const isFunction = (name: string) => symbols.lookup(name)?.kind === 'func';
   const checkFn = (path: Path, name: string) => {
     const sym = symbols.lookup(name);
@@ -148,6 +173,12 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
         case 'disable_kprobe':
           if (!probeNames.has(op.probe)) {
             err([...at, 'probe'], `no probe named "${op.probe}" in scenario.probes${probeNames.size ? ` (known: ${[...probeNames].join(', ')})` : ''}`);
+          }
+          break;
+        case 'insmod':
+        case 'rmmod':
+          if (!moduleNames.has(op.module)) {
+            err([...at, 'module'], `no module named "${op.module}" in scenario.modules${moduleNames.size ? ` (known: ${[...moduleNames].join(', ')})` : ''}`);
           }
           break;
         case 'register_kprobes':

@@ -24,9 +24,12 @@ export function kprobesList(s: KernelState, scenario: Scenario, symbols: SymbolT
     const a = BigInt(addr);
     const sym = symbols.containing(a);
     const where = sym ? `${sym.name}+0x${(a - sym.addr).toString(16)}` : `0x${a.toString(16)}`;
+    const module = sym?.kind === 'func' && sym.module !== undefined ? sym.module : ' ';
     for (const probe of s.kprobes.table[addr]!.probes) {
-      const flags = s.kprobes.probes[probe]?.disabled ? '[DISABLED]' : '';
-      lines.push(`${hex16(a)}  ${kinds.get(probe) ?? 'k'}  ${where}    ${flags}`);
+      const reg = s.kprobes.probes[probe];
+      // R1: GONE implies disabled; the list shows [DISABLED] only for a probe that is not gone.
+      const flags = reg?.gone ? '[GONE]' : reg?.disabled ? '[DISABLED]' : '';
+      lines.push(`${hex16(a)}  ${kinds.get(probe) ?? 'k'}  ${where}  ${module} ${flags}`);
     }
   }
   return lines.map((l) => `${l}\n`).join('');

@@ -1,4 +1,4 @@
-import { DEFAULT_KERNEL, symbolsFor } from '../../kernel/index.ts';
+import { symbolsOf } from '../../model/setup.ts';
 import { foldLog } from '../../replay/fold-log.ts';
 import type { Scenario } from '../../scenario/types.ts';
 import { kprobesBlacklist, kprobesEnabled, kprobesList } from '../../views/debugfs.ts';
@@ -11,7 +11,7 @@ export type DebugfsFile = (typeof DEBUGFS_FILES)[number];
 export async function debugfsCommand(path: string, file: DebugfsFile, at: number | undefined): Promise<number> {
   let scenario: Scenario | null = null;
   const folded = await foldLog(path, (s) => ((scenario = s), []), at);
-  const symbols = symbolsFor(scenario!.kernel ?? DEFAULT_KERNEL);
+  const symbols = symbolsOf(scenario!);
   if (file === 'list') out(kprobesList(folded.state, scenario!, symbols));
   else if (file === 'blacklist') out(kprobesBlacklist(symbols));
   else out(kprobesEnabled(folded.state));

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_KERNEL, symbolsFor, type KernelVersion } from '../../kernel/index.ts';
+import { DEFAULT_KERNEL, type KernelVersion } from '../../kernel/index.ts';
+import { symbolsOf } from '../../model/setup.ts';
 import { canonicalJson } from '../../model/digest.ts';
 import { LogWriter, type LineSink } from '../../log/writer.ts';
 import { makeHeader, recordRun, RunInterrupted, type RunOptions } from '../../run/record.ts';
@@ -131,7 +132,7 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       violations: result.violations,
       dmesg: result.dmesg,
       digest: result.digest,
-      symbols: symbolsFor(scenario.kernel ?? DEFAULT_KERNEL),
+      symbols: symbolsOf(scenario),
       logNote,
     }),
   );

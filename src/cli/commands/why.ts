@@ -1,5 +1,5 @@
 import { InputError } from '../../errors.ts';
-import { DEFAULT_KERNEL, symbolsFor } from '../../kernel/index.ts';
+import { symbolsOf } from '../../model/setup.ts';
 import { foldLog } from '../../replay/fold-log.ts';
 import { WhyView } from '../../views/why.ts';
 import { EXIT_OK } from '../errors.ts';
@@ -7,7 +7,7 @@ import { noteIfPartial, out } from '../io.ts';
 
 export async function whyCommand(path: string, probe: string): Promise<number> {
   let view: WhyView | null = null;
-  const folded = await foldLog(path, (scenario) => [(view = new WhyView(probe, symbolsFor(scenario.kernel ?? DEFAULT_KERNEL)))]);
+  const folded = await foldLog(path, (scenario) => [(view = new WhyView(probe, symbolsOf(scenario)))]);
   if (folded.state.stats[probe] === undefined) {
     const known = Object.keys(folded.state.stats);
     throw new InputError('--probe', `no probe named "${probe}" in this log (known: ${known.join(', ') || 'none'})`);

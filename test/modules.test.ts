@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { EINVAL, ENOENT } from '../src/kprobes/errno.ts';
+import type { Scenario, TaskOp } from '../src/scenario/types.ts';
+import { InputError } from '../src/errors.ts';
+import { validateScenario } from '../src/scenario/validate.ts';
+import { kprobesList } from '../src/views/debugfs.ts';
+import { ofType, scenario, trace } from './helpers.ts';
+
+// Loadable modules and init memory (spec §13, R25).
+
+function withModule(program: TaskOp[], probes = [{ name: 'kp', symbol: 'test_mod:mod_work', pre: [{ do: 'spin' as const, steps: 1 }] }]): Scenario {
+  const s = scenario({ probes: [], tasks: [] });
+  return validateScenario({
+    ...s,
+    modules: [
+      {
+        name: 'test_mod',
+        functions: [
+          { name: 'mod_init', init: true, calls: ['mod_work'] },
+          { name: 'mod_work', calls: ['kfree'], ret: 7 },
+        ],
+      },
+    ],
+    probes,
+    tasks: [{ comm: 'insmod', program }],
+  });
+}
+
+describe('modules', () => {
+  it('R21/R25.2: MOD:SYM resolves in module text; registering before the module is loaded is -EINVAL', () => {
+    const r = trace(withModule([{ op: 'register_kprobe', probe: 'kp' }, { op: 'insmod', module: 'test_mod' }, { op: 'register_kprobe', probe: 'kp' }]));
+    const fails = ofType(r.events, 'kprobe.register.fail');
+    expect(fails.map((f) => f.errno)).toEqual([-EINVAL]);
+    const reg = ofType(r.events, 'kprobe.registered')[0]!;
+    expect(BigInt(reg.addr) >= 0xffffffffc0000000n).toBe(true);
+    expect(r.violations).toEqual([]);
+  });
+
+  it('R25.4: init text cannot be probed once the module has initialised (-ENOENT)', () => {
+    const r = trace(
+      withModule([{ op: 'insmod', module: 'test_mod' }, { op: 'register_kprobe', probe: 'ki' }], [{ name: 'ki', symbol: 'test_mod:mod_init', pre: [] }]),
+    );
+    expect(ofType(r.events, 'kprobe.register.fail').map((f) => f.errno)).toEqual([-ENOENT]);
+  });
+
+  it('R95/R97/R99: rmmod makes the probes in its text GONE; they stay registered; enable is -EINVAL, disable 0; the list shows [GONE]', () => {
+    const s = withModule([
+      { op: 'insmod', module: 'test_mod' },
+      { op: 'register_kprobe', probe: 'kp' },
+      { op: 'call', fn: 'test_mod:mod_work' },
+      { op: 'rmmod', module: 'test_mod' },
+      { op: 'enable_kprobe', probe: 'kp' },
+      { op: 'disable_kprobe', probe: 'kp' },
+    ]);
+    const r = trace(s);
+    const gone = ofType(r.events, 'module.gone')[0]!;
+    expect(gone.gone).toEqual(['kp']);
+    expect(r.final.kprobes.probes.kp).toMatchObject({ state: 'registered', gone: true });
+    expect(ofType(r.events, 'kprobe.returned').map((e) => [e.fn, e.ret])).toEqual([
+      ['enable_kprobe', -EINVAL],
+      ['disable_kprobe', 0],
+    ]);
+    // The breakpoint is left in the freed text (R95), so no disarm happened.
+    expect(ofType(r.events, 'text.disarm')).toHaveLength(0);
+    const at = r.sim.setup.symbols.lookup('test_mod:mod_work')!.addr.toString(16);
+    expect(kprobesList(r.final, s, r.sim.setup.symbols)).toBe(`${at}  k  mod_work+0x0  test_mod [GONE]\n`);
+    expect(r.final.stats.kp!.hits).toBe(1);
+    expect(r.violations).toEqual([]);
+  });
+
+  it('R95: unregistering a GONE probe unlinks it without touching the freed text', () => {
+    const r = trace(
+      withModule([
+        { op: 'insmod', module: 'test_mod' },
+        { op: 'register_kprobe', probe: 'kp' },
+        { op: 'rmmod', module: 'test_mod' },
+        { op: 'unregister_kprobe', probe: 'kp' },
+      ]),
+    );
+    expect(ofType(r.events, 'kprobe.unregistered')).toHaveLength(1);
+    expect(ofType(r.events, 'text.disarm')).toHaveLength(0);
+    expect(r.final.kprobes.table).toEqual({});
+    expect(r.violations).toEqual([]);
+  });
+
+  it('calling into an unloaded module oopses: its code is gone', () => {
+    const r = trace(withModule([{ op: 'call', fn: 'test_mod:mod_work' }], []));
+    expect(r.sim.endReason).toBe('bug');
+    expect(ofType(r.events, 'printk')[0]!.text).toMatch(/^BUG: unable to handle page fault for address: ffffffffc0/);
+  });
+
+  it('module definitions are checked at load time', () => {
+    const bad = (modules: unknown) => {
+      try {
+        validateScenario({ name: 'x', cpus: 1, modules, tasks: [] });
+        return 'accepted';
+      } catch (e) {
+        return e instanceof InputError ? e.message : String(e);
+      }
+    };
+    expect(bad([{ name: 'm', functions: [{ name: 'vfs_read' }] }])).toBe('scenario.modules[0].functions[0].name: "vfs_read" is already a kernel symbol');
+    expect(bad([{ name: 'm', functions: [{ name: 'f', calls: ['nope'] }] }])).toBe('scenario.modules: f calls unknown function nope');
+  });
+});
