@@ -9,7 +9,7 @@ import { runInMemory } from './helpers.ts';
 describe('scenarioArbitrary coverage', () => {
   it('produces hits, reentrant misses, unregister races and mutex contention', async () => {
     const samples = fc.sample(fc.tuple(scenarioArbitrary(), fc.integer({ min: 0, max: 1e6 })), { seed: 99, numRuns: 250 });
-    const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0, kretReturns: 0, kretMiss: 0 };
+    const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0, kretReturns: 0, kretMiss: 0, moduleGone: 0 };
     for (const [scenario, seed] of samples) {
       const { log } = await runInMemory(scenario, seed);
       const text = log.text();
@@ -23,6 +23,7 @@ describe('scenarioArbitrary coverage', () => {
       if (text.includes('"fn":"disable_kprobe","ret":0')) seen.disabledByApi++;
       if (text.includes('"type":"kretprobe.ret_handler"')) seen.kretReturns++;
       if (text.includes('"type":"kretprobe.miss"')) seen.kretMiss++;
+      if (/"type":"module\.gone"[^\n]*"gone":\["/.test(text)) seen.moduleGone++;
     }
     // Printed so a reader of the test log sees how often each situation came up.
     console.log('scenarioArbitrary coverage over 250 runs:', seen);
@@ -35,5 +36,6 @@ describe('scenarioArbitrary coverage', () => {
     expect(seen.disabledByApi).toBeGreaterThan(5);
     expect(seen.kretReturns).toBeGreaterThan(3);
     expect(seen.kretMiss).toBeGreaterThan(0);
+    expect(seen.moduleGone).toBeGreaterThan(0);
   });
 });

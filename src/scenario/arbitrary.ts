@@ -120,9 +120,40 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
           tasks: module === undefined ? workers : [module, ...workers],
         }),
       )
+      // Now and then a loadable module that is probed, called and unloaded (§13).
+      .chain((s) => fc.oneof({ weight: 3, arbitrary: fc.constant(s) }, { weight: 1, arbitrary: MODULE_PROGRAMS.map((p) => withModule(s, p)) }))
       // Now and then a pre-6.3 kernel (5.10), whose removal race ends differently (R54).
       .chain((s) => fc.oneof({ weight: 3, arbitrary: fc.constant(s) }, { weight: 1, arbitrary: fc.constant(on510(s)) })),
   );
+}
+
+/** What the module's own task does; probing before insmod fails (R25.2), after rmmod the probe is GONE (R95). */
+const MODULE_PROGRAMS: fc.Arbitrary<readonly TaskOp[]> = fc.constantFrom<readonly TaskOp[]>(
+  [
+    { op: 'insmod', module: 'gen_mod' },
+    { op: 'register_kprobe', probe: 'kpm' },
+    { op: 'call', fn: 'gen_mod:gen_work', times: 2 },
+    { op: 'rmmod', module: 'gen_mod' },
+    { op: 'unregister_kprobe', probe: 'kpm' },
+  ],
+  [
+    { op: 'register_kprobe', probe: 'kpm' },
+    { op: 'insmod', module: 'gen_mod' },
+    { op: 'register_kprobe', probe: 'kpm' },
+    { op: 'call', fn: 'gen_mod:gen_work' },
+    { op: 'rmmod', module: 'gen_mod' },
+    { op: 'enable_kprobe', probe: 'kpm' },
+    { op: 'insmod', module: 'gen_mod' },
+  ],
+);
+
+function withModule(s: Scenario, program: readonly TaskOp[]): Scenario {
+  return {
+    ...s,
+    modules: [{ name: 'gen_mod', functions: [{ name: 'gen_work', calls: ['kfree'], ret: 1 }, { name: 'gen_init', init: true }] }],
+    probes: [...s.probes, { name: 'kpm', symbol: 'gen_mod:gen_work', pre: [{ do: 'spin', steps: 2 }] }],
+    tasks: [...s.tasks, { comm: 'modprobe', program }],
+  };
 }
 
 /** The same scenario on 5.10, where the printk function is still `printk`. */
