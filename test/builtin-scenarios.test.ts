@@ -60,3 +60,81 @@ describe('built-in scenarios', () => {
     });
   }
 });
+
+describe('one built-in scenario per spec section', () => {
+  const run = (name: string, seed = 42) => trace(BUILTIN_SCENARIOS.get(name)!, { seed });
+
+  it('aggregate (§1.3): handlers run newest first at each hit, and the forker\'s miss counts on both children (R9, R12)', () => {
+    const r = run('aggregate');
+    const pre = ofType(r.events, 'printk').map((p) => p.text);
+    expect(pre).toEqual(['second: pre', 'first: pre']);
+    expect(r.final.stats.first).toMatchObject({ hits: 2, nmissed: 1 });
+    expect(r.final.stats.second).toMatchObject({ hits: 2, nmissed: 1 });
+    expect(ofType(r.events, 'kprobe.miss')[0]!.probes).toEqual(['second', 'first']);
+    expect(r.violations).toEqual([]);
+  });
+
+  it('mutex-contention (§2): critical sections of the two tasks never overlap (R16)', () => {
+    const r = run('mutex-contention');
+    expect(ofType(r.events, 'mutex.wait').length).toBeGreaterThan(0);
+    let owner: number | null = null;
+    for (const e of r.events) {
+      if (e.type === 'mutex.lock') owner = e.pid;
+      if (e.type === 'mutex.unlock') owner = null;
+      if (e.type === 'kprobe.insert' || e.type === 'text.arm' || e.type === 'kprobe.unlink' || e.type === 'text.disarm') expect(e.pid).toBe(owner);
+    }
+    expect(r.violations).toEqual([]);
+  });
+
+  it('registration-errors (§3): each refusal returns its errno (R21, R23, R26, R28)', () => {
+    const r = run('registration-errors');
+    expect(ofType(r.events, 'kprobe.register.fail').map((f) => [f.probe, f.errno])).toEqual([
+      ['blacklisted', -22],
+      ['mid_insn', -84],
+      ['padding', -2],
+      ['ok', -22],
+    ]);
+    expect(r.final.kprobes.probes.ok!.state).toBe('registered');
+  });
+
+  it('enable-disable (§4): every hit falls between enable_kprobe returning and disable_kprobe returning (R29, R34, R35)', () => {
+    const r = run('enable-disable');
+    const [enabled, disabled] = ofType(r.events, 'kprobe.returned');
+    const traps = ofType(r.events, 'kprobe.trap');
+    expect(traps.length).toBeGreaterThan(0);
+    for (const t of traps) {
+      expect(t.seq).toBeGreaterThan(enabled!.seq);
+      expect(t.seq).toBeLessThan(disabled!.seq);
+    }
+    expect(r.violations).toEqual([]);
+  });
+
+  it('global-switch (§5): no breakpoint trap while the switch is off (R42)', () => {
+    const r = run('global-switch');
+    const off = ofType(r.events, 'kprobes.enabled_written').find((e) => !e.value)!;
+    const on = ofType(r.events, 'kprobes.all_disarmed').find((e) => !e.value)!;
+    const traps = ofType(r.events, 'kprobe.trap');
+    expect(traps.some((t) => t.seq < off.seq)).toBe(true);
+    expect(traps.some((t) => t.seq > on.seq)).toBe(true);
+    expect(traps.some((t) => t.seq > off.seq && t.seq < on.seq)).toBe(false);
+  });
+
+  it('kunit-missed (§6): nmissed == 2 with each handler run once (R52)', () => {
+    expect(run('kunit-missed').final.stats.kp).toMatchObject({ hits: 3, nmissed: 2, pre_calls: 1, post_calls: 1 });
+  });
+
+  it('sleep-in-handler (§7): a scheduling-while-atomic BUG, and no switch of that CPU meanwhile (R61)', () => {
+    const r = run('sleep-in-handler');
+    expect(ofType(r.events, 'printk').map((p) => p.text)).toContain('BUG: scheduling while atomic: cat/700/0x00000001');
+    expect(r.violations).toEqual([]);
+  });
+
+  it('module-unload (§13): the probe becomes GONE at rmmod, cannot be enabled, and unregisters (R95, R97)', () => {
+    const r = run('module-unload');
+    expect(ofType(r.events, 'module.gone')[0]!.gone).toEqual(['kp']);
+    expect(ofType(r.events, 'kprobe.returned').map((e) => e.ret)).toEqual([-22]);
+    expect(r.final.stats.kp!.hits).toBe(2);
+    expect(r.final.kprobes.probes.kp!.state).toBe('unregistered');
+    expect(r.violations).toEqual([]);
+  });
+});

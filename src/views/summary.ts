@@ -46,7 +46,7 @@ export function renderSummary(s: SummaryInput): string {
     for (const p of s.scenario.probes) {
       const reg = st.kprobes.probes[p.name]!;
       const c = st.stats[p.name]!;
-      const where = reg.addr ? (s.symbols.format(BigInt(reg.addr)) ?? reg.addr) : p.symbol ? `${p.symbol}+${p.offset ?? 0}` : (p.addr ?? '?');
+      const where = reg.addr ? (s.symbols.format(BigInt(reg.addr)) ?? reg.addr) : p.symbol ? `${p.symbol}+0x${(p.offset ?? 0).toString(16)}` : (p.addr ?? '?');
       rows.push([p.name, where, ...[c.hits, c.nmissed, c.pre_calls, c.post_calls, c.skipped].map(String), reg.gone ? 'gone' : reg.state]);
     }
     out.push(...table(rows), '');

@@ -1,0 +1,164 @@
+import type { Scenario } from '../types.ts';
+
+// One small scenario per section of the spec, each showing that section's central behaviour.
+// Their promised outcomes are asserted in test/builtin-scenarios.test.ts.
+
+/** §1.3: two probes at one address: newest first; a miss counts on every child (R9, R12). */
+export const aggregateScenario: Scenario = {
+  name: 'aggregate',
+  description: 'two probes on kernel_clone: handlers run newest first, a miss counts on both (§1.3: R8, R9, R12)',
+  cpus: 2,
+  max_steps: 20_000,
+  probes: [
+    { name: 'first', symbol: 'kernel_clone', pre: [{ do: 'print', text: 'first: pre' }] },
+    { name: 'second', symbol: 'kernel_clone', pre: [{ do: 'print', text: 'second: pre' }] },
+    // Its handler forks, so kernel_clone is hit while a kprobe runs: a miss for both children.
+    { name: 'forker', symbol: 'vfs_read', pre: [{ do: 'call', fn: 'kernel_clone' }] },
+  ],
+  tasks: [
+    {
+      comm: 'insmod',
+      cpu: 0,
+      program: [
+        { op: 'register_kprobe', probe: 'first' },
+        { op: 'register_kprobe', probe: 'second' },
+        { op: 'register_kprobe', probe: 'forker' },
+      ],
+    },
+    { comm: 'bash', cpu: 1, program: [{ op: 'sleep', ticks: 80 }, { op: 'call', fn: 'kernel_clone' }, { op: 'call', fn: 'ksys_read' }] },
+  ],
+};
+
+/** §2: two modules registering and unregistering at once: kprobe_mutex serializes them (R16). */
+export const mutexScenario: Scenario = {
+  name: 'mutex-contention',
+  description: 'two tasks register and unregister at once: kprobe_mutex serializes every critical section (§2: R16)',
+  cpus: 2,
+  max_steps: 20_000,
+  probes: [
+    { name: 'a', symbol: 'vfs_read' },
+    { name: 'b', symbol: 'dput' },
+  ],
+  tasks: [
+    { comm: 'insmod_a', cpu: 0, program: [{ op: 'register_kprobe', probe: 'a' }, { op: 'unregister_kprobe', probe: 'a' }] },
+    { comm: 'insmod_b', cpu: 1, program: [{ op: 'register_kprobe', probe: 'b' }, { op: 'unregister_kprobe', probe: 'b' }] },
+  ],
+};
+
+/** §3: what register_kprobe refuses, with the kernel's errno for each. */
+export const registrationErrorsScenario: Scenario = {
+  name: 'registration-errors',
+  description: 'register_kprobe refusals: blacklist -EINVAL, mid-instruction -EILSEQ, no symbol -ENOENT, twice -EINVAL (§3)',
+  cpus: 1,
+  max_steps: 5_000,
+  probes: [
+    { name: 'blacklisted', symbol: 'get_kprobe' },
+    { name: 'mid_insn', symbol: 'kernel_clone', offset: 2 },
+    { name: 'padding', symbol: 'kernel_clone', offset: 0x2f },
+    { name: 'ok', symbol: 'vfs_read' },
+  ],
+  tasks: [
+    {
+      comm: 'insmod',
+      program: [
+        { op: 'register_kprobe', probe: 'blacklisted' },
+        { op: 'register_kprobe', probe: 'mid_insn' },
+        { op: 'register_kprobe', probe: 'padding' },
+        { op: 'register_kprobe', probe: 'ok' },
+        { op: 'register_kprobe', probe: 'ok' },
+      ],
+    },
+  ],
+};
+
+/** §4: register disabled, enable, disable: handlers run only in between (R29, R34, R35). */
+export const enableDisableScenario: Scenario = {
+  name: 'enable-disable',
+  description: 'a probe registered disabled, enabled, then disabled: it hits only in between (§4: R29, R34, R35)',
+  cpus: 2,
+  max_steps: 20_000,
+  probes: [{ name: 'kp', symbol: 'vfs_read', disabled: true, pre: [{ do: 'print', text: 'vfs_read by {comm}' }] }],
+  tasks: [
+    {
+      comm: 'ctl',
+      cpu: 0,
+      program: [
+        { op: 'register_kprobe', probe: 'kp' },
+        { op: 'sleep', ticks: 200 },
+        { op: 'enable_kprobe', probe: 'kp' },
+        { op: 'sleep', ticks: 400 },
+        { op: 'disable_kprobe', probe: 'kp' },
+      ],
+    },
+    { comm: 'cat', cpu: 1, program: [{ op: 'call', fn: 'ksys_read', times: 40 }] },
+  ],
+};
+
+/** §5: echo 0 > /sys/kernel/debug/kprobes/enabled, then 1 (R42). */
+export const globalSwitchScenario: Scenario = {
+  name: 'global-switch',
+  description: 'kprobes/enabled written 0 then 1 while a shell forks: no hits in between (§5: R42)',
+  cpus: 2,
+  max_steps: 30_000,
+  probes: [{ name: 'kp', symbol: 'kernel_clone', pre: [{ do: 'spin', steps: 1 }] }],
+  tasks: [
+    {
+      comm: 'sh',
+      cpu: 0,
+      program: [
+        { op: 'register_kprobe', probe: 'kp' },
+        { op: 'sleep', ticks: 150 },
+        { op: 'kprobes_enabled', value: false },
+        { op: 'sleep', ticks: 300 },
+        { op: 'kprobes_enabled', value: true },
+      ],
+    },
+    { comm: 'bash', cpu: 1, program: [{ op: 'call', fn: 'kernel_clone', times: 20 }] },
+  ],
+};
+
+/** §6.3: lib/tests/test_kprobes.c test_kprobe_missed (R52). */
+export const kunitMissedScenario: Scenario = {
+  name: 'kunit-missed',
+  description: "KUnit's test_kprobe_missed: handlers that call the probed function give nmissed == 2 (§6: R50, R52)",
+  cpus: 1,
+  max_steps: 5_000,
+  probes: [{ name: 'kp', symbol: 'dput', pre: [{ do: 'call', fn: 'dput' }], post: [{ do: 'call', fn: 'dput' }] }],
+  tasks: [{ comm: 'kunit', program: [{ op: 'register_kprobe', probe: 'kp' }, { op: 'call', fn: 'dput' }, { op: 'unregister_kprobe', probe: 'kp' }] }],
+};
+
+/** §7: a handler that sleeps: "BUG: scheduling while atomic", and no switch (R59, R61). */
+export const sleepInHandlerScenario: Scenario = {
+  name: 'sleep-in-handler',
+  description: 'a handler that may sleep: "BUG: scheduling while atomic", the CPU is not switched (§7: R59, R61)',
+  cpus: 1,
+  max_steps: 5_000,
+  probes: [{ name: 'kp', symbol: 'vfs_read', pre: [{ do: 'sleep' }] }],
+  tasks: [
+    { comm: 'cat', pid: 700, program: [{ op: 'register_kprobe', probe: 'kp' }, { op: 'call', fn: 'ksys_read' }] },
+    { comm: 'sh', program: [{ op: 'call', fn: 'dput', times: 5 }] },
+  ],
+};
+
+/** §13: a probe in a module's text survives the module's unload as GONE (R95, R97). */
+export const moduleUnloadScenario: Scenario = {
+  name: 'module-unload',
+  description: "rmmod while a probe sits in the module's text: the probe becomes GONE, stays registered (§13: R95, R97)",
+  cpus: 1,
+  max_steps: 5_000,
+  modules: [{ name: 'test_mod', functions: [{ name: 'mod_work', calls: ['kfree'], ret: 7 }] }],
+  probes: [{ name: 'kp', symbol: 'test_mod:mod_work', pre: [{ do: 'print', text: 'mod_work called by {comm}' }] }],
+  tasks: [
+    {
+      comm: 'insmod',
+      program: [
+        { op: 'insmod', module: 'test_mod' },
+        { op: 'register_kprobe', probe: 'kp' },
+        { op: 'call', fn: 'test_mod:mod_work', times: 2 },
+        { op: 'rmmod', module: 'test_mod' },
+        { op: 'enable_kprobe', probe: 'kp' },
+        { op: 'unregister_kprobe', probe: 'kp' },
+      ],
+    },
+  ],
+};
