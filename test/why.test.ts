@@ -42,3 +42,19 @@ describe('why', () => {
     expect(text).toContain(`returned at seq ${done.seq} (t=${done.t})`);
   });
 });
+
+describe('why, for a kretprobe', () => {
+  it('R73/R74: lists each pool miss with how many instances were out and which tasks\' calls held them', () => {
+    const { run, text } = why('kretprobe-pool', 'rp');
+    const misses = ofType(run.events, 'kretprobe.miss');
+    expect(misses.length).toBeGreaterThan(0);
+    expect(text).toContain(`kretprobe pool misses, rp->nmissed (${misses.length}; maxactive 2):`);
+    for (const m of misses) {
+      const line = text.split('\n').find((l) => l.startsWith(`  seq ${m.seq} (t=${m.t}): cpu ${m.cpu} (pid ${m.pid}) entered the function`))!;
+      expect(line).toMatch(/all 2 of 2 instances were out with calls still running \(in pids \d+, \d+\)/);
+      // The holders are other tasks, whose frames carry this kretprobe's instances.
+      const holders = /in pids (\d+), (\d+)/.exec(line)!.slice(1).map(Number);
+      expect(holders).not.toContain(m.pid);
+    }
+  });
+});

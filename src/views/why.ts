@@ -1,5 +1,6 @@
 import type { SymbolTable } from '../kernel/index.ts';
 import type { LoggedEvent } from '../model/events.ts';
+import { instanceProbe } from '../model/evolve.ts';
 import type { CpuState, KernelState } from '../model/state.ts';
 import type { Projection } from './folder.ts';
 
@@ -49,6 +50,17 @@ function doing(c: CpuState, probes: (p: string) => string): string {
 
 export class WhyView implements Projection {
   private readonly misses: Miss[] = [];
+  /** kretprobe entries that found no instance (R73, R74), with how many were out then. */
+  private readonly poolMisses: {
+    seq: number;
+    t: number;
+    cpu: number;
+    pid: number;
+    reason: string;
+    out: number;
+    maxactive: number;
+    holders: number[];
+  }[] = [];
   private readonly calls: Unregister[] = [];
   /** Open calls by pid. */
   private readonly open = new Map<number, Unregister>();
@@ -76,6 +88,29 @@ export class WhyView implements Projection {
           at: this.where(e.addr),
           running: `${c.probes.join(', ') || this.where(e.running)} was running: ${outer}`,
           nmissed: after.stats[this.probe]?.nmissed ?? 0,
+        });
+        return;
+      }
+      case 'kretprobe.miss': {
+        if (e.probe !== this.probe) return;
+        const pool = before.kretprobes[e.probe];
+        this.poolMisses.push({
+          seq: e.seq,
+          t: e.t,
+          cpu: e.cpu,
+          pid: e.pid,
+          reason: e.reason,
+          out: pool ? pool.maxactive - pool.free : 0,
+          maxactive: pool?.maxactive ?? 0,
+          // The tasks whose calls hold the instances: hooked on their frames, or just taken by
+          // an entry hook still running on their CPU.
+          holders: before.tasks
+            .filter((t) => {
+              for (let f = t.frames; f !== null; f = f.up) if (f.rp?.some((i) => instanceProbe(i) === e.probe)) return true;
+              const hook = t.cpu === null ? null : (before.cpus[t.cpu]?.handler?.instance ?? null);
+              return hook !== null && instanceProbe(hook) === e.probe;
+            })
+            .map((t) => t.pid),
         });
         return;
       }
@@ -153,6 +188,18 @@ export class WhyView implements Projection {
       out.push(
         `  ${at(m)}: cpu ${m.cpu} (pid ${m.pid}) hit ${m.at} while ${m.running}; no handler ran (R50); nmissed is now ${m.nmissed}`,
       );
+    }
+    const pool = final.kretprobes[this.probe];
+    if (pool !== undefined) {
+      out.push('', `kretprobe pool misses, rp->nmissed (${this.poolMisses.length}; maxactive ${pool.maxactive}):`);
+      if (this.poolMisses.length === 0) out.push('  none: every entry found a free instance (R73)');
+      for (const m of this.poolMisses) {
+        const why =
+          m.reason === 'empty'
+            ? `all ${m.out} of ${m.maxactive} instances were out with calls still running${m.holders.length ? ` (in pids ${m.holders.join(', ')})` : ''}`
+            : 'the kretprobe was being unregistered (its pool detached)';
+        out.push(`  ${at(m)}: cpu ${m.cpu} (pid ${m.pid}) entered the function but ${why}; no entry handler, no return handler (R73, R74)`);
+      }
     }
     out.push('', `unregister/disable calls (${this.calls.length}):`);
     if (this.calls.length === 0) out.push('  none');
