@@ -1,0 +1,119 @@
+import type { DomainEvent } from '../events.ts';
+import type { CpuState, Frame } from '../state.ts';
+import { fail } from './errors.ts';
+import { callFrame, retFrame, stepFrame } from './frames.ts';
+
+// ── the CPU slice (owned by cpu/N) ─────────────────────────────────────────────────────────
+
+function withHandlerFrames(c: CpuState, frames: Frame | null): CpuState {
+  if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
+  return { ...c, handler: { ...c.handler, frames } };
+}
+
+/** Applies an event emitted by this CPU to its own slice. Events of other sources leave it as is. */
+export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
+  switch (e.type) {
+    case 'insn.exec':
+      return e.ctx === 'handler' ? withHandlerFrames(c, stepFrame(c.handler?.frames ?? null)) : c;
+    case 'func.call':
+      return e.ctx === 'handler'
+        ? withHandlerFrames(c, callFrame(c.handler?.frames ?? null, e.fn, e.ip !== null))
+        : c;
+    case 'func.ret':
+      return e.ctx === 'handler' ? withHandlerFrames(c, retFrame(c.handler?.frames ?? null, e.fn)) : c;
+    case 'kprobe.trap':
+      return { ...c, trap: e.addr, preempt_count: c.preempt_count + 1, irqs_off: true };
+    case 'kprobe.hit':
+      return { ...c, trap: null, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0 };
+    case 'kprobe.miss':
+      if (c.current === null) return fail(`cpu ${c.id}: reentrant hit with no running kprobe`);
+      return {
+        ...c,
+        trap: null,
+        prev: { current: c.current, probes: c.probes, status: c.status, next: c.next },
+        current: e.addr,
+        probes: e.probes,
+        status: 'KPROBE_REENTER',
+        next: 0,
+      };
+    case 'kprobe.bug':
+    case 'kernel.oops':
+      return { ...c, trap: null, halted: true };
+    case 'kprobe.redirect':
+      // R46: a pre-handler returned non-zero: no single-step, no post-handler, current_kprobe
+      // NULL, and the trap returns to whatever IP the handler left.
+      return { ...c, current: null, probes: [], status: 'idle', next: 0, handler: null, preempt_count: c.preempt_count - 1, irqs_off: false };
+    case 'kprobe.recovered':
+      // R54 (before v6.3): IP back to the trap address, the trap returns; the original
+      // instruction runs next, with no handler and no miss.
+      return { ...c, trap: null, preempt_count: c.preempt_count - 1, irqs_off: c.current !== null };
+    case 'handler.enter':
+      return { ...c, next: c.next + 1, handler: { probe: e.probe, phase: e.phase, instance: null, step: 0, spin: 0, frames: null } };
+    case 'handler.skip':
+      return { ...c, next: c.next + 1 };
+    case 'handler.spin':
+      if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
+      return { ...c, handler: { ...c.handler, spin: e.left } };
+    case 'handler.step':
+      if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
+      return { ...c, handler: { ...c.handler, step: e.step + 1, spin: 0 } };
+    case 'handler.exit':
+      return { ...c, handler: null };
+    case 'kprobe.ss':
+      return { ...c, stepped: true, status: c.status === 'KPROBE_REENTER' ? c.status : 'KPROBE_HIT_SS' };
+    case 'kprobe.ss.done':
+      if (c.status === 'KPROBE_REENTER') {
+        // R49/R51: restore the outer probe exactly as it was; the nested trap returns.
+        if (c.prev === null) return fail(`cpu ${c.id}: REENTER with an empty prev_kprobe slot`);
+        const p = c.prev;
+        return {
+          ...c,
+          current: p.current,
+          probes: p.probes,
+          status: p.status,
+          next: p.next,
+          prev: null,
+          stepped: false,
+          preempt_count: c.preempt_count - 1,
+        };
+      }
+      return { ...c, status: 'KPROBE_HIT_SSDONE', next: 0, stepped: false };
+    case 'kprobe.done':
+      return {
+        ...c,
+        current: null,
+        probes: [],
+        status: 'idle',
+        next: 0,
+        preempt_count: c.preempt_count - 1,
+        irqs_off: false,
+      };
+    case 'kretprobe.take':
+      if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
+      return { ...c, handler: { ...c.handler, instance: e.instance } };
+    case 'kretprobe.hook':
+      if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
+      return { ...c, handler: { ...c.handler, instance: null } };
+    case 'kretprobe.trampoline':
+      // R75: the trampoline walks the frame's instances with preemption disabled.
+      return { ...c, trampoline: { fn: e.fn, ret: e.ret, pending: e.instances }, preempt_count: c.preempt_count + 1 };
+    case 'kretprobe.ret_handler':
+      return { ...c, current: e.addr, probes: [e.probe], status: 'KPROBE_HIT_ACTIVE', next: 0 };
+    case 'kretprobe.put': {
+      const t = c.trampoline;
+      const walked = t !== null && t.pending[0] === e.instance ? { ...t, pending: t.pending.slice(1) } : t;
+      if (e.reason === 'entry_handler') return { ...c, handler: c.handler && { ...c.handler, instance: null } };
+      // R75: after a return handler current_kprobe goes back to NULL, not to an earlier value.
+      if (e.reason === 'returned') return { ...c, trampoline: walked, current: null, probes: [], status: 'idle', next: 0 };
+      return { ...c, trampoline: walked };
+    }
+    case 'kretprobe.return':
+      return { ...c, trampoline: null, preempt_count: c.preempt_count - 1 };
+    case 'ipi.ack':
+      return { ...c, acked_sync: e.sync };
+    case 'rcu.qs':
+      return { ...c, rcu_gp: e.gp };
+    default:
+      return c;
+  }
+}

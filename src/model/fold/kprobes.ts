@@ -1,0 +1,219 @@
+import type { DomainEvent, Hex } from '../events.ts';
+import type { ApiCall, ApiPhase, Batch, KprobesState } from '../state.ts';
+import { fail } from './errors.ts';
+
+// ── the kprobe manager slice (owned by kprobes) ────────────────────────────────────────────
+
+/** What phase a call is in after one of its events (the manager's steps, spec §3 and §8). */
+const NEXT_PHASE: Record<ApiCall['fn'], Partial<Record<DomainEvent['type'], ApiPhase>>> = {
+  register_kprobe: {
+    'kprobe.register': 'lock',
+    'mutex.lock': 'insert',
+    'kprobe.insert': 'arm',
+    'text.sync.start': 'sync',
+    'text.sync.end': 'unlock',
+  },
+  unregister_kprobe: {
+    'kprobe.unregister': 'lock',
+    'mutex.lock': 'disable',
+    'kprobe.disable': 'unlink',
+    'text.sync.start': 'sync',
+    'text.sync.end': 'unlink',
+    'kprobe.unlink': 'unlock',
+    'mutex.unlock': 'gp',
+  },
+  enable_kprobe: {
+    'kprobe.enable_kprobe': 'lock',
+    'mutex.lock': 'enable',
+    'kprobe.enable': 'unlock',
+    'text.sync.start': 'sync',
+    'text.sync.end': 'unlock',
+  },
+  insmod: { 'module.insmod': 'lock', 'mutex.lock': 'module' },
+  rmmod: { 'module.rmmod': 'lock', 'mutex.lock': 'module' },
+  kprobes_enabled: {
+    'kprobes.enabled_write': 'lock',
+    'mutex.lock': 'switch',
+    'kprobes.all_disarmed': 'patch',
+    'text.sync.start': 'sync',
+    'text.sync.end': 'patch',
+  },
+  disable_kprobe: {
+    'kprobe.disable_kprobe': 'lock',
+    'mutex.lock': 'disable',
+    'kprobe.disable': 'unlock',
+    'text.sync.start': 'sync',
+    'text.sync.end': 'unlock',
+  },
+};
+
+function advanceCall(k: KprobesState, pid: number, type: DomainEvent['type']): KprobesState {
+  const call = k.calls[pid];
+  if (call === undefined) return fail(`task ${pid} is in no kprobes call`);
+  const phase = NEXT_PHASE[call.fn][type];
+  if (phase === undefined) return k;
+  return { ...k, calls: { ...k.calls, [pid]: { ...call, phase } } };
+}
+
+function withBatch(k: KprobesState, pid: number, f: (b: Batch) => Batch): KprobesState {
+  const b = k.batches[pid];
+  return b === undefined ? k : { ...k, batches: { ...k.batches, [pid]: f(b) } };
+}
+
+function endCall(k: KprobesState, pid: number): KprobesState {
+  const calls = { ...k.calls };
+  delete calls[pid];
+  return { ...k, calls };
+}
+
+function setProbe(k: KprobesState, name: string, patch: Partial<KprobesState['probes'][string]>): KprobesState {
+  const p = k.probes[name];
+  if (p === undefined) return fail(`unknown probe "${name}"`);
+  return { ...k, probes: { ...k.probes, [name]: { ...p, ...patch } } };
+}
+
+function setPoint(k: KprobesState, addr: Hex, patch: { probes?: readonly string[]; armed?: boolean }): KprobesState {
+  const point = k.table[addr];
+  if (point === undefined && patch.probes === undefined) return fail(`no probe point at ${addr}`);
+  const next = { probes: point?.probes ?? [], armed: point?.armed ?? false, ...patch };
+  const table = { ...k.table };
+  if (next.probes.length === 0) delete table[addr];
+  else table[addr] = next;
+  return { ...k, table };
+}
+
+export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
+  switch (e.type) {
+    case 'kprobe.register':
+      return setProbe(
+        { ...k, calls: { ...k.calls, [e.pid]: { fn: 'register_kprobe', probe: e.probe, phase: 'lock', effective: true } } },
+        e.probe,
+        // R22: the resolved address is written back to p->addr at once.
+        { state: 'registering', addr: e.addr },
+      );
+    case 'kprobe.unregister':
+      return { ...k, calls: { ...k.calls, [e.pid]: { fn: 'unregister_kprobe', probe: e.probe, phase: 'lock', effective: false } } };
+    case 'mutex.lock':
+      if (k.mutex.owner !== null && k.mutex.owner !== e.pid) return fail(`kprobe_mutex is held by task ${k.mutex.owner}`);
+      return advanceCall(
+        { ...k, mutex: { owner: e.pid, waiters: k.mutex.waiters.filter((w) => w !== e.pid) } },
+        e.pid,
+        e.type,
+      );
+    case 'mutex.wait':
+      return { ...k, mutex: { owner: k.mutex.owner, waiters: [...k.mutex.waiters, e.pid] } };
+    case 'mutex.unlock':
+      if (k.mutex.owner !== e.pid) return fail(`task ${e.pid} unlocks kprobe_mutex it does not hold`);
+      // Hand-off: the first waiter owns the mutex at once; its own mutex.lock marks it running again.
+      return advanceCall({ ...k, mutex: { owner: e.next, waiters: k.mutex.waiters } }, e.pid, e.type);
+    case 'kprobe.insert': {
+      const existing = k.table[e.addr];
+      const k2 = setPoint(k, e.addr, { probes: [e.probe, ...(existing?.probes ?? [])] });
+      // R29: a probe registered with DISABLED enters the table but is not armed.
+      return advanceCall(setProbe(k2, e.probe, { addr: e.addr, handle: e.handle, disabled: e.disabled }), e.pid, e.type);
+    }
+    case 'text.arm':
+      return setPoint(k, e.addr, { armed: true });
+    case 'text.disarm':
+      return setPoint(k, e.addr, { armed: false });
+    case 'text.sync.start':
+      return advanceCall({ ...k, sync: { gen: e.sync, waiting: e.waiting }, sync_gen: e.sync }, e.pid, e.type);
+    case 'text.sync.end':
+      return advanceCall({ ...k, sync: null }, e.pid, e.type);
+    case 'kprobe.registered': {
+      const done = endCall(setProbe(k, e.probe, { state: 'registered' }), e.pid);
+      return withBatch(done, e.pid, (b) => ({ ...b, registered: b.registered + 1 }));
+    }
+    case 'kprobe.register.fail':
+      // R32: a failed entry rolls back the entries registered before it, as one batch.
+      return withBatch(k, e.pid, (b) => ({ ...b, errno: e.errno, undo: b.probes.slice(0, b.registered), undone: 0 }));
+    case 'kprobe.batch':
+      return {
+        ...k,
+        batches: {
+          ...k.batches,
+          [e.pid]: {
+            fn: e.fn,
+            probes: e.probes,
+            registered: 0,
+            errno: 0,
+            undo: e.fn === 'unregister_kprobes' ? e.probes : null,
+            undone: 0,
+            effective: [],
+          },
+        },
+      };
+    case 'kprobe.batch.next': {
+      // Phase 1 of one entry is done; the grace period is the batch's (R65).
+      const effective = k.calls[e.pid]?.effective ?? false;
+      return withBatch(endCall(k, e.pid), e.pid, (b) => ({
+        ...b,
+        undone: b.undone + 1,
+        effective: effective ? [...b.effective, e.probe] : b.effective,
+      }));
+    }
+    case 'kprobe.batch.return': {
+      const batches = { ...k.batches };
+      delete batches[e.pid];
+      return { ...k, batches };
+    }
+    case 'kprobe.disable': {
+      const call = k.calls[e.pid];
+      if (call === undefined) return fail(`task ${e.pid} is in no kprobes call`);
+      if (call.fn === 'disable_kprobe') return advanceCall(setProbe(k, e.probe, { disabled: true }), e.pid, e.type);
+      // Under kprobe_mutex the unregister found the probe registered: from here on it is this
+      // call's to take down (R64).
+      const k2 = { ...k, calls: { ...k.calls, [e.pid]: { ...call, effective: true } } };
+      return advanceCall(setProbe(k2, e.probe, { disabled: true, state: 'unregistering' }), e.pid, e.type);
+    }
+    case 'kprobe.enable_kprobe':
+    case 'kprobe.disable_kprobe': {
+      const fn = e.type === 'kprobe.enable_kprobe' ? 'enable_kprobe' : 'disable_kprobe';
+      return advanceCall({ ...k, calls: { ...k.calls, [e.pid]: { fn, probe: e.probe, phase: 'lock', effective: true } } }, e.pid, e.type);
+    }
+    case 'kprobe.enable':
+      return advanceCall(setProbe(k, e.probe, { disabled: false }), e.pid, e.type);
+    case 'module.insmod':
+    case 'module.rmmod': {
+      const fn = e.type === 'module.insmod' ? 'insmod' : 'rmmod';
+      return advanceCall({ ...k, calls: { ...k.calls, [e.pid]: { fn, probe: '', phase: 'lock', effective: true } } }, e.pid, e.type);
+    }
+    case 'module.live':
+    case 'module.gone': {
+      const modules = { ...k.modules };
+      if (e.type === 'module.live') modules[e.module] = true;
+      else delete modules[e.module];
+      // R95/R96: probes on freed text become GONE; they stay registered.
+      let out: KprobesState = { ...k, modules };
+      for (const p of e.gone) out = setProbe(out, p, { gone: true });
+      return out;
+    }
+    case 'module.done':
+      return endCall(k, e.pid);
+    case 'kprobes.enabled_write':
+      return advanceCall({ ...k, calls: { ...k.calls, [e.pid]: { fn: 'kprobes_enabled', probe: '', phase: 'lock', effective: true } } }, e.pid, e.type);
+    case 'kprobes.all_disarmed':
+      return advanceCall({ ...k, all_disarmed: e.value }, e.pid, e.type);
+    case 'kprobes.enabled_written':
+      return endCall(k, e.pid);
+    case 'kprobe.returned':
+      return endCall(k, e.pid);
+    case 'kprobe.unlink': {
+      const point = k.table[e.addr];
+      if (point === undefined) return fail(`no probe point at ${e.addr}`);
+      return advanceCall(setPoint(k, e.addr, { probes: point.probes.filter((p) => p !== e.probe) }), e.pid, e.type);
+    }
+    case 'rcu.gp.start':
+      return { ...k, gps: { ...k.gps, [e.gp]: e.waiting }, gp_gen: e.gp };
+    case 'rcu.gp.end': {
+      const gps = { ...k.gps };
+      delete gps[e.gp];
+      return { ...k, gps };
+    }
+    case 'kprobe.unregistered':
+      if (!(k.calls[e.pid]?.effective || k.batches[e.pid]?.effective.includes(e.probe))) return endCall(k, e.pid);
+      return endCall(setProbe(k, e.probe, { state: 'unregistered', disabled: false, gone: false, handle: null }), e.pid);
+    default:
+      return k;
+  }
+}

@@ -1,0 +1,52 @@
+import type { DomainEvent } from '../events.ts';
+import type { KernelState, KretprobePool } from '../state.ts';
+import type { Draft } from './draft.ts';
+import { fail } from './errors.ts';
+
+// ── kretprobe pools (shared: the manager allocates and detaches, CPUs take and give back) ──
+
+/** The kretprobe an instance id ("probe#n") belongs to. */
+export function instanceProbe(instance: string): string {
+  return instance.slice(0, instance.lastIndexOf('#'));
+}
+
+/** Whether an instance came from the pool the kretprobe has now (not a detached earlier one). */
+export function instanceOfCurrentPool(pool: KretprobePool, instance: string): boolean {
+  return Number(instance.slice(instance.lastIndexOf('#') + 1)) >= pool.first;
+}
+
+function setPool(pools: KernelState['kretprobes'], name: string, f: (p: KretprobePool) => KretprobePool) {
+  const p = pools[name];
+  if (p === undefined) return fail(`kretprobe "${name}" has no instance pool`);
+  return { ...pools, [name]: f(p) };
+}
+
+export function putInstance(pools: KernelState['kretprobes'], instance: string): KernelState['kretprobes'] {
+  // A detached pool's instances are freed, not recycled (R69, R80).
+  return setPool(pools, instanceProbe(instance), (p) => (p.attached && instanceOfCurrentPool(p, instance) ? { ...p, free: p.free + 1 } : p));
+}
+
+export function evolvePools(d: Draft, e: DomainEvent): void {
+  switch (e.type) {
+    case 'kretprobe.pool': {
+      // Instance numbers go on across registrations, so an old call's instance is recognised.
+      const taken = d.kretprobes[e.probe]?.taken ?? 0;
+      d.kretprobes = { ...d.kretprobes, [e.probe]: { maxactive: e.maxactive, free: e.maxactive, nmissed: 0, attached: true, taken, first: taken + 1 } };
+      return;
+    }
+    case 'kretprobe.detach':
+      d.kretprobes = setPool(d.kretprobes, e.probe, (p) => ({ ...p, attached: false }));
+      return;
+    case 'kretprobe.take':
+      d.kretprobes = setPool(d.kretprobes, e.probe, (p) => ({ ...p, free: p.free - 1, taken: p.taken + 1 }));
+      return;
+    case 'kretprobe.miss':
+      d.kretprobes = setPool(d.kretprobes, e.probe, (p) => ({ ...p, nmissed: p.nmissed + 1 }));
+      return;
+    case 'kretprobe.put':
+      d.kretprobes = putInstance(d.kretprobes, e.instance);
+      return;
+    default:
+      return;
+  }
+}

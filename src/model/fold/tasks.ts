@@ -1,0 +1,127 @@
+import type { DomainEvent } from '../events.ts';
+import type { TaskState } from '../state.ts';
+import type { Draft } from './draft.ts';
+import { fail } from './errors.ts';
+import { callFrame, retFrame, stepFrame } from './frames.ts';
+import { putInstance } from './pools.ts';
+
+// ── tasks (shared: CPUs run them, the scheduler places them, the manager blocks them) ─────
+
+function taskIndex(tasks: readonly TaskState[], pid: number): number {
+  for (let i = 0; i < tasks.length; i++) if (tasks[i]!.pid === pid) return i;
+  return fail(`no task with pid ${pid}`);
+}
+
+function updateTask(tasks: readonly TaskState[], pid: number, f: (t: TaskState) => TaskState): TaskState[] {
+  const i = taskIndex(tasks, pid);
+  const out = tasks.slice();
+  out[i] = f(tasks[i]!);
+  return out;
+}
+
+function finishJob(t: TaskState): TaskState {
+  return { ...t, job: t.job + 1 };
+}
+
+export function evolveTasks(d: Draft, e: DomainEvent): void {
+  const tasks = d.tasks;
+  switch (e.type) {
+    case 'sched.switch': {
+      let out = tasks;
+      if (e.prev !== null && out.some((t) => t.pid === e.prev)) out = updateTask(out, e.prev, (t) => ({ ...t, cpu: null }));
+      d.tasks = updateTask(out, e.next, (t) => ({ ...t, cpu: e.cpu, last_cpu: e.cpu }));
+      return;
+    }
+    case 'insn.exec':
+      if (e.ctx === 'task') d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, frames: stepFrame(t.frames) }));
+      return;
+    case 'func.call':
+      if (e.ctx === 'task') d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, frames: callFrame(t.frames, e.fn, e.ip !== null) }));
+      return;
+    case 'func.ret':
+      if (e.ctx !== 'task') return;
+      d.tasks = updateTask(tasks, e.pid, (t) => {
+        const frames = retFrame(t.frames, e.fn);
+        // Returning from the outermost frame completes the program operation that called it.
+        return frames === null ? finishJob({ ...t, frames }) : { ...t, frames };
+      });
+      return;
+    case 'task.fork': {
+      const child: TaskState = {
+        pid: e.child,
+        comm: e.comm,
+        prog: -1,
+        job: 0,
+        cpu: null,
+        last_cpu: null,
+        pinned: null,
+        frames: null,
+        wait: null,
+        child: null,
+      };
+      const out = updateTask(tasks, e.pid, (t) => ({ ...t, child: e.child }));
+      out.push(child);
+      d.tasks = out;
+      d.next_pid = Math.max(d.next_pid, e.child + 1);
+      return;
+    }
+    case 'task.exit': {
+      const i = taskIndex(tasks, e.pid);
+      // R78: instances still hooked on the dead task's frames go back without a handler call.
+      for (let f = tasks[i]!.frames; f !== null; f = f.up) for (const inst of f.rp ?? []) d.kretprobes = putInstance(d.kretprobes, inst);
+      d.tasks = tasks.filter((_, j) => j !== i);
+      d.exited += 1;
+      return;
+    }
+    case 'kretprobe.hook':
+      d.tasks = updateTask(tasks, e.pid, (t) => {
+        if (t.frames === null) return fail(`task ${e.pid} has no frame to hook`);
+        return { ...t, frames: { ...t.frames, rp: [...(t.frames.rp ?? []), e.instance] } };
+      });
+      return;
+    case 'kretprobe.return':
+      d.tasks = updateTask(tasks, e.pid, (t) => {
+        const frames = retFrame(t.frames, e.fn);
+        return frames === null ? finishJob({ ...t, frames }) : { ...t, frames };
+      });
+      return;
+    case 'task.sleep':
+      d.tasks = updateTask(tasks, e.pid, (t) => finishJob({ ...t, wait: { on: 'time', until: e.until } }));
+      return;
+    case 'kprobe.redirect':
+      d.tasks = updateTask(tasks, e.pid, (t) => {
+        if (t.frames === null) return fail(`task ${e.pid} has no frame to redirect`);
+        return { ...t, frames: { ...t.frames, pc: e.pc } };
+      });
+      return;
+    case 'task.wake':
+    case 'mutex.lock':
+    case 'text.sync.end':
+    case 'rcu.gp.end':
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, wait: null }));
+      return;
+    case 'mutex.wait':
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'mutex' } }));
+      return;
+    case 'text.sync.start':
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'sync', sync: e.sync } }));
+      return;
+    case 'rcu.gp.start':
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'gp', gp: e.gp } }));
+      return;
+    case 'kprobe.registered':
+    case 'kprobe.register.fail':
+    case 'kprobe.unregistered':
+      // Inside a batch the task's operation goes on until kprobe.batch.return.
+      if (d.kprobes.batches[e.pid] === undefined) d.tasks = updateTask(tasks, e.pid, finishJob);
+      return;
+    case 'kprobe.returned':
+    case 'kprobes.enabled_written':
+    case 'kprobe.batch.return':
+    case 'module.done':
+      d.tasks = updateTask(tasks, e.pid, finishJob);
+      return;
+    default:
+      return;
+  }
+}
