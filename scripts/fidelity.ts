@@ -24,7 +24,6 @@ const NOT_YET: Record<number, string> = {
   68: 'optprobes not modelled yet',
   77: 'kretprobe data[] not modelled',
   81: '(info) implementation history',
-  82: 'jprobes (4.14 mode) not modelled yet',
 };
 for (let n = 83; n <= 89; n++) NOT_YET[n] = 'optprobes (§11) not modelled yet';
 for (let n = 90; n <= 94; n++) NOT_YET[n] = 'ftrace-based probes (§12) not modelled yet';

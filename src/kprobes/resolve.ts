@@ -33,6 +33,10 @@ export function resolveProbe(spec: ProbeSpec, symbols: SymbolTable): Resolution 
   if (symbols.isBlacklisted(owner)) {
     return { ok: false, errno: -EINVAL, reason: `${owner.name} is on the kprobe blacklist (${symbols.blacklistRule(owner)})` };
   }
+  // R82: a jprobe only ever sits at a function's entry.
+  if (spec.kind === 'jprobe' && addr !== owner.addr) {
+    return { ok: false, errno: -EINVAL, reason: `${symbols.format(addr)} is not a function entry (a jprobe, R82)` };
+  }
   if (spec.kind === 'kretprobe') {
     // R70: a return probe sits at a function entry, and never on the kretprobe blacklist.
     if (addr !== owner.addr) return { ok: false, errno: -EINVAL, reason: `${symbols.format(addr)} is not a function entry (R70)` };

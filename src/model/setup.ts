@@ -46,6 +46,8 @@ export interface PhaseSteps {
  * return handler runs from the trampoline (R70, R73, R75).
  */
 function phaseSteps(p: ProbeSpec): PhaseSteps {
+  // R82: a jprobe's pre-handler diverts into its handler, which jprobe_return()s; no post-handler.
+  if (p.kind === 'jprobe') return { pre: p.handler ?? [] };
   if (p.kind !== 'kretprobe') return { pre: p.pre, post: p.post };
   return { pre: [{ do: 'rp_take' }, ...(p.entry ?? []), { do: 'rp_hook' }], ret: p.handler };
 }

@@ -26,7 +26,7 @@ const probe = z.strictObject({
   pre: z.array(handlerStep).max(64).optional(),
   post: z.array(handlerStep).max(64).optional(),
   disabled: z.boolean().optional(),
-  kind: z.enum(['kprobe', 'kretprobe']).optional(),
+  kind: z.enum(['kprobe', 'kretprobe', 'jprobe']).optional(),
   maxactive: z.number().int().min(0).max(4096).optional(),
   entry: z.array(handlerStep).max(64).optional(),
   handler: z.array(handlerStep).max(64).optional(),

@@ -35,8 +35,12 @@ export interface ProbeSpec {
   readonly post?: readonly HandlerStep[];
   /** Register with KPROBE_FLAG_DISABLED: in the table, not armed, until enable_kprobe (R29). */
   readonly disabled?: boolean;
-  /** A kretprobe (spec §9): `entry` and `handler` instead of `pre` and `post`. */
-  readonly kind?: 'kprobe' | 'kretprobe';
+  /**
+   * A kretprobe (spec §9): `entry` and `handler` instead of `pre` and `post`. A jprobe (kernel
+   * 4.14 only, R82): `handler` is the function execution is diverted into at the probed
+   * function's entry; it ends with jprobe_return(), then the probed function runs.
+   */
+  readonly kind?: 'kprobe' | 'kretprobe' | 'jprobe';
   /** Instances in the pool; 0 or absent: max(10, 2 × CPUs) (R71). */
   readonly maxactive?: number;
   /** The kretprobe's entry_handler. */

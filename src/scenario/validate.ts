@@ -110,11 +110,18 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
       err(['probes', i, 'symbol'], unknownSymbol(symbols, p.symbol, version));
     }
     const kret = p.kind === 'kretprobe';
+    // R82: the jprobe API was removed in v4.15.
+    if (p.kind === 'jprobe') {
+      if (version !== '4.14') err(['probes', i, 'kind'], `kernel ${version} has no jprobes (removed in 4.15; kernel 4.14 has them)`);
+      for (const field of ['pre', 'post', 'entry', 'maxactive'] as const) {
+        if (p[field] !== undefined) err(['probes', i, field], `a jprobe has only "handler", the function it diverts into (R82)`);
+      }
+    }
     // R58: struct kprobe lost fault_handler in v5.14.
     if (p.fault_handler !== undefined && atLeast(version, '5.14')) {
       err(['probes', i, 'fault_handler'], `kernel ${version} has no fault_handler (removed in 5.14; kernels 4.14 and 5.10 have it)`);
     }
-    for (const field of kret ? (['pre', 'post'] as const) : (['entry', 'handler', 'maxactive'] as const)) {
+    for (const field of p.kind === 'jprobe' ? ([] as const) : kret ? (['pre', 'post'] as const) : (['entry', 'handler', 'maxactive'] as const)) {
       if (p[field] !== undefined) {
         err(['probes', i, field], kret ? `a kretprobe has "entry" and "handler", not "${field}" (R70)` : `"${field}" belongs to a kretprobe (add "kind": "kretprobe")`);
       }
@@ -140,7 +147,7 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
         if (step.do === 'print') {
           const m = checkTemplate(step.text, probeNames, true);
           if (m !== null) err(['probes', i, phase, j, 'text'], m);
-          if (phase !== 'handler' && step.text.includes('{retval}')) {
+          if ((phase !== 'handler' || p.kind === 'jprobe') && step.text.includes('{retval}')) {
             err(['probes', i, phase, j, 'text'], '{retval} is only known in a kretprobe return handler');
           }
         }

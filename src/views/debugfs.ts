@@ -18,7 +18,8 @@ export function kprobesList(s: KernelState, scenario: Scenario, symbols: SymbolT
   const points = (Object.keys(s.kprobes.table) as Hex[]).map((addr, order) => ({ addr, order, bucket: kprobeBucket(BigInt(addr)) }));
   // Within a bucket the most recently inserted entry comes first; object keys keep insertion order.
   points.sort((a, b) => a.bucket - b.bucket || b.order - a.order);
-  const kinds = new Map(scenario.probes.map((p) => [p.name, p.kind === 'kretprobe' ? 'r' : 'k']));
+  // 4.14 also marked jprobes, `j`.
+  const kinds = new Map(scenario.probes.map((p) => [p.name, p.kind === 'kretprobe' ? 'r' : p.kind === 'jprobe' ? 'j' : 'k']));
   const lines: string[] = [];
   for (const { addr } of points) {
     const a = BigInt(addr);
