@@ -8,7 +8,6 @@ const SPEC = '../shared/spec/kprobes-semantics.md';
 const NOT_YET: Record<number, string> = {
   1: 'flag bits are modelled as separate fields (disabled, state); GONE/OPTIMIZED/FTRACE come with modules, optprobes and ftrace-based probes',
   3: 'post_handler arguments are not exposed to declarative handlers',
-  14: 'registering again at a GONE point needs a module reloaded at the same address, not modelled yet',
   15: 'needs the optimizer, not modelled yet',
   17: 'folded into kprobe_mutex as the rule allows: nothing separate to test',
   19: 'memory reuse is not observable in the model',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EINVAL, ENOENT } from '../src/kprobes/errno.ts';
-import type { Scenario, TaskOp } from '../src/scenario/types.ts';
+import type { ProbeSpec, Scenario, TaskOp } from '../src/scenario/types.ts';
 import { InputError } from '../src/errors.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import { kprobesList } from '../src/views/debugfs.ts';
@@ -8,7 +8,7 @@ import { ofType, scenario, trace } from './helpers.ts';
 
 // Loadable modules and init memory (spec §13, R25).
 
-function withModule(program: TaskOp[], probes = [{ name: 'kp', symbol: 'test_mod:mod_work', pre: [{ do: 'spin' as const, steps: 1 }] }]): Scenario {
+function withModule(program: TaskOp[], probes: ProbeSpec[] = [{ name: 'kp', symbol: 'test_mod:mod_work', pre: [{ do: 'spin' as const, steps: 1 }] }]): Scenario {
   const s = scenario({ probes: [], tasks: [] });
   return validateScenario({
     ...s,
@@ -79,6 +79,47 @@ describe('modules', () => {
     );
     expect(ofType(r.events, 'kprobe.unregistered')).toHaveLength(1);
     expect(ofType(r.events, 'text.disarm')).toHaveLength(0);
+    expect(r.final.kprobes.table).toEqual({});
+    expect(r.violations).toEqual([]);
+  });
+
+  it('R14: a probe registered again at a GONE point after the module is reloaded arms fresh text; the GONE child stays silent', () => {
+    const print = (text: string) => [{ do: 'print' as const, text }];
+    const s = withModule(
+      [
+        { op: 'insmod', module: 'test_mod' },
+        { op: 'register_kprobe', probe: 'old' },
+        { op: 'rmmod', module: 'test_mod' },
+        { op: 'insmod', module: 'test_mod' },
+        { op: 'register_kprobe', probe: 'new' },
+        { op: 'call', fn: 'test_mod:mod_work' },
+        { op: 'enable_kprobe', probe: 'old' },
+        { op: 'unregister_kprobe', probe: 'new' },
+        { op: 'call', fn: 'test_mod:mod_work' },
+        { op: 'unregister_kprobe', probe: 'old' },
+      ],
+      [
+        { name: 'old', symbol: 'test_mod:mod_work', pre: print('old') },
+        { name: 'new', symbol: 'test_mod:mod_work', pre: print('new') },
+      ],
+    );
+    const r = trace(s);
+    const at = `0x${r.sim.setup.symbols.lookup('test_mod:mod_work')!.addr.toString(16)}`;
+    // The reloaded text has no breakpoint, so registering `new` must write one even though the
+    // table still holds `old`'s entry at that address.
+    expect(ofType(r.events, 'text.arm').map((e) => e.addr)).toEqual([at, at]);
+    // One hit, on the first call only: both probes are listed, newest first (R9), and only `new` runs.
+    expect(ofType(r.events, 'kprobe.hit').map((e) => e.probes)).toEqual([['new', 'old']]);
+    expect(ofType(r.events, 'handler.enter').map((e) => e.probe)).toEqual(['new']);
+    expect(ofType(r.events, 'handler.skip').filter((e) => e.phase === 'pre').map((e) => [e.probe, e.reason])).toEqual([['old', 'gone']]);
+    expect(ofType(r.events, 'printk').map((e) => e.text)).not.toContain('old');
+    // The old child keeps GONE: enable_kprobe still fails (R14, R35, R97).
+    expect(ofType(r.events, 'kprobe.returned').map((e) => [e.fn, e.ret])).toEqual([['enable_kprobe', -EINVAL]]);
+    // `new` was the only enabled child: unregistering it disarms the (live) text; `old` then
+    // leaves without touching it.
+    expect(ofType(r.events, 'text.disarm').map((e) => e.addr)).toEqual([at]);
+    expect(r.final.stats.old).toMatchObject({ hits: 1, handled: 0, skipped: 1 });
+    expect(r.final.stats.new).toMatchObject({ hits: 1, handled: 1, skipped: 0 });
     expect(r.final.kprobes.table).toEqual({});
     expect(r.violations).toEqual([]);
   });

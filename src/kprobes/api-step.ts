@@ -1,6 +1,6 @@
 import type { DomainEvent, Hex } from '../model/events.ts';
 import { toHex } from '../model/hex.ts';
-import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, syncComplete } from '../model/queries.ts';
+import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, kprobeDisabled, syncComplete } from '../model/queries.ts';
 import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
 import type { Batch, KernelState } from '../model/state.ts';
 import { EINVAL, ENOENT } from './errno.ts';
@@ -116,7 +116,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
   ];
   const registered = reg.state === 'registered' && addr !== null && (k.table[addr]?.probes.includes(probe) ?? false);
   const enabledAt = (at: typeof addr, except: string) =>
-    at !== null && (k.table[at]?.probes.some((p) => p !== except && !k.probes[p]?.disabled) ?? false);
+    at !== null && (k.table[at]?.probes.some((p) => p !== except && !kprobeDisabled(k.probes[p])) ?? false);
   // Write the breakpoint byte (or the original byte back) and IPI every CPU to serialize (R55).
   const patchAt = (kind: 'text.arm' | 'text.disarm', at: Hex): DomainEvent[] => {
     const gen = k.sync_gen + 1;
@@ -209,7 +209,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       for (const [at, point] of Object.entries(k.table) as [Hex, (typeof k.table)[Hex]][]) {
         // A GONE point's text is freed: nothing to patch there (R95).
         if (point.probes.every((p) => k.probes[p]?.gone)) continue;
-        const wanted = on && point.probes.some((p) => !k.probes[p]?.disabled);
+        const wanted = on && point.probes.some((p) => !kprobeDisabled(k.probes[p]));
         if (point.armed !== wanted) return patchAt(wanted ? 'text.arm' : 'text.disarm', at);
       }
       return [unlock(), { type: 'kprobes.enabled_written', cpu, pid, value: on }];

@@ -1,7 +1,7 @@
 import type { FunctionSymbol, Insn } from '../kernel/index.ts';
 import type { DomainEvent, Hex } from '../model/events.ts';
 import { evolveCpu } from '../model/evolve.ts';
-import { currentTask, taskReady } from '../model/queries.ts';
+import { currentTask, kprobeDisabled, taskReady } from '../model/queries.ts';
 import { codeOf, programOf, type RunStep, type Setup } from '../model/setup.ts';
 import { instanceOfCurrentPool, instanceProbe } from '../model/evolve.ts';
 import { toHex } from '../model/hex.ts';
@@ -133,8 +133,10 @@ function handlerPhase(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
   // R10/R11: an aggregated point skips its disabled children. A standalone probe's handler is
   // called without looking at the flag: a hit already in flight when unregister_kprobe disables
   // it runs normally, and the text-patch sync waits for it (R55).
-  if (c.probes.length > 1 && h.w.kprobes.probes[probe]?.disabled) {
-    return [{ type: 'handler.skip', cpu: c.id, probe, phase, reason: 'disabled' }];
+  // A GONE child (its module was unloaded, then reloaded and probed again, R14) counts as disabled.
+  const reg = h.w.kprobes.probes[probe];
+  if (c.probes.length > 1 && kprobeDisabled(reg)) {
+    return [{ type: 'handler.skip', cpu: c.id, probe, phase, reason: reg?.gone ? 'gone' : 'disabled' }];
   }
   const steps = stepsOf(h, probe, phase);
   if (steps === undefined) return [{ type: 'handler.skip', cpu: c.id, probe, phase, reason: 'no_handler' }];

@@ -74,7 +74,7 @@ export const EVENT_FIELDS = {
   'kprobe.fault': { cpu: 'int', pid: 'int', probes: 'str[]', outcome: ['fault_handler', 'fixup', 'oops'] },
   'kernel.oops': { cpu: 'int', pid: 'int', addr: 'hex?', message: 'str' },
   'handler.enter': { cpu: 'int', probe: 'str', phase: PHASE },
-  'handler.skip': { cpu: 'int', probe: 'str', phase: PHASE, reason: 'str' },
+  'handler.skip': { cpu: 'int', probe: 'str', phase: PHASE, reason: ['disabled', 'gone', 'no_handler'] },
   'handler.spin': { cpu: 'int', probe: 'str', left: 'int' },
   'handler.step': { cpu: 'int', probe: 'str', step: 'int' },
   'handler.exit': { cpu: 'int', probe: 'str', phase: PHASE },

@@ -1,4 +1,4 @@
-import type { CpuState, KernelState, TaskState } from './state.ts';
+import type { CpuState, KernelState, ProbeReg, TaskState } from './state.ts';
 
 // Read-only questions about a folded state that several actors and views ask.
 
@@ -61,4 +61,9 @@ export function cpusInReadSection(w: KernelState, except: number): number[] {
 /** CPUs that cannot take an IPI now (inside the int3 handler or single-stepping, IF clear). */
 export function cpusWithIrqsOff(w: KernelState, except: number): number[] {
   return w.cpus.filter((c) => c.id !== except && c.irqs_off && !c.halted).map((c) => c.id);
+}
+
+/** The kernel's `kprobe_disabled()`: DISABLED or GONE (R1); a GONE probe never runs (R14, R95). */
+export function kprobeDisabled(reg: ProbeReg | undefined): boolean {
+  return reg !== undefined && (reg.disabled || reg.gone === true);
 }

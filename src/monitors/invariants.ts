@@ -124,6 +124,8 @@ export class InvariantMonitor implements Projection {
         if (off !== undefined && (this.trapSeq.get(e.cpu) ?? 0) > off) {
           this.flag('INV-disabled', e.seq, `handler of ${e.probe} ran for a trap taken after disable_kprobe returned (R37)`);
         }
+        // R1/R14: a GONE probe is disabled for good, even at a point that came back to life.
+        if (before.kprobes.probes[e.probe]?.gone) this.flag('INV-disabled', e.seq, `handler of ${e.probe} ran although its code was freed (GONE, R14)`);
         if (c.handler !== null) this.flag('INV-nmissed', e.seq, `cpu ${e.cpu}: handler of ${e.probe} nested in ${c.handler.probe}'s (R50)`);
         if (c.status === 'KPROBE_REENTER') this.flag('INV-nmissed', e.seq, `cpu ${e.cpu}: handler of ${e.probe} ran in KPROBE_REENTER (R50)`);
         if (this.gone.has(e.probe)) this.flag('INV-unregister', e.seq, `handler of ${e.probe} started after unregister_kprobe returned (R67)`);

@@ -1,5 +1,5 @@
 import type { DomainEvent, Hex } from '../events.ts';
-import type { ApiCall, ApiPhase, Batch, KprobesState } from '../state.ts';
+import type { ApiCall, ApiPhase, Batch, KprobesState, ProbePoint } from '../state.ts';
 import { fail } from './errors.ts';
 
 // ── the kprobe manager slice (owned by kprobes) ────────────────────────────────────────────
@@ -186,6 +186,10 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       // R95/R96: probes on freed text become GONE; they stay registered.
       let out: KprobesState = { ...k, modules };
       for (const p of e.gone) out = setProbe(out, p, { gone: true });
+      // The breakpoint went with the freed text: text loaded there later has none (R14).
+      for (const [at, point] of Object.entries(out.table) as [Hex, ProbePoint][]) {
+        if (point.armed && point.probes.every((p) => out.probes[p]?.gone)) out = setPoint(out, at, { armed: false });
+      }
       return out;
     }
     case 'module.done':

@@ -54,7 +54,7 @@ export function evolveStats(d: Draft, e: DomainEvent): void {
       return;
     case 'handler.skip':
       if (e.phase !== 'pre') return;
-      d.stats = bump(d.stats, [e.probe], (p) => (e.reason === 'disabled' ? { ...p, skipped: p.skipped + 1 } : { ...p, handled: p.handled + 1 }));
+      d.stats = bump(d.stats, [e.probe], (p) => (e.reason === 'no_handler' ? { ...p, handled: p.handled + 1 } : { ...p, skipped: p.skipped + 1 }));
       return;
     default:
       return;
