@@ -45,6 +45,6 @@ describe('jprobes (4.14)', () => {
     } catch (e) {
       if (e instanceof InputError) message = e.message;
     }
-    expect(message).toBe('scenario.probes[0].kind: kernel 6.17 has no jprobes (removed in 4.15; kernel 4.14 has them)');
+    expect(message).toBe('scenario.probes[0].kind: kernel 6.17 has no jprobes (disabled in 4.15, removed in 4.19; kernel 4.14 has them)');
   });
 });

@@ -110,9 +110,9 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
       err(['probes', i, 'symbol'], unknownSymbol(symbols, p.symbol, version));
     }
     const kret = p.kind === 'kretprobe';
-    // R82: the jprobe API was removed in v4.15.
+    // R82: the jprobe API was disabled in v4.15 (and removed in v4.19).
     if (p.kind === 'jprobe') {
-      if (version !== '4.14') err(['probes', i, 'kind'], `kernel ${version} has no jprobes (removed in 4.15; kernel 4.14 has them)`);
+      if (version !== '4.14') err(['probes', i, 'kind'], `kernel ${version} has no jprobes (disabled in 4.15, removed in 4.19; kernel 4.14 has them)`);
       for (const field of ['pre', 'post', 'entry', 'maxactive'] as const) {
         if (p[field] !== undefined) err(['probes', i, field], `a jprobe has only "handler", the function it diverts into (R82)`);
       }
