@@ -18,7 +18,6 @@ const NOT_YET: Record<number, string> = {
   44: 'the model has no user mode: every trap is a kernel trap',
   54: 'the pre-v6.3 legacy mode (kernel versions) is not modelled yet; v6.3+ behaviour is INV-removed-race',
   56: 'legacy mode not modelled yet (see R54)',
-  57: 'faults during single-step not modelled yet',
   66: 'freeing is not observable in the model',
   68: 'optprobes not modelled yet',
   77: 'kretprobe data[] not modelled',

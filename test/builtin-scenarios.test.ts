@@ -137,4 +137,14 @@ describe('one built-in scenario per spec section', () => {
     expect(r.final.kprobes.probes.kp!.state).toBe('unregistered');
     expect(r.violations).toEqual([]);
   });
+
+  it('ss-fault (§6.5): the stepped copy faults, the probe hits again after the page is mapped, nothing is missed (R57)', () => {
+    const r = run('ss-fault');
+    expect(ofType(r.events, 'kprobe.ss.fault')).toHaveLength(1);
+    expect(ofType(r.events, 'insn.fault').map((e) => e.outcome)).toEqual(['resolved']);
+    const lines = ofType(r.events, 'printk').map((e) => e.text.replace(/ = [0-9a-f]{16}/, ''));
+    expect(lines).toEqual(['pre_handler: p->addr, hit on cpu 0', 'pre_handler: p->addr, hit on cpu 0', 'post_handler: p->addr']);
+    expect(r.final.stats.kp).toMatchObject({ hits: 2, nmissed: 0 });
+    expect(r.violations).toEqual([]);
+  });
 });

@@ -287,7 +287,30 @@ function singleStep(h: Here): DomainEvent[] {
   const frames = ctx === 'handler' ? c.handler!.frames : (h.task?.frames ?? null);
   const at = h.setup.symbols.insnAt(BigInt(addr));
   if (at === undefined || frames === null) throw new Error(`internal: nothing to single-step at ${addr}`);
-  return [{ type: 'kprobe.ss', cpu: c.id, addr }, ...perform(h, ctx, frames, at.fn, at.insn, addr)];
+  const ss: DomainEvent = { type: 'kprobe.ss', cpu: c.id, addr };
+  // R57: the copy faults while being stepped: kprobes puts IP back on the probe address, drops
+  // the kprobe context, and lets the fault path go on as if the original instruction faulted.
+  const fault = ctx === 'task' ? h.task?.fault : undefined;
+  if (fault?.addr === addr) return [ss, { type: 'kprobe.ss.fault', cpu: c.id, addr }, ...pageFault(h, addr, fault.outcome)];
+  return [ss, ...perform(h, ctx, frames, at.fn, at.insn, addr)];
+}
+
+/**
+ * The kernel's page-fault path for an instruction of the running task: a mapped page means the
+ * instruction runs again (and, under a kprobe, hits it again: R57); a fixup resumes after it; no
+ * fixup is an oops. kprobes counts no miss for any of them.
+ */
+function pageFault(h: Here, ip: Hex, outcome: 'resolved' | 'fixup' | 'oops'): DomainEvent[] {
+  const { c, pid } = h;
+  const fault: DomainEvent = { type: 'insn.fault', cpu: c.id, pid, ip, outcome };
+  if (outcome !== 'oops') return [fault];
+  const where = h.setup.symbols.format(BigInt(ip)) ?? ip;
+  return [
+    fault,
+    { type: 'printk', cpu: c.id, pid, text: 'Oops: 0000 [#1] PREEMPT SMP NOPTI' },
+    { type: 'printk', cpu: c.id, pid, text: `RIP: 0010:${where}` },
+    { type: 'kernel.oops', cpu: c.id, pid, addr: ip, message: `page fault at ${where} with no exception-table fixup` },
+  ];
 }
 
 // ── ordinary execution ─────────────────────────────────────────────────────────────────────
@@ -306,9 +329,13 @@ function taskStep(h: Here): CpuPlan | null {
   const call = (fn: string): DomainEvent => ({ type: 'func.call', cpu: c.id, pid: task.pid, ip: null, fn, ctx: 'task' });
   if (op === undefined) return events([call('do_exit')]);
   switch (op.op) {
-    case 'call':
+    case 'call': {
       // A MOD:SYM name is called by the function's own name, as its frame and return will say.
-      return events([call(codeOf(setup, op.fn).fn.name)]);
+      const { fn, addrs } = codeOf(setup, op.fn);
+      if (op.fault === undefined) return events([call(fn.name)]);
+      const addr = addrs[fn.body.findIndex((x) => x.off === op.fault!.at)]!;
+      return events([call(fn.name), { type: 'fault.inject', cpu: c.id, pid: task.pid, addr, outcome: op.fault.outcome }]);
+    }
     case 'printk':
       return events([
         { type: 'printk', cpu: c.id, pid: task.pid, text: renderTemplate(op.text, setup, w, { cpu: c.id, pid: task.pid, comm: task.comm }) },
@@ -342,7 +369,9 @@ function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
       { type: 'kernel.oops', cpu: h.c.id, pid: h.pid, addr, message: `${fn.name} of module ${fn.module} is not loaded` },
     ];
   }
+  // The int3 comes before the instruction's own memory access.
   if (h.w.kprobes.table[addr]?.armed) return [{ type: 'kprobe.trap', cpu: h.c.id, pid: h.pid, addr }];
+  if (ctx === 'task' && h.task?.fault?.addr === addr) return pageFault(h, addr, h.task.fault.outcome);
   return perform(h, ctx, frames, fn, insn, addr);
 }
 

@@ -44,6 +44,8 @@ const PHASE = ['pre', 'post', 'ret'] as const;
 const CTX = ['task', 'handler'] as const;
 const STATUS = ['KPROBE_HIT_ACTIVE', 'KPROBE_HIT_SS', 'KPROBE_HIT_SSDONE', 'KPROBE_REENTER'] as const;
 const END = ['done', 'deadlock', 'limit', 'bug'] as const;
+/** How the kernel's page-fault path ends for a faulting instruction (spec R57). */
+const FAULT_OUTCOME = ['resolved', 'fixup', 'oops'] as const;
 
 /** The catalog: event type → payload fields (besides the envelope seq, t, src, type). */
 export const EVENT_FIELDS = {
@@ -63,6 +65,8 @@ export const EVENT_FIELDS = {
   'task.sleep': { cpu: 'int', pid: 'int', until: 'int' },
   'task.wake': { cpu: 'int', pid: 'int' },
   printk: { cpu: 'int', pid: 'int', text: 'str' },
+  'fault.inject': { cpu: 'int', pid: 'int', addr: 'hex', outcome: FAULT_OUTCOME },
+  'insn.fault': { cpu: 'int', pid: 'int', ip: 'hex', outcome: FAULT_OUTCOME },
 
   // ── a CPU: the breakpoint path (spec §6) ────────────────────────────────────────────────────
   'kprobe.trap': { cpu: 'int', pid: 'int', addr: 'hex' },
@@ -80,6 +84,7 @@ export const EVENT_FIELDS = {
   'handler.exit': { cpu: 'int', probe: 'str', phase: PHASE },
   'kprobe.ss': { cpu: 'int', addr: 'hex' },
   'kprobe.ss.done': { cpu: 'int', addr: 'hex' },
+  'kprobe.ss.fault': { cpu: 'int', addr: 'hex' },
   'kprobe.done': { cpu: 'int', addr: 'hex' },
   'bug.atomic_sleep': { cpu: 'int', pid: 'int', preempt_count: 'int' },
   'ipi.ack': { cpu: 'int', sync: 'int' },

@@ -67,7 +67,7 @@ export const CHILD_PROGRAM: readonly TaskOp[] = [];
 
 function unroll(program: readonly TaskOp[]): TaskOp[] {
   return program.flatMap((op): TaskOp[] =>
-    op.op === 'call' && op.times !== undefined ? Array.from({ length: op.times }, () => ({ op: 'call', fn: op.fn })) : [op],
+    op.op === 'call' && op.times !== undefined ? Array.from({ length: op.times }, () => ({ op: 'call', fn: op.fn, fault: op.fault })) : [op],
   );
 }
 

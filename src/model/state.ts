@@ -86,6 +86,13 @@ export interface TaskState {
   readonly wait: Wait | null;
   /** Pid of the last child this task forked (what kernel_clone returns). */
   readonly child: number | null;
+  /** A fault injected into the running call: the instruction at `addr` faults when next executed (R57). */
+  readonly fault?: InjectedFault;
+}
+
+export interface InjectedFault {
+  readonly addr: Hex;
+  readonly outcome: 'resolved' | 'fixup' | 'oops';
 }
 
 export interface SchedState {

@@ -44,6 +44,13 @@ const GRAPH: Record<string, readonly [KprobeStatus, KprobeStatus][]> = {
     ['KPROBE_REENTER', 'KPROBE_HIT_SS'],
     ['KPROBE_REENTER', 'KPROBE_HIT_SSDONE'],
   ],
+  // R57: the stepped copy faulted: back to NULL, or to the outer probe of a reentrant hit.
+  'kprobe.ss.fault': [
+    ['KPROBE_HIT_SS', 'idle'],
+    ['KPROBE_REENTER', 'KPROBE_HIT_ACTIVE'],
+    ['KPROBE_REENTER', 'KPROBE_HIT_SS'],
+    ['KPROBE_REENTER', 'KPROBE_HIT_SSDONE'],
+  ],
   'kprobe.done': [['KPROBE_HIT_SSDONE', 'idle']],
   'kprobe.redirect': [['KPROBE_HIT_ACTIVE', 'idle']],
   // R75: a kretprobe return handler runs with current_kprobe set and HIT_ACTIVE, then NULL.

@@ -15,6 +15,7 @@ export const PROBEABLE_FUNCTIONS: readonly string[] = BUILTIN_SYMBOLS.functions(
 
 /** Functions tasks call as "system calls"; kernel_clone forks, so children appear and exit. */
 const TASK_CALLS = ['kernel_clone', 'ksys_read', 'vfs_read', 'do_sys_openat2', '_printk', 'dput', 'kfree', 'vfs_open'];
+const callFault = fc.record({ at: fc.constantFrom(0, 1, 4), outcome: fc.constantFrom('resolved' as const, 'fixup' as const) });
 /** Probe sites: hot functions so that hits, misses and races are frequent. */
 const PROBE_SITES = ['kernel_clone', 'copy_process', 'vfs_read', '_printk', 'vprintk_emit', 'do_sys_openat2', 'getname', 'dput'];
 
@@ -75,6 +76,9 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
         const names = Array.from({ length: nProbes }, (_, i) => `kp${i}`);
         const op: fc.Arbitrary<TaskOp> = fc.oneof(
           { weight: 5, arbitrary: fc.record({ op: fc.constant('call' as const), fn: fc.constantFrom(...TASK_CALLS) }) },
+          // Now and then a call whose instruction at +0, +1 or +4 (ordinary ones in every built-in
+          // function) faults once, single-stepped or not (R57).
+          { weight: 1, arbitrary: fc.record({ op: fc.constant('call' as const), fn: fc.constantFrom(...TASK_CALLS), fault: callFault }) },
           { weight: 2, arbitrary: fc.record({ op: fc.constant('register_kprobe' as const), probe: fc.constantFrom(...names) }) },
           { weight: 2, arbitrary: fc.record({ op: fc.constant('unregister_kprobe' as const), probe: fc.constantFrom(...names) }) },
           { weight: 1, arbitrary: fc.record({ op: fc.constant('enable_kprobe' as const), probe: fc.constantFrom(...names) }) },

@@ -34,7 +34,12 @@ const probe = z.strictObject({
 });
 
 const taskOp = z.discriminatedUnion('op', [
-  z.strictObject({ op: z.literal('call'), fn: z.string(), times: count(100_000).optional() }),
+  z.strictObject({
+    op: z.literal('call'),
+    fn: z.string(),
+    times: count(100_000).optional(),
+    fault: z.strictObject({ at: z.number().int().min(0).max(0xffff), outcome: z.enum(['resolved', 'fixup', 'oops']) }).optional(),
+  }),
   z.strictObject({ op: z.literal('printk'), text: z.string().max(1024) }),
   z.strictObject({ op: z.literal('register_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('unregister_kprobe'), probe: z.string() }),

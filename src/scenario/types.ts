@@ -56,7 +56,18 @@ export interface ProbeSpec {
 
 /** What a task does, in order. After the last operation the task calls do_exit. */
 export type TaskOp =
-  | { readonly op: 'call'; readonly fn: string; readonly times?: number }
+  | {
+      readonly op: 'call';
+      readonly fn: string;
+      readonly times?: number;
+      /**
+       * In each call, the instruction at byte offset `at` of `fn` faults the first time it runs
+       * (a page not present, say), and the kernel's fault path ends as `outcome` says: the page
+       * gets mapped and the instruction runs again, an exception-table fixup resumes after it, or
+       * an oops. Single-stepped by a kprobe, this is spec R57.
+       */
+      readonly fault?: { readonly at: number; readonly outcome: 'resolved' | 'fixup' | 'oops' };
+    }
   | { readonly op: 'printk'; readonly text: string }
   | { readonly op: 'register_kprobe'; readonly probe: string }
   | { readonly op: 'unregister_kprobe'; readonly probe: string }

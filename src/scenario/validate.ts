@@ -6,6 +6,7 @@ import {
   RENAMED,
   symbolsFor,
   symbolsWithModules,
+  type FunctionSymbol,
   type KernelVersion,
   type SymbolTable,
 } from '../kernel/index.ts';
@@ -168,6 +169,14 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
         case 'call':
           checkFn([...at, 'fn'], op.fn);
           if (!isFunction(op.fn)) return;
+          if (op.fault !== undefined) {
+            const fn = symbols.lookup(op.fn) as FunctionSymbol;
+            const insn = fn.body.find((x) => x.off === op.fault!.at);
+            const hex = `0x${op.fault.at.toString(16)}`;
+            // Only an ordinary instruction touches memory here; a call or ret does not fault.
+            if (insn === undefined) err([...at, 'fault', 'at'], `${fn.name}+${hex} is not the start of an instruction (starts: ${fn.body.map((x) => `0x${x.off.toString(16)}`).join(', ')})`);
+            else if (insn.op.k !== 'insn') err([...at, 'fault', 'at'], `${fn.name}+${hex} is a ${insn.op.k}, which does not access memory; pick an ordinary instruction`);
+          }
           break;
         case 'printk': {
           const m = checkTemplate(op.text, probeNames, false);

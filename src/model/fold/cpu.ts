@@ -10,6 +10,18 @@ function withHandlerFrames(c: CpuState, frames: Frame | null): CpuState {
   return { ...c, handler: { ...c.handler, frames } };
 }
 
+/** R49/R51: restore the outer probe exactly as it was; the nested trap returns. */
+function restorePreviousKprobe(c: CpuState): CpuState {
+  if (c.prev === null) return fail(`cpu ${c.id}: REENTER with an empty prev_kprobe slot`);
+  const p = c.prev;
+  return { ...c, current: p.current, probes: p.probes, status: p.status, next: p.next, prev: null, stepped: false, preempt_count: c.preempt_count - 1 };
+}
+
+/** current_kprobe := NULL; the trap returns with the probed context's IF restored. */
+function resetCurrentKprobe(c: CpuState): CpuState {
+  return { ...c, current: null, probes: [], status: 'idle', next: 0, preempt_count: c.preempt_count - 1, irqs_off: false };
+}
+
 /** Applies an event emitted by this CPU to its own slice. Events of other sources leave it as is. */
 export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
   switch (e.type) {
@@ -62,32 +74,13 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'kprobe.ss':
       return { ...c, stepped: true, status: c.status === 'KPROBE_REENTER' ? c.status : 'KPROBE_HIT_SS' };
     case 'kprobe.ss.done':
-      if (c.status === 'KPROBE_REENTER') {
-        // R49/R51: restore the outer probe exactly as it was; the nested trap returns.
-        if (c.prev === null) return fail(`cpu ${c.id}: REENTER with an empty prev_kprobe slot`);
-        const p = c.prev;
-        return {
-          ...c,
-          current: p.current,
-          probes: p.probes,
-          status: p.status,
-          next: p.next,
-          prev: null,
-          stepped: false,
-          preempt_count: c.preempt_count - 1,
-        };
-      }
+      if (c.status === 'KPROBE_REENTER') return restorePreviousKprobe(c);
       return { ...c, status: 'KPROBE_HIT_SSDONE', next: 0, stepped: false };
+    case 'kprobe.ss.fault':
+      // R57: the same two exits, taken early; IP goes back to the probe address.
+      return c.status === 'KPROBE_REENTER' ? restorePreviousKprobe(c) : { ...resetCurrentKprobe(c), stepped: false };
     case 'kprobe.done':
-      return {
-        ...c,
-        current: null,
-        probes: [],
-        status: 'idle',
-        next: 0,
-        preempt_count: c.preempt_count - 1,
-        irqs_off: false,
-      };
+      return resetCurrentKprobe(c);
     case 'kretprobe.take':
       if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
       return { ...c, handler: { ...c.handler, instance: e.instance } };

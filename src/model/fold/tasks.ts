@@ -38,6 +38,13 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
     case 'func.call':
       if (e.ctx === 'task') d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, frames: callFrame(t.frames, e.fn, e.ip !== null) }));
       return;
+    case 'fault.inject':
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, fault: { addr: e.addr, outcome: e.outcome } }));
+      return;
+    case 'insn.fault':
+      // The fault is taken once; a fixup resumes after the faulting instruction.
+      d.tasks = updateTask(tasks, e.pid, ({ fault: _taken, ...t }) => (e.outcome === 'fixup' ? { ...t, frames: stepFrame(t.frames) } : t));
+      return;
     case 'func.ret':
       if (e.ctx !== 'task') return;
       d.tasks = updateTask(tasks, e.pid, (t) => {

@@ -12,6 +12,7 @@ import {
   mutexScenario,
   registrationErrorsScenario,
   sleepInHandlerScenario,
+  ssFaultScenario,
 } from './spec-sections.ts';
 import { unregisterRaceScenario } from './unregister-race.ts';
 
@@ -31,5 +32,6 @@ export const BUILTIN_SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
     kunitMissedScenario,
     sleepInHandlerScenario,
     moduleUnloadScenario,
+    ssFaultScenario,
   ].map((s) => [s.name, s]),
 );

@@ -162,3 +162,30 @@ export const moduleUnloadScenario: Scenario = {
     },
   ],
 };
+
+export const ssFaultScenario: Scenario = {
+  name: 'ss-fault',
+  description: 'the instruction a kprobe single-steps takes a page fault: current_kprobe is reset, the page is mapped, the probe hits again; no nmissed (§6.5: R57)',
+  cpus: 1,
+  max_steps: 5_000,
+  probes: [
+    {
+      name: 'kp',
+      symbol: 'vfs_read',
+      offset: 4,
+      pre: [{ do: 'print', text: 'pre_handler: p->addr = {addr}, hit on cpu {cpu}' }],
+      post: [{ do: 'print', text: 'post_handler: p->addr = {addr}' }],
+    },
+  ],
+  tasks: [
+    {
+      comm: 'cat',
+      program: [
+        { op: 'register_kprobe', probe: 'kp' },
+        // The access at vfs_read+0x4 finds its page not present the first time.
+        { op: 'call', fn: 'vfs_read', fault: { at: 4, outcome: 'resolved' } },
+        { op: 'unregister_kprobe', probe: 'kp' },
+      ],
+    },
+  ],
+};
