@@ -241,3 +241,35 @@ describe('re-registration with a call still hooked by the old pool (R69, R80)', 
     expect(run.violations).toEqual([]);
   });
 });
+
+describe('changing the return value from a return handler', () => {
+  it('set_retval: the caller gets the new value, and an older instance\'s handler already sees it (trampoline newest first, R75)', () => {
+    const original = (BUILTIN_SYMBOLS.lookup('vfs_read') as { ret: number }).ret;
+    const r = trace(
+      scenario({
+        probes: [
+          // Registered first: last in the aggregated list (R9), so its instance is hooked last
+          // and its return handler runs first.
+          { name: 'fixer', kind: 'kretprobe', symbol: 'vfs_read', handler: [{ do: 'print', text: 'fixer saw {retval}' }, { do: 'set_retval', value: -5 }] },
+          { name: 'watcher', kind: 'kretprobe', symbol: 'vfs_read', handler: [{ do: 'print', text: 'watcher saw {retval}' }] },
+        ],
+        tasks: [{ comm: 'cat', program: [{ op: 'register_kprobe', probe: 'fixer' }, { op: 'register_kprobe', probe: 'watcher' }, { op: 'call', fn: 'vfs_read' }] }],
+      }),
+    );
+    expect(original).not.toBe(-5);
+    expect(ofType(r.events, 'printk').map((e) => e.text)).toEqual([`fixer saw ${original}`, 'watcher saw -5']);
+    expect(ofType(r.events, 'kretprobe.set_retval')).toHaveLength(1);
+    expect(ofType(r.events, 'kretprobe.return').map((e) => [e.fn, e.ret])).toEqual([['vfs_read', -5]]);
+    expect(r.violations).toEqual([]);
+  });
+
+  it('set_retval is refused outside a kretprobe return handler, with the field path', () => {
+    let message = '';
+    try {
+      scenario({ probes: [{ name: 'kp', symbol: 'vfs_read', pre: [{ do: 'set_retval', value: 1 }] }], tasks: [] });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe('scenario.probes[0].pre[0].do: "set_retval" is only for a kretprobe return handler, where the return value is in regs->ax');
+  });
+});

@@ -254,6 +254,9 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
     }
     case 'call':
       return [{ type: 'func.call', cpu: c.id, pid, ip: null, fn: codeOf(setup, op.fn).fn.name, ctx: 'handler' }];
+    case 'set_retval':
+      // regs_set_return_value(regs, v): regs->ax, which the trampoline hands back to the caller.
+      return [{ type: 'kretprobe.set_retval', cpu: c.id, pid, probe, instance: c.trampoline!.pending[0]!, value: op.value }, done];
     case 'spin': {
       const left = (run.spin > 0 ? run.spin : op.steps) - 1;
       const spin: DomainEvent = { type: 'handler.spin', cpu: c.id, probe, left };

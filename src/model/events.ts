@@ -136,6 +136,7 @@ export const EVENT_FIELDS = {
   'kretprobe.trampoline': { cpu: 'int', pid: 'int', fn: 'str', ret: 'int', instances: 'str[]' },
   'kretprobe.ret_handler': { cpu: 'int', pid: 'int', probe: 'str', instance: 'str', addr: 'hex' },
   'kretprobe.put': { cpu: 'int', pid: 'int', probe: 'str', instance: 'str', reason: ['returned', 'entry_handler', 'detached', 'no_handler'] },
+  'kretprobe.set_retval': { cpu: 'int', pid: 'int', probe: 'str', instance: 'str', value: 'int' },
   'kretprobe.return': { cpu: 'int', pid: 'int', fn: 'str', ret: 'int' },
 
   // ── the log itself (src "log") ──────────────────────────────────────────────────────────────

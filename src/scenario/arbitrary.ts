@@ -57,7 +57,17 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
         // Mostly tiny pools, so that they run dry (R73); 0 asks for the default (R71).
         maxactive: fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }) }),
         entry: fc.option(entrySteps, { nil: undefined }),
-        handler: fc.option(fc.array(handlerStep(false), { maxLength: 2 }), { nil: undefined }),
+        // Return handlers may change the return value for the handlers after them and the caller.
+        handler: fc.option(
+          fc.array(
+            fc.oneof(
+              { weight: 4, arbitrary: handlerStep(false) },
+              { weight: 1, arbitrary: fc.integer({ min: -22, max: 22 }).map((value): HandlerStep => ({ do: 'set_retval', value })) },
+            ),
+            { maxLength: 2 },
+          ),
+          { nil: undefined },
+        ),
       })
       .map((p) => ({ name, kind: 'kretprobe' as const, ...p }));
   const probe = (name: string): fc.Arbitrary<ProbeSpec> =>

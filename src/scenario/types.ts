@@ -11,6 +11,8 @@ export type HandlerStep =
   | { readonly do: 'call'; readonly fn: string }
   /** An entry_handler's return value: non-zero gives the kretprobe instance back, no hook (R73). */
   | { readonly do: 'return'; readonly value: number }
+  /** A kretprobe return handler's regs_set_return_value(): the caller gets `value` instead. */
+  | { readonly do: 'set_retval'; readonly value: number }
   /**
    * Touch a bad address. With `fixup` the access has an exception-table fixup (as
    * copy_from_kernel_nofault has) and the handler goes on; without, the kernel oopses unless a

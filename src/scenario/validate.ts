@@ -129,6 +129,9 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
     }
     for (const phase of ['pre', 'post', 'entry', 'handler'] as const) {
       p[phase]?.forEach((step, j) => {
+        if (step.do === 'set_retval' && !(kret && phase === 'handler')) {
+          err(['probes', i, phase, j, 'do'], '"set_retval" is only for a kretprobe return handler, where the return value is in regs->ax');
+        }
         if (step.do === 'return' && phase !== 'entry' && phase !== 'pre') {
           err(['probes', i, phase, j, 'do'], '"return" is only for a pre-handler (R46) or a kretprobe entry_handler (R73)');
         }

@@ -100,6 +100,9 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
       if (e.reason === 'returned') return { ...c, trampoline: walked, current: null, probes: [], status: 'idle', next: 0 };
       return { ...c, trampoline: walked };
     }
+    case 'kretprobe.set_retval':
+      if (c.trampoline === null) return fail(`cpu ${c.id}: set_retval outside the kretprobe trampoline`);
+      return { ...c, trampoline: { ...c.trampoline, ret: e.value } };
     case 'kretprobe.return':
       return { ...c, trampoline: null, preempt_count: c.preempt_count - 1 };
     case 'ipi.ack':
