@@ -23,6 +23,7 @@ export {
   FUNC_ALIGN,
   atLeast,
   ImageBuilder,
+  JUST_RETURN_FUNC,
   KERNEL_VERSIONS,
   RENAMED,
   TEXT_BASE,

@@ -15,6 +15,9 @@ import type {
   Section,
 } from './image.ts';
 
+/** The one-instruction `ret` an overridden function returns through (R46 with a changed IP). */
+export const JUST_RETURN_FUNC = 'just_return_func';
+
 /** Where core kernel text starts on x86_64 without KASLR (the `_stext` of a default build). */
 export const TEXT_BASE = 0xffffffff81000000n;
 /** Where the built-in image puts its data symbols, well past the end of text. */
@@ -39,6 +42,8 @@ export interface FuncSpec {
   readonly calls?: readonly string[];
   readonly ret?: number | 'pid';
   readonly effect?: Effect;
+  /** A bare `ret`, no frame set-up (an asm stub such as just_return_func). */
+  readonly bare?: boolean;
 }
 
 /** One instruction before offsets are assigned: [text, length, op]. */
@@ -75,6 +80,7 @@ function setReturn(ret: number | 'pid'): RawInsn {
  * that neighbouring functions do not look identical, without any randomness.
  */
 function bodyFor(spec: FuncSpec, seed: number): RawInsn[] {
+  if (spec.bare) return [['ret', 1, RET]];
   const calls = spec.calls ?? [];
   const ret = spec.ret ?? 0;
   const fill = (k: number): RawInsn => FILLER[(seed + k) % FILLER.length]!;
@@ -295,6 +301,9 @@ function buildX86_64(version: KernelVersion): KernelImage {
   text('kernel_read');
   text('security_inode_getattr');
   text('do_execve');
+  // arch/x86/lib/error-inject.c (v4.16+, CONFIG_FUNCTION_ERROR_INJECTION): where
+  // override_function_with_return() points regs->ip. Last, so no other address moves.
+  if (atLeast(version, '4.16')) b.func({ name: JUST_RETURN_FUNC, bare: true });
 
   b.data('linux_proc_banner', 0x60);
   b.data('_sdata', 8);

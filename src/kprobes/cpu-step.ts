@@ -5,7 +5,7 @@ import { currentTask, kprobeDisabled, taskReady } from '../model/queries.ts';
 import { codeOf, programOf, type RunStep, type Setup } from '../model/setup.ts';
 import { instanceOfCurrentPool, instanceProbe } from '../model/evolve.ts';
 import { toHex } from '../model/hex.ts';
-import { atLeast, DEFAULT_KERNEL } from '../kernel/index.ts';
+import { atLeast, DEFAULT_KERNEL, JUST_RETURN_FUNC } from '../kernel/index.ts';
 import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
 
 import { renderTemplate } from './printk-format.ts';
@@ -254,6 +254,13 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
     }
     case 'call':
       return [{ type: 'func.call', cpu: c.id, pid, ip: null, fn: codeOf(setup, op.fn).fn.name, ctx: 'handler' }];
+    case 'override_return':
+      // fail_function / bpf_override_return: regs->ax = value, regs->ip = just_return_func, and
+      // the handler returns 1 (R46): no single-step, the function returns at once.
+      return withPendingAcks(h.w, c, [
+        exit,
+        { type: 'kprobe.override', cpu: c.id, pid, addr: c.current!, fn: JUST_RETURN_FUNC, ret: op.value, skipped: c.probes.slice(c.next) },
+      ]);
     case 'set_retval':
       // regs_set_return_value(regs, v): regs->ax, which the trampoline hands back to the caller.
       return [{ type: 'kretprobe.set_retval', cpu: c.id, pid, probe, instance: c.trampoline!.pending[0]!, value: op.value }, done];
@@ -389,7 +396,8 @@ function perform(h: Here, ctx: Ctx, frames: Frame, fn: FunctionSymbol, insn: Ins
     case 'ret': {
       if (fn.effect === 'exit' && ctx === 'task') return [{ type: 'task.exit', cpu: c.id, pid, code: 0 }];
       const out: DomainEvent[] = [];
-      let ret = fn.ret === 'pid' ? (h.task?.child ?? -1) : fn.ret;
+      // An overridden call returns the value its kprobe put in regs->ax.
+      let ret = frames.ax ?? (fn.ret === 'pid' ? (h.task?.child ?? -1) : fn.ret);
       if (fn.effect === 'fork' && ctx === 'task' && h.task !== undefined) {
         out.push({ type: 'task.fork', cpu: c.id, pid, child: h.w.next_pid, comm: h.task.comm });
         ret = 0;

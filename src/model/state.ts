@@ -16,6 +16,8 @@ export interface Frame {
   readonly up: Frame | null;
   /** kretprobe instances whose trampoline replaced this frame's return address, oldest first (R73). */
   readonly rp?: readonly string[];
+  /** regs->ax set by a kprobe that overrode this call's return (kprobe.override). */
+  readonly ax?: number;
 }
 
 /** A handler invocation in progress on a CPU (handlers never nest on one CPU: R50). */

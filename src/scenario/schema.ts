@@ -15,6 +15,7 @@ const handlerStep = z.discriminatedUnion('do', [
   z.strictObject({ do: z.literal('sleep') }),
   z.strictObject({ do: z.literal('dump_stack') }),
   z.strictObject({ do: z.literal('return'), value: z.number().int() }),
+  z.strictObject({ do: z.literal('override_return'), value: z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1) }),
   z.strictObject({ do: z.literal('set_retval'), value: z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1) }),
   z.strictObject({ do: z.literal('fault'), fixup: z.boolean().optional() }),
 ]);

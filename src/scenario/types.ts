@@ -11,6 +11,13 @@ export type HandlerStep =
   | { readonly do: 'call'; readonly fn: string }
   /** An entry_handler's return value: non-zero gives the kretprobe instance back, no hook (R73). */
   | { readonly do: 'return'; readonly value: number }
+  /**
+   * override_function_with_return() after setting the return value, as fail_function and
+   * bpf_override_return do: the pre-handler returns non-zero with IP at just_return_func, so the
+   * probed function does not run and its caller gets `value` (R46). Last step of a pre-handler
+   * of a probe on a function's entry; kernel 4.16 and later.
+   */
+  | { readonly do: 'override_return'; readonly value: number }
   /** A kretprobe return handler's regs_set_return_value(): the caller gets `value` instead. */
   | { readonly do: 'set_retval'; readonly value: number }
   /**

@@ -129,6 +129,13 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
     }
     for (const phase of ['pre', 'post', 'entry', 'handler'] as const) {
       p[phase]?.forEach((step, j) => {
+        if (step.do === 'override_return') {
+          const where = ['probes', i, phase, j, 'do'];
+          if (phase !== 'pre') err(where, '"override_return" is only for a kprobe pre-handler (R46)');
+          else if (!atLeast(version, '4.16')) err(where, `kernel ${version} has no override_function_with_return (added in 4.16; kernels 5.10 and 6.17 have it)`);
+          else if (p.symbol === undefined || (p.offset ?? 0) !== 0) err(where, '"override_return" needs the probe on a function entry ("symbol" with offset 0), where the return address is on top of the stack');
+          else if (j !== p.pre!.length - 1) err(where, '"override_return" ends the pre-handler: it must be the last step');
+        }
         if (step.do === 'set_retval' && !(kret && phase === 'handler')) {
           err(['probes', i, phase, j, 'do'], '"set_retval" is only for a kretprobe return handler, where the return value is in regs->ax');
         }

@@ -36,6 +36,7 @@ export function evolveStats(d: Draft, e: DomainEvent): void {
       d.stats = bump(d.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1, nmissed: p.nmissed + 1 }));
       return;
     case 'kprobe.redirect':
+    case 'kprobe.override':
       // R10/R53: the children after the one that returned non-zero are legitimately skipped.
       d.stats = bump(d.stats, e.skipped, (p) => ({ ...p, skipped: p.skipped + 1 }));
       return;
