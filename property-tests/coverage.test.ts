@@ -7,9 +7,9 @@ import { runInMemory } from './helpers.ts';
 // scenario arbitrary really produces the situations the invariants are about.
 
 describe('scenarioArbitrary coverage', () => {
-  it('produces hits, reentrant misses, unregister races, mutex contention and stepped-copy faults (R57)', async () => {
+  it('produces hits, reentrant misses, unregister races, mutex contention, stepped-copy faults (R57) and overridden returns (R46)', async () => {
     const samples = fc.sample(fc.tuple(scenarioArbitrary(), fc.integer({ min: 0, max: 1e6 })), { seed: 99, numRuns: 250 });
-    const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0, kretReturns: 0, kretMiss: 0, moduleGone: 0, ssFault: 0 };
+    const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0, kretReturns: 0, kretMiss: 0, moduleGone: 0, ssFault: 0, override: 0 };
     for (const [scenario, seed] of samples) {
       const { log } = await runInMemory(scenario, seed);
       const text = log.text();
@@ -25,6 +25,7 @@ describe('scenarioArbitrary coverage', () => {
       if (text.includes('"type":"kretprobe.miss"')) seen.kretMiss++;
       if (/"type":"module\.gone"[^\n]*"gone":\["/.test(text)) seen.moduleGone++;
       if (text.includes('"type":"kprobe.ss.fault"')) seen.ssFault++;
+      if (text.includes('"type":"kprobe.override"')) seen.override++;
     }
     // Printed so a reader of the test log sees how often each situation came up.
     console.log('scenarioArbitrary coverage over 250 runs:', seen);
@@ -39,5 +40,6 @@ describe('scenarioArbitrary coverage', () => {
     expect(seen.kretMiss).toBeGreaterThan(0);
     expect(seen.moduleGone).toBeGreaterThan(0);
     expect(seen.ssFault).toBeGreaterThan(0);
+    expect(seen.override).toBeGreaterThan(3);
   });
 });

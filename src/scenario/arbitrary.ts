@@ -76,7 +76,11 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
     fc.record(
       {
         symbol: fc.constantFrom(...PROBE_SITES),
-        pre: fc.option(entrySteps, { nil: undefined }),
+        // Now and then the pre-handler ends by injecting an error (override_return, R46).
+        pre: fc.option(
+          fc.tuple(entrySteps, fc.nat(9)).map(([st, k]): HandlerStep[] => (k === 0 ? [...st, { do: 'override_return', value: -12 }] : [...st])),
+          { nil: undefined },
+        ),
         post: fc.option(steps, { nil: undefined }),
         // Now and then registered with DISABLED (R29), to be enabled by a task later.
         disabled: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(true as const) }),
