@@ -182,7 +182,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         // R34: not registered → -EINVAL; already disabled → 0, nothing changes; else set DISABLED
         // and disarm the point when no enabled probe remains there (R13).
         if (!registered) return ret(-EINVAL);
-        if (reg.disabled || reg.gone) return ret(0);
+        if (kprobeDisabled(reg)) return ret(0);
         const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
         if (k.table[addr!]?.armed && !enabledAt(addr, probe)) out.push(...patch('text.disarm'));
         else out.push(...ret(0));

@@ -7,6 +7,8 @@ import type { Scenario } from './types.ts';
 
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a C identifier (letters, digits, _)');
 const count = (max: number) => z.number().int().min(1).max(max);
+/** A value a handler puts in regs->ax: a C int return value. */
+const retval = z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1);
 
 const handlerStep = z.discriminatedUnion('do', [
   z.strictObject({ do: z.literal('print'), text: z.string().max(1024) }),
@@ -15,8 +17,8 @@ const handlerStep = z.discriminatedUnion('do', [
   z.strictObject({ do: z.literal('sleep') }),
   z.strictObject({ do: z.literal('dump_stack') }),
   z.strictObject({ do: z.literal('return'), value: z.number().int() }),
-  z.strictObject({ do: z.literal('override_return'), value: z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1) }),
-  z.strictObject({ do: z.literal('set_retval'), value: z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1) }),
+  z.strictObject({ do: z.literal('override_return'), value: retval }),
+  z.strictObject({ do: z.literal('set_retval'), value: retval }),
   z.strictObject({ do: z.literal('fault'), fixup: z.boolean().optional() }),
 ]);
 
