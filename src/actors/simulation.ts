@@ -4,10 +4,12 @@ import { cpuMachine } from '../machines/cpu.ts';
 import { kprobesMachine } from '../machines/kprobes.ts';
 import { schedulerLogic, type Outcome } from '../machines/scheduler.ts';
 import { digestState } from '../model/digest.ts';
-import type { LoggedEvent } from '../model/events.ts';
+import type { EventOf, LoggedEvent } from '../model/events.ts';
+import { findTask } from '../model/queries.ts';
+import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
 import { evolve } from '../model/evolve.ts';
 import { initialState } from '../model/initial.ts';
-import { createSetup, type Setup } from '../model/setup.ts';
+import { addProbe, appendOps, createSetup, type Setup } from '../model/setup.ts';
 import type { KernelState } from '../model/state.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { seededIds } from '../scheduler/rng.ts';
@@ -21,11 +23,18 @@ import { EventBus, type Outbox } from './bus.ts';
 
 export type EndReason = 'done' | 'deadlock' | 'limit' | 'bug';
 
+export type InputEvent = EventOf<'input.probe'> | EventOf<'input.ops'>;
+
 export interface SimulationOptions {
   readonly seed: number;
   readonly strategy: Strategy;
   /** Views and monitors fed from the run's own fold (no second fold needed). */
   readonly projections?: readonly Projection[];
+  /**
+   * A shell session: when only shells waiting for input are left, step() returns false but the
+   * run goes on; input() wakes it and finish() ends it.
+   */
+  readonly session?: boolean;
 }
 
 export class Simulation {
@@ -38,6 +47,9 @@ export class Simulation {
   private readonly kprobes: Actor<typeof kprobesMachine>;
   /** The log's own stream: it carries only log.end. */
   private readonly logOutbox: Outbox;
+  /** What a session's user typed: input.probe, input.ops. */
+  private readonly inputOutbox: Outbox;
+  private readonly session: boolean;
   private ended: EndReason | null = null;
   /** An error the fold or a projection raised while an actor published. */
   private failure: unknown = null;
@@ -68,6 +80,8 @@ export class Simulation {
       input: { sched: s0.sched, strategy: opts.strategy, outbox: this.bus.outbox('sched'), maxSteps: scenario.max_steps },
     });
     this.logOutbox = this.bus.outbox('log');
+    this.inputOutbox = this.bus.outbox('input');
+    this.session = opts.session ?? false;
     this.events$ = this.bus.events$;
     const projections = opts.projections ?? [];
     this.events$.subscribe((e) => {
@@ -118,6 +132,8 @@ export class Simulation {
     const snap = this.scheduler.getSnapshot();
     if (snap.status === 'error') throw snap.error;
     const outcome = snap.context.outcome as Outcome;
+    // A session waits for its user rather than ending.
+    if (outcome.kind === 'end' && outcome.reason === 'done' && this.session) return false;
     if (outcome.kind === 'end') return this.end(outcome.reason), false;
     if (outcome.kind === 'idle') return true;
     const cpu = this.cpus[outcome.choice.cpu]!;
@@ -127,6 +143,29 @@ export class Simulation {
     if (cpu.getSnapshot().status === 'error') throw cpu.getSnapshot().error;
     if (this.kprobes.getSnapshot().status === 'error') throw this.kprobes.getSnapshot().error;
     return true;
+  }
+
+  /**
+   * A session's input, published as an event of its own. The caller has validated it against
+   * the scenario (src/session/input.ts); the setup grows so that the actors can run it.
+   */
+  input(event: InputEvent): void {
+    if (this.ended !== null) throw new Error('internal: input after the run ended');
+    if (event.type === 'input.probe') {
+      addProbe(this.setup, event.probe as unknown as ProbeSpec);
+      this.kprobes.send({ type: 'INPUT', event });
+    } else {
+      const task = findTask(this.state, event.pid);
+      if (task === undefined) throw new Error(`internal: no task ${event.pid} for input`);
+      appendOps(this.setup, task.prog, event.ops as unknown as TaskOp[]);
+    }
+    this.inputOutbox.publish([event]);
+    if (this.failure !== null) throw this.failure;
+  }
+
+  /** Ends a session (the user typed `exit`): log.end with the state's digest. */
+  finish(): void {
+    if (this.ended === null) this.end('done');
   }
 
   /** Runs to the end; returns why it ended. */

@@ -7,6 +7,7 @@ import { instanceOfCurrentPool, instanceProbe } from '../model/evolve.ts';
 import { toHex } from '../model/hex.ts';
 import { atLeast, DEFAULT_KERNEL, JUST_RETURN_FUNC } from '../kernel/index.ts';
 import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
+import type { TaskOp } from '../scenario/types.ts';
 
 import { renderTemplate } from './printk-format.ts';
 import { dumpStackLines } from './stack.ts';
@@ -337,7 +338,11 @@ function taskStep(h: Here): CpuPlan | null {
   if (task.frames !== null) return events(withPendingAcks(w, c, execute(h, 'task', task.frames)));
   const op = programOf(setup, task.prog)[task.job];
   const call = (fn: string): DomainEvent => ({ type: 'func.call', cpu: c.id, pid: task.pid, ip: null, fn, ctx: 'task' });
-  if (op === undefined) return events([call('do_exit')]);
+  if (op === undefined) {
+    // A shell waits for its user; everything else exits.
+    if (setup.scenario.tasks[task.prog]?.interactive) return events([{ type: 'task.wait_input', cpu: c.id, pid: task.pid }]);
+    return events([call('do_exit')]);
+  }
   switch (op.op) {
     case 'call': {
       // A MOD:SYM name is called by the function's own name, as its frame and return will say.
@@ -363,7 +368,13 @@ function taskStep(h: Here): CpuPlan | null {
     case 'insmod':
     case 'rmmod':
       return { kind: 'api', pid: task.pid };
+    case 'fork':
+      throw new Error('internal: fork operations are compiled into kernel_clone calls');
   }
+}
+
+function execOf(op: TaskOp | undefined): { comm: string; prog: number } | undefined {
+  return op?.op === 'call' ? op.exec : undefined;
 }
 
 /** The next instruction of the innermost frame: trap on an armed breakpoint, else execute it. */
@@ -400,6 +411,9 @@ function perform(h: Here, ctx: Ctx, frames: Frame, fn: FunctionSymbol, insn: Ins
       let ret = frames.ax ?? (fn.ret === 'pid' ? (h.task?.child ?? -1) : fn.ret);
       if (fn.effect === 'fork' && ctx === 'task' && h.task !== undefined) {
         out.push({ type: 'task.fork', cpu: c.id, pid, child: h.w.next_pid, comm: h.task.comm });
+        // A compiled `fork` operation: the child execs its own program.
+        const exec = execOf(programOf(h.setup, h.task.prog)[h.task.job]);
+        if (exec !== undefined) out.push({ type: 'task.exec', cpu: c.id, pid: h.w.next_pid, comm: exec.comm, prog: exec.prog });
         ret = 0;
       }
       // R75: a kretprobed frame returns into the trampoline, newest instance first.

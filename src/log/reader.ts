@@ -14,7 +14,7 @@ export type LogEntry =
   /** The last line was cut off mid-write (a crash); every complete event before it was yielded. */
   | { kind: 'truncated'; line: number; raw: string };
 
-const SRC_RE = /^(?:cpu\/(?:0|[1-9][0-9]*)|sched|kprobes|log)$/;
+const SRC_RE = /^(?:cpu\/(?:0|[1-9][0-9]*)|sched|kprobes|input|log)$/;
 
 function describeValue(v: unknown): string {
   if (v === null) return 'null';
@@ -50,7 +50,7 @@ export function checkEventLine(value: unknown, prev: Cursor): string | null {
   }
   if ((t as number) < prev.t) return `time goes backwards: t ${String(t)} after t ${prev.t} (expected t >= ${prev.t})`;
   if (typeof src !== 'string' || !SRC_RE.test(src)) {
-    const expected = '(expected "cpu/N", "sched", "kprobes" or "log")';
+    const expected = '(expected "cpu/N", "sched", "kprobes", "input" or "log")';
     return src === undefined ? `event lacks field "src" ${expected}` : `field "src" is ${show(src)} ${expected}`;
   }
   if (!isEventType(type)) {

@@ -13,6 +13,8 @@ import type { KernelState, KprobesState } from '../model/state.ts';
 
 export type KprobesEvent =
   | { type: 'API'; cpu: number; pid: number; world: KernelState }
+  /** A session's input that changes this slice (a new probe's registry entry). */
+  | { type: 'INPUT'; event: DomainEvent }
   | { type: 'MUTEX'; held: boolean };
 
 export interface KprobesInput {
@@ -31,6 +33,11 @@ export const kprobesMachine = setup({
   context: ({ input }) => ({ ...input }),
   initial: 'unlocked',
   on: {
+    INPUT: {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type === 'INPUT') enqueue.assign({ kprobes: evolveKprobes(context.kprobes, event.event) });
+      }),
+    },
     API: {
       actions: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'API') return;

@@ -37,7 +37,8 @@ function decide(ctx: SchedulerContext, w: KernelState): { outcome: Outcome; even
     // Every CPU idles until the next sleeping task's timer: logical time jumps there.
     const wake = Math.min(...w.tasks.flatMap((t) => (t.wait?.on === 'time' && t.wait.until > w.t ? [t.wait.until] : [])));
     if (Number.isFinite(wake)) return { outcome: { kind: 'idle' }, events: [{ type: 'time.advance', to: wake }] };
-    if (w.tasks.length === 0) return { outcome: { kind: 'end', reason: 'done' }, events: [] };
+    // Done: every task exited, or what is left are shells waiting for their user.
+    if (w.tasks.every((t) => t.wait?.on === 'input')) return { outcome: { kind: 'end', reason: 'done' }, events: [] };
     return {
       outcome: { kind: 'end', reason: 'deadlock' },
       events: [{ type: 'kernel.deadlock', blocked: w.tasks.map((t) => t.pid) }],

@@ -16,6 +16,9 @@ type FieldKind =
   | 'bool'
   | 'int[]'
   | 'str[]'
+  /** A JSON object whose shape the consumer checks (a scenario probe, task operations). */
+  | 'obj'
+  | 'obj[]'
   | readonly string[]; // an enumeration of allowed strings
 
 type KindType<K> = K extends 'int'
@@ -36,9 +39,16 @@ type KindType<K> = K extends 'int'
                 ? readonly number[]
                 : K extends 'str[]'
                   ? readonly string[]
-                  : K extends readonly (infer E)[]
-                    ? E
-                    : never;
+                  : K extends 'obj'
+                    ? JsonObject
+                    : K extends 'obj[]'
+                      ? readonly JsonObject[]
+                      : K extends readonly (infer E)[]
+                        ? E
+                        : never;
+
+/** A JSON object as it stands in a log line; its meaning is checked where it is used. */
+export type JsonObject = { readonly [key: string]: unknown };
 
 const PHASE = ['pre', 'post', 'ret'] as const;
 const CTX = ['task', 'handler'] as const;
@@ -61,6 +71,10 @@ export const EVENT_FIELDS = {
   'func.call': { cpu: 'int', pid: 'int', ip: 'hex?', fn: 'str', ctx: CTX },
   'func.ret': { cpu: 'int', pid: 'int', ip: 'hex', fn: 'str', ret: 'int', ctx: CTX },
   'task.fork': { cpu: 'int', pid: 'int', child: 'int', comm: 'str' },
+  /** The child of a `fork` operation runs its own program under its own name from here on. */
+  'task.exec': { cpu: 'int', pid: 'int', comm: 'str', prog: 'int' },
+  /** An interactive task (a shell) ran out of operations: it waits for input (`input.ops`). */
+  'task.wait_input': { cpu: 'int', pid: 'int' },
   'task.exit': { cpu: 'int', pid: 'int', code: 'int' },
   'task.sleep': { cpu: 'int', pid: 'int', until: 'int' },
   'task.wake': { cpu: 'int', pid: 'int' },
@@ -140,6 +154,12 @@ export const EVENT_FIELDS = {
   'kretprobe.set_retval': { cpu: 'int', pid: 'int', probe: 'str', instance: 'str', value: 'int' },
   'kretprobe.return': { cpu: 'int', pid: 'int', fn: 'str', ret: 'int' },
 
+  // ── input from outside the kernel (src "input"): a `kprobesim shell` session ────────────────
+  /** A probe the session defined (a `kprobe_events` line), as a scenario probe. */
+  'input.probe': { probe: 'obj' },
+  /** Operations appended to an interactive task's program (what the user typed), waking it. */
+  'input.ops': { pid: 'int', ops: 'obj[]' },
+
   // ── the log itself (src "log") ──────────────────────────────────────────────────────────────
   'log.end': { digest: 'str', reason: END },
 } as const satisfies Record<string, Record<string, FieldKind>>;
@@ -147,7 +167,7 @@ export const EVENT_FIELDS = {
 export type EventType = keyof typeof EVENT_FIELDS;
 
 /** Which actor may emit each type: a slice of the state changes only through its owner's events. */
-type Emitter = 'cpu' | 'sched' | 'kprobes' | 'log';
+type Emitter = 'cpu' | 'sched' | 'kprobes' | 'input' | 'log';
 const SCHED_TYPES = ['sched.pick', 'sched.switch', 'time.advance', 'kernel.deadlock', 'run.limit'];
 const KPROBES_TYPES = [
   'kprobe.register', 'kprobe.register.fail', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert',
@@ -162,7 +182,15 @@ const KPROBES_TYPES = [
 const EMITTER: Readonly<Record<string, Emitter>> = Object.fromEntries(
   Object.keys(EVENT_FIELDS).map((type) => [
     type,
-    type === 'log.end' ? 'log' : SCHED_TYPES.includes(type) ? 'sched' : KPROBES_TYPES.includes(type) ? 'kprobes' : 'cpu',
+    type === 'log.end'
+      ? 'log'
+      : type.startsWith('input.')
+        ? 'input'
+        : SCHED_TYPES.includes(type)
+          ? 'sched'
+          : KPROBES_TYPES.includes(type)
+            ? 'kprobes'
+            : 'cpu',
   ]),
 );
 
@@ -189,8 +217,8 @@ type Payload<T extends EventType> = {
 export type DomainEvent = { [T in EventType]: { type: T } & Payload<T> }[EventType];
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
 
-/** Who emitted it: "cpu/0", "sched", "kprobes", "log". */
-export type Source = `cpu/${number}` | 'sched' | 'kprobes' | 'log';
+/** Who emitted it: "cpu/0", "sched", "kprobes", "input" (a shell session), "log". */
+export type Source = `cpu/${number}` | 'sched' | 'kprobes' | 'input' | 'log';
 
 /** A stamped event, as it appears on one log line. */
 export type LoggedEvent = { seq: number; t: number; src: Source } & DomainEvent;
@@ -222,7 +250,15 @@ function kindOk(kind: FieldKind, v: unknown): boolean {
       return Array.isArray(v) && v.every((x) => Number.isSafeInteger(x));
     case 'str[]':
       return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'obj':
+      return isObject(v);
+    case 'obj[]':
+      return Array.isArray(v) && v.every(isObject);
   }
+}
+
+function isObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function describeKind(kind: FieldKind): string {
@@ -237,6 +273,8 @@ function describeKind(kind: FieldKind): string {
     bool: 'true or false',
     'int[]': 'an array of integers',
     'str[]': 'an array of strings',
+    obj: 'a JSON object',
+    'obj[]': 'an array of JSON objects',
   }[kind];
 }
 

@@ -47,7 +47,7 @@ export function evolve(s: KernelState, e: LoggedEvent): KernelState {
   };
   if (e.src === 'sched') {
     d.sched = evolveSched(s.sched, e);
-  } else if (e.src === 'kprobes') {
+  } else if (e.src === 'kprobes' || e.src === 'input') {
     d.kprobes = evolveKprobes(s.kprobes, e);
   } else if ('cpu' in e) {
     const before = cpuOf(s, e);

@@ -40,6 +40,8 @@ export function taskReady(w: KernelState, t: TaskState): boolean {
       return syncComplete(w);
     case 'gp':
       return gpComplete(w, wait.gp);
+    case 'input':
+      return false;
   }
 }
 

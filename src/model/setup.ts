@@ -65,10 +65,34 @@ export interface Code {
 /** A program for forked children: they go straight to do_exit. */
 export const CHILD_PROGRAM: readonly TaskOp[] = [];
 
-function unroll(program: readonly TaskOp[]): TaskOp[] {
-  return program.flatMap((op): TaskOp[] =>
-    op.op === 'call' && op.times !== undefined ? Array.from({ length: op.times }, () => ({ op: 'call', fn: op.fn, fault: op.fault })) : [op],
-  );
+/**
+ * A program as the CPU runs it: `times` unrolled, and each `fork` compiled into a kernel_clone
+ * call whose child program is appended to `programs` (so indices follow the order of appearance).
+ */
+function compile(program: readonly TaskOp[], programs: (readonly TaskOp[])[], symbols: SymbolTable): TaskOp[] {
+  return program.flatMap((op): TaskOp[] => {
+    if (op.op === 'fork') {
+      const prog = programs.length;
+      programs.push([]);
+      programs[prog] = compile(op.program, programs, symbols);
+      return [{ op: 'call', fn: forkFunction(symbols), exec: { comm: op.comm, prog } }];
+    }
+    return op.op === 'call' && op.times !== undefined ? Array.from({ length: op.times }, () => ({ op: 'call', fn: op.fn, fault: op.fault })) : [op];
+  });
+}
+
+/** Each scenario task's compiled program at its own index, then the children of `fork`s. */
+function compileTasks(tasks: Scenario['tasks'], symbols: SymbolTable): (readonly TaskOp[])[] {
+  const programs: (readonly TaskOp[])[] = tasks.map(() => []);
+  tasks.forEach((t, i) => {
+    programs[i] = compile(t.program, programs, symbols);
+  });
+  return programs;
+}
+
+/** fork(2)'s kernel function: kernel_clone since v5.10, _do_fork before. */
+function forkFunction(symbols: SymbolTable): string {
+  return symbols.lookup('kernel_clone')?.name ?? '_do_fork';
 }
 
 /** kallsyms of the scenario's kernel release with its modules' text. */
@@ -85,7 +109,7 @@ export function createSetup(
     scenario,
     seed,
     symbols,
-    programs: scenario.tasks.map((t) => unroll(t.program)),
+    programs: compileTasks(scenario.tasks, symbols),
     probes: new Map(scenario.probes.map((p) => [p.name, p])),
     resolutions: new Map(scenario.probes.map((p) => [p.name, resolveProbe(p, symbols)])),
     // A fixed odd multiplier mixes the seed; Math.imul keeps it in 32 bits.
@@ -97,6 +121,23 @@ export function createSetup(
       symbols.functions().map((fn) => [fn.name, { fn, addrs: fn.body.map((insn) => toHex(fn.addr + BigInt(insn.off))) }]),
     ),
   };
+}
+
+/**
+ * A shell session's input (events `input.probe`, `input.ops`): the setup grows, in log order,
+ * so that a replay that applies the same inputs at the same seqs compiles the same programs.
+ * The caller has validated the probe and the operations against the scenario.
+ */
+export function addProbe(setup: Setup, p: ProbeSpec): void {
+  (setup.probes as Map<string, ProbeSpec>).set(p.name, p);
+  (setup.resolutions as Map<string, Resolution>).set(p.name, resolveProbe(p, setup.symbols));
+  (setup.steps as Map<string, PhaseSteps>).set(p.name, phaseSteps(p));
+}
+
+export function appendOps(setup: Setup, prog: number, ops: readonly TaskOp[]): void {
+  const programs = setup.programs as (readonly TaskOp[])[];
+  const compiled = compile(ops, programs, setup.symbols);
+  programs[prog] = [...programs[prog]!, ...compiled];
 }
 
 export function programOf(setup: Setup, prog: number): readonly TaskOp[] {

@@ -72,7 +72,9 @@ export type Wait =
   | { readonly on: 'mutex' }
   | { readonly on: 'sync'; readonly sync: number }
   | { readonly on: 'gp'; readonly gp: number }
-  | { readonly on: 'time'; readonly until: number };
+  | { readonly on: 'time'; readonly until: number }
+  /** An interactive task with nothing left to do, until a session appends operations. */
+  | { readonly on: 'input' };
 
 export interface TaskState {
   readonly pid: number;

@@ -4,6 +4,8 @@ import type { LoggedEvent } from '../model/events.ts';
 import type { Choice } from '../scheduler/choices.ts';
 import { describe, replayStrategy, ScheduleDivergence, strategyByName, type Strategy } from '../scheduler/strategies.ts';
 import { openLog } from './open-log.ts';
+import { InputError } from '../errors.ts';
+import { checkInputEvent, inputErrorAt } from '../session/input.ts';
 
 // Replay re-executes a run from its log header, taking each scheduling decision from the log,
 // and compares every event it produces with the logged one. A log written by the seeded random
@@ -62,7 +64,15 @@ export async function replayLog(path: string): Promise<ReplayResult> {
       if (entry.kind === 'truncated') return { kind: 'identical', events: count, digest, truncatedAt: entry.line };
       if (entry.kind !== 'event') continue;
       const want = entry.event;
-      if (produced.length === 0) {
+      if (produced.length === 0 && (want.type === 'input.probe' || want.type === 'input.ops')) {
+        // What a session's user typed comes from the log itself, checked like a scenario.
+        try {
+          sim.input(checkInputEvent(sim.setup, want));
+        } catch (e) {
+          if (e instanceof InputError) throw inputErrorAt(`${path}:${entry.line}`, e);
+          throw e;
+        }
+      } else if (produced.length === 0) {
         decision = want.type === 'sched.pick' ? { cpu: want.cpu, switch_to: want.switch_to } : null;
         try {
           sim.step();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { KERNEL_VERSIONS } from '../kernel/x86_64.ts';
-import type { Scenario } from './types.ts';
+import type { Scenario, TaskOp } from './types.ts';
 
 // The shape of a scenario file. Structure only: names that must exist in the kernel image or
 // elsewhere in the scenario are checked by validate.ts, which can say "did you mean".
@@ -22,7 +22,7 @@ const handlerStep = z.discriminatedUnion('do', [
   z.strictObject({ do: z.literal('fault'), fixup: z.boolean().optional() }),
 ]);
 
-const probe = z.strictObject({
+export const probeSchema = z.strictObject({
   name,
   symbol: z.string().min(1).optional(),
   offset: z.number().int().min(0).max(0xffff).optional(),
@@ -37,7 +37,8 @@ const probe = z.strictObject({
   fault_handler: z.strictObject({ print: z.string().max(1024).optional(), handled: z.boolean() }).optional(),
 });
 
-const taskOp = z.discriminatedUnion('op', [
+const taskOp: z.ZodType<TaskOp> = z.lazy(() => taskOpUnion);
+const taskOpUnion = z.discriminatedUnion('op', [
   z.strictObject({
     op: z.literal('call'),
     fn: z.string(),
@@ -55,13 +56,22 @@ const taskOp = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('insmod'), module: z.string() }),
   z.strictObject({ op: z.literal('rmmod'), module: z.string() }),
   z.strictObject({ op: z.literal('sleep'), ticks: count(10_000_000) }),
+  z.strictObject({
+    op: z.literal('fork'),
+    comm: z.string().min(1).max(15, 'at most 15 characters (TASK_COMM_LEN - 1)'),
+    program: z.array(taskOp).max(10_000),
+  }),
 ]);
+
+/** One task operation, as a shell session appends them (`input.ops`). */
+export const taskOpSchema = taskOp;
 
 const task = z.strictObject({
   comm: z.string().min(1).max(15, 'at most 15 characters (TASK_COMM_LEN - 1)'),
   pid: z.number().int().min(1).max(4_194_304).optional(),
   cpu: z.number().int().min(0).optional(),
   program: z.array(taskOp).max(100_000),
+  interactive: z.boolean().optional(),
 });
 
 const moduleSpec = z.strictObject({
@@ -79,7 +89,7 @@ export const scenarioSchema = z.strictObject({
   modules: z.array(moduleSpec).max(8).optional(),
   cpus: z.number().int().min(1).max(64),
   max_steps: z.number().int().min(1).max(100_000_000).default(100_000),
-  probes: z.array(probe).max(256).default([]),
+  probes: z.array(probeSchema).max(4096).default([]),
   tasks: z.array(task).max(1024),
 });
 

@@ -76,7 +76,17 @@ export type TaskOp =
        * an oops. Single-stepped by a kprobe, this is spec R57.
        */
       readonly fault?: { readonly at: number; readonly outcome: 'resolved' | 'fixup' | 'oops' };
+      /**
+       * Internal, never in a scenario file: a compiled `fork`. The call is kernel_clone, and the
+       * child it makes runs program `prog` of the setup under the name `comm`.
+       */
+      readonly exec?: { readonly comm: string; readonly prog: number };
     }
+  /**
+   * fork() and exec in the child: the task calls kernel_clone; the child (a new pid) runs
+   * `program` under the name `comm` and then exits, while the parent goes on at once.
+   */
+  | { readonly op: 'fork'; readonly comm: string; readonly program: readonly TaskOp[] }
   | { readonly op: 'printk'; readonly text: string }
   | { readonly op: 'register_kprobe'; readonly probe: string }
   | { readonly op: 'unregister_kprobe'; readonly probe: string }
@@ -100,6 +110,11 @@ export interface TaskSpec {
   /** Pin the task to one CPU; otherwise it may run on, and migrate between, any CPU. */
   readonly cpu?: number;
   readonly program: readonly TaskOp[];
+  /**
+   * A shell: when the program runs out the task waits for input (operations a `kprobesim shell`
+   * session appends, event `input.ops`) instead of exiting.
+   */
+  readonly interactive?: boolean;
 }
 
 /** A loadable module's text: functions with their callees (own or core) and return values. */

@@ -13,7 +13,7 @@ import {
 import { InputError } from '../errors.ts';
 import { checkTemplate } from '../kprobes/printk-format.ts';
 import { scenarioSchema } from './schema.ts';
-import type { Scenario } from './types.ts';
+import type { Scenario, TaskOp } from './types.ts';
 
 // Turns untrusted JSON into a Scenario, or an InputError naming the field path
 // (`scenario.probes[2].symbol: unknown symbol "kernel_clon"; did you mean "kernel_clone"?`).
@@ -173,51 +173,56 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
       pids.add(t.pid);
     }
     if (t.cpu !== undefined && t.cpu >= s.cpus) err(['tasks', i, 'cpu'], `cpu ${t.cpu} does not exist (cpus: ${s.cpus}, so 0 to ${s.cpus - 1})`);
-    t.program.forEach((op, j) => {
-      const at = ['tasks', i, 'program', j];
-      switch (op.op) {
-        case 'call':
-          checkFn([...at, 'fn'], op.fn);
-          if (!isFunction(op.fn)) return;
-          if (op.fault !== undefined) {
-            const fn = symbols.lookup(op.fn) as FunctionSymbol;
-            const insn = fn.body.find((x) => x.off === op.fault!.at);
-            const hex = `0x${op.fault.at.toString(16)}`;
-            // Only an ordinary instruction touches memory here; a call or ret does not fault.
-            if (insn === undefined) err([...at, 'fault', 'at'], `${fn.name}+${hex} is not the start of an instruction (starts: ${fn.body.map((x) => `0x${x.off.toString(16)}`).join(', ')})`);
-            else if (insn.op.k !== 'insn') err([...at, 'fault', 'at'], `${fn.name}+${hex} is a ${insn.op.k}, which does not access memory; pick an ordinary instruction`);
+    const checkProgram = (program: readonly TaskOp[], base: Path): void =>
+      program.forEach((op, j) => {
+        const at = [...base, j];
+        switch (op.op) {
+          case 'call':
+            checkFn([...at, 'fn'], op.fn);
+            if (!isFunction(op.fn)) return;
+            if (op.fault !== undefined) {
+              const fn = symbols.lookup(op.fn) as FunctionSymbol;
+              const insn = fn.body.find((x) => x.off === op.fault!.at);
+              const hex = `0x${op.fault.at.toString(16)}`;
+              // Only an ordinary instruction touches memory here; a call or ret does not fault.
+              if (insn === undefined) err([...at, 'fault', 'at'], `${fn.name}+${hex} is not the start of an instruction (starts: ${fn.body.map((x) => `0x${x.off.toString(16)}`).join(', ')})`);
+              else if (insn.op.k !== 'insn') err([...at, 'fault', 'at'], `${fn.name}+${hex} is a ${insn.op.k}, which does not access memory; pick an ordinary instruction`);
+            }
+            break;
+          case 'printk': {
+            const m = checkTemplate(op.text, probeNames, false);
+            if (m !== null) err([...at, 'text'], m);
+            break;
           }
-          break;
-        case 'printk': {
-          const m = checkTemplate(op.text, probeNames, false);
-          if (m !== null) err([...at, 'text'], m);
-          break;
+          case 'register_kprobe':
+          case 'unregister_kprobe':
+          case 'enable_kprobe':
+          case 'disable_kprobe':
+            if (!probeNames.has(op.probe)) {
+              err([...at, 'probe'], `no probe named "${op.probe}" in scenario.probes${probeNames.size ? ` (known: ${[...probeNames].join(', ')})` : ''}`);
+            }
+            break;
+          case 'insmod':
+          case 'rmmod':
+            if (!moduleNames.has(op.module)) {
+              err([...at, 'module'], `no module named "${op.module}" in scenario.modules${moduleNames.size ? ` (known: ${[...moduleNames].join(', ')})` : ''}`);
+            }
+            break;
+          case 'register_kprobes':
+          case 'unregister_kprobes':
+            op.probes.forEach((probe, k) => {
+              if (!probeNames.has(probe)) err([...at, 'probes', k], `no probe named "${probe}" in scenario.probes`);
+            });
+            break;
+          case 'sleep':
+          case 'kprobes_enabled':
+            break;
+          case 'fork':
+            checkProgram(op.program, [...at, 'program']);
+            break;
         }
-        case 'register_kprobe':
-        case 'unregister_kprobe':
-        case 'enable_kprobe':
-        case 'disable_kprobe':
-          if (!probeNames.has(op.probe)) {
-            err([...at, 'probe'], `no probe named "${op.probe}" in scenario.probes${probeNames.size ? ` (known: ${[...probeNames].join(', ')})` : ''}`);
-          }
-          break;
-        case 'insmod':
-        case 'rmmod':
-          if (!moduleNames.has(op.module)) {
-            err([...at, 'module'], `no module named "${op.module}" in scenario.modules${moduleNames.size ? ` (known: ${[...moduleNames].join(', ')})` : ''}`);
-          }
-          break;
-        case 'register_kprobes':
-        case 'unregister_kprobes':
-          op.probes.forEach((probe, k) => {
-            if (!probeNames.has(probe)) err([...at, 'probes', k], `no probe named "${probe}" in scenario.probes`);
-          });
-          break;
-        case 'sleep':
-        case 'kprobes_enabled':
-          break;
-      }
-    });
+      });
+    checkProgram(t.program, ['tasks', i, 'program']);
   });
   return s;
 }

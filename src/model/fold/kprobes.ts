@@ -1,6 +1,7 @@
 import type { DomainEvent, Hex } from '../events.ts';
 import type { ApiCall, ApiPhase, Batch, KprobesState, ProbePoint } from '../state.ts';
 import { fail } from './errors.ts';
+import { probeName } from './input.ts';
 
 // ── the kprobe manager slice (owned by kprobes) ────────────────────────────────────────────
 
@@ -84,6 +85,11 @@ function setPoint(k: KprobesState, addr: Hex, patch: { probes?: readonly string[
 
 export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
   switch (e.type) {
+    case 'input.probe': {
+      const name = probeName(e.probe);
+      if (k.probes[name] !== undefined) return fail(`probe "${name}" is already defined`);
+      return { ...k, probes: { ...k.probes, [name]: { state: 'unregistered', addr: null, disabled: false, handle: null } } };
+    }
     case 'kprobe.register':
       return setProbe(
         { ...k, calls: { ...k.calls, [e.pid]: { fn: 'register_kprobe', probe: e.probe, phase: 'lock', effective: true } } },

@@ -1,4 +1,5 @@
 import type { DomainEvent } from '../events.ts';
+import { probeName } from './input.ts';
 import type { KernelState, ProbeStats } from '../state.ts';
 import type { Draft } from './draft.ts';
 import { fail } from './errors.ts';
@@ -23,6 +24,9 @@ const ZERO_STATS: ProbeStats = { hits: 0, nmissed: 0, handled: 0, skipped: 0, pr
 
 export function evolveStats(d: Draft, e: DomainEvent): void {
   switch (e.type) {
+    case 'input.probe':
+      d.stats = { ...d.stats, [probeName(e.probe)]: ZERO_STATS };
+      return;
     case 'kprobe.register':
       // R2: a registration that gets past address resolution resets nmissed (and with it the
       // counts it is accounted against, so INV-nmissed holds per registration).

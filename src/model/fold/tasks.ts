@@ -72,6 +72,15 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
       d.next_pid = Math.max(d.next_pid, e.child + 1);
       return;
     }
+    case 'task.exec':
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, comm: e.comm, prog: e.prog }));
+      return;
+    case 'task.wait_input':
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'input' } }));
+      return;
+    case 'input.ops':
+      d.tasks = updateTask(tasks, e.pid, (t) => (t.wait?.on === 'input' ? { ...t, wait: null } : t));
+      return;
     case 'task.exit': {
       const i = taskIndex(tasks, e.pid);
       // R78: instances still hooked on the dead task's frames go back without a handler call.
