@@ -17,6 +17,7 @@
 
 import { simpleContext, type Arch, type ArgType, type FetchNode, type ParseContext, type ProbeDefinition } from '../tracefs/index.ts';
 import type { ArgValue, CommandResult, KernelBackend, KernelCommandInfo, TraceRecord } from './backend.ts';
+import { evalArg as evalProbedArg, type ProbedContext } from './fetch-eval.ts';
 
 export interface FakeSymbol {
   readonly name: string;
@@ -369,73 +370,32 @@ interface EvalContext {
   readonly symbol: (name: string) => FakeSymbol | undefined;
 }
 
-/** An address or value, or a fault. */
-function evalNode(node: FetchNode, ctx: EvalContext): bigint | null {
-  const sp = ctx.regs[ctx.data.spReg] ?? 0n;
-  const mem = (addr: bigint): bigint | null => ctx.data.memory.get(BigInt.asUintN(64, addr)) ?? (isKernel(addr) ? 0n : null);
-  switch (node.kind) {
-    case 'reg':
-      return ctx.regs[node.reg === 'lr' ? 'x30' : node.reg] ?? 0n;
-    case 'stack-pointer':
-      return sp;
-    case 'stack':
-      return mem(sp + 8n * BigInt(node.index));
-    case 'retval':
-      return ctx.retval ?? ctx.regs[ctx.data.retReg] ?? 0n;
-    case 'arg': {
-      const regs = node.fromEntry ? ctx.entryRegs : ctx.regs;
-      const r = ctx.data.argRegs[node.index - 1];
-      return r !== undefined ? (regs[r] ?? 0n) : mem(sp + 8n * BigInt(node.index - ctx.data.argRegs.length));
-    }
-    case 'mem-addr':
-      return mem(node.address);
-    case 'mem-symbol': {
-      const s = node.symbol !== null ? ctx.symbol(node.symbol) : undefined;
-      return s ? mem(s.address + (node.offset ?? 0n)) : null;
-    }
-    case 'imm':
-      return node.value;
-    case 'deref': {
-      const base = evalNode(node.inner, ctx);
-      if (base === null) return null;
-      return node.user ? null : mem(base + node.offset);
-    }
-    case 'comm':
-    case 'imm-string':
-      return 0n;
-  }
-}
-
 function isKernel(addr: bigint): boolean {
   return BigInt.asUintN(64, addr) >= 0xffff000000000000n;
 }
 
-/** Where a string argument's bytes are read from: the address the last fetch step points at. */
-function stringAddress(node: FetchNode, ctx: EvalContext): bigint | null {
-  switch (node.kind) {
-    case 'deref': {
-      const base = evalNode(node.inner, ctx);
-      return base === null ? null : base + node.offset;
-    }
-    case 'mem-addr':
-      return node.address;
-    case 'mem-symbol': {
-      const s = node.symbol !== null ? ctx.symbol(node.symbol) : undefined;
-      return s ? s.address + (node.offset ?? 0n) : null;
-    }
-    default:
-      return evalNode(node, ctx);
-  }
+/** The scripted call's registers and the fixed memory, as fetch-eval.ts reads them. */
+function probedContext(ctx: EvalContext): ProbedContext {
+  const { data, regs } = ctx;
+  const sp = regs[data.spReg] ?? 0n;
+  // Unmapped kernel memory reads as zeroes here; user memory is never readable (no +u contents).
+  const load = (addr: bigint, user: boolean): bigint | null =>
+    user ? null : (data.memory.get(BigInt.asUintN(64, addr)) ?? (isKernel(addr) ? 0n : null));
+  return {
+    reg: (name) => regs[name === 'lr' ? 'x30' : name] ?? 0n,
+    sp,
+    retval: ctx.retval ?? regs[data.retReg] ?? 0n,
+    arg(index, fromEntry) {
+      const r = data.argRegs[index - 1];
+      return r !== undefined ? ((fromEntry ? ctx.entryRegs : regs)[r] ?? 0n) : load(sp + 8n * BigInt(index - data.argRegs.length), false);
+    },
+    load,
+    loadString: (addr, user) => (user ? data.userStrings.get(addr) : data.kernelStrings.get(addr)) ?? null,
+    symbolAddress: (name) => ctx.symbol(name)?.address,
+    comm: ctx.comm,
+  };
 }
 
 function evalArg(node: FetchNode, type: ArgType, ctx: EvalContext): ArgValue {
-  const el = type.kind === 'array' ? type.element : type;
-  if (el.kind !== 'string') return evalNode(node, ctx) ?? 0n;
-  const user = el.name === 'ustring';
-  if (node.kind === 'comm') return ctx.comm;
-  if (node.kind === 'imm-string') return node.value;
-  const addr = stringAddress(node, ctx);
-  if (addr === null) return null;
-  const a = BigInt.asUintN(64, addr);
-  return (user ? ctx.data.userStrings.get(a) : ctx.data.kernelStrings.get(a)) ?? null;
+  return evalProbedArg(node, type, probedContext(ctx));
 }
