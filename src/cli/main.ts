@@ -3,6 +3,7 @@ import { DEBUGFS_FILES, debugfsCommand, type DebugfsFile } from './commands/debu
 import { replayCommand } from './commands/replay.ts';
 import { DEFAULT_SEED, runCommand, RUNS_DIR, type RunFlags } from './commands/run.ts';
 import { scenariosCommand } from './commands/scenarios.ts';
+import { shellCommand, type ShellFlags } from './commands/shell.ts';
 import { stateCommand } from './commands/state.ts';
 import { traceCommand } from './commands/trace.ts';
 import { whyCommand } from './commands/why.ts';
@@ -72,6 +73,17 @@ program
   .addArgument(new Argument('<file>', 'which file').choices([...DEBUGFS_FILES]))
   .option('--at <SEQ>', 'as it was after the event with this seq', parseSeq)
   .action(async (log: string, file: DebugfsFile, flags: { at?: number }) => done(await debugfsCommand(log, file, flags.at)));
+
+program
+  .command('shell')
+  .description('a tracefs session on a simulated kernel: kprobe_events, trace, kprobe_profile… (commands from a terminal or standard input)')
+  .option('--cpus <N>', 'number of CPUs', parseCpus, 2)
+  .option('--seed <S>', 'seed of every choice the kernel makes', parseSeed, DEFAULT_SEED)
+  .addOption(new Option('--kernel <version>', 'kernel release to follow (default 6.17)').choices([...KERNEL_VERSIONS]))
+  .option('--arch <arch>', 'architecture (register names in fetch arguments)', 'x86_64')
+  .option('--log <FILE>', "write the session's event log (JSON Lines) to FILE")
+  .option('--force', 'replace an existing --log FILE', false)
+  .action(async (flags: ShellFlags) => done(await shellCommand(flags)));
 
 program
   .command('scenarios')

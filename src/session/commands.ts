@@ -1,0 +1,64 @@
+import type { AddressedSymbol } from '../kernel/index.ts';
+import type { TaskOp } from '../scenario/types.ts';
+import type { KernelCommandInfo } from '../shell/backend.ts';
+
+// The commands of a shell session that make the kernel work, as operations of the shell task.
+// Each is what a tiny userspace program would make the kernel do, no more: a command opens a
+// file and reads it; a shell forks once more.
+
+export const KERNEL_COMMANDS: readonly KernelCommandInfo[] = [
+  { name: 'run', usage: 'run COMMAND [ARG]...', summary: 'the shell forks; the child, named COMMAND, opens a file and reads it (a child `sh` forks once more)' },
+  { name: 'tick', usage: 'tick [N]', summary: 'let N milliseconds pass (default 1) while the shell sleeps' },
+  { name: 'call', usage: 'call FUNCTION [N]', summary: 'the shell calls a kernel function of the image N times (default 1)' },
+];
+
+export type ParsedCommand = { readonly ops: readonly TaskOp[] } | { readonly error: string; readonly status: number };
+
+const SHELLS = new Set(['sh', 'ash', 'bash', 'dash']);
+const MAX_CALLS = 100_000;
+/** Milliseconds one `tick` may skip (the model's longest sleep is ten seconds). */
+const MAX_TICK_MS = 10_000;
+
+function count(cmd: string, text: string | undefined, max: number): number | string {
+  if (text === undefined) return 1;
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1 || Number(text) > max) {
+    return `${cmd}: invalid number '${text}' (1 to ${max})\n`;
+  }
+  return Number(text);
+}
+
+export function kernelCommand(argv: readonly string[], lookup: (name: string) => AddressedSymbol | undefined): ParsedCommand {
+  const [name, ...args] = argv;
+  switch (name) {
+    case 'run': {
+      const cmd = args[0];
+      if (cmd === undefined || cmd === '') return { error: 'run: missing COMMAND\nusage: run COMMAND [ARG]...\n', status: 1 };
+      const comm = (cmd.split('/').pop() || cmd).slice(0, 15);
+      const work: TaskOp[] = [
+        { op: 'call', fn: 'do_sys_open' },
+        { op: 'call', fn: 'ksys_read' },
+      ];
+      if (SHELLS.has(comm)) work.push({ op: 'fork', comm, program: [] });
+      return { ops: [{ op: 'fork', comm, program: work }] };
+    }
+    case 'tick': {
+      const n = count('tick', args[0], MAX_TICK_MS);
+      if (typeof n === 'string') return { error: n, status: 1 };
+      // One tick of the model's clock is a microsecond.
+      return { ops: [{ op: 'sleep', ticks: n * 1000 }] };
+    }
+    case 'call': {
+      const fn = args[0];
+      if (fn === undefined) return { error: 'call: missing FUNCTION\nusage: call FUNCTION [N]\n', status: 1 };
+      const sym = lookup(fn);
+      if (sym === undefined) return { error: `call: ${fn}: no such kernel function\n`, status: 1 };
+      if (sym.kind !== 'func') return { error: `call: ${fn}: not a function\n`, status: 1 };
+      if (sym.effect === 'exit') return { error: `call: ${fn}: the shell would not come back from it\n`, status: 1 };
+      const n = count('call', args[1], MAX_CALLS);
+      if (typeof n === 'string') return { error: n, status: 1 };
+      return { ops: [{ op: 'call', fn: sym.name, ...(n > 1 ? { times: n } : {}) }] };
+    }
+    default:
+      return { error: `${name ?? ''}: not a kernel command\n`, status: 127 };
+  }
+}

@@ -1,0 +1,177 @@
+import type { KernelVersion } from '../kernel/index.ts';
+import { symbolsOf } from '../model/setup.ts';
+import type { LoggedEvent } from '../model/events.ts';
+import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
+import type { CommandResult, KernelBackend, KernelCommandInfo, TraceRecord } from '../shell/backend.ts';
+import type { FetchNode, ParseContext, ProbeDefinition } from '../tracefs/index.ts';
+import { KernelSession, sessionScenario, SHELL_PID } from './kernel-session.ts';
+import { TraceRecords } from './trace-records.ts';
+import { KERNEL_COMMANDS, kernelCommand } from './commands.ts';
+
+// The `kprobesim shell` backend on the real model: every kprobe_events operation is the shell
+// task calling into the kprobe manager (register_kprobe and friends, with kprobe_mutex, the
+// breakpoint, the text-patch sync and the grace period), and every kernel command is work the
+// shell's children do on the simulated CPUs.
+
+const ENOENT = -2;
+const EINVAL = -22;
+
+export interface SimBackendOptions {
+  readonly cpus: number;
+  readonly seed: number;
+  readonly kernel?: KernelVersion;
+  readonly onEvent?: (e: LoggedEvent) => void;
+}
+
+export class SimBackend implements KernelBackend {
+  readonly arch = 'x86_64' as const;
+  readonly cpus: number;
+  readonly parseContext: ParseContext;
+  readonly commands: readonly KernelCommandInfo[] = KERNEL_COMMANDS;
+  readonly session: KernelSession;
+  private readonly records: TraceRecords;
+  /** Model probe name of each definition the shell registered. */
+  private readonly names = new Map<ProbeDefinition, string>();
+  private readonly used = new Set<string>();
+
+  constructor(opts: SimBackendOptions) {
+    const scenario = sessionScenario(opts.cpus, opts.kernel);
+    const symbols = symbolsOf(scenario);
+    this.cpus = opts.cpus;
+    this.records = new TraceRecords(symbols);
+    this.session = new KernelSession(scenario, { cpus: opts.cpus, seed: opts.seed, projections: [this.records], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+    this.parseContext = {
+      arch: 'x86_64',
+      // The session loads no modules: a `MOD:` prefix always names a module that is not loaded.
+      symbolExists: (name, module) => module === undefined && symbols.lookup(name) !== undefined,
+      isModuleLoaded: () => false,
+      isFunctionEntry: (name, module, offset) => {
+        const s = module === null ? symbols.lookup(name) : undefined;
+        if (s === undefined || offset >= s.size) return undefined;
+        return s.kind === 'func' && offset === 0;
+      },
+    };
+  }
+
+  private get symbols() {
+    return this.session.sim.setup.symbols;
+  }
+
+  registerProbe(probe: ProbeDefinition, options: { readonly enabled: boolean }): number {
+    const loc = probe.location;
+    // Registration resolves the symbol first (kprobe_lookup_name): -ENOENT changes nothing.
+    if (loc.kind === 'symbol' && (loc.module !== null || this.symbols.lookup(loc.symbol) === undefined)) return ENOENT;
+    if (loc.kind === 'symbol' && loc.offset > 0xffff) return EINVAL;
+    // R150 step 10: `@SYM` arguments are resolved at registration.
+    for (const a of probe.args) {
+      const r = memSymbolErrno(a.fetch, (n) => this.symbols.lookup(n) !== undefined);
+      if (r !== 0) return r;
+    }
+    const name = this.freshName(probe.event);
+    const spec: ProbeSpec = {
+      name,
+      ...(loc.kind === 'symbol' ? { symbol: loc.symbol, offset: loc.offset } : { addr: `0x${loc.address.toString(16)}` }),
+      // trace_kprobe's dispatcher records the event: a handler with no steps of its own.
+      ...(probe.kind === 'kprobe' ? { pre: [] } : { kind: 'kretprobe' as const, maxactive: probe.maxactive, handler: [] }),
+      // R134: an event's probes are registered disabled until the event is enabled.
+      ...(options.enabled ? {} : { disabled: true }),
+    };
+    this.session.defineProbe(spec);
+    const events = this.session.perform([{ op: 'register_kprobe', probe: name }]);
+    const fail = events.find((e) => e.type === 'kprobe.register.fail' && e.probe === name);
+    if (fail?.type === 'kprobe.register.fail') return fail.errno;
+    if (this.session.state.kprobes.probes[name]?.state !== 'registered') return EINVAL;
+    this.names.set(probe, name);
+    this.records.probes.set(name, probe);
+    return 0;
+  }
+
+  /** A model name for an event's probe: the event name, numbered when it was taken before. */
+  private freshName(event: string): string {
+    let name = event;
+    for (let n = 2; this.used.has(name); n++) name = `${event}_${n}`;
+    this.used.add(name);
+    return name;
+  }
+
+  unregisterProbe(probe: ProbeDefinition): void {
+    const name = this.names.get(probe);
+    if (name === undefined) return;
+    this.session.perform([{ op: 'unregister_kprobe', probe: name }]);
+    this.names.delete(probe);
+    this.records.probes.delete(name);
+  }
+
+  enableEvent(probes: readonly ProbeDefinition[]): number {
+    const done: ProbeDefinition[] = [];
+    for (const p of probes) {
+      const ret = this.call('enable_kprobe', p);
+      if (ret !== 0) {
+        this.disableEvent(done);
+        return ret;
+      }
+      done.push(p);
+    }
+    return 0;
+  }
+
+  disableEvent(probes: readonly ProbeDefinition[]): void {
+    for (const p of probes) this.call('disable_kprobe', p);
+  }
+
+  private call(op: 'enable_kprobe' | 'disable_kprobe', probe: ProbeDefinition): number {
+    const name = this.names.get(probe);
+    if (name === undefined) return EINVAL;
+    const events = this.session.perform([{ op, probe: name }]);
+    const ret = events.find((e) => e.type === 'kprobe.returned' && e.probe === name);
+    return ret?.type === 'kprobe.returned' ? ret.ret : 0;
+  }
+
+  nowNs(): bigint {
+    return BigInt(this.session.state.t) * 1000n;
+  }
+
+  runCommand(argv: readonly string[]): CommandResult {
+    const parsed = kernelCommand(argv, (fn) => this.symbols.lookup(fn));
+    if ('error' in parsed) return { stdout: '', stderr: parsed.error, status: parsed.status };
+    if (this.session.ended !== null) return { stdout: '', stderr: `${argv[0]}: the kernel has stopped (${this.session.ended})\n`, status: 1 };
+    this.session.perform(parsed.ops as TaskOp[]);
+    return { stdout: '', stderr: '', status: 0 };
+  }
+
+  traceRecords(): readonly TraceRecord[] {
+    return this.records.drain();
+  }
+
+  hits(probe: ProbeDefinition): number {
+    const st = this.stats(probe);
+    if (st === undefined) return 0;
+    // R157: the event's handler runs, entry for kprobes, return for kretprobes.
+    return probe.kind === 'kprobe' ? st.pre_calls : st.ret_calls;
+  }
+
+  misses(probe: ProbeDefinition): number {
+    const name = this.names.get(probe);
+    const st = this.stats(probe);
+    if (name === undefined || st === undefined) return 0;
+    return st.nmissed + (probe.kind === 'kretprobe' ? (this.session.state.kretprobes[name]?.nmissed ?? 0) : 0);
+  }
+
+  private stats(probe: ProbeDefinition) {
+    const name = this.names.get(probe);
+    return name === undefined ? undefined : this.session.state.stats[name];
+  }
+
+  symbolize(address: bigint): string | null {
+    return this.symbols.format(address) ?? null;
+  }
+
+  /** The shell's pid, for the session's prompt and tests. */
+  readonly shellPid = SHELL_PID;
+}
+
+function memSymbolErrno(node: FetchNode, known: (name: string) => boolean): number {
+  if (node.kind === 'mem-symbol') return node.symbol === null ? EINVAL : known(node.symbol) ? 0 : ENOENT;
+  if (node.kind === 'deref') return memSymbolErrno(node.inner, known);
+  return 0;
+}

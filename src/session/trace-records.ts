@@ -1,0 +1,80 @@
+import type { SymbolTable } from '../kernel/index.ts';
+import type { LoggedEvent } from '../model/events.ts';
+import { currentTask } from '../model/queries.ts';
+import type { KernelState } from '../model/state.ts';
+import type { TraceRecord } from '../shell/backend.ts';
+import { evalArg } from '../shell/fetch-eval.ts';
+import type { ProbeDefinition } from '../tracefs/index.ts';
+import type { Projection } from '../views/folder.ts';
+import { probedContext, returnAddress, stackNames } from './probed-context.ts';
+
+// The records trace_kprobe's handlers write (R156), made from the events of the run: a kprobe
+// event's record when its pre-handler runs, a kretprobe event's when its return handler runs,
+// with the fetch arguments evaluated against the state at that moment.
+
+/** ftrace's context flags: the breakpoint path runs NMI-like with interrupts off (R154). */
+const KPROBE_FLAGS = 'd.Z..';
+/** The kretprobe handler runs from the trampoline, in the task's context with interrupts off. */
+const KRETPROBE_FLAGS = 'd....';
+
+export class TraceRecords implements Projection {
+  private pending: TraceRecord[] = [];
+  /** The session's probes by model name. */
+  readonly probes = new Map<string, ProbeDefinition>();
+
+  constructor(private readonly symbols: SymbolTable) {}
+
+  observe(before: KernelState, e: LoggedEvent): void {
+    if (e.type !== 'handler.enter') return;
+    const def = this.probes.get(e.probe);
+    if (def === undefined || e.phase !== (def.kind === 'kprobe' ? 'pre' : 'ret')) return;
+    const cpu = before.cpus[e.cpu]!;
+    const task = currentTask(before, e.cpu);
+    const frame = task?.frames ?? null;
+    if (task === undefined || frame === null) return;
+    const base = { group: def.group, event: def.event, comm: task.comm, pid: task.pid, cpu: e.cpu, timestampNs: BigInt(e.t) * 1000n };
+    if (def.kind === 'kprobe') {
+      const ip = BigInt(cpu.current ?? '0x0');
+      const fn = this.symbols.lookup(frame.fn);
+      const ctx = probedContext(this.symbols, { task, frame, ip, atEntry: fn !== undefined && fn.addr === ip, retval: null });
+      this.pending.push({
+        ...base,
+        flags: KPROBE_FLAGS,
+        location: this.where(ip),
+        ip,
+        args: def.args.map((a) => evalArg(a.fetch, a.type, ctx)),
+        stack: stackNames(frame),
+      });
+      return;
+    }
+    const tramp = cpu.trampoline;
+    if (tramp === null) return;
+    const fn = this.symbols.lookup(tramp.fn);
+    const retIp = returnAddress(this.symbols, frame);
+    const ctx = probedContext(this.symbols, { task, frame, ip: retIp, atEntry: false, retval: BigInt(tramp.ret) });
+    this.pending.push({
+      ...base,
+      flags: KRETPROBE_FLAGS,
+      location: `${this.where(retIp)} <- ${tramp.fn}`,
+      ip: fn?.addr ?? 0n,
+      retIp,
+      args: def.args.map((a) => evalArg(a.fetch, a.type, ctx)),
+      stack: stackNames(frame.up),
+    });
+  }
+
+  /** R152: `sym+0xoff/0xsize`, module symbols with ` [mod]`, else `0x%08lx`. */
+  private where(addr: bigint): string {
+    const s = this.symbols.containing(addr);
+    if (s === undefined) return `0x${addr.toString(16).padStart(8, '0')}`;
+    const mod = s.kind === 'func' && s.module !== undefined ? ` [${s.module}]` : '';
+    return `${s.name}+0x${(addr - s.addr).toString(16)}/0x${s.size.toString(16)}${mod}`;
+  }
+
+  /** The records since the last call, in the order the handlers ran. */
+  drain(): TraceRecord[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+}
