@@ -6,6 +6,7 @@ import type { CommandResult, KernelBackend, KernelCommandInfo, TraceRecord } fro
 import type { FetchNode, ParseContext, ProbeDefinition } from '../tracefs/index.ts';
 import { KernelSession, sessionScenario, SHELL_PID } from './kernel-session.ts';
 import { TraceRecords } from './trace-records.ts';
+import type { Projection } from '../views/folder.ts';
 import { KERNEL_COMMANDS, kernelCommand } from './commands.ts';
 
 // The `kprobesim shell` backend on the real model: every kprobe_events operation is the shell
@@ -21,6 +22,8 @@ export interface SimBackendOptions {
   readonly seed: number;
   readonly kernel?: KernelVersion;
   readonly onEvent?: (e: LoggedEvent) => void;
+  /** More views of the run (the invariant monitors, say). */
+  readonly projections?: readonly Projection[];
 }
 
 export class SimBackend implements KernelBackend {
@@ -39,7 +42,7 @@ export class SimBackend implements KernelBackend {
     const symbols = symbolsOf(scenario);
     this.cpus = opts.cpus;
     this.records = new TraceRecords(symbols);
-    this.session = new KernelSession(scenario, { cpus: opts.cpus, seed: opts.seed, projections: [this.records], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+    this.session = new KernelSession(scenario, { cpus: opts.cpus, seed: opts.seed, projections: [this.records, ...(opts.projections ?? [])], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     this.parseContext = {
       arch: 'x86_64',
       // The session loads no modules: a `MOD:` prefix always names a module that is not loaded.

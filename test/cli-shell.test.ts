@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// `kprobesim shell` as a process: a script on standard input, sh's exit status, the session log
+// and its replay, and bad options. (The session's behaviour itself: test/session.test.ts.)
+
+const BIN = resolve('bin/kprobesim.js');
+const dir = mkdtempSync(join(tmpdir(), 'kprobesim-shell-'));
+
+function shell(input: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, 'shell', ...args], { cwd: dir, encoding: 'utf8', input });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const SCRIPT = `cd /sys/kernel/debug/tracing
+echo 'p:myprobe kernel_clone child_tidptr=+0($stack)' > kprobe_events
+echo 1 > events/kprobes/myprobe/enable
+run ls
+cat trace | head
+cat kprobe_profile
+cat /etc/passwd
+`;
+
+describe('kprobesim shell (process)', () => {
+  it('runs a script from standard input; errors are sh’s and the session goes on', () => {
+    const r = shell(SCRIPT);
+    expect(r.err).toBe(
+      'sh: pipelines (|) are not supported by the kprobesim shell\n' + "cat: can't open '/etc/passwd': No such file or directory\n",
+    );
+    // The last command failed: sh's status is cat's.
+    expect(r.code).toBe(1);
+    expect(r.out).toBe(`  ${'myprobe'.padEnd(44)} ${'1'.padStart(15)} ${'0'.padStart(15)}\n`);
+  });
+
+  it('`exit N` ends the session with status N; later lines are not run', () => {
+    const r = shell('echo hi\nexit 3\necho never\n');
+    expect(r).toMatchObject({ code: 3, out: 'hi\n', err: '' });
+  });
+
+  it('--log writes the session log, which replays identically and traces', () => {
+    const log = join(dir, 'session.jsonl');
+    const r = shell(`echo 'p:myprobe kernel_clone' > kprobe_events\necho 1 > events/kprobes/myprobe/enable\nrun sh\n`, '--log', log, '--seed', '9');
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(existsSync(`${log}.partial`)).toBe(false);
+    const replay = spawnSync(process.execPath, [BIN, 'replay', log], { encoding: 'utf8' });
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toMatch(/^identical: \d+ events, final digest sha256:[0-9a-f]{64}\n$/);
+    // Same input, same seed: the same bytes (INV-determinism).
+    const again = join(dir, 'again.jsonl');
+    shell(`echo 'p:myprobe kernel_clone' > kprobe_events\necho 1 > events/kprobes/myprobe/enable\nrun sh\n`, '--log', again, '--seed', '9');
+    expect(readFileSync(again, 'utf8')).toBe(readFileSync(log, 'utf8'));
+  });
+
+  it('never overwrites an existing --log without --force; --arch arm64 is refused by name', () => {
+    const log = join(dir, 'kept.jsonl');
+    writeFileSync(log, 'precious\n');
+    const r = shell('echo hi\n', '--log', log);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`kprobesim: ${log} exists; pass --force to replace it\n`);
+    expect(readFileSync(log, 'utf8')).toBe('precious\n');
+    const a = shell('echo hi\n', '--arch', 'arm64');
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/^kprobesim: --arch: arm64: the simulated kernel image is x86_64 only so far/);
+    expect(a.out).toBe('');
+  });
+});
