@@ -2,7 +2,7 @@
 // (sums, alignment, ordering) rather than against a recorded dump.
 
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_SYMBOLS, ImageBuilder, SymbolTable, symbolsFor, X86_64_IMAGE } from '../src/kernel/index.ts';
+import { BUILTIN_SYMBOLS, ImageBuilder, SymbolTable, symbolsFor, X86_64_IMAGE, X86_64_ISA } from '../src/kernel/index.ts';
 import type { FunctionSymbol } from '../src/kernel/index.ts';
 
 const syms = BUILTIN_SYMBOLS;
@@ -96,7 +96,7 @@ describe('x86_64 image layout', () => {
 
 describe('SymbolTable', () => {
   it('R21: resolves aliases to the address of their target and remembers the name asked', () => {
-    const img = new ImageBuilder().func({ name: 'kernel_clone' }).alias('_do_fork', 'kernel_clone').build();
+    const img = new ImageBuilder(X86_64_ISA).func({ name: 'kernel_clone' }).alias('_do_fork', 'kernel_clone').build();
     const t = new SymbolTable(img);
     expect(t.lookup('_do_fork')?.addr).toBe(t.lookup('kernel_clone')!.addr);
     const r = t.resolve('_do_fork');
@@ -176,7 +176,7 @@ describe('SymbolTable', () => {
   });
 
   it('R28.6: a clone present in the image is judged by its base name', () => {
-    const image = new ImageBuilder()
+    const image = new ImageBuilder(X86_64_ISA)
       .func({ name: 'get_kprobe', nokprobe: true })
       .func({ name: 'get_kprobe.isra.0' })
       .func({ name: 'foo.cold' })
@@ -187,7 +187,50 @@ describe('SymbolTable', () => {
   });
 
   it('rejects images that call or alias unknown functions', () => {
-    expect(() => new ImageBuilder().func({ name: 'a', calls: ['b'] }).build()).toThrow(/unknown function b/);
-    expect(() => new ImageBuilder().alias('x', 'y').build()).toThrow(/alias x/);
+    expect(() => new ImageBuilder(X86_64_ISA).func({ name: 'a', calls: ['b'] }).build()).toThrow(/unknown function b/);
+    expect(() => new ImageBuilder(X86_64_ISA).alias('x', 'y').build()).toThrow(/alias x/);
+  });
+});
+
+describe('the arm64 image (kprobesim shell --arch arm64)', () => {
+  const arm = symbolsFor('6.17', 'arm64');
+  const armFns = arm.functions();
+
+  it('has fixed 4-byte instructions, 16-byte aligned entries, frame record first, in arm64 kernel text', () => {
+    expect(arm.image.arch).toBe('arm64');
+    for (const f of armFns) {
+      expect(f.body.every((i) => i.len === 4), f.name).toBe(true);
+      expect(f.size, f.name).toBe(4 * f.body.length);
+      expect(f.addr % 16n, f.name).toBe(0n);
+      expect(f.addr >= 0xffff800010000000n && f.addr < 0xffff800011000000n, f.name).toBe(true);
+    }
+    expect(arm.lookup('vfs_read')!.kind === 'func' && (arm.lookup('vfs_read') as FunctionSymbol).body[0]!.text).toMatch(/^stp +x29, x30/);
+    expect((arm.lookup('vfs_read') as FunctionSymbol).body.find((i) => i.op.k === 'call')?.text).toBe('bl     <rw_verify_area>');
+  });
+
+  it('keeps the x86_64 image’s common functions and uses arm64 names for trap and entry code (R28)', () => {
+    const common = fns.map((f) => f.name).filter((n) => !['kprobe_int3_handler', 'asm_exc_int3', 'entry_SYSCALL_64', 'do_int3', 'exc_page_fault'].includes(n));
+    for (const n of common) expect(arm.lookup(n)?.kind, n).toBe('func');
+    expect(arm.lookup('entry_SYSCALL_64')).toBeUndefined();
+    expect(arm.blacklistRule('kprobe_breakpoint_handler')).toBe('R28.2');
+    expect(arm.blacklistRule('do_page_fault')).toBe('R28.2');
+    expect(arm.blacklistRule('do_debug_exception')).toBe('R28.3');
+    expect(arm.blacklistRule('el1_dbg')).toBe('R28.4');
+    expect(arm.blacklistRule('el0_svc')).toBe('R28.4');
+    expect(arm.isBlacklisted('kernel_clone')).toBe(false);
+  });
+
+  it('system calls enter through the wrappers and the entry frames its stack traces show, per release', () => {
+    expect(arm.image.entryChain).toEqual(['invoke_syscall', 'el0_svc_common.constprop.0', 'do_el0_svc', 'el0_svc', 'el0t_64_sync_handler', 'el0t_64_sync']);
+    expect(symbolsFor('5.10', 'arm64').image.entryChain).toEqual(['el0_svc_common.constprop.0', 'do_el0_svc', 'el0_svc', 'el0_sync_handler', 'el0_sync']);
+    const clone = arm.lookup('__arm64_sys_clone') as FunctionSymbol;
+    expect(clone.body.filter((i) => i.op.k === 'call').map((i) => i.op.k === 'call' && i.op.fn)).toEqual(['kernel_clone']);
+    expect((symbolsFor('4.14', 'arm64').lookup('__arm64_sys_clone') as FunctionSymbol).body.some((i) => i.op.k === 'call' && i.op.fn === '_do_fork')).toBe(true);
+    // Each entry frame calls the next one in (the innermost calls the wrappers).
+    const chain = arm.image.entryChain;
+    chain.slice(1).forEach((name, i) => {
+      expect((arm.lookup(name) as FunctionSymbol).body.some((x) => x.op.k === 'call' && x.op.fn === chain[i]), name).toBe(true);
+    });
+    expect(X86_64_IMAGE.entryChain).toEqual(['entry_SYSCALL_64']);
   });
 });

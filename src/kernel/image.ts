@@ -13,9 +13,9 @@ export type Op =
 export interface Insn {
   /** Byte offset from the start of the function. */
   readonly off: number;
-  /** Length in bytes (x86 instructions are 1 to 15 bytes). */
+  /** Length in bytes (x86 instructions are 1 to 15 bytes, arm64 ones 4). */
   readonly len: number;
-  /** The AT&T-syntax text shown in dumps, e.g. "push   %rbp". */
+  /** The text shown in dumps, e.g. "push   %rbp" (AT&T syntax on x86_64). */
   readonly text: string;
   readonly op: Op;
 }
@@ -65,8 +65,17 @@ export interface AliasSymbol {
 
 export type KernelSymbol = FunctionSymbol | DataSymbol | AliasSymbol;
 
+/** The architectures of the built-in images. */
+export type Arch = 'x86_64' | 'arm64';
+export const ARCHES: readonly Arch[] = ['x86_64', 'arm64'];
+
 export interface KernelImage {
-  readonly arch: 'x86_64';
+  readonly arch: Arch;
   /** Every symbol, in address order (aliases after the symbol they name). */
   readonly symbols: readonly KernelSymbol[];
+  /**
+   * The kernel's frames below a system call's own function, innermost first, as a stack trace
+   * shows them (a task's operations are what its system calls do). Empty for module images.
+   */
+  readonly entryChain: readonly string[];
 }

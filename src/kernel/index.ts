@@ -1,10 +1,14 @@
 // The kernel image and its symbol table, as the rest of the simulator sees them.
 
+import { ImageBuilder, MODULE_SPAN } from './builder.ts';
+import type { Arch } from './image.ts';
+import { ISAS, kernelImage } from './images.ts';
+import { DEFAULT_KERNEL, KERNEL_VERSIONS, type KernelVersion } from './releases.ts';
 import { SymbolTable } from './symbols.ts';
-import { DEFAULT_KERNEL, ImageBuilder, KERNEL_VERSIONS, MODULE_BASE, MODULE_SPAN, x86_64Image, type KernelVersion } from './x86_64.ts';
 
 export type {
   AliasSymbol,
+  Arch,
   DataSymbol,
   Effect,
   FunctionSymbol,
@@ -14,30 +18,23 @@ export type {
   Op,
   Section,
 } from './image.ts';
+export { ARCHES } from './image.ts';
 export { SymbolTable } from './symbols.ts';
 export type { AddressedSymbol, BlacklistRule, InsnRef, Resolved } from './symbols.ts';
-export {
-  DATA_ALIGN,
-  DATA_BASE,
-  DEFAULT_KERNEL,
-  FUNC_ALIGN,
-  atLeast,
-  ImageBuilder,
-  JUST_RETURN_FUNC,
-  KERNEL_VERSIONS,
-  RENAMED,
-  TEXT_BASE,
-  X86_64_IMAGE,
-  x86_64Image,
-} from './x86_64.ts';
-export type { KernelVersion } from './x86_64.ts';
-export type { FuncSpec } from './x86_64.ts';
+export { DATA_ALIGN, FUNC_ALIGN, ImageBuilder, type FuncSpec, type Isa } from './builder.ts';
+export { DATA_BASE, TEXT_BASE, X86_64_ISA } from './x86_64.ts';
+export { ARM64_ISA } from './arm64.ts';
+export { JUST_RETURN_FUNC, kernelImage, X86_64_IMAGE, x86_64Image } from './images.ts';
+export { atLeast, DEFAULT_KERNEL, KERNEL_VERSIONS, RENAMED, type KernelVersion } from './releases.ts';
 
-const TABLES = new Map<KernelVersion, SymbolTable>(KERNEL_VERSIONS.map((v) => [v, new SymbolTable(x86_64Image(v))]));
+const TABLES = new Map<string, SymbolTable>();
 
 /** kallsyms of a kernel release's built-in image, shared: the table is immutable once built. */
-export function symbolsFor(version: KernelVersion): SymbolTable {
-  return TABLES.get(version)!;
+export function symbolsFor(version: KernelVersion, arch: Arch = 'x86_64'): SymbolTable {
+  const key = `${arch}/${version}`;
+  let t = TABLES.get(key);
+  if (t === undefined) TABLES.set(key, (t = new SymbolTable(kernelImage(version, arch))));
+  return t;
 }
 
 /** A loadable module's text, as a scenario describes it. */
@@ -50,16 +47,17 @@ export interface ModuleText {
  * kallsyms of a release's image plus the text of the scenario's modules, each in its own slot of
  * the module area (whether a module is loaded is the kernel state's business, not kallsyms').
  */
-export function symbolsWithModules(version: KernelVersion, modules: readonly ModuleText[]): SymbolTable {
-  const core = symbolsFor(version);
+export function symbolsWithModules(version: KernelVersion, modules: readonly ModuleText[], arch: Arch = 'x86_64'): SymbolTable {
+  const core = symbolsFor(version, arch);
   if (modules.length === 0) return core;
   const external = new Set(core.functions().map((f) => f.name));
   const extra = modules.flatMap((m, i) => {
-    const b = new ImageBuilder({ textBase: MODULE_BASE + BigInt(i) * MODULE_SPAN, module: m.name, external });
+    const isa = ISAS[arch];
+    const b = new ImageBuilder(isa, { textBase: isa.moduleBase + BigInt(i) * MODULE_SPAN, module: m.name, external });
     for (const f of m.functions) b.func({ name: f.name, calls: f.calls ?? [], ret: f.ret ?? 0, ...(f.init ? { init: true } : {}) });
     return b.build().symbols;
   });
-  return new SymbolTable({ arch: 'x86_64', symbols: [...core.image.symbols, ...extra] });
+  return new SymbolTable({ ...core.image, symbols: [...core.image.symbols, ...extra] });
 }
 
 /** kallsyms of the reference kernel's image. */

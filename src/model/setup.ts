@@ -90,14 +90,17 @@ function compileTasks(tasks: Scenario['tasks'], symbols: SymbolTable): (readonly
   return programs;
 }
 
-/** fork(2)'s kernel function: kernel_clone since v5.10, _do_fork before. */
+/**
+ * What a task calls to fork: the arm64 system-call wrapper where the image has one (its stack
+ * traces show it), else kernel_clone (v5.10 and later) or _do_fork.
+ */
 function forkFunction(symbols: SymbolTable): string {
-  return symbols.lookup('kernel_clone')?.name ?? '_do_fork';
+  return symbols.lookup('__arm64_sys_clone')?.name ?? symbols.lookup('kernel_clone')?.name ?? '_do_fork';
 }
 
 /** kallsyms of the scenario's kernel release with its modules' text. */
 export function symbolsOf(scenario: Scenario): SymbolTable {
-  return symbolsWithModules(scenario.kernel ?? DEFAULT_KERNEL, scenario.modules ?? []);
+  return symbolsWithModules(scenario.kernel ?? DEFAULT_KERNEL, scenario.modules ?? [], scenario.arch ?? 'x86_64');
 }
 
 export function createSetup(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { KERNEL_VERSIONS } from '../kernel/x86_64.ts';
+import { ARCHES } from '../kernel/image.ts';
+import { KERNEL_VERSIONS } from '../kernel/releases.ts';
 import type { Scenario, TaskOp } from './types.ts';
 
 // The shape of a scenario file. Structure only: names that must exist in the kernel image or
@@ -86,6 +87,7 @@ export const scenarioSchema = z.strictObject({
   name: z.string().min(1).max(64),
   description: z.string().max(200).default(''),
   kernel: z.enum(KERNEL_VERSIONS).optional(),
+  arch: z.enum(ARCHES).optional(),
   modules: z.array(moduleSpec).max(8).optional(),
   cpus: z.number().int().min(1).max(64),
   max_steps: z.number().int().min(1).max(100_000_000).default(100_000),

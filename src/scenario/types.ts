@@ -1,4 +1,5 @@
-import type { KernelVersion } from '../kernel/x86_64.ts';
+import type { Arch } from '../kernel/image.ts';
+import type { KernelVersion } from '../kernel/releases.ts';
 
 // A scenario is plain JSON data: what a user writes in a file and what a log header carries.
 // Nothing in it is code; handlers are sequences of declarative steps (design.md, "Handlers").
@@ -136,6 +137,8 @@ export interface Scenario {
   readonly modules?: readonly ModuleSpec[];
   /** The kernel release whose behaviour and symbols the run follows (default: 6.17). */
   readonly kernel?: KernelVersion;
+  /** The architecture of the kernel image (default: x86_64). */
+  readonly arch?: Arch;
   readonly cpus: number;
   /** The run stops after this many scheduler steps even if tasks remain. */
   readonly max_steps: number;

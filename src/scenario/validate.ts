@@ -4,6 +4,7 @@ import {
   DEFAULT_KERNEL,
   KERNEL_VERSIONS,
   RENAMED,
+  ARCHES,
   symbolsFor,
   symbolsWithModules,
   type FunctionSymbol,
@@ -52,10 +53,14 @@ function unknownSymbol(symbols: SymbolTable, name: string, version: KernelVersio
   const hint = renamed ?? symbols.suggest(name);
   const suggestion = hint !== undefined ? `; did you mean "${hint}"?` : '';
   // A name of another release (e.g. _do_fork before v5.10) says which kernel has it.
-  const elsewhere = KERNEL_VERSIONS.filter((v) => v !== version && symbolsFor(v).lookup(name) !== undefined);
+  const arch = symbols.image.arch;
+  const elsewhere = KERNEL_VERSIONS.filter((v) => v !== version && symbolsFor(v, arch).lookup(name) !== undefined);
   if (elsewhere.length > 0) {
     return `unknown symbol "${name}" in kernel ${version} (kernel ${elsewhere.join(', ')} ${elsewhere.length > 1 ? 'have' : 'has'} it; set "kernel")${suggestion}`;
   }
+  // An x86_64 name on arm64 (or the other way round) says which architecture has it.
+  const other = ARCHES.find((a) => a !== arch && symbolsFor(version, a).lookup(name) !== undefined);
+  if (other !== undefined) return `unknown symbol "${name}" on ${arch} (the ${other} image has it; set "arch")${suggestion}`;
   return `unknown symbol "${name}"${suggestion}`;
 }
 
@@ -79,7 +84,7 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
   };
   // Module names and function names must not clash with each other or with kernel symbols.
   const moduleNames = new Set<string>();
-  const core = symbolsFor(version);
+  const core = symbolsFor(version, s.arch ?? 'x86_64');
   (s.modules ?? []).forEach((m, i) => {
     if (moduleNames.has(m.name)) err(['modules', i, 'name'], `duplicate module name "${m.name}"`);
     moduleNames.add(m.name);
@@ -89,7 +94,7 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
   });
   let symbols: SymbolTable;
   try {
-    symbols = image ?? symbolsWithModules(version, s.modules ?? []);
+    symbols = image ?? symbolsWithModules(version, s.modules ?? [], s.arch ?? 'x86_64');
   } catch (e) {
     // The image builder names the problem (a duplicate function, an unknown callee).
     return err(['modules'], (e as Error).message.replace(/^kernel image: /, ''));

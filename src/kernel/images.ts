@@ -1,0 +1,147 @@
+// The built-in kernel images: the same few dozen real kernel functions on each architecture,
+// laid out by its instruction set, with the names that differ between architectures (trap and
+// entry code) and between releases (renames). The x86_64 list is the original; arm64 follows it
+// in the same order, then adds the system-call wrappers and entry frames its stack traces show.
+
+import { ARM64_ISA } from './arm64.ts';
+import { ImageBuilder, type Isa } from './builder.ts';
+import type { Arch, KernelImage } from './image.ts';
+import { atLeast, DEFAULT_KERNEL, KERNEL_VERSIONS, type KernelVersion } from './releases.ts';
+import { X86_64_ISA } from './x86_64.ts';
+
+/** The one-instruction `ret` an overridden function returns through (R46 with a changed IP). */
+export const JUST_RETURN_FUNC = 'just_return_func';
+
+export const ISAS: Readonly<Record<Arch, Isa>> = { x86_64: X86_64_ISA, arm64: ARM64_ISA };
+
+/** The arm64 entry frames below a system call's function, innermost first, per release. */
+function arm64EntryChain(version: KernelVersion): string[] {
+  if (atLeast(version, '6.0')) return ['invoke_syscall', 'el0_svc_common.constprop.0', 'do_el0_svc', 'el0_svc', 'el0t_64_sync_handler', 'el0t_64_sync'];
+  return ['el0_svc_common.constprop.0', 'do_el0_svc', 'el0_svc', 'el0_sync_handler', 'el0_sync'];
+}
+
+function buildImage(arch: Arch, version: KernelVersion): KernelImage {
+  const b = new ImageBuilder(ISAS[arch]);
+  const x86 = arch === 'x86_64';
+  const text = (name: string, calls: readonly string[] = [], ret: number | 'pid' = 0): void => {
+    b.func({ name, calls, ret });
+  };
+  // printk became a macro around _printk in v5.15.
+  const printk = atLeast(version, '5.15') ? '_printk' : 'printk';
+  // Process creation: `_do_fork` was renamed `kernel_clone` in v5.10.
+  const fork = atLeast(version, '5.10') ? 'kernel_clone' : '_do_fork';
+
+  text(fork, ['copy_process', 'wake_up_new_task'], 'pid');
+  b.func({ name: 'copy_process', calls: ['dup_task_struct'], effect: 'fork' });
+  text('dup_task_struct');
+  text('wake_up_new_task');
+
+  // open(2) and read(2) paths; do_sys_openat2 came with openat2(2) in v5.6.
+  if (atLeast(version, '5.6')) {
+    text('do_sys_open', ['do_sys_openat2'], 3);
+    text('do_sys_openat2', ['getname', 'do_filp_open'], 3);
+  } else {
+    text('do_sys_open', ['getname', 'do_filp_open'], 3);
+  }
+  text('getname');
+  text('do_filp_open', ['vfs_open']);
+  text('vfs_open');
+  text('ksys_read', ['vfs_read']);
+  text('vfs_read', ['rw_verify_area']);
+  text('rw_verify_area');
+
+  text('vfs_symlink');
+  text('dput');
+  text('kfree');
+
+  text(printk, ['vprintk']);
+  text('vprintk', ['vprintk_emit']);
+  text('vprintk_emit');
+  text('dump_stack', [printk]);
+
+  text('schedule', ['__schedule']);
+  text('__schedule', ['__switch_to']);
+  text('__switch_to');
+
+  // do_exit never returns: the CPU ends the task when it reaches the ret.
+  b.func({ name: 'do_exit', calls: ['exit_mm'], effect: 'exit' });
+  text('exit_mm');
+
+  text('inet_csk_accept');
+  text('tracefs_create_dir');
+  text('notifier_call_chain');
+
+  // Since v5.8 x86's page-fault entry is exc_page_fault, noinstr (R28.3); the older
+  // do_page_fault was NOKPROBE_SYMBOL'd instead (R28.2), as arm64's still is.
+  if (x86 && atLeast(version, '5.8')) b.func({ name: 'exc_page_fault', section: 'noinstr', calls: ['handle_mm_fault'] });
+  else b.func({ name: 'do_page_fault', nokprobe: true, calls: ['handle_mm_fault'] });
+  text('handle_mm_fault');
+
+  // kprobes' own machinery, which must never be probed (R28.1, R28.2), and the entry code
+  // (R28.3, R28.4).
+  b.func({ name: 'get_kprobe', nokprobe: true });
+  b.func({ name: x86 ? 'kprobe_int3_handler' : 'kprobe_breakpoint_handler', nokprobe: true });
+  b.func({ name: 'arch_arm_kprobe', section: 'kprobes.text' });
+  // Where a kretprobed function returns to (R75, R79); never probeable.
+  b.func({ name: 'kretprobe_trampoline', section: 'kprobes.text' });
+  b.func({ name: 'kprobe_ftrace_handler', nokprobe: true });
+  if (x86) {
+    b.func({ name: atLeast(version, '5.8') ? 'asm_exc_int3' : 'int3', section: 'entry.text' });
+    b.func({ name: 'entry_SYSCALL_64', section: 'entry.text' });
+    b.func({ name: 'do_int3', section: 'noinstr' });
+  } else {
+    // (el0_svc, the system-call entry, comes with the other entry frames at the end.)
+    b.func({ name: 'el1_dbg', section: 'entry.text' });
+    b.func({ name: 'do_debug_exception', section: 'noinstr' });
+  }
+
+  text('rcu_read_lock_held');
+  text('synchronize_rcu');
+  text('mutex_lock');
+  text('fput');
+
+  // Targets the kernel's ftrace kprobe selftests like to use.
+  text('vfs_write');
+  text('ksys_write', ['vfs_write']);
+  text('kernel_read');
+  text('security_inode_getattr');
+  text('do_execve');
+  // arch/*/lib/error-inject.c (v4.16+, CONFIG_FUNCTION_ERROR_INJECTION): where
+  // override_function_with_return() points regs->ip. Last of the x86_64 list, so no address moved.
+  if (atLeast(version, '4.16')) b.func({ name: JUST_RETURN_FUNC, bare: true });
+
+  let entryChain: string[] = ['entry_SYSCALL_64'];
+  if (!x86) {
+    // The arm64 system-call wrappers and entry frames the seeds' stack traces show.
+    const wrappers = ['__arm64_sys_clone', '__arm64_sys_openat', '__arm64_sys_read'];
+    text('__arm64_sys_clone', [fork], 'pid');
+    text('__arm64_sys_openat', ['do_sys_open'], 3);
+    text('__arm64_sys_read', ['ksys_read']);
+    entryChain = arm64EntryChain(version);
+    // The innermost entry frame calls the wrappers; the others call the frame inside them.
+    entryChain.forEach((name, i) => b.func({ name, section: i === 0 ? 'text' : 'entry.text', calls: i === 0 ? wrappers : [entryChain[i - 1]!] }));
+  }
+
+  b.data('linux_proc_banner', 0x60);
+  b.data('_sdata', 8);
+  b.data('jiffies', 8);
+  b.data('init_task', 0x2000);
+  return b.build({ entryChain });
+}
+
+const IMAGES = new Map<string, KernelImage>(
+  (['x86_64', 'arm64'] as const).flatMap((arch) => KERNEL_VERSIONS.map((v) => [`${arch}/${v}`, buildImage(arch, v)] as const)),
+);
+
+/** The built-in image of a kernel release on an architecture. */
+export function kernelImage(version: KernelVersion, arch: Arch = 'x86_64'): KernelImage {
+  return IMAGES.get(`${arch}/${version}`)!;
+}
+
+/** The built-in x86_64 image of a kernel release. */
+export function x86_64Image(version: KernelVersion): KernelImage {
+  return kernelImage(version, 'x86_64');
+}
+
+/** The image of the reference kernel, which every scenario boots unless it names another. */
+export const X86_64_IMAGE: KernelImage = x86_64Image(DEFAULT_KERNEL);
