@@ -1,6 +1,6 @@
 # Seed 003, section 2.2 ("基于Ftrace的kprobe"): an ftrace-based kprobe on kernel_clone, on arm64.
-# The seed's session, adapted to `kprobesim shell` (run it on an arm64 kernel, e.g.
-# `kprobesim shell < examples/seed-003-session.sh` once the CLI is wired):
+# The seed's session, adapted to `kprobesim shell`; run it on the seed's one-CPU arm64 machine:
+#   npx kprobesim shell --arch arm64 --cpus 1 < examples/seed-003-session.sh
 #   * the real shell forked whenever the user ran a program; here `run CMD` makes the kernel start
 #     a task (the shell, sh-572, calls kernel_clone);
 #   * before setting the filter the seed's buffer had been refilled by other tasks; here the

@@ -54,16 +54,28 @@ describe('kprobesim shell (process)', () => {
     expect(readFileSync(again, 'utf8')).toBe(readFileSync(log, 'utf8'));
   });
 
-  it('never overwrites an existing --log without --force; --arch arm64 is refused by name', () => {
+  it('never overwrites an existing --log without --force; an unknown --arch is refused by name', () => {
     const log = join(dir, 'kept.jsonl');
     writeFileSync(log, 'precious\n');
     const r = shell('echo hi\n', '--log', log);
     expect(r.code).toBe(2);
     expect(r.err).toBe(`kprobesim: ${log} exists; pass --force to replace it\n`);
     expect(readFileSync(log, 'utf8')).toBe('precious\n');
-    const a = shell('echo hi\n', '--arch', 'arm64');
+    const a = shell('echo hi\n', '--arch', 'sparc');
     expect(a.code).toBe(2);
-    expect(a.err).toMatch(/^kprobesim: --arch: arm64: the simulated kernel image is x86_64 only so far/);
+    expect(a.err).toBe('kprobesim: --arch: "sparc" is not an architecture of the simulator (expected x86_64 or arm64)\n');
     expect(a.out).toBe('');
+  });
+});
+
+describe('examples/seed-003-session.sh through the CLI (seed 003 §2.2, arm64)', () => {
+  it('runs end to end on the simulated arm64 kernel and its log replays', () => {
+    const log = join(dir, 'seed-003.jsonl');
+    const r = shell(readFileSync('examples/seed-003-session.sh', 'utf8'), '--arch', 'arm64', '--cpus', '1', '--log', log);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ +sh-572 +\[000\] d\.Z\.\. +\d+\.\d{6}: myprobe: \(kernel_clone\+0x0\/0x[0-9a-f]+\) clone_flags=0x[0-9a-f]+ stack_start=0x0 stack_size=0x0 parent_tidptr=0x0 child_tidptr=0x[0-9a-f]+$/m);
+    const replay = spawnSync(process.execPath, [BIN, 'replay', log], { encoding: 'utf8' });
+    expect(replay.stdout).toMatch(/^identical: /);
   });
 });

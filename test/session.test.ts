@@ -3,7 +3,7 @@
 // from the kernel image (addresses, sizes, call sites) and the spec's layouts (R152, R154, R157),
 // not copied from a run.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { makeHeader } from '../src/run/record.ts';
 import { sessionScenario, SHELL_PID } from '../src/session/kernel-session.ts';
 import { SimBackend } from '../src/session/sim-backend.ts';
 import { ShellSession } from '../src/shell/session.ts';
+import { validateScenario } from '../src/scenario/validate.ts';
 import { ofType, scenario, trace } from './helpers.ts';
 
 const T = '/sys/kernel/tracing';
@@ -32,10 +33,10 @@ function returnSite(caller: string, callee: string): bigint {
   return fn.addr + BigInt(call.off + call.len);
 }
 
-function open(cpus = 2, seed = 1) {
+function open(cpus = 2, seed = 1, more: { arch?: 'x86_64' | 'arm64'; kernel?: '5.10' | '6.17' } = {}) {
   const events: LoggedEvent[] = [];
   const monitor = new InvariantMonitor();
-  const backend = new SimBackend({ cpus, seed, onEvent: (e) => events.push(e), projections: [monitor] });
+  const backend = new SimBackend({ cpus, seed, ...more, onEvent: (e) => events.push(e), projections: [monitor] });
   const sh = new ShellSession(backend, { cwd: T });
   return { backend, sh, events, monitor, run: (text: string) => sh.runScript(text) };
 }
@@ -84,6 +85,26 @@ describe('task operations a shell needs (model)', () => {
     expect(ofType(r.events, 'kernel.deadlock')).toEqual([]);
     expect(r.events.at(-1)).toMatchObject({ type: 'log.end', reason: 'done' });
     expect(r.final.tasks.map((t) => [t.pid, t.wait])).toEqual([[572, { on: 'input' }]]);
+  });
+});
+
+describe('scenarios on the arm64 image', () => {
+  it('"arch": "arm64" runs a scenario there; an x86_64-only name says which image has it', () => {
+    const s = {
+      name: 'arm',
+      cpus: 1,
+      probes: [{ name: 'kp', symbol: 'vfs_read', pre: [] }],
+      tasks: [{ comm: 'sh', program: [{ op: 'register_kprobe', probe: 'kp' }, { op: 'fork', comm: 'cat', program: [{ op: 'call', fn: '__arm64_sys_read' }] }] }],
+    };
+    const r = trace(validateScenario({ ...s, arch: 'arm64' }));
+    expect(r.violations).toEqual([]);
+    expect(ofType(r.events, 'kprobe.registered')[0]!.addr).toBe(hex(symbolsFor('6.17', 'arm64').lookup('vfs_read')!.addr));
+    // fork goes through the system-call wrapper on arm64.
+    expect(ofType(r.events, 'func.call').filter((e) => e.ctx === 'task').map((e) => e.fn).slice(0, 2)).toEqual(['__arm64_sys_clone', 'kernel_clone']);
+    expect(ofType(r.events, 'kprobe.hit')).toHaveLength(1);
+    expect(() => validateScenario({ ...s, arch: 'arm64', probes: [{ name: 'kp', symbol: 'entry_SYSCALL_64', pre: [] }] })).toThrow(
+      'scenario.probes[0].symbol: unknown symbol "entry_SYSCALL_64" on arm64 (the x86_64 image has it; set "arch")',
+    );
   });
 });
 
@@ -240,5 +261,58 @@ describe('kprobesim shell on the simulated kernel', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'kprobesim-session-')), 'edited.jsonl');
     writeFileSync(file, lines.join('\n') + '\n');
     await expect(replayLog(file)).rejects.toThrow(`${file}:${i + 1}: probe.symbol: unknown symbol "kernel_clon"`);
+  });
+});
+
+describe('examples/seed-003-session.sh on the simulated arm64 kernel (seed 003 §2.2)', () => {
+  const script = readFileSync('examples/seed-003-session.sh', 'utf8');
+  const arm = symbolsFor('6.17', 'arm64');
+
+  it('runs end to end without an error; the records have the spec’s layout with arm64 registers', () => {
+    const { run, monitor } = open(1, 1, { arch: 'arm64' });
+    const r = run(script);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = r.stdout;
+    const clone = arm.lookup('kernel_clone')!;
+    const lines = out.split('\n').map((l) => LINE.exec(l)).filter((m) => m !== null && !m[0].includes('<stack trace>'));
+    // Three `cat trace`: 4 records; the same 4 and one more; after `echo > trace`, one.
+    expect(lines).toHaveLength(10);
+    for (const m of lines) {
+      const [, comm, , cpu, flags, , , event, where, args] = m!;
+      expect([comm, cpu, flags, event, where]).toEqual(['sh', '000', 'd.Z..', 'myprobe', `kernel_clone+0x0/0x${clone.size.toString(16)}`]);
+      const f = Object.fromEntries(args!.trim().split(' ').map((kv) => kv.split('=') as [string, string]));
+      expect([f.stack_start, f.stack_size, f.parent_tidptr]).toEqual(['0x0', '0x0', '0x0']);
+      // x0 points into the task's kernel stack; [sp] is the caller's frame record, further up.
+      expect(BigInt(f.clone_flags!) >= 0xffff800012000000n).toBe(true);
+      expect(BigInt(f.child_tidptr!) > BigInt(f.clone_flags!)).toBe(true);
+      expect(BigInt(f.child_tidptr!) - BigInt(f.clone_flags!) < 0x4000n).toBe(true);
+    }
+    // (5) The stack trace: the probed function, the system-call wrapper, then the entry frames.
+    expect(out).toContain(['<stack trace>', ' => kernel_clone', ' => __arm64_sys_clone', ...arm.image.entryChain.map((n) => ` => ${n}`)].join('\n') + '\n');
+    // (6) After the filter, only the child shell (not 572) is recorded, twice: record and stack.
+    const last = out.slice(out.lastIndexOf('# tracer: nop'));
+    const pids = last.split('\n').flatMap((l) => {
+      const m = LINE.exec(l);
+      return m === null || l.includes('<stack trace>') ? [] : [m[2]];
+    });
+    expect(pids).toHaveLength(1);
+    expect(Number(pids[0])).not.toBe(SHELL_PID);
+    expect(last).toContain('# entries-in-buffer/entries-written: 2/2   #P:1\n');
+    // (7) 4 + 1 + 1 (filtered out) + 2 (`run sh`: the shell and the child shell fork) hits.
+    expect(out).toContain(`  ${'myprobe'.padEnd(44)} ${'8'.padStart(15)} ${'0'.padStart(15)}\n`);
+    expect(monitor.violations).toEqual([]);
+  });
+
+  it('on 5.10 arm64 took its breakpoint outside NMI context: no Z in the hardirq column', () => {
+    const { run } = open(1, 1, { arch: 'arm64', kernel: '5.10' });
+    run(`echo 'p:k kernel_clone' > kprobe_events\necho 1 > events/kprobes/k/enable\nrun ls`);
+    expect(records(run('cat trace').stdout).map((l) => LINE.exec(l)![4])).toEqual(['d....']);
+  });
+
+  it('x86 register names are refused on arm64, as the kernel’s parser does (BAD_REG_NAME)', () => {
+    const { run } = open(1, 1, { arch: 'arm64' });
+    expect(run(`echo 'p:k kernel_clone a=%di' > kprobe_events`).stderr).toBe('sh: write error: Invalid argument\n');
+    expect(run('cat error_log').stdout).toMatch(/error: Invalid register name\n  Command: p:k kernel_clone a=%di\n/);
   });
 });

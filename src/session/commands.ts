@@ -34,9 +34,11 @@ export function kernelCommand(argv: readonly string[], lookup: (name: string) =>
       const cmd = args[0];
       if (cmd === undefined || cmd === '') return { error: 'run: missing COMMAND\nusage: run COMMAND [ARG]...\n', status: 1 };
       const comm = (cmd.split('/').pop() || cmd).slice(0, 15);
+      // Through the system-call wrappers where the image has them (arm64's stack traces show them).
+      const sys = (wrapper: string, fn: string) => lookup(wrapper)?.name ?? fn;
       const work: TaskOp[] = [
-        { op: 'call', fn: 'do_sys_open' },
-        { op: 'call', fn: 'ksys_read' },
+        { op: 'call', fn: sys('__arm64_sys_openat', 'do_sys_open') },
+        { op: 'call', fn: sys('__arm64_sys_read', 'ksys_read') },
       ];
       if (SHELLS.has(comm)) work.push({ op: 'fork', comm, program: [] });
       return { ops: [{ op: 'fork', comm, program: work }] };

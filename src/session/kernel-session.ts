@@ -1,5 +1,5 @@
 import { Simulation, type EndReason } from '../actors/simulation.ts';
-import { DEFAULT_KERNEL, type KernelVersion } from '../kernel/index.ts';
+import { DEFAULT_KERNEL, type Arch, type KernelVersion } from '../kernel/index.ts';
 import type { JsonObject, LoggedEvent } from '../model/events.ts';
 import type { KernelState } from '../model/state.ts';
 import type { ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
@@ -19,19 +19,18 @@ export const SHELL_COMM = 'sh';
 export const LOGIN_TICKS = 10_000_000;
 
 export interface SessionOptions {
-  readonly cpus: number;
   readonly seed: number;
-  readonly kernel?: KernelVersion;
   readonly projections?: readonly Projection[];
   /** Every event as it is published (the log writer). */
   readonly onEvent?: (e: LoggedEvent) => void;
 }
 
-export function sessionScenario(cpus: number, kernel: KernelVersion = DEFAULT_KERNEL): Scenario {
+export function sessionScenario(cpus: number, kernel: KernelVersion = DEFAULT_KERNEL, arch: Arch = 'x86_64'): Scenario {
   return {
     name: 'shell',
     description: 'a kprobesim shell session',
     kernel,
+    ...(arch === 'x86_64' ? {} : { arch }),
     cpus,
     max_steps: 100_000_000,
     probes: [],

@@ -1,23 +1,37 @@
-import type { SymbolTable } from '../kernel/index.ts';
+import type { Arch, SymbolTable } from '../kernel/index.ts';
 import type { Frame, TaskState } from '../model/state.ts';
 import type { ProbedContext } from '../shell/fetch-eval.ts';
 
 // What a probe handler sees of the interrupted context (pt_regs, the kernel stack, memory), made
 // from the model's state. The model runs instructions, not C, so only some of it is real:
 //
-// * real: `%ip` (the probe address), `$retval`/`%ax` at a return, `$comm`, the stack pointer of
-//   the task's kernel stack at its call depth, and `$stack0` at a function entry, which holds
-//   the return address into the caller (what `+0($stack)` reads in the seeds' session);
+// * real: the IP (`%ip`/`%pc`, the probe address), `$retval` at a return, `$comm`, the stack
+//   pointer of the task's kernel stack at its call depth, and the return address: on x86_64 the
+//   word at the stack pointer at a function entry (`$stack0`), on arm64 the link register
+//   (`%lr`/`%x30`), where `[sp]` is the caller's frame record (a stack address, as `+0($stack)`
+//   shows in the seeds' session);
 // * modelled: `$arg1` points into the caller's frame (a struct passed by reference, as
-//   kernel_clone's `struct kernel_clone_args *`); the other argument registers hold 0;
-//   `flags` is 0x246 (interrupts were enabled in the task);
-// * memory: the task's own stack words other than the return address read 0, as does any other
-//   kernel address (R153's "meaningless value", 0 in the model); user memory is not mapped, so a
-//   `+u`/`ustring` read faults; a kernel string reads as "".
+//   kernel_clone's `struct kernel_clone_args *`); the other argument registers hold 0; the
+//   flags say interrupts were enabled in the task;
+// * memory: other kernel addresses read 0 (R153's "meaningless value", 0 in the model); user
+//   memory is not mapped, so a `+u`/`ustring` read faults; a kernel string reads as "".
 
-/** x86_64 calling convention: the first six integer arguments (§15.6 `$argN`). */
-const ARG_REGS = ['di', 'si', 'dx', 'cx', 'r8', 'r9'] as const;
-const STACK_AREA = 0xffffc90000000000n;
+interface ArchRegs {
+  /** Registers of the first integer arguments (`$argN`). */
+  readonly args: readonly string[];
+  readonly ip: string;
+  readonly ret: string;
+  /** The flags register and its value in a task with interrupts enabled. */
+  readonly flags: readonly [string, bigint];
+  /** Where tasks' kernel stacks live (vmap'd stacks). */
+  readonly stackArea: bigint;
+}
+
+const ARCH_REGS: Readonly<Record<Arch, ArchRegs>> = {
+  x86_64: { args: ['di', 'si', 'dx', 'cx', 'r8', 'r9'], ip: 'ip', ret: 'ax', flags: ['flags', 0x246n], stackArea: 0xffffc90000000000n },
+  arm64: { args: ['x0', 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7'], ip: 'pc', ret: 'x0', flags: ['pstate', 0x60000005n], stackArea: 0xffff800012000000n },
+};
+
 const THREAD_SIZE = 0x4000n;
 /** Bytes of the stack used below the top before the first frame (pt_regs of the syscall). */
 const ENTRY_FRAME = 0xa8n;
@@ -25,9 +39,9 @@ const ENTRY_FRAME = 0xa8n;
 const FRAME_BYTES = 0x40n;
 const USER_LIMIT = 0x0000800000000000n;
 
-/** The top of a task's kernel stack: one THREAD_SIZE slot per pid in the vmalloc'd stack area. */
-export function stackTop(pid: number): bigint {
-  return STACK_AREA + BigInt(pid + 1) * THREAD_SIZE * 2n;
+/** The top of a task's kernel stack: one THREAD_SIZE slot (and a guard) per pid. */
+export function stackTop(arch: Arch, pid: number): bigint {
+  return ARCH_REGS[arch].stackArea + BigInt(pid + 1) * THREAD_SIZE * 2n;
 }
 
 function depth(f: Frame | null): number {
@@ -36,28 +50,35 @@ function depth(f: Frame | null): number {
   return n;
 }
 
-/**
- * Where a frame returns to: just past the call instruction in its caller, or into the system
- * call entry for the outermost frame (a task's operations are what its system calls do).
- */
-export function returnAddress(symbols: SymbolTable, frame: Frame): bigint {
-  const up = frame.up;
-  if (up === null) {
-    const entry = symbols.lookup('entry_SYSCALL_64');
-    return entry === undefined ? 0n : entry.addr + BigInt(Math.max(0, entry.size - 1));
-  }
-  const fn = symbols.lookup(up.fn);
-  if (fn?.kind !== 'func') return 0n;
-  const insn = fn.body[Math.max(0, up.pc - 1)]!;
+/** Just past instruction `index` of function `name`. */
+function pastInsn(symbols: SymbolTable, name: string, index: number): bigint | undefined {
+  const fn = symbols.lookup(name);
+  if (fn?.kind !== 'func') return undefined;
+  const insn = fn.body[Math.max(0, Math.min(index, fn.body.length - 1))]!;
   return fn.addr + BigInt(insn.off + insn.len);
 }
 
-/** The call chain for ftrace's `<stack trace>`, innermost first, ending in the syscall entry. */
-export function stackNames(frame: Frame | null): string[] {
+/**
+ * Where a frame returns to: just past the call instruction in its caller, or, for the outermost
+ * frame, into the system-call entry (a task's operations are what its system calls do).
+ */
+export function returnAddress(symbols: SymbolTable, frame: Frame): bigint {
+  const up = frame.up;
+  // A caller's pc has already moved past its call.
+  if (up !== null) return pastInsn(symbols, up.fn, up.pc - 1) ?? 0n;
+  const entry = symbols.lookup(symbols.image.entryChain[0] ?? '');
+  if (entry?.kind !== 'func') return 0n;
+  // arm64's entry frame calls the system-call wrappers; x86's entry stub in the model has no
+  // call of the task's function, so its return lands on the stub's last instruction.
+  const i = entry.body.findIndex((x) => x.op.k === 'call' && x.op.fn === frame.fn);
+  return i >= 0 ? pastInsn(symbols, entry.name, i)! : entry.addr + BigInt(entry.size - 1);
+}
+
+/** The call chain for ftrace's `<stack trace>`, innermost first, ending in the system-call entry. */
+export function stackNames(symbols: SymbolTable, frame: Frame | null): string[] {
   const out: string[] = [];
   for (let fr = frame; fr !== null; fr = fr.up) out.push(fr.fn);
-  out.push('entry_SYSCALL_64');
-  return out;
+  return [...out, ...symbols.image.entryChain];
 }
 
 export interface Hit {
@@ -65,37 +86,45 @@ export interface Hit {
   /** The frame of the probed function (the innermost frame at the hit). */
   readonly frame: Frame;
   readonly ip: bigint;
-  /** At a function entry `[sp]` holds the return address. */
+  /** At a function entry: the return address is still where the call put it. */
   readonly atEntry: boolean;
   readonly retval: bigint | null;
 }
 
 export function probedContext(symbols: SymbolTable, hit: Hit): ProbedContext {
+  const arch = symbols.image.arch;
+  const a = ARCH_REGS[arch];
   const d = BigInt(depth(hit.frame));
-  // At the entry the call has pushed the return address; elsewhere the frame is set up below it.
-  const sp = stackTop(hit.task.pid) - ENTRY_FRAME - FRAME_BYTES * d + (hit.atEntry ? 0n : -0x10n);
+  const x86 = arch === 'x86_64';
+  // x86's call has pushed the return address at an entry; elsewhere the frame is set up below.
+  const sp = stackTop(arch, hit.task.pid) - ENTRY_FRAME - FRAME_BYTES * d - (hit.atEntry ? 0n : 0x10n);
   const retAddr = returnAddress(symbols, hit.frame);
-  const callerFrame = sp + (hit.atEntry ? 8n : 0x18n) + 0x20n;
   const regs: Record<string, bigint> = {
-    ip: hit.ip,
+    [a.ip]: hit.ip,
     sp,
-    flags: 0x246n,
-    ax: hit.retval ?? 0n,
-    di: callerFrame,
+    [a.flags[0]]: a.flags[1],
+    [a.args[0]!]: sp + 0x28n,
   };
+  if (hit.retval !== null) regs[a.ret] = hit.retval;
+  if (!x86) {
+    regs.x29 = sp;
+    regs.x30 = retAddr;
+  }
   const load = (address: bigint, user: boolean): bigint | null => {
-    const a = BigInt.asUintN(64, address);
-    if (user || a < USER_LIMIT) return null;
-    return hit.atEntry && a === sp ? retAddr : 0n;
+    const v = BigInt.asUintN(64, address);
+    if (user || v < USER_LIMIT) return null;
+    if (!hit.atEntry || v !== sp) return 0n;
+    // x86: the return address the call pushed; arm64: the caller's frame record (its x29).
+    return x86 ? retAddr : sp + FRAME_BYTES;
   };
   return {
-    reg: (name) => regs[name] ?? 0n,
+    reg: (name) => regs[name === 'lr' ? 'x30' : name] ?? 0n,
     sp,
     retval: hit.retval,
     arg: (index) => {
-      const r = ARG_REGS[index - 1];
-      // Arguments past the sixth are on the stack above the return address.
-      return r !== undefined ? (regs[r] ?? 0n) : load(sp + 8n * BigInt(index - ARG_REGS.length), false);
+      const r = a.args[index - 1];
+      // Arguments past the register ones are on the stack.
+      return r !== undefined ? (regs[r] ?? 0n) : load(sp + 8n * BigInt(index - a.args.length), false);
     },
     load,
     loadString: (address, user) => (user || address < USER_LIMIT ? null : ''),

@@ -1,4 +1,4 @@
-import type { KernelVersion } from '../kernel/index.ts';
+import { atLeast, DEFAULT_KERNEL, type Arch, type KernelVersion } from '../kernel/index.ts';
 import { symbolsOf } from '../model/setup.ts';
 import type { LoggedEvent } from '../model/events.ts';
 import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
@@ -21,13 +21,15 @@ export interface SimBackendOptions {
   readonly cpus: number;
   readonly seed: number;
   readonly kernel?: KernelVersion;
+  /** The kernel image's architecture: register names in fetch arguments follow it (§15.6). */
+  readonly arch?: Arch;
   readonly onEvent?: (e: LoggedEvent) => void;
   /** More views of the run (the invariant monitors, say). */
   readonly projections?: readonly Projection[];
 }
 
 export class SimBackend implements KernelBackend {
-  readonly arch = 'x86_64' as const;
+  readonly arch: Arch;
   readonly cpus: number;
   readonly parseContext: ParseContext;
   readonly commands: readonly KernelCommandInfo[] = KERNEL_COMMANDS;
@@ -38,13 +40,15 @@ export class SimBackend implements KernelBackend {
   private readonly used = new Set<string>();
 
   constructor(opts: SimBackendOptions) {
-    const scenario = sessionScenario(opts.cpus, opts.kernel);
+    this.arch = opts.arch ?? 'x86_64';
+    const kernel = opts.kernel ?? DEFAULT_KERNEL;
+    const scenario = sessionScenario(opts.cpus, kernel, this.arch);
     const symbols = symbolsOf(scenario);
     this.cpus = opts.cpus;
-    this.records = new TraceRecords(symbols);
-    this.session = new KernelSession(scenario, { cpus: opts.cpus, seed: opts.seed, projections: [this.records, ...(opts.projections ?? [])], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+    this.records = new TraceRecords(symbols, this.arch === 'x86_64' || atLeast(kernel, '5.11'));
+    this.session = new KernelSession(scenario, { seed: opts.seed, projections: [this.records, ...(opts.projections ?? [])], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     this.parseContext = {
-      arch: 'x86_64',
+      arch: this.arch,
       // The session loads no modules: a `MOD:` prefix always names a module that is not loaded.
       symbolExists: (name, module) => module === undefined && symbols.lookup(name) !== undefined,
       isModuleLoaded: () => false,

@@ -12,8 +12,12 @@ import { probedContext, returnAddress, stackNames } from './probed-context.ts';
 // event's record when its pre-handler runs, a kretprobe event's when its return handler runs,
 // with the fetch arguments evaluated against the state at that moment.
 
-/** ftrace's context flags: the breakpoint path runs NMI-like with interrupts off (R154). */
+/**
+ * ftrace's context flags: the breakpoint path runs NMI-like with interrupts off (R154). arm64
+ * entered its debug exceptions as NMIs only from v5.11; before, the hardirq column stays `.`.
+ */
 const KPROBE_FLAGS = 'd.Z..';
+const KPROBE_FLAGS_NOT_NMI = 'd....';
 /** The kretprobe handler runs from the trampoline, in the task's context with interrupts off. */
 const KRETPROBE_FLAGS = 'd....';
 
@@ -22,7 +26,11 @@ export class TraceRecords implements Projection {
   /** The session's probes by model name. */
   readonly probes = new Map<string, ProbeDefinition>();
 
-  constructor(private readonly symbols: SymbolTable) {}
+  constructor(
+    private readonly symbols: SymbolTable,
+    /** Whether the breakpoint handler runs as an NMI (x86_64; arm64 since v5.11). */
+    private readonly breakpointIsNmi = true,
+  ) {}
 
   observe(before: KernelState, e: LoggedEvent): void {
     if (e.type !== 'handler.enter') return;
@@ -39,11 +47,11 @@ export class TraceRecords implements Projection {
       const ctx = probedContext(this.symbols, { task, frame, ip, atEntry: fn !== undefined && fn.addr === ip, retval: null });
       this.pending.push({
         ...base,
-        flags: KPROBE_FLAGS,
+        flags: this.breakpointIsNmi ? KPROBE_FLAGS : KPROBE_FLAGS_NOT_NMI,
         location: this.where(ip),
         ip,
         args: def.args.map((a) => evalArg(a.fetch, a.type, ctx)),
-        stack: stackNames(frame),
+        stack: stackNames(this.symbols, frame),
       });
       return;
     }
@@ -59,7 +67,7 @@ export class TraceRecords implements Projection {
       ip: fn?.addr ?? 0n,
       retIp,
       args: def.args.map((a) => evalArg(a.fetch, a.type, ctx)),
-      stack: stackNames(frame.up),
+      stack: stackNames(this.symbols, frame.up),
     });
   }
 

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InputError } from '../../errors.ts';
-import type { KernelVersion } from '../../kernel/index.ts';
+import { ARCHES, type KernelVersion } from '../../kernel/index.ts';
 import { LogWriter } from '../../log/writer.ts';
 import { makeHeader } from '../../run/record.ts';
 import { sessionScenario } from '../../session/kernel-session.ts';
@@ -25,10 +25,9 @@ export interface ShellFlags {
 const TRACING = '/sys/kernel/tracing';
 
 export async function shellCommand(flags: ShellFlags): Promise<number> {
-  if (flags.arch !== 'x86_64') {
-    throw new InputError('--arch', `${flags.arch}: the simulated kernel image is x86_64 only so far (register names %di, %si, %dx, …); use --arch x86_64`);
-  }
-  const scenario = sessionScenario(flags.cpus, flags.kernel);
+  const arch = ARCHES.find((a) => a === flags.arch);
+  if (arch === undefined) throw new InputError('--arch', `"${flags.arch}" is not an architecture of the simulator (expected ${ARCHES.join(' or ')})`);
+  const scenario = sessionScenario(flags.cpus, flags.kernel, arch);
   const writer = flags.log === undefined ? null : await LogWriter.create(flags.log, { force: flags.force });
   let mustDrain = false;
   const write = (line: string): void => {
@@ -38,6 +37,7 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   const backend = new SimBackend({
     cpus: flags.cpus,
     seed: flags.seed,
+    arch,
     ...(flags.kernel ? { kernel: flags.kernel } : {}),
     onEvent: (e) => write(JSON.stringify(e)),
   });
@@ -61,7 +61,7 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   const ps1 = () => `[root@kprobesim ${shell.cwd === '/' ? '/' : basename(shell.cwd)}]# `;
   let pending: string | null = null;
   if (interactive) {
-    process.stdout.write(`kprobesim shell: a simulated ${scenario.kernel} x86_64 kernel with ${flags.cpus} CPUs (seed ${flags.seed}). Type "help" for the commands, "exit" to leave.\n`);
+    process.stdout.write(`kprobesim shell: a simulated ${scenario.kernel} ${arch} kernel with ${flags.cpus} CPUs (seed ${flags.seed}). Type "help" for the commands, "exit" to leave.\n`);
     rl.setPrompt(ps1());
     rl.prompt();
     // Ctrl-C drops the line being typed, as sh does; it never ends the session.
