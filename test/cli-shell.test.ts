@@ -79,3 +79,20 @@ describe('examples/seed-003-session.sh through the CLI (seed 003 §2.2, arm64)',
     expect(replay.stdout).toMatch(/^identical: /);
   });
 });
+
+describe('kprobesim shell on a terminal', () => {
+  it('prompts, keeps going after errors, continues an open quote with "> ", and exits with `exit N`', () => {
+    // util-linux script(1) gives the shell a pseudo-terminal on both stdin and stdout.
+    const input = "echo 'p:k kernel_clone' > kprobe_events\necho 'open\nquote'\ncat /nope\necho 1 > events/kprobes/k/enable\nrun ls\ncat kprobe_profile\nexit 3\n";
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${BIN} shell --cpus 1`, '/dev/null'], { cwd: dir, encoding: 'utf8', input });
+    expect(r.status).toBe(3);
+    const screen = r.stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+    expect(screen).toContain('kprobesim shell: a simulated 6.17 x86_64 kernel with 1 CPU (seed 42).');
+    expect(screen).toContain('[root@kprobesim tracing]# ');
+    // readline draws each prompt after clearing the line: PS2 for the open quote.
+    expect(r.stdout).toContain('\x1b[0J> ');
+    expect(screen).toContain('open\r\nquote\r\n');
+    expect(screen).toContain("cat: can't open '/nope': No such file or directory");
+    expect(screen).toContain(`  ${'k'.padEnd(44)} ${'1'.padStart(15)} ${'0'.padStart(15)}`);
+  });
+});

@@ -61,7 +61,7 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   const ps1 = () => `[root@kprobesim ${shell.cwd === '/' ? '/' : basename(shell.cwd)}]# `;
   let pending: string | null = null;
   if (interactive) {
-    process.stdout.write(`kprobesim shell: a simulated ${scenario.kernel} ${arch} kernel with ${flags.cpus} CPUs (seed ${flags.seed}). Type "help" for the commands, "exit" to leave.\n`);
+    process.stdout.write(`kprobesim shell: a simulated ${scenario.kernel} ${arch} kernel with ${flags.cpus} CPU${flags.cpus === 1 ? '' : 's'} (seed ${flags.seed}). Type "help" for the commands, "exit" to leave.\n`);
     rl.setPrompt(ps1());
     rl.prompt();
     // Ctrl-C drops the line being typed, as sh does; it never ends the session.
