@@ -96,3 +96,60 @@ describe('kprobesim shell on a terminal', () => {
     expect(screen).toContain(`  ${'k'.padEnd(44)} ${'1'.padStart(15)} ${'0'.padStart(15)}`);
   });
 });
+
+describe('a session log re-runs: kprobesim shell --replay and kprobesim trace', () => {
+  const SESSION = [
+    "echo 'p:myprobe kernel_clone' > kprobe_events",
+    'echo 1 > events/kprobes/myprobe/enable',
+    'run sh',
+    "echo 'common_pid!=572' > events/kprobes/myprobe/filter",
+    'run sh',
+    'cat trace',
+    'cat /nope',
+    '',
+  ].join('\n');
+
+  it('--replay prints the transcript with prompts and finds every event identical', () => {
+    const log = join(dir, 'rerun.jsonl');
+    const live = shell(SESSION, '--log', log);
+    const r = spawnSync(process.execPath, [BIN, 'shell', '--replay', log], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    // What the session printed, after the prompt and the command that printed it.
+    expect(r.stdout).toContain(`[root@kprobesim tracing]# cat trace\n${live.out}`);
+    expect(r.stdout).toContain("[root@kprobesim tracing]# cat /nope\ncat: can't open '/nope': No such file or directory\n");
+    expect(r.stderr).toMatch(/^kprobesim: identical: \d+ events\n$/);
+  });
+
+  it('trace LOG of a session is the session’s own trace file at its end (the filter applied)', () => {
+    const log = join(dir, 'rerun-trace.jsonl');
+    const live = shell(SESSION, '--log', log);
+    const r = spawnSync(process.execPath, [BIN, 'trace', log], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(live.out);
+    // Three records: the shell's and the child's fork, then only the child's after the filter.
+    expect(r.stdout.split('\n').filter((l) => l.includes('myprobe:'))).toHaveLength(3);
+  });
+
+  it('an edited command is a divergence at the first event it changes (exit 1)', () => {
+    const log = join(dir, 'edited-session.jsonl');
+    shell(SESSION, '--log', log);
+    const lines = readFileSync(log, 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.includes('"text":"run sh"'));
+    lines[i] = lines[i]!.replace('"text":"run sh"', '"text":"run ls"');
+    writeFileSync(log, lines.join('\n'));
+    const r = spawnSync(process.execPath, [BIN, 'shell', '--replay', log], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    // `run ls` forks a child that does not fork again: the first event after the fork differs.
+    expect(r.stderr).toMatch(/^kprobesim: the re-run session diverged at seq \d+ \(.*edited-session\.jsonl:\d+\)\n {2}expected \(log\): {2}\{.*\n {2}actual \(re-run\): \{/);
+    const seq = Number(/seq (\d+)/.exec(r.stderr)![1]);
+    expect(seq).toBeGreaterThan(JSON.parse(lines[i]!).seq);
+  });
+
+  it('a run log is not a session log: --replay says which command to use (exit 2)', () => {
+    const log = join(dir, 'a-run.jsonl');
+    spawnSync(process.execPath, [BIN, 'run', 'default', '--log', log], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'shell', '--replay', log], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`kprobesim: ${log}:1: not the log of a kprobesim shell session (it was written by kprobesim run; use kprobesim replay)\n`);
+  });
+});

@@ -23,7 +23,7 @@ import { EventBus, type Outbox } from './bus.ts';
 
 export type EndReason = 'done' | 'deadlock' | 'limit' | 'bug';
 
-export type InputEvent = EventOf<'input.probe'> | EventOf<'input.ops'>;
+export type InputEvent = EventOf<'input.line'> | EventOf<'input.probe'> | EventOf<'input.ops'>;
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -154,7 +154,7 @@ export class Simulation {
     if (event.type === 'input.probe') {
       addProbe(this.setup, event.probe as unknown as ProbeSpec);
       this.kprobes.send({ type: 'INPUT', event });
-    } else {
+    } else if (event.type === 'input.ops') {
       const task = findTask(this.state, event.pid);
       if (task === undefined) throw new Error(`internal: no task ${event.pid} for input`);
       appendOps(this.setup, task.prog, event.ops as unknown as TaskOp[]);

@@ -83,6 +83,7 @@ program
   .option('--arch <arch>', 'architecture (register names in fetch arguments)', 'x86_64')
   .option('--log <FILE>', "write the session's event log (JSON Lines) to FILE")
   .option('--force', 'replace an existing --log FILE', false)
+  .option('--replay <LOG>', 'run a logged session again: print what it printed, check its events')
   .action(async (flags: ShellFlags) => done(await shellCommand(flags)));
 
 program
@@ -107,6 +108,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`kprobesim: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 70;
   }
+}
+
+// A reader that goes away (`kprobesim trace LOG | head`) is not an error: stop quietly, as
+// coreutils do on SIGPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
 }
 
 process.exitCode = await main(process.argv);

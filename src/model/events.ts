@@ -155,6 +155,8 @@ export const EVENT_FIELDS = {
   'kretprobe.return': { cpu: 'int', pid: 'int', fn: 'str', ret: 'int' },
 
   // ── input from outside the kernel (src "input"): a `kprobesim shell` session ────────────────
+  /** What the user typed (one complete command), before the shell runs it. Changes no kernel state. */
+  'input.line': { text: 'str' },
   /** A probe the session defined (a `kprobe_events` line), as a scenario probe. */
   'input.probe': { probe: 'obj' },
   /** Operations appended to an interactive task's program (what the user typed), waking it. */

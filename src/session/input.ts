@@ -36,6 +36,7 @@ export function inputErrorAt(where: string, e: InputError): InputError {
 
 /** A logged input event, checked; what Simulation.input() takes. */
 export function checkInputEvent(setup: Setup, e: InputEvent): InputEvent {
+  if (e.type === 'input.line') return { type: 'input.line', text: e.text };
   if (e.type === 'input.probe') return { type: 'input.probe', probe: checkProbeInput(setup, e.probe) as unknown as JsonObject };
   return { type: 'input.ops', pid: e.pid, ops: checkOpsInput(setup, e.ops) as unknown as JsonObject[] };
 }

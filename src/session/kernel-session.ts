@@ -65,6 +65,11 @@ export class KernelSession {
     return this.sim.endReason;
   }
 
+  /** What the user typed, logged before the shell runs it: the session replays from these. */
+  noteLine(text: string): void {
+    if (this.ended === null) this.sim.input({ type: 'input.line', text });
+  }
+
   /** A probe the user defined; it is not registered until an operation says so. */
   defineProbe(spec: ProbeSpec): void {
     const probe = checkProbeInput(this.sim.setup, spec as unknown as JsonObject);

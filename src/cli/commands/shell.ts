@@ -1,17 +1,17 @@
-import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InputError } from '../../errors.ts';
-import { ARCHES, type KernelVersion } from '../../kernel/index.ts';
+import { ARCHES, DEFAULT_KERNEL, type KernelVersion } from '../../kernel/index.ts';
 import { LogWriter } from '../../log/writer.ts';
-import { makeHeader } from '../../run/record.ts';
-import { sessionScenario } from '../../session/kernel-session.ts';
-import { SimBackend } from '../../session/sim-backend.ts';
-import { parse, ShellSession } from '../../shell/index.ts';
+import { promptFor, RecordedSession, rerunSession } from '../../session/recorded.ts';
+import { parse } from '../../shell/index.ts';
+import { EXIT_CHECK_FAILED } from '../errors.ts';
+import { out } from '../io.ts';
 
 // `kprobesim shell`: a tracefs session on a simulated kernel. On a terminal it prompts and keeps
 // a history (readline); otherwise it reads standard input as a script, one complete command at a
 // time, and prints each command's output before reading the next. With --log the session's
-// event log (every input a line of it) is written as it goes and committed when the input ends.
+// event log (what was typed, and everything the kernel did) is written as it goes and committed
+// when the input ends; --replay LOG runs a logged session again and shows what it printed.
 
 export interface ShellFlags {
   cpus: number;
@@ -20,48 +20,44 @@ export interface ShellFlags {
   arch: string;
   log?: string;
   force: boolean;
+  replay?: string;
 }
 
-const TRACING = '/sys/kernel/tracing';
-
 export async function shellCommand(flags: ShellFlags): Promise<number> {
+  if (flags.replay !== undefined) return replaySession(flags.replay);
   const arch = ARCHES.find((a) => a === flags.arch);
   if (arch === undefined) throw new InputError('--arch', `"${flags.arch}" is not an architecture of the simulator (expected ${ARCHES.join(' or ')})`);
-  const scenario = sessionScenario(flags.cpus, flags.kernel, arch);
   const writer = flags.log === undefined ? null : await LogWriter.create(flags.log, { force: flags.force });
-  let mustDrain = false;
   const write = (line: string): void => {
-    if (writer !== null && !writer.writeLine(line)) mustDrain = true;
+    // The writer buffers; every command ends with a drain, so memory stays bounded by one command.
+    writer?.writeLine(line);
   };
-  write(JSON.stringify(makeHeader(scenario, { seed: flags.seed, strategy: 'random' })));
-  const backend = new SimBackend({
-    cpus: flags.cpus,
-    seed: flags.seed,
-    arch,
-    ...(flags.kernel ? { kernel: flags.kernel } : {}),
-    onEvent: (e) => write(JSON.stringify(e)),
-  });
-  const shell = new ShellSession(backend, { cwd: TRACING, home: TRACING });
-
-  /** After each command the log so far reaches the disk: a crash keeps it readable. */
-  const flush = async (): Promise<void> => {
-    mustDrain = false;
-    await writer?.drain();
-  };
+  const settings = { cpus: flags.cpus, seed: flags.seed, kernel: flags.kernel ?? DEFAULT_KERNEL, arch };
+  // The header comes first, but the session publishes its boot events while it is built: hold
+  // them until the header is written.
+  const early: string[] = [];
+  let emit = (line: string): void => void early.push(line);
+  const session = new RecordedSession(settings, { onEvent: (e) => emit(JSON.stringify(e)) });
+  write(JSON.stringify(session.header()));
+  for (const line of early) write(line);
+  emit = write;
   let status = 0;
   const runChunk = (chunk: string): void => {
-    const r = shell.run(chunk);
+    const r = session.run(chunk);
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);
     status = r.status;
   };
+  const shell = session.shell;
 
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const rl = createInterface({ input: process.stdin, ...(interactive ? { output: process.stdout, terminal: true, historySize: 1000 } : { terminal: false }) });
-  const ps1 = () => `[root@kprobesim ${shell.cwd === '/' ? '/' : basename(shell.cwd)}]# `;
+  const ps1 = () => session.prompt();
   let pending: string | null = null;
   if (interactive) {
-    process.stdout.write(`kprobesim shell: a simulated ${scenario.kernel} ${arch} kernel with ${flags.cpus} CPU${flags.cpus === 1 ? '' : 's'} (seed ${flags.seed}). Type "help" for the commands, "exit" to leave.\n`);
+    process.stdout.write(
+      `kprobesim shell: a simulated ${settings.kernel} ${arch} kernel with ${flags.cpus} CPU${flags.cpus === 1 ? '' : 's'} (seed ${flags.seed}). Type "help" for the commands, "exit" to leave.\n`,
+    );
     rl.setPrompt(ps1());
     rl.prompt();
     // Ctrl-C drops the line being typed, as sh does; it never ends the session.
@@ -86,7 +82,8 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
       }
       runChunk(pending);
       pending = null;
-      await flush();
+      // After each command the log so far reaches the disk: a crash keeps it readable.
+      await writer?.drain();
       if (shell.exited) break;
       if (interactive) {
         rl.setPrompt(ps1());
@@ -98,11 +95,25 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   } finally {
     rl.close();
   }
-  backend.session.finish();
+  session.finish();
   if (writer !== null) {
     await writer.commit();
     if (interactive) process.stderr.write(`kprobesim: the session's log is ${flags.log}\n`);
   }
   // Like sh: the status of the last command, or the one `exit N` gave.
   return status;
+}
+
+/** `--replay LOG`: the logged session again, as a transcript; its events must be the logged ones. */
+async function replaySession(path: string): Promise<number> {
+  const r = await rerunSession(path);
+  for (const { cwd, line, result } of r.outputs) {
+    out(`${promptFor(cwd)}${line.replace(/\n/g, '\n> ')}\n${result.stdout}${result.stderr}`);
+  }
+  if (r.kind === 'diverged') {
+    process.stderr.write(`kprobesim: the re-run session diverged at seq ${r.seq} (${path}:${r.line})\n  expected (log):  ${r.expected}\n  actual (re-run): ${r.actual}\n`);
+    return EXIT_CHECK_FAILED;
+  }
+  process.stderr.write(`kprobesim: identical: ${r.events} events${r.partial ? ' (the log stops before log.end: an interrupted session)' : ''}\n`);
+  return 0;
 }

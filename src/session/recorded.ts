@@ -1,0 +1,132 @@
+import { InputError } from '../errors.ts';
+import { ARCHES, DEFAULT_KERNEL, KERNEL_VERSIONS, type Arch, type KernelVersion } from '../kernel/index.ts';
+import type { LogHeader } from '../log/header.ts';
+import { canonicalJson } from '../model/digest.ts';
+import type { LoggedEvent } from '../model/events.ts';
+import type { Projection } from '../views/folder.ts';
+import { openLog } from '../replay/open-log.ts';
+import { makeHeader } from '../run/record.ts';
+import type { Scenario } from '../scenario/types.ts';
+import { ShellSession, type RunResult } from '../shell/session.ts';
+import { sessionScenario } from './kernel-session.ts';
+import { SimBackend } from './sim-backend.ts';
+
+// A shell session whose log carries what the user typed (`input.line`) as well as what the
+// kernel did: running those lines again on the same settings reproduces the session, kernel
+// events and shell output alike. `kprobesim shell` records one; `kprobesim shell --replay`
+// and `kprobesim trace` re-run one from its log.
+
+export const TRACING = '/sys/kernel/tracing';
+
+export interface SessionSettings {
+  readonly cpus: number;
+  readonly seed: number;
+  readonly kernel: KernelVersion;
+  readonly arch: Arch;
+}
+
+export class RecordedSession {
+  readonly backend: SimBackend;
+  readonly shell: ShellSession;
+  readonly scenario: Scenario;
+
+  constructor(
+    readonly settings: SessionSettings,
+    opts: { readonly onEvent?: (e: LoggedEvent) => void; readonly projections?: readonly Projection[] } = {},
+  ) {
+    this.scenario = sessionScenario(settings.cpus, settings.kernel, settings.arch);
+    this.backend = new SimBackend({ ...settings, ...opts });
+    this.shell = new ShellSession(this.backend, { cwd: TRACING, home: TRACING });
+  }
+
+  /** The prompt for the shell's current directory, BusyBox style. */
+  prompt(cwd = this.shell.cwd): string {
+    return promptFor(cwd);
+  }
+
+  /** The log's first line for this session. */
+  header(): LogHeader {
+    return makeHeader(this.scenario, { seed: this.settings.seed, strategy: 'random' });
+  }
+
+  /** One complete command, logged before it runs. */
+  run(chunk: string): RunResult {
+    this.backend.session.noteLine(chunk);
+    return this.shell.run(chunk);
+  }
+
+  /** The user is done: the kernel's log gets its log.end. */
+  finish(): void {
+    this.backend.session.finish();
+  }
+}
+
+export function promptFor(cwd: string): string {
+  return `[root@kprobesim ${cwd === '/' ? '/' : cwd.slice(cwd.lastIndexOf('/') + 1)}]# `;
+}
+
+/** The settings a session log was recorded with, or an error saying it is not a session's log. */
+export function sessionSettings(path: string, header: LogHeader, scenario: Scenario): SessionSettings {
+  const kernel = scenario.kernel ?? DEFAULT_KERNEL;
+  const arch = scenario.arch ?? 'x86_64';
+  const settings = { cpus: scenario.cpus, seed: header.seed, kernel, arch };
+  const isSession =
+    KERNEL_VERSIONS.includes(kernel) &&
+    ARCHES.includes(arch) &&
+    header.strategy.name === 'random' &&
+    canonicalJson(scenario) === canonicalJson(sessionScenario(settings.cpus, kernel, arch));
+  if (!isSession) throw new InputError(`${path}:1`, 'not the log of a kprobesim shell session (it was written by kprobesim run; use kprobesim replay)');
+  return settings;
+}
+
+export interface CommandOutput {
+  /** The shell's directory when the line was typed (what the prompt showed). */
+  readonly cwd: string;
+  readonly line: string;
+  readonly result: RunResult;
+}
+
+export type Rerun =
+  | {
+      readonly kind: 'identical';
+      readonly events: number;
+      /** The log stops before log.end (an interrupted session): it matched as far as it goes. */
+      readonly partial: boolean;
+      readonly session: RecordedSession;
+      readonly outputs: readonly CommandOutput[];
+    }
+  | { readonly kind: 'diverged'; readonly seq: number; readonly line: number; readonly expected: string; readonly actual: string; readonly outputs: readonly CommandOutput[] };
+
+/**
+ * Re-runs a session from its log: the typed lines on a new session with the same settings, its
+ * events compared with the logged ones. A log cut short is re-run up to its last complete line.
+ */
+export async function rerunSession(path: string): Promise<Rerun> {
+  const log = await openLog(path);
+  const settings = sessionSettings(path, log.header, log.scenario);
+  const logged: { event: LoggedEvent; raw: string; line: number }[] = [];
+  for await (const batch of log.batches) for (const e of batch) if (e.kind === 'event') logged.push(e);
+  const produced: LoggedEvent[] = [];
+  const session = new RecordedSession(settings, { onEvent: (e) => produced.push(e) });
+  const outputs: CommandOutput[] = [];
+  for (const { event } of logged) {
+    if (event.type !== 'input.line') continue;
+    // Only lines that the log shows were typed; the kernel events in between follow from them.
+    const cwd = session.shell.cwd;
+    outputs.push({ cwd, line: event.text, result: session.run(event.text) });
+  }
+  const complete = logged.at(-1)?.event.type === 'log.end';
+  if (complete) session.finish();
+  for (let i = 0; i < logged.length; i++) {
+    const want = logged[i]!;
+    const got = produced[i];
+    if (got === undefined || canonicalJson(got) !== canonicalJson(want.event)) {
+      return { kind: 'diverged', seq: want.event.seq, line: want.line, expected: want.raw, actual: got === undefined ? '(the re-run session had no more events)' : JSON.stringify(got), outputs };
+    }
+  }
+  if (complete && produced.length > logged.length) {
+    const next = produced[logged.length]!;
+    return { kind: 'diverged', seq: next.seq, line: logged.length + 2, expected: '(the log ends here)', actual: JSON.stringify(next), outputs };
+  }
+  return { kind: 'identical', events: logged.length, partial: !complete, session, outputs };
+}
