@@ -72,7 +72,7 @@ describe('kprobesim shell sessions (property)', () => {
         const printed = lines.map((line) => session.run(line));
         session.finish();
         const backend = session.backend;
-        const text = log.join("\n");
+        const text = log.join('\n');
         if (text.includes('"phase":"pre"')) seen.records++;
         if (text.includes('"type":"kretprobe.ret_handler"')) seen.kretRecords++;
         if (text.includes('"type":"kprobe.register.fail"')) seen.refused++;
