@@ -7,9 +7,9 @@ import { runInMemory } from './helpers.ts';
 // scenario arbitrary really produces the situations the invariants are about.
 
 describe('scenarioArbitrary coverage', () => {
-  it('produces hits, reentrant misses, unregister races, mutex contention, stepped-copy faults (R57) and overridden returns (R46)', async () => {
+  it('produces hits, reentrant misses, unregister races, mutex contention, stepped-copy faults (R57), overridden returns (R46) and ftrace-based hits (R90–R92)', async () => {
     const samples = fc.sample(fc.tuple(scenarioArbitrary(), fc.integer({ min: 0, max: 1e6 })), { seed: 99, numRuns: 250 });
-    const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0, kretReturns: 0, kretMiss: 0, moduleGone: 0, ssFault: 0, override: 0 };
+    const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0, kretReturns: 0, kretMiss: 0, moduleGone: 0, ssFault: 0, override: 0, ftraceHit: 0, ftraceNested: 0 };
     for (const [scenario, seed] of samples) {
       const { log } = await runInMemory(scenario, seed);
       const text = log.text();
@@ -26,6 +26,8 @@ describe('scenarioArbitrary coverage', () => {
       if (/"type":"module\.gone"[^\n]*"gone":\["/.test(text)) seen.moduleGone++;
       if (text.includes('"type":"kprobe.ss.fault"')) seen.ssFault++;
       if (text.includes('"type":"kprobe.override"')) seen.override++;
+      if (text.includes('"type":"kprobe.ftrace.hit"')) seen.ftraceHit++;
+      if (text.includes('"type":"kprobe.ftrace.miss"') || text.includes('"type":"kprobe.ftrace.recursion"')) seen.ftraceNested++;
     }
     // Printed so a reader of the test log sees how often each situation came up.
     console.log('scenarioArbitrary coverage over 250 runs:', seen);
@@ -41,5 +43,8 @@ describe('scenarioArbitrary coverage', () => {
     expect(seen.moduleGone).toBeGreaterThan(0);
     expect(seen.ssFault).toBeGreaterThan(0);
     expect(seen.override).toBeGreaterThan(3);
+    // ftrace-based probes (§12): hits, and calls nested in a running kprobe (R91).
+    expect(seen.ftraceHit).toBeGreaterThan(10);
+    expect(seen.ftraceNested).toBeGreaterThan(0);
   });
 });

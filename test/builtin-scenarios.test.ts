@@ -147,4 +147,16 @@ describe('one built-in scenario per spec section', () => {
     expect(r.final.stats.kp).toMatchObject({ hits: 2, nmissed: 0 });
     expect(r.violations).toEqual([]);
   });
+
+  it('ftrace-probes (§12): entry probes fire through ftrace at +4 after ENDBR64; a breakpoint handler’s nested call is a miss, an ftrace handler’s is dropped (R24, R90–R92)', () => {
+    const r = run('ftrace-probes');
+    expect(r.violations).toEqual([]);
+    expect(ofType(r.events, 'kprobe.trap').map((e) => e.addr)).toEqual([ofType(r.events, 'kprobe.registered').find((e) => e.probe === 'bp_open')!.addr]);
+    expect(ofType(r.events, 'kprobe.ss')).toHaveLength(1);
+    // ksys_read twice: vfs_read's probe fires twice; each pre-handler's getname call is dropped.
+    expect(r.final.stats.ft_read).toMatchObject({ hits: 2, nmissed: 0, pre_calls: 2, post_calls: 2 });
+    expect(ofType(r.events, 'kprobe.ftrace.recursion')).toHaveLength(2);
+    // do_sys_open: the breakpoint handler's getname is a miss; do_sys_openat2's own call a hit.
+    expect(r.final.stats.ft_getname).toMatchObject({ hits: 2, nmissed: 1, pre_calls: 1 });
+  });
 });

@@ -1,7 +1,7 @@
 // Lays out a kernel image from function specs: an instruction set (Isa) gives each function its
 // instructions; the builder assigns addresses and checks the result.
 
-import type { AliasSymbol, Arch, DataSymbol, Effect, FunctionSymbol, Insn, KernelImage, KernelSymbol, Op, Section } from './image.ts';
+import type { AliasSymbol, Arch, BuildConfig, DataSymbol, Effect, FunctionSymbol, Insn, KernelImage, KernelSymbol, Op, Section } from './image.ts';
 
 /** The compiler aligns function entries to 16 bytes (-falign-functions=16). */
 export const FUNC_ALIGN = 16n;
@@ -44,7 +44,7 @@ export interface Isa {
    * The instructions of one function. `seed` (its position in the image) picks the filler so
    * that neighbouring functions do not look identical, without any randomness.
    */
-  bodyFor(spec: FuncSpec, seed: number): RawInsn[];
+  bodyFor(spec: FuncSpec, seed: number, config: BuildConfig): RawInsn[];
 }
 
 function alignUp(addr: bigint, align: bigint): bigint {
@@ -68,7 +68,7 @@ export class ImageBuilder {
    */
   constructor(
     private readonly isa: Isa,
-    private readonly opts: { textBase?: bigint; module?: string; external?: ReadonlySet<string> } = {},
+    private readonly opts: { textBase?: bigint; module?: string; external?: ReadonlySet<string>; config?: BuildConfig } = {},
   ) {
     this.nextText = opts.textBase ?? isa.textBase;
     this.nextData = isa.dataBase;
@@ -77,7 +77,7 @@ export class ImageBuilder {
   func(spec: FuncSpec): this {
     const addr = alignUp(this.nextText, FUNC_ALIGN);
     let off = 0;
-    const body: Insn[] = this.isa.bodyFor(spec, this.fns.length).map(([text, len, op]) => {
+    const body: Insn[] = this.isa.bodyFor(spec, this.fns.length, this.opts.config ?? {}).map(([text, len, op]) => {
       const insn: Insn = Object.freeze({ off, len, text, op: op ?? INSN });
       off += len;
       return insn;
@@ -139,6 +139,11 @@ export class ImageBuilder {
     for (const a of this.aliases) {
       if (!ordered.includes(a)) throw new Error(`kernel image: alias ${a.name} names unknown ${a.target}`);
     }
-    return Object.freeze({ arch: this.isa.arch, symbols: Object.freeze(ordered), entryChain: Object.freeze([...(extra.entryChain ?? [])]) });
+    return Object.freeze({
+      arch: this.isa.arch,
+      symbols: Object.freeze(ordered),
+      entryChain: Object.freeze([...(extra.entryChain ?? [])]),
+      config: Object.freeze({ ...(this.opts.config ?? {}) }),
+    });
   }
 }

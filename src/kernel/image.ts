@@ -8,7 +8,12 @@ export type Op =
   /** A direct call to another function of the image. */
   | { readonly k: 'call'; readonly fn: string }
   /** Return to the caller with the function's return value. */
-  | { readonly k: 'ret' };
+  | { readonly k: 'ret' }
+  /**
+   * The ftrace patch site at a function's entry (`call __fentry__`, patched to a 5-byte NOP
+   * while nothing traces the function): a NOP unless an ftrace-based kprobe is armed on it (R90).
+   */
+  | { readonly k: 'fentry' };
 
 export interface Insn {
   /** Byte offset from the start of the function. */
@@ -65,6 +70,14 @@ export interface AliasSymbol {
 
 export type KernelSymbol = FunctionSymbol | DataSymbol | AliasSymbol;
 
+/** Kernel build options that change the image (x86_64 only). */
+export interface BuildConfig {
+  /** CONFIG_DYNAMIC_FTRACE with fentry sites, and CONFIG_KPROBES_ON_FTRACE (spec §12). */
+  readonly ftrace?: boolean;
+  /** CONFIG_X86_KERNEL_IBT: C functions start with ENDBR64 (R24). */
+  readonly ibt?: boolean;
+}
+
 /** The architectures of the built-in images. */
 export type Arch = 'x86_64' | 'arm64';
 export const ARCHES: readonly Arch[] = ['x86_64', 'arm64'];
@@ -78,4 +91,6 @@ export interface KernelImage {
    * shows them (a task's operations are what its system calls do). Empty for module images.
    */
   readonly entryChain: readonly string[];
+  /** The build options it was laid out with. */
+  readonly config: BuildConfig;
 }

@@ -5,7 +5,7 @@
 
 import { ARM64_ISA } from './arm64.ts';
 import { ImageBuilder, type Isa } from './builder.ts';
-import type { Arch, KernelImage } from './image.ts';
+import type { Arch, BuildConfig, KernelImage } from './image.ts';
 import { atLeast, DEFAULT_KERNEL, KERNEL_VERSIONS, type KernelVersion } from './releases.ts';
 import { X86_64_ISA } from './x86_64.ts';
 
@@ -20,8 +20,8 @@ function arm64EntryChain(version: KernelVersion): string[] {
   return ['el0_svc_common.constprop.0', 'do_el0_svc', 'el0_svc', 'el0_sync_handler', 'el0_sync'];
 }
 
-function buildImage(arch: Arch, version: KernelVersion): KernelImage {
-  const b = new ImageBuilder(ISAS[arch]);
+function buildImage(arch: Arch, version: KernelVersion, config: BuildConfig): KernelImage {
+  const b = new ImageBuilder(ISAS[arch], { config });
   const x86 = arch === 'x86_64';
   const text = (name: string, calls: readonly string[] = [], ret: number | 'pid' = 0): void => {
     b.func({ name, calls, ret });
@@ -129,13 +129,19 @@ function buildImage(arch: Arch, version: KernelVersion): KernelImage {
   return b.build({ entryChain });
 }
 
-const IMAGES = new Map<string, KernelImage>(
-  (['x86_64', 'arm64'] as const).flatMap((arch) => KERNEL_VERSIONS.map((v) => [`${arch}/${v}`, buildImage(arch, v)] as const)),
-);
+const IMAGES = new Map<string, KernelImage>();
 
-/** The built-in image of a kernel release on an architecture. */
-export function kernelImage(version: KernelVersion, arch: Arch = 'x86_64'): KernelImage {
-  return IMAGES.get(`${arch}/${version}`)!;
+/** A cache key for a build: `x86_64/6.17+ftrace+ibt`. */
+export function buildKey(version: KernelVersion, arch: Arch, config: BuildConfig): string {
+  return `${arch}/${version}${config.ftrace ? '+ftrace' : ''}${config.ibt ? '+ibt' : ''}`;
+}
+
+/** The built-in image of a kernel release on an architecture, built with `config`. */
+export function kernelImage(version: KernelVersion, arch: Arch = 'x86_64', config: BuildConfig = {}): KernelImage {
+  const key = buildKey(version, arch, config);
+  let image = IMAGES.get(key);
+  if (image === undefined) IMAGES.set(key, (image = buildImage(arch, version, config)));
+  return image;
 }
 
 /** The built-in x86_64 image of a kernel release. */

@@ -1,14 +1,15 @@
 // The kernel image and its symbol table, as the rest of the simulator sees them.
 
 import { ImageBuilder, MODULE_SPAN } from './builder.ts';
-import type { Arch } from './image.ts';
-import { ISAS, kernelImage } from './images.ts';
+import type { Arch, BuildConfig } from './image.ts';
+import { buildKey, ISAS, kernelImage } from './images.ts';
 import { DEFAULT_KERNEL, KERNEL_VERSIONS, type KernelVersion } from './releases.ts';
 import { SymbolTable } from './symbols.ts';
 
 export type {
   AliasSymbol,
   Arch,
+  BuildConfig,
   DataSymbol,
   Effect,
   FunctionSymbol,
@@ -30,10 +31,10 @@ export { atLeast, DEFAULT_KERNEL, KERNEL_VERSIONS, RENAMED, type KernelVersion }
 const TABLES = new Map<string, SymbolTable>();
 
 /** kallsyms of a kernel release's built-in image, shared: the table is immutable once built. */
-export function symbolsFor(version: KernelVersion, arch: Arch = 'x86_64'): SymbolTable {
-  const key = `${arch}/${version}`;
+export function symbolsFor(version: KernelVersion, arch: Arch = 'x86_64', config: BuildConfig = {}): SymbolTable {
+  const key = buildKey(version, arch, config);
   let t = TABLES.get(key);
-  if (t === undefined) TABLES.set(key, (t = new SymbolTable(kernelImage(version, arch))));
+  if (t === undefined) TABLES.set(key, (t = new SymbolTable(kernelImage(version, arch, config))));
   return t;
 }
 
@@ -47,13 +48,13 @@ export interface ModuleText {
  * kallsyms of a release's image plus the text of the scenario's modules, each in its own slot of
  * the module area (whether a module is loaded is the kernel state's business, not kallsyms').
  */
-export function symbolsWithModules(version: KernelVersion, modules: readonly ModuleText[], arch: Arch = 'x86_64'): SymbolTable {
-  const core = symbolsFor(version, arch);
+export function symbolsWithModules(version: KernelVersion, modules: readonly ModuleText[], arch: Arch = 'x86_64', config: BuildConfig = {}): SymbolTable {
+  const core = symbolsFor(version, arch, config);
   if (modules.length === 0) return core;
   const external = new Set(core.functions().map((f) => f.name));
   const extra = modules.flatMap((m, i) => {
     const isa = ISAS[arch];
-    const b = new ImageBuilder(isa, { textBase: isa.moduleBase + BigInt(i) * MODULE_SPAN, module: m.name, external });
+    const b = new ImageBuilder(isa, { textBase: isa.moduleBase + BigInt(i) * MODULE_SPAN, module: m.name, external, config });
     for (const f of m.functions) b.func({ name: f.name, calls: f.calls ?? [], ret: f.ret ?? 0, ...(f.init ? { init: true } : {}) });
     return b.build().symbols;
   });

@@ -4,6 +4,7 @@
 // `push %rbp`, an ordinary instruction that a kprobe can single-step out of line.
 
 import { RET, type FuncSpec, type Isa, type RawInsn } from './builder.ts';
+import type { BuildConfig } from './image.ts';
 
 /** Where core kernel text starts on x86_64 without KASLR (the `_stext` of a default build). */
 export const TEXT_BASE = 0xffffffff81000000n;
@@ -39,8 +40,25 @@ function setReturn(ret: number | 'pid'): RawInsn {
  * The instructions of one function. `seed` (its position in the image) picks the filler so
  * that neighbouring functions do not look identical, without any randomness.
  */
-function bodyFor(spec: FuncSpec, seed: number): RawInsn[] {
+function bodyFor(spec: FuncSpec, seed: number, config: BuildConfig): RawInsn[] {
   if (spec.bare) return [['ret', 1, RET]];
+  return [...entryOf(spec, config), ...frameBody(spec, seed)];
+}
+
+/**
+ * What a C function's entry holds before its own code: ENDBR64 on IBT builds (R24), then the
+ * fentry call site that ftrace patches (R25.1). Code that must not be traced (noinstr, entry
+ * text, kprobes' own NOKPROBE machinery) has no fentry site.
+ */
+function entryOf(spec: FuncSpec, config: BuildConfig): RawInsn[] {
+  const out: RawInsn[] = [];
+  if (config.ibt) out.push(['endbr64', 4]);
+  const traceable = (spec.section ?? 'text') === 'text' && !spec.nokprobe;
+  if (config.ftrace && traceable) out.push(['nopl   0x0(%rax,%rax,1)', 5, { k: 'fentry' }]);
+  return out;
+}
+
+function frameBody(spec: FuncSpec, seed: number): RawInsn[] {
   const calls = spec.calls ?? [];
   const ret = spec.ret ?? 0;
   const fill = (k: number): RawInsn => FILLER[(seed + k) % FILLER.length]!;

@@ -10,6 +10,7 @@ import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts'
 import type { TaskOp } from '../scenario/types.ts';
 
 import { renderTemplate } from './printk-format.ts';
+import { isFtraceSite } from './resolve.ts';
 import { dumpStackLines } from './stack.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
@@ -128,7 +129,9 @@ function handlerPhase(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
   const probe = c.probes[c.next];
   if (probe === undefined) {
     // Every handler of the phase is done.
-    if (phase === 'pre') return singleStep(h);
+    const ftrace = isFtraceSite(h.setup.symbols, BigInt(c.current!));
+    if (phase === 'pre') return ftrace ? ftraceAfterPre(h) : singleStep(h);
+    if (ftrace) return ftraceDone(h);
     return withPendingAcks(h.w, c, [{ type: 'kprobe.done', cpu: c.id, addr: c.current! }]);
   }
   // R10/R11: an aggregated point skips its disabled children. A standalone probe's handler is
@@ -164,6 +167,51 @@ function redirect(h: Here): DomainEvent[] {
     ];
   }
   return [{ type: 'kprobe.redirect', cpu: c.id, pid, addr, ip: toHex(ip), pc: at.index, skipped }];
+}
+
+// ── ftrace-based probes (spec §12) ─────────────────────────────────────────────────────────
+
+/** Whether the kprobe running on this CPU was entered through kprobe_ftrace_handler. */
+function inFtraceHandler(h: Here): boolean {
+  const { c } = h;
+  return c.status !== 'idle' && c.trampoline === null && c.current !== null && isFtraceSite(h.setup.symbols, BigInt(c.current));
+}
+
+/** R91: the fentry call of a function with an armed ftrace-based probe. */
+function ftraceCall(h: Here, ctx: Ctx, addr: Hex): DomainEvent[] {
+  const { c, pid } = h;
+  const point = h.w.kprobes.table[addr]!;
+  // The NOP itself: what runs when the handler declines, after a miss, and after the handlers.
+  const nop: DomainEvent = { type: 'insn.exec', cpu: c.id, pid, ip: addr, ctx };
+  // A disabled probe (every child of an aggregate disabled) does nothing.
+  if (point.probes.every((p) => kprobeDisabled(h.w.kprobes.probes[p]))) return [nop];
+  if (c.status !== 'idle') {
+    // ftrace's recursion guard: a call nested in the same context as the ftrace handler that is
+    // running is dropped silently, before kprobes is asked (no handler, no miss).
+    if (inFtraceHandler(h)) return [{ type: 'kprobe.ftrace.recursion', cpu: c.id, pid, addr }, nop];
+    // A kprobe is already running on this CPU (from another context): a miss and nothing else;
+    // there is no REENTER for ftrace-based probes.
+    return [{ type: 'kprobe.ftrace.miss', cpu: c.id, pid, addr, probes: point.probes }, nop];
+  }
+  return [{ type: 'kprobe.ftrace.hit', cpu: c.id, pid, addr, probes: point.probes }];
+}
+
+/** R92: after the pre-handlers returned 0: the post-handlers if there are any, else done. */
+function ftraceAfterPre(h: Here): DomainEvent[] {
+  const { c } = h;
+  const addr = c.current!;
+  if (c.probes.some((p) => stepsOf(h, p, 'post') !== undefined)) return [{ type: 'kprobe.ftrace.post', cpu: c.id, addr }];
+  return ftraceDone(h);
+}
+
+/** current_kprobe := NULL; the NOP is deemed executed and the function goes on. */
+function ftraceDone(h: Here): DomainEvent[] {
+  const { c, pid } = h;
+  const addr = c.current!;
+  return withPendingAcks(h.w, c, [
+    { type: 'kprobe.done', cpu: c.id, addr },
+    { type: 'insn.exec', cpu: c.id, pid, ip: addr, ctx: 'task' },
+  ]);
 }
 
 // ── kretprobes (spec §9) ───────────────────────────────────────────────────────────────────
@@ -390,8 +438,9 @@ function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
       { type: 'kernel.oops', cpu: h.c.id, pid: h.pid, addr, message: `${fn.name} of module ${fn.module} is not loaded` },
     ];
   }
-  // The int3 comes before the instruction's own memory access.
-  if (h.w.kprobes.table[addr]?.armed) return [{ type: 'kprobe.trap', cpu: h.c.id, pid: h.pid, addr }];
+  // The int3 comes before the instruction's own memory access; an armed fentry site calls
+  // kprobe_ftrace_handler instead (§12).
+  if (h.w.kprobes.table[addr]?.armed) return insn.op.k === 'fentry' ? ftraceCall(h, ctx, addr) : [{ type: 'kprobe.trap', cpu: h.c.id, pid: h.pid, addr }];
   if (ctx === 'task' && h.task?.fault?.addr === addr) return pageFault(h, addr, h.task.fault.outcome);
   return perform(h, ctx, frames, fn, insn, addr);
 }
@@ -401,6 +450,7 @@ function perform(h: Here, ctx: Ctx, frames: Frame, fn: FunctionSymbol, insn: Ins
   const { c, pid } = h;
   switch (insn.op.k) {
     case 'insn':
+    case 'fentry':
       return [{ type: 'insn.exec', cpu: c.id, pid, ip, ctx }];
     case 'call':
       return [{ type: 'func.call', cpu: c.id, pid, ip, fn: insn.op.fn, ctx }];

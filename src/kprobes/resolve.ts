@@ -25,21 +25,24 @@ export function resolveProbe(spec: ProbeSpec, symbols: SymbolTable): Resolution 
   } else {
     base = BigInt(spec.addr!);
   }
-  const addr = base + BigInt(spec.offset ?? 0);
+  let addr = base + BigInt(spec.offset ?? 0);
   // R21: the address is re-expressed relative to the symbol that really contains it.
   const owner = symbols.containing(addr);
   if (owner === undefined) return { ok: false, errno: -ENOENT, reason: 'address is inside no known symbol (R21)' };
   if (owner.kind !== 'func') return { ok: false, errno: -EINVAL, reason: `${owner.name} is not kernel text (R25.2)` };
+  // R24: on IBT builds offsets 0 and 4 both mean the entry, and the probe goes after ENDBR64.
+  if (startsWithEndbr(owner) && addr === owner.addr) addr += BigInt(ENDBR_LEN);
+  const entry = addr === owner.addr + BigInt(entryOffset(owner));
   if (symbols.isBlacklisted(owner)) {
     return { ok: false, errno: -EINVAL, reason: `${owner.name} is on the kprobe blacklist (${symbols.blacklistRule(owner)})` };
   }
   // R82: a jprobe only ever sits at a function's entry.
-  if (spec.kind === 'jprobe' && addr !== owner.addr) {
+  if (spec.kind === 'jprobe' && !entry) {
     return { ok: false, errno: -EINVAL, reason: `${symbols.format(addr)} is not a function entry (a jprobe, R82)` };
   }
   if (spec.kind === 'kretprobe') {
     // R70: a return probe sits at a function entry, and never on the kretprobe blacklist.
-    if (addr !== owner.addr) return { ok: false, errno: -EINVAL, reason: `${symbols.format(addr)} is not a function entry (R70)` };
+    if (!entry) return { ok: false, errno: -EINVAL, reason: `${symbols.format(addr)} is not a function entry (R70)` };
     if (KRETPROBE_BLACKLIST.has(owner.name)) {
       return { ok: false, errno: -EINVAL, reason: `${owner.name} is on the kretprobe blacklist (R70)` };
     }
@@ -48,4 +51,20 @@ export function resolveProbe(spec: ProbeSpec, symbols: SymbolTable): Resolution 
     return { ok: false, errno: -EILSEQ, reason: `${symbols.format(addr)} is not an instruction boundary (R26)` };
   }
   return { ok: true, addr, fn: owner, offset: Number(addr - owner.addr) };
+}
+
+const ENDBR_LEN = 4;
+
+function startsWithEndbr(fn: FunctionSymbol): boolean {
+  return fn.body[0]?.text === 'endbr64';
+}
+
+/** Where a function's entry is for kprobes (R24): after ENDBR64 on IBT builds, else +0. */
+export function entryOffset(fn: FunctionSymbol): number {
+  return startsWithEndbr(fn) ? ENDBR_LEN : 0;
+}
+
+/** R25.1: the address is the function's ftrace patch site, so the probe is ftrace-based (§12). */
+export function isFtraceSite(symbols: SymbolTable, addr: bigint): boolean {
+  return symbols.insnAt(addr)?.insn.op.k === 'fentry';
 }

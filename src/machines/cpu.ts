@@ -63,7 +63,8 @@ export const cpuMachine = setup({
   },
   states: {
     idle: { on: { KCB: to('KPROBE_HIT_ACTIVE', 'halted') } },
-    KPROBE_HIT_ACTIVE: { on: { KCB: to('KPROBE_HIT_SS', 'KPROBE_REENTER', 'idle', 'halted') } },
+    // R92: an ftrace-based probe goes from its pre- to its post-handlers without a single-step.
+    KPROBE_HIT_ACTIVE: { on: { KCB: to('KPROBE_HIT_SS', 'KPROBE_HIT_SSDONE', 'KPROBE_REENTER', 'idle', 'halted') } },
     KPROBE_HIT_SS: { on: { KCB: to('KPROBE_HIT_SSDONE', 'KPROBE_REENTER', 'halted') } },
     KPROBE_HIT_SSDONE: { on: { KCB: to('idle', 'KPROBE_REENTER', 'halted') } },
     // R49/R51: a reentrant single-step ends by restoring whatever status was saved.

@@ -100,6 +100,11 @@ export const EVENT_FIELDS = {
   'kprobe.ss': { cpu: 'int', addr: 'hex' },
   'kprobe.ss.done': { cpu: 'int', addr: 'hex' },
   'kprobe.ss.fault': { cpu: 'int', addr: 'hex' },
+  // ftrace-based probes (spec §12): the fentry site calls kprobe_ftrace_handler, no trap, no step
+  'kprobe.ftrace.hit': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]' },
+  'kprobe.ftrace.miss': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]' },
+  'kprobe.ftrace.recursion': { cpu: 'int', pid: 'int', addr: 'hex' },
+  'kprobe.ftrace.post': { cpu: 'int', addr: 'hex' },
   'kprobe.done': { cpu: 'int', addr: 'hex' },
   'bug.atomic_sleep': { cpu: 'int', pid: 'int', preempt_count: 'int' },
   'ipi.ack': { cpu: 'int', sync: 'int' },

@@ -100,7 +100,7 @@ function forkFunction(symbols: SymbolTable): string {
 
 /** kallsyms of the scenario's kernel release with its modules' text. */
 export function symbolsOf(scenario: Scenario): SymbolTable {
-  return symbolsWithModules(scenario.kernel ?? DEFAULT_KERNEL, scenario.modules ?? [], scenario.arch ?? 'x86_64');
+  return symbolsWithModules(scenario.kernel ?? DEFAULT_KERNEL, scenario.modules ?? [], scenario.arch ?? 'x86_64', scenario.config ?? {});
 }
 
 export function createSetup(

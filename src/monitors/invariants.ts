@@ -29,6 +29,9 @@ export interface Violation {
 /** The kernel's kprobe_status graph (spec §6): which event may move a CPU from which status. */
 const GRAPH: Record<string, readonly [KprobeStatus, KprobeStatus][]> = {
   'kprobe.hit': [['idle', 'KPROBE_HIT_ACTIVE']],
+  'kprobe.ftrace.hit': [['idle', 'KPROBE_HIT_ACTIVE']],
+  // R92: an ftrace-based probe has no single-step: post-handlers follow the pre-handlers.
+  'kprobe.ftrace.post': [['KPROBE_HIT_ACTIVE', 'KPROBE_HIT_SSDONE']],
   'kprobe.ss': [
     ['KPROBE_HIT_ACTIVE', 'KPROBE_HIT_SS'],
     ['KPROBE_REENTER', 'KPROBE_REENTER'],
@@ -51,7 +54,11 @@ const GRAPH: Record<string, readonly [KprobeStatus, KprobeStatus][]> = {
     ['KPROBE_REENTER', 'KPROBE_HIT_SS'],
     ['KPROBE_REENTER', 'KPROBE_HIT_SSDONE'],
   ],
-  'kprobe.done': [['KPROBE_HIT_SSDONE', 'idle']],
+  'kprobe.done': [
+    ['KPROBE_HIT_SSDONE', 'idle'],
+    // R92: an ftrace-based probe without post-handlers is done after its pre-handlers.
+    ['KPROBE_HIT_ACTIVE', 'idle'],
+  ],
   'kprobe.redirect': [['KPROBE_HIT_ACTIVE', 'idle']],
   'kprobe.override': [['KPROBE_HIT_ACTIVE', 'idle']],
   // R75: a kretprobe return handler runs with current_kprobe set and HIT_ACTIVE, then NULL.

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { BUILTIN_SYMBOLS } from '../kernel/index.ts';
+import { BUILTIN_SYMBOLS, DEFAULT_KERNEL, symbolsWithModules, type BuildConfig } from '../kernel/index.ts';
 import type { HandlerStep, ProbeSpec, Scenario, TaskOp, TaskSpec } from './types.ts';
 
 // A fast-check arbitrary of valid scenarios, exported for users' own property tests. It draws
@@ -145,7 +145,15 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
       // Now and then a loadable module that is probed, called and unloaded (§13).
       .chain((s) => fc.oneof({ weight: 3, arbitrary: fc.constant(s) }, { weight: 1, arbitrary: MODULE_PROGRAMS.map((p) => withModule(s, p)) }))
       // Now and then a pre-6.3 kernel (5.10), whose removal race ends differently (R54).
-      .chain((s) => fc.oneof({ weight: 3, arbitrary: fc.constant(s) }, { weight: 1, arbitrary: fc.constant(on510(s)) })),
+      .chain((s) => fc.oneof({ weight: 3, arbitrary: fc.constant(s) }, { weight: 1, arbitrary: fc.constant(on510(s)) }))
+      // Now and then a build with fentry sites (probes at an entry are ftrace-based, §12) and/or
+      // ENDBR64 entries (R24).
+      .chain((s) =>
+        fc.oneof(
+          { weight: 3, arbitrary: fc.constant(s) },
+          { weight: 2, arbitrary: fc.constantFrom<BuildConfig>({ ftrace: true }, { ftrace: true, ibt: true }, { ibt: true }).map((c) => withBuild(s, c)) },
+        ),
+      ),
   );
 }
 
@@ -176,6 +184,22 @@ function withModule(s: Scenario, program: readonly TaskOp[]): Scenario {
     probes: [...s.probes, { name: 'kpm', symbol: 'gen_mod:gen_work', pre: [{ do: 'spin', steps: 2 }] }],
     tasks: [...s.tasks, { comm: 'modprobe', program }],
   };
+}
+
+/**
+ * The same scenario on another build: injected faults move past the entry's ENDBR64 and fentry
+ * site, so they still hit the same ordinary instruction.
+ */
+function withBuild(s: Scenario, config: BuildConfig): Scenario {
+  const symbols = symbolsWithModules(s.kernel ?? DEFAULT_KERNEL, s.modules ?? [], 'x86_64', config);
+  const prefix = (fn: string): number => {
+    const f = symbols.lookup(fn);
+    if (f?.kind !== 'func') return 0;
+    const first = f.body.find((i) => i.op.k !== 'fentry' && i.text !== 'endbr64');
+    return first?.off ?? 0;
+  };
+  const move = (op: TaskOp): TaskOp => (op.op === 'call' && op.fault !== undefined ? { ...op, fault: { ...op.fault, at: op.fault.at + prefix(op.fn) } } : op);
+  return { ...s, config, tasks: s.tasks.map((t) => ({ ...t, program: t.program.map(move) })) };
 }
 
 /** The same scenario on 5.10, where the printk function is still `printk`. */

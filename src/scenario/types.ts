@@ -1,4 +1,4 @@
-import type { Arch } from '../kernel/image.ts';
+import type { Arch, BuildConfig } from '../kernel/image.ts';
 import type { KernelVersion } from '../kernel/releases.ts';
 
 // A scenario is plain JSON data: what a user writes in a file and what a log header carries.
@@ -139,6 +139,12 @@ export interface Scenario {
   readonly kernel?: KernelVersion;
   /** The architecture of the kernel image (default: x86_64). */
   readonly arch?: Arch;
+  /**
+   * Build options (x86_64): `ftrace` gives C functions an fentry site at their entry and turns
+   * on CONFIG_KPROBES_ON_FTRACE, so a probe there is ftrace-based (spec §12); `ibt` starts C
+   * functions with ENDBR64, so an entry probe sits at +4 (R24).
+   */
+  readonly config?: BuildConfig;
   readonly cpus: number;
   /** The run stops after this many scheduler steps even if tasks remain. */
   readonly max_steps: number;

@@ -84,7 +84,10 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
   };
   // Module names and function names must not clash with each other or with kernel symbols.
   const moduleNames = new Set<string>();
-  const core = symbolsFor(version, s.arch ?? 'x86_64');
+  if (s.config !== undefined && (s.arch ?? 'x86_64') !== 'x86_64' && (s.config.ftrace || s.config.ibt)) {
+    err(['config'], `build options "ftrace" and "ibt" are modelled on x86_64 only (arch is ${s.arch})`);
+  }
+  const core = symbolsFor(version, s.arch ?? 'x86_64', s.config ?? {});
   (s.modules ?? []).forEach((m, i) => {
     if (moduleNames.has(m.name)) err(['modules', i, 'name'], `duplicate module name "${m.name}"`);
     moduleNames.add(m.name);
@@ -94,7 +97,7 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
   });
   let symbols: SymbolTable;
   try {
-    symbols = image ?? symbolsWithModules(version, s.modules ?? [], s.arch ?? 'x86_64');
+    symbols = image ?? symbolsWithModules(version, s.modules ?? [], s.arch ?? 'x86_64', s.config ?? {});
   } catch (e) {
     // The image builder names the problem (a duplicate function, an unknown callee).
     return err(['modules'], (e as Error).message.replace(/^kernel image: /, ''));

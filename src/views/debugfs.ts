@@ -1,3 +1,4 @@
+import { isFtraceSite } from '../kprobes/resolve.ts';
 import type { SymbolTable } from '../kernel/index.ts';
 import { kprobeBucket } from '../kprobes/table.ts';
 import type { Hex } from '../model/events.ts';
@@ -26,10 +27,12 @@ export function kprobesList(s: KernelState, scenario: Scenario, symbols: SymbolT
     const sym = symbols.containing(a);
     const where = sym ? `${sym.name}+0x${(a - sym.addr).toString(16)}` : `0x${a.toString(16)}`;
     const module = sym?.kind === 'func' && sym.module !== undefined ? sym.module : ' ';
+    // R99: [FTRACE] is the aggregator's: every probe at an fentry site is ftrace-based (§12).
+    const ftrace = isFtraceSite(symbols, a) ? '[FTRACE]' : '';
     for (const probe of s.kprobes.table[addr]!.probes) {
       const reg = s.kprobes.probes[probe];
       // R1: GONE implies disabled; the list shows [DISABLED] only for a probe that is not gone.
-      const flags = reg?.gone ? '[GONE]' : reg?.disabled ? '[DISABLED]' : '';
+      const flags = (reg?.gone ? '[GONE]' : reg?.disabled ? '[DISABLED]' : '') + ftrace;
       lines.push(`${hex16(a)}  ${kinds.get(probe) ?? 'k'}  ${where}  ${module} ${flags}`);
     }
   }

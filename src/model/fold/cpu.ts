@@ -37,6 +37,12 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
       return { ...c, trap: e.addr, preempt_count: c.preempt_count + 1, irqs_off: true };
     case 'kprobe.hit':
       return { ...c, trap: null, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0 };
+    case 'kprobe.ftrace.hit':
+      // R92/R93: the ftrace handler runs with preemption disabled and interrupts as they were.
+      return { ...c, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0, preempt_count: c.preempt_count + 1 };
+    case 'kprobe.ftrace.post':
+      // R92: the 5-byte NOP is deemed executed; the post-handlers run in HIT_SSDONE.
+      return { ...c, status: 'KPROBE_HIT_SSDONE', next: 0 };
     case 'kprobe.miss':
       if (c.current === null) return fail(`cpu ${c.id}: reentrant hit with no running kprobe`);
       return {

@@ -33,9 +33,11 @@ export function evolveStats(d: Draft, e: DomainEvent): void {
       d.stats = { ...d.stats, [e.probe]: ZERO_STATS };
       return;
     case 'kprobe.hit':
+    case 'kprobe.ftrace.hit':
       d.stats = bump(d.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1 }));
       return;
     case 'kprobe.miss':
+    case 'kprobe.ftrace.miss':
       // R12: a miss at an aggregated point counts on every child.
       d.stats = bump(d.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1, nmissed: p.nmissed + 1 }));
       return;

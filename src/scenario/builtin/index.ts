@@ -13,6 +13,7 @@ import {
   registrationErrorsScenario,
   sleepInHandlerScenario,
   ssFaultScenario,
+  ftraceScenario,
 } from './spec-sections.ts';
 import { unregisterRaceScenario } from './unregister-race.ts';
 
@@ -33,5 +34,6 @@ export const BUILTIN_SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
     sleepInHandlerScenario,
     moduleUnloadScenario,
     ssFaultScenario,
+    ftraceScenario,
   ].map((s) => [s.name, s]),
 );

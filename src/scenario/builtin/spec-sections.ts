@@ -189,3 +189,23 @@ export const ssFaultScenario: Scenario = {
     },
   ],
 };
+
+export const ftraceScenario: Scenario = {
+  name: 'ftrace-probes',
+  description: 'an IBT kernel with fentry sites: entry probes are ftrace-based, no int3, no single-step; nested calls are a miss or dropped (§12: R24, R90-R93)',
+  cpus: 2,
+  max_steps: 10_000,
+  config: { ftrace: true, ibt: true },
+  probes: [
+    // vfs_read (+0 means +4 after ENDBR64, the fentry site): ftrace-based; its pre-handler calls
+    // getname, whose own ftrace-based probe is then dropped by ftrace's recursion guard.
+    { name: 'ft_read', symbol: 'vfs_read', pre: [{ do: 'print', text: 'vfs_read by {comm} on cpu {cpu}' }, { do: 'call', fn: 'getname' }], post: [{ do: 'print', text: 'vfs_read post' }] },
+    { name: 'ft_getname', symbol: 'getname', pre: [{ do: 'print', text: 'getname by {comm}' }] },
+    // A breakpoint probe past the entry; its handler's call to getname is a miss for ft_getname.
+    { name: 'bp_open', symbol: 'do_sys_openat2', offset: 9, pre: [{ do: 'call', fn: 'getname' }] },
+  ],
+  tasks: [
+    { comm: 'insmod', cpu: 0, program: [{ op: 'register_kprobes', probes: ['ft_read', 'ft_getname', 'bp_open'] }] },
+    { comm: 'cat', cpu: 1, program: [{ op: 'sleep', ticks: 80 }, { op: 'call', fn: 'ksys_read', times: 2 }, { op: 'call', fn: 'do_sys_open' }] },
+  ],
+};
