@@ -49,6 +49,8 @@ function lineArb(arch: Arch): fc.Arbitrary<string> {
 const sessionArb = fc.constantFrom<Arch>('x86_64', 'arm64').chain((arch) =>
   fc.record({
     arch: fc.constant(arch),
+    // x86_64 builds with and without fentry sites (ftrace-based probes) and ENDBR64 entries.
+    config: arch === 'x86_64' ? fc.constantFrom({}, { ftrace: true }, { ftrace: true, ibt: true }) : fc.constant({}),
     cpus: fc.integer({ min: 1, max: 3 }),
     seed: fc.integer({ min: 0, max: 1e6 }),
     // A user defines and enables probes first, then does anything at all.
@@ -64,10 +66,10 @@ describe('kprobesim shell sessions (property)', () => {
     let n = 0;
     const seen = { records: 0, kretRecords: 0, refused: 0, unregistered: 0 };
     await fc.assert(
-      fc.asyncProperty(sessionArb, async ({ arch, cpus, seed, lines }) => {
+      fc.asyncProperty(sessionArb, async ({ arch, config, cpus, seed, lines }) => {
         const monitor = new InvariantMonitor();
         const log: string[] = [];
-        const session = new RecordedSession({ cpus, seed, arch, kernel: '6.17' }, { onEvent: (e) => log.push(JSON.stringify(e)), projections: [monitor] });
+        const session = new RecordedSession({ cpus, seed, arch, kernel: '6.17', config }, { onEvent: (e) => log.push(JSON.stringify(e)), projections: [monitor] });
         log.unshift(JSON.stringify(session.header()));
         const printed = lines.map((line) => session.run(line));
         session.finish();

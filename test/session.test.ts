@@ -27,13 +27,17 @@ const at = (addr: bigint) => image.format(addr)!;
 
 /** Where a call from `caller` to `callee` returns: just past the call instruction. */
 function returnSite(caller: string, callee: string): bigint {
-  const fn = image.lookup(caller);
+  return returnSiteIn(image, caller, callee);
+}
+
+function returnSiteIn(table: typeof image, caller: string, callee: string): bigint {
+  const fn = table.lookup(caller);
   if (fn?.kind !== 'func') throw new Error(caller);
   const call = fn.body.find((i) => i.op.k === 'call' && i.op.fn === callee)!;
   return fn.addr + BigInt(call.off + call.len);
 }
 
-function open(cpus = 2, seed = 1, more: { arch?: 'x86_64' | 'arm64'; kernel?: '5.10' | '6.17' } = {}) {
+function open(cpus = 2, seed = 1, more: { arch?: 'x86_64' | 'arm64'; kernel?: '5.10' | '6.17'; config?: { ftrace?: boolean; ibt?: boolean } } = {}) {
   const events: LoggedEvent[] = [];
   const monitor = new InvariantMonitor();
   const backend = new SimBackend({ cpus, seed, ...more, onEvent: (e) => events.push(e), projections: [monitor] });
@@ -220,6 +224,25 @@ describe('kprobesim shell on the simulated kernel', () => {
     run(`echo 'p:x vfs_read' > kprobe_events\necho '-:x' >> kprobe_events\necho 'p:x ksys_read' >> kprobe_events\necho 1 > events/kprobes/x/enable\ncall ksys_read`);
     expect(Object.keys(backend.session.state.kprobes.probes)).toEqual(['x', 'x_2']);
     expect(records(run('cat trace').stdout).map((l) => LINE.exec(l)![8])).toEqual([at(image.lookup('ksys_read')!.addr)]);
+  });
+
+  it('on an IBT kernel with fentry sites, an entry probe is ftrace-based at +4: the layout of R152’s example (R24, R90, R93)', () => {
+    const { run, monitor } = open(1, 1, { config: { ftrace: true, ibt: true } });
+    // `r` at +4 is a function entry after ENDBR64 (R24), so the return probe is accepted.
+    expect(run(`echo 'p:myprobe vfs_read' > kprobe_events\necho 'r:myret vfs_read+4 $retval' >> kprobe_events`).stderr).toBe('');
+    run('echo 1 > events/kprobes/enable\ncall ksys_read');
+    const lines = records(run('cat trace').stdout).map((l) => LINE.exec(l)!);
+    const ibt = symbolsFor('6.17', 'x86_64', { ftrace: true, ibt: true });
+    const vfsRead = ibt.lookup('vfs_read')!;
+    // No breakpoint: the probed context's flags, preemption disabled by ftrace (R93).
+    expect(lines.map((m) => [m[4], m[7], m[8]])).toEqual([
+      ['...1.', 'myprobe', `vfs_read+0x4/0x${vfsRead.size.toString(16)}`],
+      ['d....', 'myret', `${ibt.format(returnSiteIn(ibt, 'ksys_read', 'vfs_read'))} <- vfs_read`],
+    ]);
+    expect(monitor.violations).toEqual([]);
+    // Without IBT, +4 is inside the function: not an entry, BAD_RETPROBE (R24, R110).
+    const plain = open(1, 1, { config: { ftrace: true } });
+    expect(plain.run(`echo 'r:myret vfs_read+4 $retval' >> kprobe_events`).stderr).toBe('sh: write error: Invalid argument\n');
   });
 
   it('kernel commands check their arguments and say so', () => {

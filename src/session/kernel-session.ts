@@ -1,5 +1,5 @@
 import { Simulation, type EndReason } from '../actors/simulation.ts';
-import { DEFAULT_KERNEL, type Arch, type KernelVersion } from '../kernel/index.ts';
+import { DEFAULT_KERNEL, type Arch, type BuildConfig, type KernelVersion } from '../kernel/index.ts';
 import type { JsonObject, LoggedEvent } from '../model/events.ts';
 import type { KernelState } from '../model/state.ts';
 import type { ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
@@ -25,12 +25,13 @@ export interface SessionOptions {
   readonly onEvent?: (e: LoggedEvent) => void;
 }
 
-export function sessionScenario(cpus: number, kernel: KernelVersion = DEFAULT_KERNEL, arch: Arch = 'x86_64'): Scenario {
+export function sessionScenario(cpus: number, kernel: KernelVersion = DEFAULT_KERNEL, arch: Arch = 'x86_64', config: BuildConfig = {}): Scenario {
   return {
     name: 'shell',
     description: 'a kprobesim shell session',
     kernel,
     ...(arch === 'x86_64' ? {} : { arch }),
+    ...(config.ftrace || config.ibt ? { config: { ...(config.ftrace ? { ftrace: true } : {}), ...(config.ibt ? { ibt: true } : {}) } } : {}),
     cpus,
     max_steps: 100_000_000,
     probes: [],

@@ -1,5 +1,5 @@
 import { InputError } from '../errors.ts';
-import { ARCHES, DEFAULT_KERNEL, KERNEL_VERSIONS, type Arch, type KernelVersion } from '../kernel/index.ts';
+import { ARCHES, DEFAULT_KERNEL, KERNEL_VERSIONS, type Arch, type BuildConfig, type KernelVersion } from '../kernel/index.ts';
 import type { LogHeader } from '../log/header.ts';
 import { canonicalJson } from '../model/digest.ts';
 import type { LoggedEvent } from '../model/events.ts';
@@ -23,6 +23,7 @@ export interface SessionSettings {
   readonly seed: number;
   readonly kernel: KernelVersion;
   readonly arch: Arch;
+  readonly config?: BuildConfig;
 }
 
 export class RecordedSession {
@@ -34,7 +35,7 @@ export class RecordedSession {
     readonly settings: SessionSettings,
     opts: { readonly onEvent?: (e: LoggedEvent) => void; readonly projections?: readonly Projection[] } = {},
   ) {
-    this.scenario = sessionScenario(settings.cpus, settings.kernel, settings.arch);
+    this.scenario = sessionScenario(settings.cpus, settings.kernel, settings.arch, settings.config);
     this.backend = new SimBackend({ ...settings, ...opts });
     this.shell = new ShellSession(this.backend, { cwd: TRACING, home: TRACING });
   }
@@ -69,12 +70,12 @@ export function promptFor(cwd: string): string {
 export function sessionSettings(path: string, header: LogHeader, scenario: Scenario): SessionSettings {
   const kernel = scenario.kernel ?? DEFAULT_KERNEL;
   const arch = scenario.arch ?? 'x86_64';
-  const settings = { cpus: scenario.cpus, seed: header.seed, kernel, arch };
+  const settings = { cpus: scenario.cpus, seed: header.seed, kernel, arch, config: scenario.config ?? {} };
   const isSession =
     KERNEL_VERSIONS.includes(kernel) &&
     ARCHES.includes(arch) &&
     header.strategy.name === 'random' &&
-    canonicalJson(scenario) === canonicalJson(sessionScenario(settings.cpus, kernel, arch));
+    canonicalJson(scenario) === canonicalJson(sessionScenario(settings.cpus, kernel, arch, settings.config));
   if (!isSession) throw new InputError(`${path}:1`, 'not the log of a kprobesim shell session (it was written by kprobesim run; use kprobesim replay)');
   return settings;
 }

@@ -1,4 +1,5 @@
-import { atLeast, DEFAULT_KERNEL, type Arch, type KernelVersion } from '../kernel/index.ts';
+import { atLeast, DEFAULT_KERNEL, type Arch, type BuildConfig, type KernelVersion } from '../kernel/index.ts';
+import { entryOffset } from '../kprobes/resolve.ts';
 import { symbolsOf } from '../model/setup.ts';
 import type { LoggedEvent } from '../model/events.ts';
 import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
@@ -23,6 +24,8 @@ export interface SimBackendOptions {
   readonly kernel?: KernelVersion;
   /** The kernel image's architecture: register names in fetch arguments follow it (§15.6). */
   readonly arch?: Arch;
+  /** Build options (x86_64): fentry sites and ftrace-based probes, ENDBR64 entries. */
+  readonly config?: BuildConfig;
   readonly onEvent?: (e: LoggedEvent) => void;
   /** More views of the run (the invariant monitors, say). */
   readonly projections?: readonly Projection[];
@@ -42,7 +45,7 @@ export class SimBackend implements KernelBackend {
   constructor(opts: SimBackendOptions) {
     this.arch = opts.arch ?? 'x86_64';
     const kernel = opts.kernel ?? DEFAULT_KERNEL;
-    const scenario = sessionScenario(opts.cpus, kernel, this.arch);
+    const scenario = sessionScenario(opts.cpus, kernel, this.arch, opts.config);
     const symbols = symbolsOf(scenario);
     this.cpus = opts.cpus;
     this.records = new TraceRecords(symbols, this.arch === 'x86_64' || atLeast(kernel, '5.11'));
@@ -55,7 +58,8 @@ export class SimBackend implements KernelBackend {
       isFunctionEntry: (name, module, offset) => {
         const s = module === null ? symbols.lookup(name) : undefined;
         if (s === undefined || offset >= s.size) return undefined;
-        return s.kind === 'func' && offset === 0;
+        // R24: after ENDBR64 both +0 and +4 are the entry.
+        return s.kind === 'func' && (offset === 0 || offset === entryOffset(s));
       },
     };
   }

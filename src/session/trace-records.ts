@@ -6,6 +6,7 @@ import type { TraceRecord } from '../shell/backend.ts';
 import { evalArg } from '../shell/fetch-eval.ts';
 import type { ProbeDefinition } from '../tracefs/index.ts';
 import type { Projection } from '../views/folder.ts';
+import { isFtraceSite } from '../kprobes/resolve.ts';
 import { probedContext, returnAddress, stackNames } from './probed-context.ts';
 
 // The records trace_kprobe's handlers write (R156), made from the events of the run: a kprobe
@@ -18,6 +19,8 @@ import { probedContext, returnAddress, stackNames } from './probed-context.ts';
  */
 const KPROBE_FLAGS = 'd.Z..';
 const KPROBE_FLAGS_NOT_NMI = 'd....';
+/** An ftrace-based probe (§12) runs in the probed context, preemption disabled by ftrace (R93). */
+const FTRACE_FLAGS = '...1.';
 /** The kretprobe handler runs from the trampoline, in the task's context with interrupts off. */
 const KRETPROBE_FLAGS = 'd....';
 
@@ -47,7 +50,7 @@ export class TraceRecords implements Projection {
       const ctx = probedContext(this.symbols, { task, frame, ip, atEntry: fn !== undefined && fn.addr === ip, retval: null });
       this.pending.push({
         ...base,
-        flags: this.breakpointIsNmi ? KPROBE_FLAGS : KPROBE_FLAGS_NOT_NMI,
+        flags: isFtraceSite(this.symbols, ip) ? FTRACE_FLAGS : this.breakpointIsNmi ? KPROBE_FLAGS : KPROBE_FLAGS_NOT_NMI,
         location: this.where(ip),
         ip,
         args: def.args.map((a) => evalArg(a.fetch, a.type, ctx)),
