@@ -7,6 +7,9 @@ import { symbolsFor, type BuildConfig, type FunctionSymbol } from '../src/kernel
 import type { ProbeSpec, Scenario, TaskSpec } from '../src/scenario/types.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import { kprobesList } from '../src/views/debugfs.ts';
+import { Folder } from '../src/views/folder.ts';
+import { WhyView } from '../src/views/why.ts';
+import { initialState } from '../src/model/initial.ts';
 import { indexOf, ofType, trace } from './helpers.ts';
 
 function build(config: BuildConfig, probes: ProbeSpec[], tasks: TaskSpec[], cpus = 1): Scenario {
@@ -162,5 +165,24 @@ describe('§12: probes on ftrace sites', () => {
     expect(ofType(r.events, 'kprobe.override')).toHaveLength(1);
     expect(ofType(r.events, 'func.ret').find((e) => e.fn === 'do_sys_openat2' || e.fn === 'just_return_func')?.ret).toBe(-12);
     expect(ofType(r.events, 'func.call').some((e) => e.fn === 'getname')).toBe(false);
+  });
+});
+
+describe('why, for an ftrace-based probe', () => {
+  it('explains an ftrace miss like a breakpoint one, citing R91', () => {
+    const config = { ftrace: true };
+    const s = build(
+      config,
+      [
+        { name: 'bp', symbol: 'vfs_read', offset: 5, pre: [{ do: 'call', fn: 'getname' }] },
+        { name: 'ft', symbol: 'getname', pre: [] },
+      ],
+      [{ comm: 'sh', program: [...register('bp', 'ft'), { op: 'call', fn: 'vfs_read' }] }],
+    );
+    const r = trace(s);
+    const view = new WhyView('ft', symbolsFor('6.17', 'x86_64', config));
+    const folder = new Folder(initialState(s), [view]);
+    for (const e of r.events) folder.apply(e);
+    expect(view.text(folder.state)).toMatch(/hit getname\+0x0\/0x[0-9a-f]+ while bp was running: in bp's pre-handler \(KPROBE_HIT_ACTIVE\); no handler ran \(R91, through ftrace\); nmissed is now 1/);
   });
 });

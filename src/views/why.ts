@@ -16,6 +16,8 @@ interface Miss {
   readonly pid: number;
   readonly at: string;
   readonly running: string;
+  /** The rule that made it a miss: R50 (breakpoint), R91 (through ftrace). */
+  readonly rule: string;
   readonly nmissed: number;
 }
 
@@ -76,17 +78,21 @@ export class WhyView implements Projection {
 
   observe(before: KernelState, e: LoggedEvent, after: KernelState): void {
     switch (e.type) {
-      case 'kprobe.miss': {
+      case 'kprobe.miss':
+      case 'kprobe.ftrace.miss': {
         if (!e.probes.includes(this.probe)) return;
         const c = before.cpus[e.cpu]!;
-        const outer = c.handler !== null ? doing(c, (a) => this.where(a)) : `${c.probes.join(', ')} in ${e.status}`;
+        // An ftrace-based miss (R91) has no REENTER: the CPU's own status says what was running.
+        const status = e.type === 'kprobe.miss' ? e.status : c.status;
+        const outer = c.handler !== null ? doing(c, (a) => this.where(a)) : `${c.probes.join(', ')} in ${status}`;
         this.misses.push({
           seq: e.seq,
           t: e.t,
           cpu: e.cpu,
           pid: e.pid,
           at: this.where(e.addr),
-          running: `${c.probes.join(', ') || this.where(e.running)} was running: ${outer}`,
+          running: `${c.probes.join(', ') || (c.current === null ? '?' : this.where(c.current))} was running: ${outer}`,
+          rule: e.type === 'kprobe.miss' ? 'R50' : 'R91, through ftrace',
           nmissed: after.stats[this.probe]?.nmissed ?? 0,
         });
         return;
@@ -186,7 +192,7 @@ export class WhyView implements Projection {
     if (this.misses.length === 0) out.push('  none: every hit found its CPU free of other kprobes (R50)');
     for (const m of this.misses) {
       out.push(
-        `  ${at(m)}: cpu ${m.cpu} (pid ${m.pid}) hit ${m.at} while ${m.running}; no handler ran (R50); nmissed is now ${m.nmissed}`,
+        `  ${at(m)}: cpu ${m.cpu} (pid ${m.pid}) hit ${m.at} while ${m.running}; no handler ran (${m.rule}); nmissed is now ${m.nmissed}`,
       );
     }
     const pool = final.kretprobes[this.probe];
