@@ -112,7 +112,7 @@ export class ImageBuilder {
     return this;
   }
 
-  build(extra: { readonly entryChain?: readonly string[] } = {}): KernelImage {
+  build(extra: { readonly entryChain?: readonly string[]; readonly timerEntry?: string } = {}): KernelImage {
     const names = new Set<string>();
     for (const s of [...this.fns, ...this.datas, ...this.aliases]) {
       if (names.has(s.name)) throw new Error(`kernel image: duplicate symbol ${s.name}`);
@@ -129,7 +129,9 @@ export class ImageBuilder {
     if (this.opts.module === undefined && this.fns.length > 0 && this.nextText > this.isa.dataBase) {
       throw new Error('kernel image: text runs into data');
     }
-    for (const n of extra.entryChain ?? []) if (!fnNames.has(n)) throw new Error(`kernel image: entry chain names unknown function ${n}`);
+    for (const n of [...(extra.entryChain ?? []), ...(extra.timerEntry ? [extra.timerEntry] : [])]) {
+      if (!fnNames.has(n)) throw new Error(`kernel image: entry chain names unknown function ${n}`);
+    }
     // Address order, each alias right after the symbol it names (the KernelImage contract).
     const ordered: KernelSymbol[] = [];
     for (const s of [...this.fns, ...this.datas]) {
@@ -143,6 +145,7 @@ export class ImageBuilder {
       arch: this.isa.arch,
       symbols: Object.freeze(ordered),
       entryChain: Object.freeze([...(extra.entryChain ?? [])]),
+      ...(extra.timerEntry !== undefined ? { timerEntry: extra.timerEntry } : {}),
       config: Object.freeze({ ...(this.opts.config ?? {}) }),
     });
   }

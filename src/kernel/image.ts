@@ -91,6 +91,8 @@ export interface KernelImage {
    * shows them (a task's operations are what its system calls do). Empty for module images.
    */
   readonly entryChain: readonly string[];
+  /** Where the local timer interrupt enters the kernel (core images only). */
+  readonly timerEntry?: string;
   /** The build options it was laid out with. */
   readonly config: BuildConfig;
 }

@@ -122,11 +122,22 @@ function buildImage(arch: Arch, version: KernelVersion, config: BuildConfig): Ke
     entryChain.forEach((name, i) => b.func({ name, section: i === 0 ? 'text' : 'entry.text', calls: i === 0 ? wrappers : [entryChain[i - 1]!] }));
   }
 
+  // The local timer interrupt, last so that no address above moved: the entry stub and its
+  // handler (interrupt entry code, never probeable), then the tick code, which is.
+  const timerEntry = x86 ? 'asm_sysvec_apic_timer_interrupt' : 'el1h_64_irq';
+  b.func({ name: timerEntry, section: 'entry.text', calls: [x86 ? 'sysvec_apic_timer_interrupt' : 'gic_handle_irq'] });
+  b.func({ name: x86 ? 'sysvec_apic_timer_interrupt' : 'gic_handle_irq', section: 'noinstr', calls: ['hrtimer_interrupt'] });
+  text('hrtimer_interrupt', ['tick_sched_timer']);
+  text('tick_sched_timer', ['update_process_times']);
+  text('update_process_times', ['account_process_tick', 'scheduler_tick']);
+  text('account_process_tick');
+  text('scheduler_tick');
+
   b.data('linux_proc_banner', 0x60);
   b.data('_sdata', 8);
   b.data('jiffies', 8);
   b.data('init_task', 0x2000);
-  return b.build({ entryChain });
+  return b.build({ entryChain, timerEntry });
 }
 
 const IMAGES = new Map<string, KernelImage>();

@@ -44,6 +44,8 @@ export function planCpuStep(setup: Setup, w: KernelState, c: CpuState): CpuPlan 
   if (c.halted) return null;
   const task = currentTask(w, c.id);
   const here: Here = { setup, w, c, task, pid: task?.pid ?? 0 };
+  const irq = timerInterrupt(here);
+  if (irq !== null) return events(irq);
   if (c.trap !== null) return events(lookup(here, c.trap));
   // A hooked function returned into the kretprobe trampoline: it runs to its end first (R75).
   if (c.trampoline !== null) {
@@ -61,6 +63,22 @@ export function planCpuStep(setup: Setup, w: KernelState, c: CpuState): CpuPlan 
     case 'idle':
       return taskStep(here);
   }
+}
+
+/**
+ * The local timer interrupt, when it is due on this CPU and the CPU runs plain task code with
+ * interrupts enabled. (A kprobe path either has interrupts off, or, for an ftrace-based handler,
+ * is short enough that the model lets the interrupt wait until it is done.)
+ */
+function timerInterrupt(h: Here): DomainEvent[] | null {
+  const { c, w, task, setup } = h;
+  const period = setup.scenario.timer?.period;
+  if (period === undefined || c.next_timer === undefined || w.t < c.next_timer) return null;
+  if (c.irqs_off || c.status !== 'idle' || c.trap !== null || c.handler !== null || c.trampoline !== null) return null;
+  if (task === undefined || task.wait !== null || w.kprobes.calls[task.pid] !== undefined) return null;
+  const fn = setup.symbols.image.timerEntry;
+  if (fn === undefined) return null;
+  return [{ type: 'irq.enter', cpu: c.id, pid: task.pid, fn }];
 }
 
 function events(list: DomainEvent[] | null): CpuPlan | null {
@@ -472,6 +490,8 @@ function perform(h: Here, ctx: Ctx, frames: Frame, fn: FunctionSymbol, insn: Ins
         return out;
       }
       out.push({ type: 'func.ret', cpu: c.id, pid, ip, fn: fn.name, ret, ctx });
+      // The interrupt handler returned: hard interrupt context ends.
+      if (frames.irq) out.push({ type: 'irq.exit', cpu: c.id, pid, next: h.w.t + (h.setup.scenario.timer?.period ?? 0) });
       // The handler's call returned: that handler step is complete.
       if (ctx === 'handler' && frames.up === null) {
         out.push({ type: 'handler.step', cpu: c.id, probe: c.handler!.probe, step: c.handler!.step });

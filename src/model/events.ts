@@ -80,6 +80,10 @@ export const EVENT_FIELDS = {
   'task.wake': { cpu: 'int', pid: 'int' },
   printk: { cpu: 'int', pid: 'int', text: 'str' },
   'fault.inject': { cpu: 'int', pid: 'int', addr: 'hex', outcome: FAULT_OUTCOME },
+  /** The local timer interrupt: its handler runs on the interrupted task's stack. */
+  'irq.enter': { cpu: 'int', pid: 'int', fn: 'str' },
+  /** The interrupt handler returned: the interrupted code goes on; `next` is when the timer is due again. */
+  'irq.exit': { cpu: 'int', pid: 'int', next: 'int' },
   'insn.fault': { cpu: 'int', pid: 'int', ip: 'hex', outcome: FAULT_OUTCOME },
 
   // ── a CPU: the breakpoint path (spec §6) ────────────────────────────────────────────────────

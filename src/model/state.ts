@@ -18,6 +18,8 @@ export interface Frame {
   readonly rp?: readonly string[];
   /** regs->ax set by a kprobe that overrode this call's return (kprobe.override). */
   readonly ax?: number;
+  /** The interrupt handler's outermost frame, pushed on the interrupted task's stack. */
+  readonly irq?: true;
 }
 
 /** A handler invocation in progress on a CPU (handlers never nest on one CPU: R50). */
@@ -66,6 +68,10 @@ export interface CpuState {
   /** Generation of the last grace period this CPU reported a quiescent state for. */
   readonly rcu_gp: number;
   readonly halted: boolean;
+  /** When the local timer interrupt is next due (scenarios with a `timer` only). */
+  readonly next_timer?: number;
+  /** Hard interrupt nesting (the timer interrupt's handler is running); absent when never entered. */
+  readonly in_irq?: number;
 }
 
 export type Wait =

@@ -21,7 +21,7 @@ const callFault = fc.record({
   outcome: fc.constantFrom('resolved' as const, 'fixup' as const),
 });
 /** Probe sites: hot functions so that hits, misses and races are frequent. */
-const PROBE_SITES = ['kernel_clone', 'copy_process', 'vfs_read', '_printk', 'vprintk_emit', 'do_sys_openat2', 'getname', 'dput'];
+const PROBE_SITES = ['kernel_clone', 'copy_process', 'vfs_read', '_printk', 'vprintk_emit', 'do_sys_openat2', 'getname', 'dput', 'update_process_times', 'scheduler_tick'];
 
 export interface ScenarioArbitraryOptions {
   readonly maxCpus?: number;
@@ -153,7 +153,9 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
           { weight: 3, arbitrary: fc.constant(s) },
           { weight: 2, arbitrary: fc.constantFrom<BuildConfig>({ ftrace: true }, { ftrace: true, ibt: true }, { ibt: true }).map((c) => withBuild(s, c)) },
         ),
-      ),
+      )
+      // Now and then the local timer interrupt, whose code runs on any busy CPU (§7).
+      .chain((s) => fc.oneof({ weight: 2, arbitrary: fc.constant(s) }, { weight: 1, arbitrary: fc.integer({ min: 20, max: 120 }).map((period) => ({ ...s, timer: { period } })) })),
   );
 }
 
@@ -199,7 +201,11 @@ function withBuild(s: Scenario, config: BuildConfig): Scenario {
     return first?.off ?? 0;
   };
   const move = (op: TaskOp): TaskOp => (op.op === 'call' && op.fault !== undefined ? { ...op, fault: { ...op.fault, at: op.fault.at + prefix(op.fn) } } : op);
-  return { ...s, config, tasks: s.tasks.map((t) => ({ ...t, program: t.program.map(move) })) };
+  // On an ftrace-based probe a pre-handler returning non-zero without setting the IP resumes
+  // inside the 5-byte NOP, an oops every time (R92): keep the runs alive, drop those returns.
+  const keep = (steps?: readonly HandlerStep[]) => steps?.filter((st) => !(config.ftrace && st.do === 'return'));
+  const probes = s.probes.map((p) => (p.pre === undefined ? p : { ...p, pre: keep(p.pre) }));
+  return { ...s, config, probes, tasks: s.tasks.map((t) => ({ ...t, program: t.program.map(move) })) };
 }
 
 /** The same scenario on 5.10, where the printk function is still `printk`. */

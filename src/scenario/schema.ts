@@ -89,6 +89,7 @@ export const scenarioSchema = z.strictObject({
   kernel: z.enum(KERNEL_VERSIONS).optional(),
   arch: z.enum(ARCHES).optional(),
   config: z.strictObject({ ftrace: z.boolean().optional(), ibt: z.boolean().optional() }).optional(),
+  timer: z.strictObject({ period: z.number().int().min(10).max(1_000_000) }).optional(),
   modules: z.array(moduleSpec).max(8).optional(),
   cpus: z.number().int().min(1).max(64),
   max_steps: z.number().int().min(1).max(100_000_000).default(100_000),

@@ -145,6 +145,12 @@ export interface Scenario {
    * functions with ENDBR64, so an entry probe sits at +4 (R24).
    */
   readonly config?: BuildConfig;
+  /**
+   * The local timer interrupt: every `period` ticks each CPU running a task with interrupts
+   * enabled takes it, and its handler (hrtimer_interrupt → … → scheduler_tick) runs in hard
+   * interrupt context on that task's stack, where its functions can hit probes.
+   */
+  readonly timer?: { readonly period: number };
   readonly cpus: number;
   /** The run stops after this many scheduler steps even if tasks remain. */
   readonly max_steps: number;

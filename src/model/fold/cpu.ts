@@ -17,9 +17,17 @@ function restorePreviousKprobe(c: CpuState): CpuState {
   return { ...c, current: p.current, probes: p.probes, status: p.status, next: p.next, prev: null, stepped: false, preempt_count: c.preempt_count - 1 };
 }
 
+/**
+ * The interrupted context's IF, which a returning trap restores: off in hard interrupt context
+ * (a probe hit by the timer interrupt's code), on in a task.
+ */
+function interruptedIrqsOff(c: CpuState): boolean {
+  return (c.in_irq ?? 0) > 0;
+}
+
 /** current_kprobe := NULL; the trap returns with the probed context's IF restored. */
 function resetCurrentKprobe(c: CpuState): CpuState {
-  return { ...c, current: null, probes: [], status: 'idle', next: 0, preempt_count: c.preempt_count - 1, irqs_off: false };
+  return { ...c, current: null, probes: [], status: 'idle', next: 0, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) };
 }
 
 /** Applies an event emitted by this CPU to its own slice. Events of other sources leave it as is. */
@@ -61,11 +69,11 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'kprobe.override':
       // R46: a pre-handler returned non-zero: no single-step, no post-handler, current_kprobe
       // NULL, and the trap returns to whatever IP the handler left.
-      return { ...c, current: null, probes: [], status: 'idle', next: 0, handler: null, preempt_count: c.preempt_count - 1, irqs_off: false };
+      return { ...c, current: null, probes: [], status: 'idle', next: 0, handler: null, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) };
     case 'kprobe.recovered':
       // R54 (before v6.3): IP back to the trap address, the trap returns; the original
       // instruction runs next, with no handler and no miss.
-      return { ...c, trap: null, preempt_count: c.preempt_count - 1, irqs_off: c.current !== null };
+      return { ...c, trap: null, preempt_count: c.preempt_count - 1, irqs_off: c.current !== null || interruptedIrqsOff(c) };
     case 'handler.enter':
       return { ...c, next: c.next + 1, handler: { probe: e.probe, phase: e.phase, instance: null, step: 0, spin: 0, frames: null } };
     case 'handler.skip':
@@ -112,6 +120,12 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
       return { ...c, trampoline: { ...c.trampoline, ret: e.value } };
     case 'kretprobe.return':
       return { ...c, trampoline: null, preempt_count: c.preempt_count - 1 };
+    case 'irq.enter':
+      // Hard interrupt context: preempt_count carries HARDIRQ_OFFSET, interrupts are off.
+      return { ...c, preempt_count: c.preempt_count + 1, irqs_off: true, in_irq: (c.in_irq ?? 0) + 1 };
+    case 'irq.exit':
+      // The next tick counts from here, so a slow handler cannot starve the task (no storm).
+      return { ...c, preempt_count: c.preempt_count - 1, irqs_off: false, in_irq: (c.in_irq ?? 1) - 1, next_timer: e.next };
     case 'ipi.ack':
       return { ...c, acked_sync: e.sync };
     case 'rcu.qs':

@@ -5,8 +5,9 @@ import { fail } from './errors.ts';
 
 export function stepFrame(f: Frame | null): Frame {
   if (f === null) return fail('no function is executing there');
-  // A hooked frame keeps its kretprobe instances until it returns.
-  return f.rp === undefined ? { fn: f.fn, pc: f.pc + 1, up: f.up } : { fn: f.fn, pc: f.pc + 1, up: f.up, rp: f.rp };
+  // A hooked frame keeps its kretprobe instances until it returns; an interrupt's, its mark.
+  const stepped: Frame = f.rp === undefined ? { fn: f.fn, pc: f.pc + 1, up: f.up } : { fn: f.fn, pc: f.pc + 1, up: f.up, rp: f.rp };
+  return f.irq ? { ...stepped, irq: true } : stepped;
 }
 
 export function callFrame(f: Frame | null, fn: string, fromCallSite: boolean): Frame {

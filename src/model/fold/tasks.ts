@@ -45,9 +45,14 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
       // The fault is taken once; a fixup resumes after the faulting instruction.
       d.tasks = updateTask(tasks, e.pid, ({ fault: _taken, ...t }) => (e.outcome === 'fixup' ? { ...t, frames: stepFrame(t.frames) } : t));
       return;
+    case 'irq.enter':
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, frames: { fn: e.fn, pc: 0, up: t.frames, irq: true } }));
+      return;
     case 'func.ret':
       if (e.ctx !== 'task') return;
       d.tasks = updateTask(tasks, e.pid, (t) => {
+        // The interrupt handler returns to the interrupted code, not to the task's program.
+        if (t.frames?.irq) return { ...t, frames: retFrame(t.frames, e.fn) };
         const frames = retFrame(t.frames, e.fn);
         // Returning from the outermost frame completes the program operation that called it.
         return frames === null ? finishJob({ ...t, frames }) : { ...t, frames };
