@@ -159,4 +159,18 @@ describe('one built-in scenario per spec section', () => {
     // do_sys_open: the breakpoint handler's getname is a miss; do_sys_openat2's own call a hit.
     expect(r.final.stats.ft_getname).toMatchObject({ hits: 2, nmissed: 1, pre_calls: 1 });
   });
+
+  it('timer-tick (§7): the probe on scheduler_tick fires from the timer interrupt on both CPUs, interrupting each CPU’s own task (R59, R60)', () => {
+    const r = run('timer-tick');
+    expect(r.violations).toEqual([]);
+    const lines = new Set(ofType(r.events, 'printk').map((e) => e.text));
+    expect(lines).toEqual(new Set(['scheduler_tick on cpu 0, interrupting insmod', 'scheduler_tick on cpu 1, interrupting cat']));
+    // Every hit happened inside an interrupt: between an irq.enter and its irq.exit on that CPU.
+    for (const h of ofType(r.events, 'kprobe.hit')) {
+      const i = r.events.indexOf(h);
+      expect(r.states[i]!.cpus[h.cpu]!.in_irq).toBe(1);
+    }
+    expect(r.final.stats.tick!.hits).toBeGreaterThan(2);
+    expect(r.final.stats.tick!.nmissed).toBe(0);
+  });
 });

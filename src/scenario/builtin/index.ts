@@ -14,6 +14,7 @@ import {
   sleepInHandlerScenario,
   ssFaultScenario,
   ftraceScenario,
+  timerTickScenario,
 } from './spec-sections.ts';
 import { unregisterRaceScenario } from './unregister-race.ts';
 
@@ -35,5 +36,6 @@ export const BUILTIN_SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
     moduleUnloadScenario,
     ssFaultScenario,
     ftraceScenario,
+    timerTickScenario,
   ].map((s) => [s.name, s]),
 );

@@ -209,3 +209,16 @@ export const ftraceScenario: Scenario = {
     { comm: 'cat', cpu: 1, program: [{ op: 'sleep', ticks: 80 }, { op: 'call', fn: 'ksys_read', times: 2 }, { op: 'call', fn: 'do_sys_open' }] },
   ],
 };
+
+export const timerTickScenario: Scenario = {
+  name: 'timer-tick',
+  description: 'the local timer interrupt runs scheduler_tick on every busy CPU: a probe there fires in hard interrupt context, in whichever task it interrupted (§7: R59, R60)',
+  cpus: 2,
+  max_steps: 20_000,
+  timer: { period: 60 },
+  probes: [{ name: 'tick', symbol: 'scheduler_tick', pre: [{ do: 'print', text: 'scheduler_tick on cpu {cpu}, interrupting {comm}' }] }],
+  tasks: [
+    { comm: 'insmod', cpu: 0, program: [{ op: 'register_kprobe', probe: 'tick' }, { op: 'call', fn: 'ksys_read', times: 12 }, { op: 'unregister_kprobe', probe: 'tick' }] },
+    { comm: 'cat', cpu: 1, program: [{ op: 'call', fn: 'ksys_read', times: 12 }] },
+  ],
+};
