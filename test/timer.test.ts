@@ -98,4 +98,45 @@ describe('timer interrupts', () => {
     }
     expect(() => validateScenario({ name: 'x', cpus: 1, timer: { period: 2 }, probes: [], tasks: [] })).toThrow(/^scenario\.timer\.period: /);
   });
+
+  it('an interrupt can arrive inside an ftrace-based handler (interrupts on, R93); a probe its code hits is a miss (R91, R50)', () => {
+    const s = validateScenario({
+      name: 'timer-in-ftrace-handler',
+      cpus: 1,
+      config: { ftrace: true },
+      timer: { period: 15 },
+      max_steps: 50_000,
+      probes: [
+        // ftrace-based (entry), with a long handler the tick will land in.
+        { name: 'slow', symbol: 'vfs_read', pre: [{ do: 'spin', steps: 40 }] },
+        // ftrace-based too: reached from the interrupt while slow's handler runs.
+        { name: 'tick', symbol: 'scheduler_tick', pre: [] },
+        // A breakpoint probe in the tick code, past its fentry NOP (+5).
+        { name: 'upt', symbol: 'update_process_times', offset: 5, pre: [] },
+      ],
+      tasks: [{ comm: 'cat', program: [{ op: 'register_kprobes', probes: ['slow', 'tick', 'upt'] }, { op: 'call', fn: 'vfs_read' }] }],
+    });
+    const r = trace(s);
+    expect(r.violations).toEqual([]);
+    const enter = indexOf(r.events, (e) => e.type === 'handler.enter' && e.probe === 'slow');
+    const done = indexOf(r.events, (e) => e.type === 'kprobe.done', enter);
+    const inside = r.events.slice(enter, done);
+    // Interrupts came while slow's handler ran, each ending before it went on.
+    const n = ofType(inside, 'irq.enter').length;
+    expect(n).toBeGreaterThan(0);
+    expect(ofType(inside, 'irq.exit')).toHaveLength(n);
+    // From an interrupt, another context: tick (ftrace-based) is a miss each time, never dropped
+    // by the recursion guard; upt (breakpoint) goes through REENTER and comes back.
+    expect(ofType(inside, 'kprobe.ftrace.miss').map((e) => e.probes)).toEqual(Array.from({ length: n }, () => ['tick']));
+    expect(ofType(inside, 'kprobe.ftrace.recursion')).toEqual([]);
+    expect(ofType(inside, 'kprobe.miss').map((e) => [e.probes, e.status])).toEqual(Array.from({ length: n }, () => [['upt'], 'KPROBE_HIT_ACTIVE']));
+    const restored = indexOf(r.events, (e) => e.type === 'kprobe.ss.done', enter);
+    expect(r.states[restored]!.cpus[0]).toMatchObject({ status: 'KPROBE_HIT_ACTIVE', kprobe_irq: 0, in_irq: 1 });
+    // slow's handler finished after the interrupt: its spins resumed where they were.
+    expect(ofType(r.events, 'handler.exit').filter((e) => e.probe === 'slow')).toHaveLength(1);
+    // Ticks outside the handler hit normally; the ones inside are all misses.
+    expect(r.final.stats.tick!.nmissed).toBe(n);
+    expect(r.final.stats.upt!.nmissed).toBe(n);
+    expect(r.final.stats.tick!.hits).toBeGreaterThan(n);
+  });
 });

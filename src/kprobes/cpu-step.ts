@@ -47,6 +47,9 @@ export function planCpuStep(setup: Setup, w: KernelState, c: CpuState): CpuPlan 
   const irq = timerInterrupt(here);
   if (irq !== null) return events(irq);
   if (c.trap !== null) return events(lookup(here, c.trap));
+  // An interrupt arrived during a kprobe run (an ftrace-based handler, interrupts on): its code
+  // runs to its end before the run goes on.
+  if (c.current !== null && (c.in_irq ?? 0) > (c.kprobe_irq ?? 0)) return taskStep(here);
   // A hooked function returned into the kretprobe trampoline: it runs to its end first (R75).
   if (c.trampoline !== null) {
     if (c.status === 'idle') return events(trampolineStep(here, c.trampoline));
@@ -66,15 +69,16 @@ export function planCpuStep(setup: Setup, w: KernelState, c: CpuState): CpuPlan 
 }
 
 /**
- * The local timer interrupt, when it is due on this CPU and the CPU runs plain task code with
- * interrupts enabled. (A kprobe path either has interrupts off, or, for an ftrace-based handler,
- * is short enough that the model lets the interrupt wait until it is done.)
+ * The local timer interrupt, when it is due on this CPU and interrupts are on there: in task
+ * code, or inside an ftrace-based probe's handlers (R93); the breakpoint path has them off (R60).
  */
 function timerInterrupt(h: Here): DomainEvent[] | null {
   const { c, w, task, setup } = h;
   const period = setup.scenario.timer?.period;
   if (period === undefined || c.next_timer === undefined || w.t < c.next_timer) return null;
-  if (c.irqs_off || c.status !== 'idle' || c.trap !== null || c.handler !== null || c.trampoline !== null) return null;
+  if (c.irqs_off || c.trap !== null || c.trampoline !== null) return null;
+  const quiet = c.status === 'idle' && c.handler === null;
+  if (!quiet && !(inFtraceHandler(h) && (c.in_irq ?? 0) === (c.kprobe_irq ?? 0))) return null;
   if (task === undefined || task.wait !== null || w.kprobes.calls[task.pid] !== undefined) return null;
   const fn = setup.symbols.image.timerEntry;
   if (fn === undefined) return null;
@@ -205,8 +209,9 @@ function ftraceCall(h: Here, ctx: Ctx, addr: Hex): DomainEvent[] {
   if (point.probes.every((p) => kprobeDisabled(h.w.kprobes.probes[p]))) return [nop];
   if (c.status !== 'idle') {
     // ftrace's recursion guard: a call nested in the same context as the ftrace handler that is
-    // running is dropped silently, before kprobes is asked (no handler, no miss).
-    if (inFtraceHandler(h)) return [{ type: 'kprobe.ftrace.recursion', cpu: c.id, pid, addr }, nop];
+    // running (its own code) is dropped silently, before kprobes is asked (no handler, no miss);
+    // from an interrupt that arrived meanwhile it is another context, and a miss.
+    if (inFtraceHandler(h) && ctx === 'handler') return [{ type: 'kprobe.ftrace.recursion', cpu: c.id, pid, addr }, nop];
     // A kprobe is already running on this CPU (from another context): a miss and nothing else;
     // there is no REENTER for ftrace-based probes.
     return [{ type: 'kprobe.ftrace.miss', cpu: c.id, pid, addr, probes: point.probes }, nop];

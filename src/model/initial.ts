@@ -51,7 +51,7 @@ export function initialState(scenario: Scenario): KernelState {
   return {
     seq: 0,
     t: 0,
-    cpus: Array.from({ length: scenario.cpus }, (_, i) => (scenario.timer ? { ...initialCpu(i), next_timer: scenario.timer.period } : initialCpu(i))),
+    cpus: Array.from({ length: scenario.cpus }, (_, i) => (scenario.timer ? { ...initialCpu(i), next_timer: scenario.timer.period, in_irq: 0, kprobe_irq: 0 } : initialCpu(i))),
     tasks,
     next_pid: maxPid + 1,
     exited: 0,

@@ -42,6 +42,8 @@ export interface SavedKprobe {
   readonly probes: readonly string[];
   readonly status: KprobeStatus;
   readonly next: number;
+  /** The interrupt level that run belongs to (scenarios with a timer). */
+  readonly irq?: number;
 }
 
 export interface CpuState {
@@ -70,8 +72,14 @@ export interface CpuState {
   readonly halted: boolean;
   /** When the local timer interrupt is next due (scenarios with a `timer` only). */
   readonly next_timer?: number;
-  /** Hard interrupt nesting (the timer interrupt's handler is running); absent when never entered. */
+  /** Hard interrupt nesting (the timer interrupt's handler is running); scenarios with a timer. */
   readonly in_irq?: number;
+  /**
+   * The interrupt level the current kprobe run belongs to. While `in_irq` is above it, an
+   * interrupt arrived during that run (an ftrace-based handler runs with interrupts on) and its
+   * code runs first; the run goes on after `irq.exit`.
+   */
+  readonly kprobe_irq?: number;
 }
 
 export type Wait =

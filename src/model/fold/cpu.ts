@@ -14,7 +14,13 @@ function withHandlerFrames(c: CpuState, frames: Frame | null): CpuState {
 function restorePreviousKprobe(c: CpuState): CpuState {
   if (c.prev === null) return fail(`cpu ${c.id}: REENTER with an empty prev_kprobe slot`);
   const p = c.prev;
-  return { ...c, current: p.current, probes: p.probes, status: p.status, next: p.next, prev: null, stepped: false, preempt_count: c.preempt_count - 1 };
+  const restored: CpuState = { ...c, current: p.current, probes: p.probes, status: p.status, next: p.next, prev: null, stepped: false, preempt_count: c.preempt_count - 1 };
+  return p.irq === undefined ? restored : { ...restored, kprobe_irq: p.irq };
+}
+
+/** A kprobe run starts at the current interrupt level (only tracked when there is a timer). */
+function atIrqLevel(c: CpuState): CpuState {
+  return c.in_irq === undefined || c.kprobe_irq === c.in_irq ? c : { ...c, kprobe_irq: c.in_irq };
 }
 
 /**
@@ -44,24 +50,24 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'kprobe.trap':
       return { ...c, trap: e.addr, preempt_count: c.preempt_count + 1, irqs_off: true };
     case 'kprobe.hit':
-      return { ...c, trap: null, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0 };
+      return atIrqLevel({ ...c, trap: null, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0 });
     case 'kprobe.ftrace.hit':
       // R92/R93: the ftrace handler runs with preemption disabled and interrupts as they were.
-      return { ...c, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0, preempt_count: c.preempt_count + 1 };
+      return atIrqLevel({ ...c, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0, preempt_count: c.preempt_count + 1 });
     case 'kprobe.ftrace.post':
       // R92: the 5-byte NOP is deemed executed; the post-handlers run in HIT_SSDONE.
       return { ...c, status: 'KPROBE_HIT_SSDONE', next: 0 };
     case 'kprobe.miss':
       if (c.current === null) return fail(`cpu ${c.id}: reentrant hit with no running kprobe`);
-      return {
+      return atIrqLevel({
         ...c,
         trap: null,
-        prev: { current: c.current, probes: c.probes, status: c.status, next: c.next },
+        prev: { current: c.current, probes: c.probes, status: c.status, next: c.next, ...(c.kprobe_irq === undefined ? {} : { irq: c.kprobe_irq }) },
         current: e.addr,
         probes: e.probes,
         status: 'KPROBE_REENTER',
         next: 0,
-      };
+      });
     case 'kprobe.bug':
     case 'kernel.oops':
       return { ...c, trap: null, halted: true };
@@ -106,7 +112,7 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
       // R75: the trampoline walks the frame's instances with preemption disabled.
       return { ...c, trampoline: { fn: e.fn, ret: e.ret, pending: e.instances }, preempt_count: c.preempt_count + 1 };
     case 'kretprobe.ret_handler':
-      return { ...c, current: e.addr, probes: [e.probe], status: 'KPROBE_HIT_ACTIVE', next: 0 };
+      return atIrqLevel({ ...c, current: e.addr, probes: [e.probe], status: 'KPROBE_HIT_ACTIVE', next: 0 });
     case 'kretprobe.put': {
       const t = c.trampoline;
       const walked = t !== null && t.pending[0] === e.instance ? { ...t, pending: t.pending.slice(1) } : t;
