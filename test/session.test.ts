@@ -245,6 +245,23 @@ describe('kprobesim shell on the simulated kernel', () => {
     expect(plain.run(`echo 'r:myret vfs_read+4 $retval' >> kprobe_events`).stderr).toBe('sh: write error: Invalid argument\n');
   });
 
+  it('/proc/kallsyms lists the image, read-only; available_filter_functions exists on an ftrace build only', () => {
+    const { run } = open();
+    const lines = run('cat /proc/kallsyms').stdout.trim().split('\n');
+    const named = image.image.symbols.filter((x) => x.kind !== 'alias');
+    expect(lines).toHaveLength(image.image.symbols.length);
+    for (const sym of named) {
+      expect(lines).toContain(`${sym.addr.toString(16).padStart(16, '0')} ${sym.kind === 'func' ? 'T' : 'D'} ${sym.name}`);
+    }
+    expect(run('echo x > /proc/kallsyms').stderr).toBe("sh: can't create /proc/kallsyms: Permission denied\n");
+    expect(run('cat available_filter_functions').stderr).toMatch(/No such file or directory/);
+    const ft = open(1, 1, { config: { ftrace: true } });
+    const traceable = symbolsFor('6.17', 'x86_64', { ftrace: true }).functions().filter((f) => f.body[0]!.op.k === 'fentry');
+    expect(ft.run('cat available_filter_functions').stdout).toBe(traceable.map((f) => `${f.name}\n`).join(''));
+    expect(traceable.map((f) => f.name)).toContain('vfs_read');
+    expect(traceable.map((f) => f.name)).not.toContain('exc_page_fault');
+  });
+
   it('kernel commands check their arguments and say so', () => {
     const { run } = open();
     expect(run('run')).toMatchObject({ status: 1, stderr: 'run: missing COMMAND\nusage: run COMMAND [ARG]...\n' });

@@ -177,6 +177,30 @@ export class SimBackend implements KernelBackend {
     return this.symbols.format(address) ?? null;
   }
 
+  /** `/proc/kallsyms` of the image, as root: text `T`, data `D`, aliases at their target's address. */
+  kallsyms(): string {
+    const t = this.symbols;
+    return t.image.symbols
+      .map((s) => {
+        const target = s.kind === 'alias' ? t.lookup(s.target) : s;
+        if (target === undefined) return '';
+        const module = target.kind === 'func' && target.module !== undefined ? `\t[${target.module}]` : '';
+        return `${target.addr.toString(16).padStart(16, '0')} ${target.kind === 'func' ? 'T' : 'D'} ${s.name}${module}\n`;
+      })
+      .join('');
+  }
+
+  /** The functions with an fentry site (R25.1), or null on a build without them. */
+  availableFilterFunctions(): string | null {
+    const t = this.symbols;
+    if (!t.image.config.ftrace) return null;
+    return t
+      .functions()
+      .filter((f) => f.body.some((i) => i.op.k === 'fentry'))
+      .map((f) => `${f.name}\n`)
+      .join('');
+  }
+
   /** The shell's pid, for the session's prompt and tests. */
   readonly shellPid = SHELL_PID;
 }

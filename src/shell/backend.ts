@@ -127,4 +127,14 @@ export interface KernelBackend {
   misses(probe: ProbeDefinition): number | bigint;
   /** `%pS` for `:symbol` arguments: `sym+0xoff/0xsize`, or null when no symbol covers it. */
   symbolize(address: bigint): string | null;
+  /**
+   * `/proc/kallsyms` as root reads it: `<address> <type> <name>[\t[<module>]]` per symbol, in
+   * address order. Absent: the tree has no `/proc`.
+   */
+  kallsyms?(): string;
+  /**
+   * tracefs `available_filter_functions`: the functions with an ftrace patch site, one per line;
+   * null when the kernel has none (no CONFIG_DYNAMIC_FTRACE, so no such file).
+   */
+  availableFilterFunctions?(): string | null;
 }

@@ -3,11 +3,13 @@
 //
 //   /
 //   ├── dev/null
+//   ├── proc/kallsyms           (when the backend has a symbol table)
 //   └── sys/kernel/
 //       ├── tracing/            ┐ the same tracefs instance (both mount points reach the
 //       └── debug/tracing/      ┘ same files, design.md "Command line")
 //
 //   tracefs: kprobe_events error_log trace trace_pipe kprobe_profile trace_options
+//            available_filter_functions (when the kernel has ftrace patch sites)
 //            options/<option>           (one file per trace option)
 //            events/enable
 //            events/<GROUP>/enable      (a group directory exists while it has events;
@@ -23,6 +25,8 @@ import { TRACE_OPTIONS, type Tracing } from './tracing.ts';
 /** The files of the tree (what the handlers in files/ implement). */
 export type FileRef =
   | { readonly kind: 'dev-null' }
+  | { readonly kind: 'kallsyms' }
+  | { readonly kind: 'available_filter_functions' }
   | { readonly kind: 'kprobe_events' }
   | { readonly kind: 'error_log' }
   | { readonly kind: 'trace' }
@@ -71,8 +75,11 @@ export class Vfs {
       dir(() => [['enable', file({ kind: 'group-enable', group })], ...t.eventsOf(group).map((e): [string, () => VNode] => [e, () => eventDir(group, e)])]);
     const events = dir(() => [['enable', file({ kind: 'events-enable' })], ...t.groups().map((g): [string, () => VNode] => [g, () => groupDir(g)])]);
     const options = dir(() => TRACE_OPTIONS.map(([name]): [string, () => VNode] => [name, file({ kind: 'option', name })]));
+    const filterFunctions: [string, () => VNode][] =
+      t.backend.availableFilterFunctions?.() != null ? [['available_filter_functions', file({ kind: 'available_filter_functions' })]] : [];
     return dir(() => [
       ...TOP_FILES.map((k): [string, () => VNode] => [k, file({ kind: k } as FileRef)]),
+      ...filterFunctions,
       ['options', () => options],
       ['events', () => events],
     ]);
@@ -80,8 +87,10 @@ export class Vfs {
 
   root(): VNode {
     const tracefs = (): VNode => this.tracefs();
+    const proc: [string, () => VNode][] = this.tracing.backend.kallsyms ? [['proc', () => dir(() => [['kallsyms', file({ kind: 'kallsyms' })]])]] : [];
     return dir(() => [
       ['dev', () => dir(() => [['null', file({ kind: 'dev-null' })]])],
+      ...proc,
       [
         'sys',
         () =>

@@ -9,6 +9,7 @@ import { kprobeEventsFile } from './kprobe-events.ts';
 import { kprobeProfileFile } from './kprobe-profile.ts';
 import { optionFile, traceOptionsFile } from './options.ts';
 import { traceFile, tracePipeFile } from './trace.ts';
+import { readOnly } from './read-only.ts';
 import type { FileOps } from './types.ts';
 
 export type { FileOps, OpenFlags, ReadResult } from './types.ts';
@@ -17,6 +18,10 @@ export function fileOps(t: Tracing, ref: FileRef): FileOps {
   switch (ref.kind) {
     case 'dev-null':
       return devNull();
+    case 'kallsyms':
+      return readOnly(() => t.backend.kallsyms?.() ?? '');
+    case 'available_filter_functions':
+      return readOnly(() => t.backend.availableFilterFunctions?.() ?? '');
     case 'kprobe_events':
       return kprobeEventsFile(t);
     case 'error_log':
