@@ -24,8 +24,8 @@ function argsFor(arch: Arch): fc.Arbitrary<string> {
 
 /** A probe definition: mostly on a function entry of the image, now and then one the kernel refuses. */
 function defineArb(arch: Arch): fc.Arbitrary<string> {
-  const offset = fc.oneof({ weight: 5, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom('+0', '+1', '+4', '+8') });
-  const target = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...TARGETS.slice(0, 7)) }, { weight: 1, arbitrary: fc.constantFrom(...TARGETS.slice(7)) });
+  const offset = fc.oneof({ weight: 5, arbitrary: fc.constant('') }, { weight: 2, arbitrary: fc.constantFrom('+0', '+1', '+4', '+8') });
+  const target = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...TARGETS.slice(0, 7)) }, { weight: 2, arbitrary: fc.constantFrom(...TARGETS.slice(7)) });
   return fc
     .tuple(fc.constantFrom('p', 'p', 'r', 'r2'), fc.constantFrom(...EVENTS), target, offset, argsFor(arch))
     .map(([k, e, t, off, args]) => `echo '${k}:${e} ${t}${off}${args}' >> kprobe_events`);

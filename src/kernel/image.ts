@@ -76,6 +76,12 @@ export interface BuildConfig {
   readonly ftrace?: boolean;
   /** CONFIG_X86_KERNEL_IBT: C functions start with ENDBR64 (R24). */
   readonly ibt?: boolean;
+  /**
+   * CONFIG_PREEMPTION (default true). `false` is a kernel without it: kernel code is never
+   * preempted (a task switches only when it blocks, sleeps or returns to user space), and
+   * single-steps of boostable instructions are boosted (R47.2). Changes no image.
+   */
+  readonly preempt?: boolean;
 }
 
 /** The architectures of the built-in images. */

@@ -151,7 +151,9 @@ export function buildKey(version: KernelVersion, arch: Arch, config: BuildConfig
 export function kernelImage(version: KernelVersion, arch: Arch = 'x86_64', config: BuildConfig = {}): KernelImage {
   const key = buildKey(version, arch, config);
   let image = IMAGES.get(key);
-  if (image === undefined) IMAGES.set(key, (image = buildImage(arch, version, config)));
+  // Only the options that change the layout go into the image.
+  const layout: BuildConfig = { ...(config.ftrace ? { ftrace: true } : {}), ...(config.ibt ? { ibt: true } : {}) };
+  if (image === undefined) IMAGES.set(key, (image = buildImage(arch, version, layout)));
   return image;
 }
 

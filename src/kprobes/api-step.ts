@@ -149,10 +149,13 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         handle: newHandle(),
         disabled,
       };
+      // R47.2: the copy is prepared when the point is new (or re-prepared at a GONE one, R14).
+      const prepared = point === undefined || point.probes.every((p) => k.probes[p]?.gone) ? boostable(setup, probe, at) : false;
+      const boost: DomainEvent[] = prepared ? [{ type: 'kprobe.boostable', cpu, pid, addr: at }] : [];
       // R8: a second probe at an armed point joins it; the breakpoint stays armed throughout.
       // R29: a probe registered disabled is not armed; R30: nor is any while arming is off.
-      if (point?.armed || disabled || k.all_disarmed) return [insert, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }];
-      return [insert];
+      if (point?.armed || disabled || k.all_disarmed) return [insert, ...boost, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }];
+      return [insert, ...boost];
     }
     case 'arm':
       return patch('text.arm');
@@ -258,4 +261,16 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       return waiting.length === 0 ? [start, ...done(gp)] : [start];
     }
   }
+}
+
+/**
+ * R47.2: whether a copy prepared for `probe` at `addr` is boostable: only on x86_64 kernels without
+ * CONFIG_PREEMPTION, only for a probe without a post_handler, and only for an ordinary
+ * instruction (calls and returns are emulated, the fentry site is ftrace's). The image has no
+ * exception-table entries, so none is excluded for that reason.
+ */
+function boostable(setup: Setup, probe: string, addr: Hex): boolean {
+  if (setup.scenario.config?.preempt !== false || setup.symbols.image.arch !== 'x86_64') return false;
+  if (setup.steps.get(probe)?.post !== undefined) return false;
+  return setup.symbols.insnAt(BigInt(addr))?.insn.op.k === 'insn';
 }

@@ -134,8 +134,12 @@ function lookup(h: Here, addr: Hex): DomainEvent[] {
         { type: 'printk', cpu: c.id, pid, text: `Offset: ${h.setup.symbols.format(BigInt(addr)) ?? addr}` },
         { type: 'kprobe.bug', cpu: c.id, pid, addr, message: 'Unrecoverable kprobe detected.' },
       ];
-    default:
-      return [{ type: 'kprobe.miss', cpu: c.id, pid, addr, probes: point.probes, running: c.current!, status: c.status }];
+    default: {
+      const miss: DomainEvent = { type: 'kprobe.miss', cpu: c.id, pid, addr, probes: point.probes, running: c.current!, status: c.status };
+      // R47.2: a boosted reentry runs the copy at once, leaving the control block as it was.
+      if (point.boost) return withPendingAcks(h.w, c, [miss, ...boosted(h, addr)]);
+      return [miss];
+    }
   }
 }
 
@@ -365,6 +369,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
 function singleStep(h: Here): DomainEvent[] {
   const { c } = h;
   const addr = c.current!;
+  if (h.w.kprobes.table[addr]?.boost && c.status !== 'KPROBE_REENTER') return withPendingAcks(h.w, c, boosted(h, addr));
   const ctx: Ctx = c.handler?.frames ? 'handler' : 'task';
   const frames = ctx === 'handler' ? c.handler!.frames : (h.task?.frames ?? null);
   const at = h.setup.symbols.insnAt(BigInt(addr));
@@ -378,20 +383,42 @@ function singleStep(h: Here): DomainEvent[] {
 }
 
 /**
+ * R47.2: the boosted copy runs straight away and jumps back: current_kprobe is already NULL, no
+ * second trap, no post-handler. A fault in it is an ordinary kernel fault at an address outside
+ * every exception table (the copy's slot): a mapped page lets it run, anything else oopses.
+ */
+function boosted(h: Here, addr: Hex): DomainEvent[] {
+  const { c } = h;
+  const at = h.setup.symbols.insnAt(BigInt(addr));
+  // A reentry from a handler's own code runs the handler's instruction.
+  const ctx: Ctx = c.handler?.frames ? 'handler' : 'task';
+  const frames = ctx === 'handler' ? c.handler!.frames : (h.task?.frames ?? null);
+  if (at === undefined || frames === null) throw new Error(`internal: nothing to run boosted at ${addr}`);
+  const boost: DomainEvent = { type: 'kprobe.boost', cpu: c.id, addr };
+  const fault = ctx === 'task' ? h.task?.fault : undefined;
+  if (fault?.addr === addr) {
+    if (fault.outcome !== 'resolved') return [boost, ...pageFault(h, addr, 'oops', 'a boosted kprobe copy, which no exception-table entry covers')];
+    return [boost, ...pageFault(h, addr, 'resolved'), ...perform(h, ctx, frames, at.fn, at.insn, addr)];
+  }
+  return [boost, ...perform(h, ctx, frames, at.fn, at.insn, addr)];
+}
+
+/**
  * The kernel's page-fault path for an instruction of the running task: a mapped page means the
  * instruction runs again (and, under a kprobe, hits it again: R57); a fixup resumes after it; no
  * fixup is an oops. kprobes counts no miss for any of them.
  */
-function pageFault(h: Here, ip: Hex, outcome: 'resolved' | 'fixup' | 'oops'): DomainEvent[] {
+function pageFault(h: Here, ip: Hex, outcome: 'resolved' | 'fixup' | 'oops', inside?: string): DomainEvent[] {
   const { c, pid } = h;
   const fault: DomainEvent = { type: 'insn.fault', cpu: c.id, pid, ip, outcome };
   if (outcome !== 'oops') return [fault];
   const where = h.setup.symbols.format(BigInt(ip)) ?? ip;
+  const message = inside === undefined ? `page fault at ${where} with no exception-table fixup` : `page fault in ${inside} (${where})`;
   return [
     fault,
     { type: 'printk', cpu: c.id, pid, text: 'Oops: 0000 [#1] PREEMPT SMP NOPTI' },
     { type: 'printk', cpu: c.id, pid, text: `RIP: 0010:${where}` },
-    { type: 'kernel.oops', cpu: c.id, pid, addr: ip, message: `page fault at ${where} with no exception-table fixup` },
+    { type: 'kernel.oops', cpu: c.id, pid, addr: ip, message },
   ];
 }
 

@@ -104,6 +104,8 @@ export const EVENT_FIELDS = {
   'kprobe.ss': { cpu: 'int', addr: 'hex' },
   'kprobe.ss.done': { cpu: 'int', addr: 'hex' },
   'kprobe.ss.fault': { cpu: 'int', addr: 'hex' },
+  /** R47.2: no single-step: the boosted copy runs with a jump back, current_kprobe is already NULL. */
+  'kprobe.boost': { cpu: 'int', addr: 'hex' },
   // ftrace-based probes (spec §12): the fentry site calls kprobe_ftrace_handler, no trap, no step
   'kprobe.ftrace.hit': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]' },
   'kprobe.ftrace.miss': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]' },
@@ -121,6 +123,8 @@ export const EVENT_FIELDS = {
   'mutex.wait': { cpu: 'int', pid: 'int' },
   'mutex.unlock': { cpu: 'int', pid: 'int', next: 'int?' },
   'kprobe.insert': { cpu: 'int', pid: 'int', probe: 'str', addr: 'hex', bucket: 'int', handle: 'str', disabled: 'bool' },
+  /** R47.2: the point's instruction copy was prepared boostable (kernels without CONFIG_PREEMPTION). */
+  'kprobe.boostable': { cpu: 'int', pid: 'int', addr: 'hex' },
   'text.arm': { cpu: 'int', pid: 'int', addr: 'hex' },
   'text.disarm': { cpu: 'int', pid: 'int', addr: 'hex' },
   'text.sync.start': { cpu: 'int', pid: 'int', sync: 'int', waiting: 'int[]' },
@@ -181,7 +185,7 @@ export type EventType = keyof typeof EVENT_FIELDS;
 type Emitter = 'cpu' | 'sched' | 'kprobes' | 'input' | 'log';
 const SCHED_TYPES = ['sched.pick', 'sched.switch', 'time.advance', 'kernel.deadlock', 'run.limit'];
 const KPROBES_TYPES = [
-  'kprobe.register', 'kprobe.register.fail', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert',
+  'kprobe.register', 'kprobe.register.fail', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert', 'kprobe.boostable',
   'text.arm', 'text.disarm', 'text.sync.start', 'text.sync.end', 'kprobe.registered', 'kprobe.unregister',
   'kprobe.disable', 'kprobe.unlink', 'rcu.gp.start', 'rcu.gp.end', 'kprobe.unregistered',
   'kprobe.enable_kprobe', 'kprobe.disable_kprobe', 'kprobe.enable', 'kprobe.returned', 'kretprobe.pool', 'kretprobe.detach',

@@ -55,7 +55,7 @@ export function initialState(scenario: Scenario): KernelState {
     tasks,
     next_pid: maxPid + 1,
     exited: 0,
-    sched: { curr: Array.from({ length: scenario.cpus }, () => null), steps: 0 },
+    sched: { curr: Array.from({ length: scenario.cpus }, () => null), steps: 0, ...(scenario.config?.preempt === false ? { voluntary: true as const } : {}) },
     kprobes: {
       mutex: { owner: null, waiters: [] },
       probes: Object.fromEntries(

@@ -52,6 +52,8 @@ export function taskReady(w: KernelState, t: TaskState): boolean {
 export function preemptible(w: KernelState, c: CpuState): boolean {
   if (c.halted || c.preempt_count > 0 || c.status !== 'idle' || c.trap !== null || c.handler !== null) return false;
   const t = currentTask(w, c.id);
+  // Without CONFIG_PREEMPTION kernel code runs until it blocks or returns to user space.
+  if (w.sched.voluntary && t !== undefined && t.frames !== null && t.wait === null) return false;
   return t?.wait?.on !== 'sync';
 }
 

@@ -117,6 +117,8 @@ export interface SchedState {
   /** The task each CPU runs (`rq->curr`), or null when idle. */
   readonly curr: readonly (number | null)[];
   readonly steps: number;
+  /** A kernel without CONFIG_PREEMPTION: no task is switched out while it runs kernel code. */
+  readonly voluntary?: true;
 }
 
 export type ProbeLifecycle = 'unregistered' | 'registering' | 'registered' | 'unregistering';
@@ -134,6 +136,8 @@ export interface ProbePoint {
   /** Children, newest first (R9). A one-element list is a standalone probe. */
   readonly probes: readonly string[];
   readonly armed: boolean;
+  /** R47.2: the instruction copy was prepared "boostable" (kernels without CONFIG_PREEMPTION). */
+  readonly boost?: true;
 }
 
 /** Where a register/unregister call stands (spec §3, §8); NEXT_PHASE in evolve.ts moves it. */

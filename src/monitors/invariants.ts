@@ -30,6 +30,13 @@ export interface Violation {
 const GRAPH: Record<string, readonly [KprobeStatus, KprobeStatus][]> = {
   'kprobe.hit': [['idle', 'KPROBE_HIT_ACTIVE']],
   'kprobe.ftrace.hit': [['idle', 'KPROBE_HIT_ACTIVE']],
+  // R47.2: a boosted copy needs no single-step; a boosted reentry leaves the outer run as it was.
+  'kprobe.boost': [
+    ['KPROBE_HIT_ACTIVE', 'idle'],
+    ['KPROBE_REENTER', 'KPROBE_HIT_ACTIVE'],
+    ['KPROBE_REENTER', 'KPROBE_HIT_SS'],
+    ['KPROBE_REENTER', 'KPROBE_HIT_SSDONE'],
+  ],
   // R92: an ftrace-based probe has no single-step: post-handlers follow the pre-handlers.
   'kprobe.ftrace.post': [['KPROBE_HIT_ACTIVE', 'KPROBE_HIT_SSDONE']],
   'kprobe.ss': [

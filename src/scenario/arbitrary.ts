@@ -151,7 +151,10 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
       .chain((s) =>
         fc.oneof(
           { weight: 3, arbitrary: fc.constant(s) },
-          { weight: 2, arbitrary: fc.constantFrom<BuildConfig>({ ftrace: true }, { ftrace: true, ibt: true }, { ibt: true }).map((c) => withBuild(s, c)) },
+          {
+            weight: 2,
+            arbitrary: fc.constantFrom<BuildConfig>({ ftrace: true }, { ftrace: true, ibt: true }, { ibt: true }, { preempt: false }, { ibt: true, preempt: false }).map((c) => withBuild(s, c)),
+          },
         ),
       )
       // Now and then the local timer interrupt, whose code runs on any busy CPU (§7).

@@ -97,6 +97,9 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'kprobe.ss.done':
       if (c.status === 'KPROBE_REENTER') return restorePreviousKprobe(c);
       return { ...c, status: 'KPROBE_HIT_SSDONE', next: 0, stepped: false };
+    case 'kprobe.boost':
+      // R47.2: a boosted reentry never touched the control block: the outer run is as it was.
+      return c.status === 'KPROBE_REENTER' ? restorePreviousKprobe(c) : { ...resetCurrentKprobe(c), stepped: false };
     case 'kprobe.ss.fault':
       // R57: the same two exits, taken early; IP goes back to the probe address.
       return c.status === 'KPROBE_REENTER' ? restorePreviousKprobe(c) : { ...resetCurrentKprobe(c), stepped: false };

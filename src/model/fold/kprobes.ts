@@ -73,10 +73,10 @@ function setProbe(k: KprobesState, name: string, patch: Partial<KprobesState['pr
   return { ...k, probes: { ...k.probes, [name]: { ...p, ...patch } } };
 }
 
-function setPoint(k: KprobesState, addr: Hex, patch: { probes?: readonly string[]; armed?: boolean }): KprobesState {
+function setPoint(k: KprobesState, addr: Hex, patch: { probes?: readonly string[]; armed?: boolean; boost?: true }): KprobesState {
   const point = k.table[addr];
   if (point === undefined && patch.probes === undefined) return fail(`no probe point at ${addr}`);
-  const next = { probes: point?.probes ?? [], armed: point?.armed ?? false, ...patch };
+  const next: ProbePoint = { probes: point?.probes ?? [], armed: point?.armed ?? false, ...(point?.boost ? { boost: true } : {}), ...patch };
   const table = { ...k.table };
   if (next.probes.length === 0) delete table[addr];
   else table[addr] = next;
@@ -118,6 +118,8 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       // R29: a probe registered with DISABLED enters the table but is not armed.
       return advanceCall(setProbe(k2, e.probe, { addr: e.addr, handle: e.handle, disabled: e.disabled }), e.pid, e.type);
     }
+    case 'kprobe.boostable':
+      return setPoint(k, e.addr, { boost: true });
     case 'text.arm':
       return setPoint(k, e.addr, { armed: true });
     case 'text.disarm':

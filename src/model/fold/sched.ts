@@ -6,11 +6,12 @@ import type { SchedState } from '../state.ts';
 export function evolveSched(s: SchedState, e: DomainEvent): SchedState {
   switch (e.type) {
     case 'sched.pick':
-      return { curr: s.curr, steps: s.steps + 1 };
+      // Literal objects on the hot path; the rare `voluntary` flag is carried along.
+      return s.voluntary ? { curr: s.curr, steps: s.steps + 1, voluntary: true } : { curr: s.curr, steps: s.steps + 1 };
     case 'sched.switch': {
       const curr = s.curr.slice();
       curr[e.cpu] = e.next;
-      return { curr, steps: s.steps };
+      return s.voluntary ? { curr, steps: s.steps, voluntary: true } : { curr, steps: s.steps };
     }
     default:
       return s;
