@@ -8,7 +8,7 @@ import { runInMemory } from './helpers.ts';
 
 describe('scenarioArbitrary coverage', () => {
   it('produces hits, reentrant misses, unregister races, mutex contention, stepped-copy faults (R57), overridden returns (R46) and ftrace-based hits (R90–R92)', async () => {
-    const samples = fc.sample(fc.tuple(scenarioArbitrary(), fc.integer({ min: 0, max: 1e6 })), { seed: 99, numRuns: 250 });
+    const samples = fc.sample(fc.tuple(scenarioArbitrary(), fc.integer({ min: 0, max: 1e6 })), { seed: 99, numRuns: 400 });
     const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0, kretReturns: 0, kretMiss: 0, moduleGone: 0, ssFault: 0, override: 0, ftraceHit: 0, ftraceNested: 0, irqHit: 0, boost: 0 };
     for (const [scenario, seed] of samples) {
       const { log } = await runInMemory(scenario, seed);
@@ -33,7 +33,7 @@ describe('scenarioArbitrary coverage', () => {
       if (text.includes('"type":"kprobe.ftrace.miss"') || text.includes('"type":"kprobe.ftrace.recursion"')) seen.ftraceNested++;
     }
     // Printed so a reader of the test log sees how often each situation came up.
-    console.log('scenarioArbitrary coverage over 250 runs:', seen);
+    console.log('scenarioArbitrary coverage over 400 runs:', seen);
     expect(seen.hit).toBeGreaterThan(25);
     expect(seen.miss).toBeGreaterThan(6);
     expect(seen.syncWaited).toBeGreaterThan(3);

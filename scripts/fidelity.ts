@@ -20,7 +20,6 @@ const NOT_YET: Record<number, string> = {
   56: 'legacy mode not modelled yet (see R54)',
   66: 'freeing is not observable in the model',
   68: 'optprobes not modelled yet',
-  77: 'kretprobe data[] not modelled',
   81: '(info) implementation history',
 };
 for (let n = 83; n <= 89; n++) NOT_YET[n] = 'optprobes (§11) not modelled yet';

@@ -3,7 +3,7 @@ import type { DomainEvent, Hex } from '../model/events.ts';
 import { evolveCpu } from '../model/evolve.ts';
 import { currentTask, kprobeDisabled, taskReady } from '../model/queries.ts';
 import { codeOf, programOf, type RunStep, type Setup } from '../model/setup.ts';
-import { instanceOfCurrentPool, instanceProbe } from '../model/evolve.ts';
+import { instanceOfCurrentPool, instanceProbe, slotOf } from '../model/evolve.ts';
 import { toHex } from '../model/hex.ts';
 import { atLeast, DEFAULT_KERNEL, JUST_RETURN_FUNC } from '../kernel/index.ts';
 import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
@@ -268,6 +268,21 @@ function returnHandler(h: Here, t: NonNullable<CpuState['trampoline']>): DomainE
   return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance: t.pending[0]!, reason: 'returned' }];
 }
 
+/** The kretprobe instance a handler works with: the one its entry took, or the one returning. */
+function runningInstance(h: Here, phase: 'pre' | 'post' | 'ret'): string | undefined {
+  const { c } = h;
+  if (phase === 'ret') return c.trampoline?.pending[0];
+  return c.handler?.instance ?? undefined;
+}
+
+/** `{data}` and `{elapsed}` of a kretprobe handler's print (R77). */
+function instanceData(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): { data?: number; now?: number } {
+  const instance = runningInstance(h, phase);
+  const pool = h.w.kretprobes[probe];
+  const slot = instance === undefined ? undefined : slotOf(pool, instance);
+  return slot === undefined ? {} : { data: pool!.data[slot] ?? 0, now: h.w.t };
+}
+
 function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): DomainEvent[] {
   const { c, pid, setup } = h;
   const run = c.handler!;
@@ -322,6 +337,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
         ip: addr ? BigInt(addr) + 1n : 0n,
         flags: TASK_FLAGS,
         retval: c.trampoline?.ret,
+        ...instanceData(h, probe, phase),
       });
       return [
         { type: 'printk', cpu: c.id, pid, text },
@@ -337,6 +353,12 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
         exit,
         { type: 'kprobe.override', cpu: c.id, pid, addr: c.current!, fn: JUST_RETURN_FUNC, ret: op.value, skipped: c.probes.slice(c.next) },
       ]);
+    case 'set_data': {
+      const instance = runningInstance(h, phase);
+      if (instance === undefined) return [done];
+      const value = op.value === 'now' ? h.w.t : op.value;
+      return [{ type: 'kretprobe.data', cpu: c.id, pid, probe, instance, value }, done];
+    }
     case 'set_retval':
       // regs_set_return_value(regs, v): regs->ax, which the trampoline hands back to the caller.
       return [{ type: 'kretprobe.set_retval', cpu: c.id, pid, probe, instance: c.trampoline!.pending[0]!, value: op.value }, done];

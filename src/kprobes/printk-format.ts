@@ -6,10 +6,10 @@ import type { KernelState } from '../model/state.ts';
 // `{raw_addr}` as %px. In a handler a placeholder names the handler's probe; in a task,
 // `{addr:kp}` names probe kp.
 
-export const PLACEHOLDERS = ['symbol', 'addr', 'raw_addr', 'ip', 'flags', 'cpu', 'pid', 'comm', 'nmissed', 'retval'] as const;
+export const PLACEHOLDERS = ['symbol', 'addr', 'raw_addr', 'ip', 'flags', 'cpu', 'pid', 'comm', 'nmissed', 'retval', 'data', 'elapsed'] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
 const PROBE_FIELDS: ReadonlySet<string> = new Set(['symbol', 'addr', 'raw_addr', 'nmissed']);
-const HANDLER_ONLY: ReadonlySet<string> = new Set(['ip', 'flags', 'retval']);
+const HANDLER_ONLY: ReadonlySet<string> = new Set(['ip', 'flags', 'retval', 'data', 'elapsed']);
 
 const TOKEN = /\{([a-z_]+)(?::([A-Za-z_][A-Za-z0-9_]*))?\}/g;
 
@@ -40,6 +40,9 @@ export interface PrintContext {
   readonly flags?: number;
   /** In a kretprobe return handler: the call's return value (R76). */
   readonly retval?: number;
+  /** In a kretprobe handler: its instance's data[] (R77), and the logical time now. */
+  readonly data?: number;
+  readonly now?: number;
 }
 
 /** %p: a keyed hash of the pointer, low 32 bits, printed in 16 hex digits as on 64-bit kernels. */
@@ -75,6 +78,11 @@ export function renderTemplate(text: string, setup: Setup, world: KernelState, c
         return ctx.comm;
       case 'retval':
         return String(ctx.retval ?? 0);
+      case 'data':
+        return String(ctx.data ?? 0);
+      case 'elapsed':
+        // A tick is a microsecond; kretprobe_example.c prints ktime deltas in ns.
+        return String(((ctx.now ?? 0) - (ctx.data ?? 0)) * 1000);
     }
   });
 }

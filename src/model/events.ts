@@ -165,6 +165,8 @@ export const EVENT_FIELDS = {
   'kretprobe.ret_handler': { cpu: 'int', pid: 'int', probe: 'str', instance: 'str', addr: 'hex' },
   'kretprobe.put': { cpu: 'int', pid: 'int', probe: 'str', instance: 'str', reason: ['returned', 'entry_handler', 'detached', 'no_handler'] },
   'kretprobe.set_retval': { cpu: 'int', pid: 'int', probe: 'str', instance: 'str', value: 'int' },
+  /** A handler wrote the instance's `data[]` (R77). */
+  'kretprobe.data': { cpu: 'int', pid: 'int', probe: 'str', instance: 'str', value: 'int' },
   'kretprobe.return': { cpu: 'int', pid: 'int', fn: 'str', ret: 'int' },
 
   // ── input from outside the kernel (src "input"): a `kprobesim shell` session ────────────────

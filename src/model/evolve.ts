@@ -17,7 +17,7 @@ export { FoldError } from './fold/errors.ts';
 export { evolveCpu } from './fold/cpu.ts';
 export { evolveSched } from './fold/sched.ts';
 export { evolveKprobes } from './fold/kprobes.ts';
-export { instanceOfCurrentPool, instanceProbe } from './fold/pools.ts';
+export { instanceOfCurrentPool, instanceProbe, slotOf } from './fold/pools.ts';
 
 // ── the whole state ────────────────────────────────────────────────────────────────────────
 

@@ -227,6 +227,14 @@ export interface KretprobePool {
    * an earlier unregistration detached, and is freed when its call returns (R69, R80).
    */
   readonly first: number;
+  /**
+   * The pool's instances as the kernel preallocates them (R72): the free ones as a stack (the
+   * most recently given back is taken first), which one each taken instance is, and each one's
+   * `data[]` (here one number), zeroed at allocation and never cleared between uses (R77).
+   */
+  readonly slots: readonly number[];
+  readonly held: Readonly<Record<string, number>>;
+  readonly data: readonly number[];
 }
 
 export interface KernelState {

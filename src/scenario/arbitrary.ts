@@ -63,6 +63,8 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
             fc.oneof(
               { weight: 4, arbitrary: handlerStep(false) },
               { weight: 1, arbitrary: fc.integer({ min: -22, max: 22 }).map((value): HandlerStep => ({ do: 'set_retval', value })) },
+              // The instance's data[] (R77): written on return, read back by the next call's handlers.
+              { weight: 1, arbitrary: fc.constantFrom<HandlerStep>({ do: 'set_data', value: 'now' }, { do: 'print', text: 'took {elapsed} ns, data {data}' }) },
             ),
             { maxLength: 2 },
           ),

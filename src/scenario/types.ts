@@ -22,6 +22,12 @@ export type HandlerStep =
   /** A kretprobe return handler's regs_set_return_value(): the caller gets `value` instead. */
   | { readonly do: 'set_retval'; readonly value: number }
   /**
+   * A kretprobe handler writes its instance's `data[]` (R77): a number, or `now` (the logical
+   * time, as kretprobe_example.c stores ktime_get() in its entry handler). Read with `{data}`,
+   * or `{elapsed}` (now minus data, in ns).
+   */
+  | { readonly do: 'set_data'; readonly value: number | 'now' }
+  /**
    * Touch a bad address. With `fixup` the access has an exception-table fixup (as
    * copy_from_kernel_nofault has) and the handler goes on; without, the kernel oopses unless a
    * pre-5.14 fault_handler says it handled the fault (R58).

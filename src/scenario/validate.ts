@@ -144,6 +144,9 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
           else if (p.symbol === undefined || (p.offset ?? 0) !== 0) err(where, '"override_return" needs the probe on a function entry ("symbol" with offset 0), where the return address is on top of the stack');
           else if (j !== p.pre!.length - 1) err(where, '"override_return" ends the pre-handler: it must be the last step');
         }
+        if (step.do === 'set_data' && !(kret && (phase === 'entry' || phase === 'handler'))) {
+          err(['probes', i, phase, j, 'do'], '"set_data" is only for a kretprobe entry_handler or return handler, which share the instance\'s data[] (R77)');
+        }
         if (step.do === 'set_retval' && !(kret && phase === 'handler')) {
           err(['probes', i, phase, j, 'do'], '"set_retval" is only for a kretprobe return handler, where the return value is in regs->ax');
         }
@@ -168,6 +171,9 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
           if (m !== null) err(['probes', i, phase, j, 'text'], m);
           if ((phase !== 'handler' || p.kind === 'jprobe') && step.text.includes('{retval}')) {
             err(['probes', i, phase, j, 'text'], '{retval} is only known in a kretprobe return handler');
+          }
+          if (!(kretHandlerPhase(p, phase)) && /\{(data|elapsed)\}/.test(step.text)) {
+            err(['probes', i, phase, j, 'text'], '{data} and {elapsed} are only known in a kretprobe entry_handler or return handler (R77)');
           }
         }
       });
@@ -233,4 +239,9 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
     checkProgram(t.program, ['tasks', i, 'program']);
   });
   return s;
+}
+
+/** The phases of a kretprobe that run with an instance (entry_handler, return handler). */
+function kretHandlerPhase(p: { readonly kind?: string }, phase: string): boolean {
+  return p.kind === 'kretprobe' && (phase === 'entry' || phase === 'handler');
 }
