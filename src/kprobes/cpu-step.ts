@@ -353,6 +353,12 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
         exit,
         { type: 'kprobe.override', cpu: c.id, pid, addr: c.current!, fn: JUST_RETURN_FUNC, ret: op.value, skipped: c.probes.slice(c.next) },
       ]);
+    case 'jump':
+      // regs->ip = fn and return 1 (R46): no single-step, no post-handler; fn runs in the call.
+      return withPendingAcks(h.w, c, [
+        exit,
+        { type: 'kprobe.jump', cpu: c.id, pid, addr: c.current!, fn: codeOf(setup, op.fn).fn.name, skipped: c.probes.slice(c.next) },
+      ]);
     case 'set_data': {
       const instance = runningInstance(h, phase);
       if (instance === undefined) return [done];

@@ -94,6 +94,7 @@ export const EVENT_FIELDS = {
   'kprobe.recovered': { cpu: 'int', pid: 'int', addr: 'hex' },
   'kprobe.redirect': { cpu: 'int', pid: 'int', addr: 'hex', ip: 'hex', pc: 'int', skipped: 'str[]' },
   'kprobe.override': { cpu: 'int', pid: 'int', addr: 'hex', fn: 'str', ret: 'int', skipped: 'str[]' },
+  'kprobe.jump': { cpu: 'int', pid: 'int', addr: 'hex', fn: 'str', skipped: 'str[]' },
   'kprobe.fault': { cpu: 'int', pid: 'int', probes: 'str[]', outcome: ['fault_handler', 'fixup', 'oops'] },
   'kernel.oops': { cpu: 'int', pid: 'int', addr: 'hex?', message: 'str' },
   'handler.enter': { cpu: 'int', probe: 'str', phase: PHASE },

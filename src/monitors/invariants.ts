@@ -68,6 +68,7 @@ const GRAPH: Record<string, readonly [KprobeStatus, KprobeStatus][]> = {
   ],
   'kprobe.redirect': [['KPROBE_HIT_ACTIVE', 'idle']],
   'kprobe.override': [['KPROBE_HIT_ACTIVE', 'idle']],
+  'kprobe.jump': [['KPROBE_HIT_ACTIVE', 'idle']],
   // R75: a kretprobe return handler runs with current_kprobe set and HIT_ACTIVE, then NULL.
   'kretprobe.ret_handler': [['idle', 'KPROBE_HIT_ACTIVE']],
   'kretprobe.put': [['KPROBE_HIT_ACTIVE', 'idle']],

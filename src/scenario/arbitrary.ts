@@ -78,9 +78,12 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
     fc.record(
       {
         symbol: fc.constantFrom(...PROBE_SITES),
-        // Now and then the pre-handler ends by injecting an error (override_return, R46).
+        // Now and then the pre-handler ends by injecting an error (override_return, R46) or by
+        // sending the call on to another function (jump, R46).
         pre: fc.option(
-          fc.tuple(entrySteps, fc.nat(9)).map(([st, k]): HandlerStep[] => (k === 0 ? [...st, { do: 'override_return', value: -12 }] : [...st])),
+          fc
+            .tuple(entrySteps, fc.nat(9))
+            .map(([st, k]): HandlerStep[] => (k === 0 ? [...st, { do: 'override_return', value: -12 }] : k === 1 ? [...st, { do: 'jump', fn: 'kernel_read' }] : [...st])),
           { nil: undefined },
         ),
         post: fc.option(steps, { nil: undefined }),

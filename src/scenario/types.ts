@@ -19,6 +19,12 @@ export type HandlerStep =
    * of a probe on a function's entry; kernel 4.16 and later.
    */
   | { readonly do: 'override_return'; readonly value: number }
+  /**
+   * regs->ip = the entry of `fn`, and the pre-handler returns non-zero (R46): the call goes on in
+   * `fn`, which returns to the original caller, as a livepatch-style redirection does. Last step
+   * of a pre-handler of a probe on a function's entry, where the stack is the call's own.
+   */
+  | { readonly do: 'jump'; readonly fn: string }
   /** A kretprobe return handler's regs_set_return_value(): the caller gets `value` instead. */
   | { readonly do: 'set_retval'; readonly value: number }
   /**

@@ -144,6 +144,16 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
           else if (p.symbol === undefined || (p.offset ?? 0) !== 0) err(where, '"override_return" needs the probe on a function entry ("symbol" with offset 0), where the return address is on top of the stack');
           else if (j !== p.pre!.length - 1) err(where, '"override_return" ends the pre-handler: it must be the last step');
         }
+        if (step.do === 'jump') {
+          const where = ['probes', i, phase, j];
+          if (phase !== 'pre' || p.kind !== undefined && p.kind !== 'kprobe') err([...where, 'do'], '"jump" is only for a kprobe pre-handler (R46)');
+          else if (p.symbol === undefined || (p.offset ?? 0) !== 0) err([...where, 'do'], '"jump" needs the probe on a function entry ("symbol" with offset 0), where the stack is the call\'s own');
+          else if (j !== p.pre!.length - 1) err([...where, 'do'], '"jump" ends the pre-handler: it must be the last step');
+          checkFn([...where, 'fn'], step.fn);
+          const target = symbols.lookup(step.fn);
+          if (target?.kind === 'func' && target.effect !== undefined) err([...where, 'fn'], `${step.fn} forks or never returns: a call cannot go on in it`);
+          if (target !== undefined && target === symbols.lookup(p.symbol!)) err([...where, 'fn'], `jumping to ${step.fn} would hit its own probe again, forever`);
+        }
         if (step.do === 'set_data' && !(kret && (phase === 'entry' || phase === 'handler'))) {
           err(['probes', i, phase, j, 'do'], '"set_data" is only for a kretprobe entry_handler or return handler, which share the instance\'s data[] (R77)');
         }

@@ -73,6 +73,7 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
       return { ...c, trap: null, halted: true };
     case 'kprobe.redirect':
     case 'kprobe.override':
+    case 'kprobe.jump':
       // R46: a pre-handler returned non-zero: no single-step, no post-handler, current_kprobe
       // NULL, and the trap returns to whatever IP the handler left.
       return { ...c, current: null, probes: [], status: 'idle', next: 0, handler: null, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) };

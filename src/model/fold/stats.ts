@@ -43,6 +43,7 @@ export function evolveStats(d: Draft, e: DomainEvent): void {
       return;
     case 'kprobe.redirect':
     case 'kprobe.override':
+    case 'kprobe.jump':
       // R10/R53: the children after the one that returned non-zero are legitimately skipped.
       d.stats = bump(d.stats, e.skipped, (p) => ({ ...p, skipped: p.skipped + 1 }));
       return;

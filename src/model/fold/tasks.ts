@@ -115,6 +115,13 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
         return { ...t, frames: { ...t.frames, pc: e.pc } };
       });
       return;
+    case 'kprobe.jump':
+      // Same stack, new IP: the call goes on at the entry of another function.
+      d.tasks = updateTask(tasks, e.pid, (t) => {
+        if (t.frames === null) return fail(`task ${e.pid} has no frame to redirect`);
+        return { ...t, frames: { ...t.frames, fn: e.fn, pc: 0 } };
+      });
+      return;
     case 'kprobe.override':
       // Same stack, new IP: the frame now runs the stub's `ret`, with regs->ax set.
       d.tasks = updateTask(tasks, e.pid, (t) => {
