@@ -6,8 +6,8 @@ import { fail } from './errors.ts';
 export function stepFrame(f: Frame | null): Frame {
   if (f === null) return fail('no function is executing there');
   // A hooked frame keeps its kretprobe instances until it returns; an interrupt's, its mark.
-  const stepped: Frame = f.rp === undefined ? { fn: f.fn, pc: f.pc + 1, up: f.up } : { fn: f.fn, pc: f.pc + 1, up: f.up, rp: f.rp };
-  return f.irq ? { ...stepped, irq: true } : stepped;
+  if (f.irq) return { ...f, pc: f.pc + 1 };
+  return f.rp === undefined ? { fn: f.fn, pc: f.pc + 1, up: f.up } : { fn: f.fn, pc: f.pc + 1, up: f.up, rp: f.rp };
 }
 
 export function callFrame(f: Frame | null, fn: string, fromCallSite: boolean): Frame {
