@@ -1,6 +1,7 @@
 // kprobesim as a library: build a scenario, run it, read its log, fold it, check invariants.
 
 export { Simulation, type EndReason, type SimulationOptions } from './actors/simulation.ts';
+export type { HandlerCallback, HandlerContext } from './kprobes/callbacks.ts';
 export { recordRun, makeHeader, type RunOptions, type RunResult } from './run/record.ts';
 export { replayLog, type ReplayResult } from './replay/replay.ts';
 export { foldLog } from './replay/fold-log.ts';

@@ -13,6 +13,9 @@ import { addProbe, appendOps, createSetup, type Setup } from '../model/setup.ts'
 import type { KernelState } from '../model/state.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { seededIds } from '../scheduler/rng.ts';
+import { InputError } from '../errors.ts';
+import type { HandlerCallback } from '../kprobes/callbacks.ts';
+import { callbackNames } from '../scenario/callbacks.ts';
 import type { Strategy } from '../scheduler/strategies.ts';
 import type { Projection } from '../views/folder.ts';
 import { EventBus, type Outbox } from './bus.ts';
@@ -35,6 +38,11 @@ export interface SimulationOptions {
    * run goes on; input() wakes it and finish() ends it.
    */
   readonly session?: boolean;
+  /**
+   * TypeScript handlers for the scenario's `{"do":"callback","name":…}` steps. Each must be a
+   * pure function of its context (the run stays reproducible); what it returns is logged.
+   */
+  readonly callbacks?: Readonly<Record<string, HandlerCallback>>;
 }
 
 export class Simulation {
@@ -55,7 +63,11 @@ export class Simulation {
   private failure: unknown = null;
 
   constructor(scenario: Scenario, opts: SimulationOptions) {
-    this.setup = createSetup(scenario, opts.seed);
+    const missing = callbackNames(scenario).filter((n) => opts.callbacks?.[n] === undefined);
+    if (missing.length > 0) {
+      throw new InputError('callbacks', `the scenario calls TypeScript handler${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')}; run it through the library with them (kprobesim replay and the views read its log without them)`);
+    }
+    this.setup = opts.callbacks === undefined ? createSetup(scenario, opts.seed) : { ...createSetup(scenario, opts.seed), callbacks: opts.callbacks };
     this.state = initialState(scenario);
     const s0 = this.state;
     // XState's own actor ids come from a process-wide counter; ours are fixed names (`id`), so

@@ -11,6 +11,8 @@ import type { TaskOp } from '../scenario/types.ts';
 
 import { renderTemplate } from './printk-format.ts';
 import { isFtraceSite } from './resolve.ts';
+import { asJson, checkCallbackSteps, contextPhase, effectiveSteps } from './callbacks.ts';
+import { InputError } from '../errors.ts';
 import { dumpStackLines } from './stack.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
@@ -287,7 +289,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
   const { c, pid, setup } = h;
   const run = c.handler!;
   if (run.frames !== null) return execute(h, 'handler', run.frames);
-  const steps = stepsOf(h, probe, phase) ?? [];
+  const steps = effectiveSteps(stepsOf(h, probe, phase) ?? [], run);
   const op = steps[run.step];
   const exit: DomainEvent = { type: 'handler.exit', cpu: c.id, probe, phase };
   if (op === undefined) return [exit];
@@ -353,6 +355,25 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
         exit,
         { type: 'kprobe.override', cpu: c.id, pid, addr: c.current!, fn: JUST_RETURN_FUNC, ret: op.value, skipped: c.probes.slice(c.next) },
       ]);
+    case 'callback': {
+      // A library user's TypeScript handler decides the steps; they are logged, then run here.
+      const fn = setup.callbacks?.[op.name];
+      if (fn === undefined) throw new InputError('callbacks', `no callback named "${op.name}" was given to the simulation`);
+      const stats = h.w.stats[probe];
+      const returned = fn({
+        cpu: c.id,
+        pid,
+        comm: h.task?.comm ?? 'swapper',
+        probe,
+        phase: contextPhase(setup.probes.get(probe), phase),
+        t: h.w.t,
+        hits: stats?.hits ?? 0,
+        nmissed: stats?.nmissed ?? 0,
+        ...(phase === 'ret' && c.trampoline !== null ? { retval: c.trampoline.ret } : {}),
+      });
+      const checked = checkCallbackSteps(setup, probe, phase, op.name, returned);
+      return [{ type: 'handler.callback', cpu: c.id, probe, name: op.name, steps: asJson(checked) }];
+    }
     case 'jump':
       // regs->ip = fn and return 1 (R46): no single-step, no post-handler; fn runs in the call.
       return withPendingAcks(h.w, c, [

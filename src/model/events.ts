@@ -100,6 +100,8 @@ export const EVENT_FIELDS = {
   'handler.enter': { cpu: 'int', probe: 'str', phase: PHASE },
   'handler.skip': { cpu: 'int', probe: 'str', phase: PHASE, reason: ['disabled', 'gone', 'no_handler'] },
   'handler.spin': { cpu: 'int', probe: 'str', left: 'int' },
+  /** A TypeScript callback step returned these steps, which run in its place. */
+  'handler.callback': { cpu: 'int', probe: 'str', name: 'str', steps: 'obj[]' },
   'handler.step': { cpu: 'int', probe: 'str', step: 'int' },
   'handler.exit': { cpu: 'int', probe: 'str', phase: PHASE },
   'kprobe.ss': { cpu: 'int', addr: 'hex' },

@@ -1,6 +1,7 @@
 import { atLeast, DEFAULT_KERNEL, symbolsWithModules, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
 import { resolveProbe, type Resolution } from '../kprobes/resolve.ts';
 import type { HandlerStep, ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
+import type { HandlerCallback } from '../kprobes/callbacks.ts';
 import type { Hex } from './events.ts';
 import { toHex } from './hex.ts';
 
@@ -10,6 +11,8 @@ import { toHex } from './hex.ts';
 export interface Setup {
   readonly scenario: Scenario;
   readonly seed: number;
+  /** TypeScript handlers a library user gave (steps `{"do":"callback"}`). */
+  readonly callbacks?: Readonly<Record<string, HandlerCallback>>;
   readonly symbols: SymbolTable;
   /** Each scenario task's program with `times` unrolled; index = TaskState.prog. */
   readonly programs: readonly (readonly TaskOp[])[];

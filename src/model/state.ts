@@ -1,4 +1,4 @@
-import type { Hex } from './events.ts';
+import type { Hex, JsonObject } from './events.ts';
 
 // The whole simulated kernel as plain immutable data: the fold of the event log.
 // Slices are owned: a CPU's slice changes only through events that CPU emits, the scheduler's
@@ -34,6 +34,11 @@ export interface HandlerRun {
   readonly spin: number;
   /** Kernel functions the handler called and that are still running (innermost first). */
   readonly frames: Frame | null;
+  /**
+   * What TypeScript callbacks returned in this run, in order: each replaced the step at `at` of
+   * the list as it stood then (`handler.callback`).
+   */
+  readonly expansions?: readonly { readonly at: number; readonly steps: readonly JsonObject[] }[];
 }
 
 /** The single `prev_kprobe` slot (spec §6.1): what a reentrant hit saved. */

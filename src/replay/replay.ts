@@ -4,6 +4,10 @@ import type { LoggedEvent } from '../model/events.ts';
 import type { Choice } from '../scheduler/choices.ts';
 import { describe, replayStrategy, ScheduleDivergence, strategyByName, type Strategy } from '../scheduler/strategies.ts';
 import { openLog } from './open-log.ts';
+import { readLogBatches } from '../log/reader.ts';
+import type { HandlerCallback } from '../kprobes/callbacks.ts';
+import { callbackNames } from '../scenario/callbacks.ts';
+import type { HandlerStep, Scenario } from '../scenario/types.ts';
 import { InputError } from '../errors.ts';
 import { checkInputEvent, inputErrorAt } from '../session/input.ts';
 
@@ -53,7 +57,7 @@ export async function replayLog(path: string): Promise<ReplayResult> {
       return chosen;
     },
   };
-  const sim = new Simulation(scenario, { seed: header.seed, strategy });
+  const sim = new Simulation(scenario, { seed: header.seed, strategy, ...(await loggedCallbacks(path, scenario)) });
   const produced: LoggedEvent[] = [];
   sim.events$.subscribe((e) => produced.push(e));
 
@@ -97,4 +101,26 @@ export async function replayLog(path: string): Promise<ReplayResult> {
     return { kind: 'diverged', seq: next.seq, line: next.seq + 1, expected: '(the log ends here)', actual: JSON.stringify(next) };
   }
   return { kind: 'identical', events: count, digest, truncatedAt: null };
+}
+
+/**
+ * A log of a run with TypeScript handlers carries what each call returned (`handler.callback`):
+ * replay answers the callbacks from there, in order, so it needs no code.
+ */
+async function loggedCallbacks(path: string, scenario: Scenario): Promise<{ callbacks?: Record<string, HandlerCallback> }> {
+  const names = callbackNames(scenario);
+  if (names.length === 0) return {};
+  const queue: { name: string; steps: readonly HandlerStep[] }[] = [];
+  for await (const batch of readLogBatches(path)) {
+    for (const entry of batch) {
+      if (entry.kind === 'event' && entry.event.type === 'handler.callback') queue.push({ name: entry.event.name, steps: entry.event.steps as unknown as HandlerStep[] });
+    }
+  }
+  const answer = (name: string): HandlerCallback => () => {
+    const next = queue.shift();
+    if (next === undefined) throw new Error(`callback "${name}" is called here, but the log has no more of its results`);
+    if (next.name !== name) throw new Error(`callback "${name}" is called here, but the log's next result is from "${next.name}"`);
+    return next.steps;
+  };
+  return { callbacks: Object.fromEntries(names.map((n) => [n, answer(n)])) };
 }

@@ -39,6 +39,12 @@ export type HandlerStep =
    * pre-5.14 fault_handler says it handled the fault (R58).
    */
   | { readonly do: 'fault'; readonly fixup?: boolean }
+  /**
+   * A library user's TypeScript handler (`SimulationOptions.callbacks[name]`): called with a
+   * read-only view of the handler context, it returns the declarative steps to run in its place.
+   * The returned steps are logged (`handler.callback`), so the fold and replay never call code.
+   */
+  | { readonly do: 'callback'; readonly name: string }
   /** Busy-wait for N steps (other CPUs go on meanwhile). */
   | { readonly do: 'spin'; readonly steps: number }
   /** Something that may sleep: a "BUG: scheduling while atomic" in a handler (R61). */

@@ -85,6 +85,9 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
       return { ...c, next: c.next + 1, handler: { probe: e.probe, phase: e.phase, instance: null, step: 0, spin: 0, frames: null } };
     case 'handler.skip':
       return { ...c, next: c.next + 1 };
+    case 'handler.callback':
+      if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
+      return { ...c, handler: { ...c.handler, expansions: [...(c.handler.expansions ?? []), { at: c.handler.step, steps: e.steps }] } };
     case 'handler.spin':
       if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
       return { ...c, handler: { ...c.handler, spin: e.left } };
