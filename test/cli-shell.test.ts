@@ -152,4 +152,16 @@ describe('a session log re-runs: kprobesim shell --replay and kprobesim trace', 
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`kprobesim: ${log}:1: not the log of a kprobesim shell session (it was written by kprobesim run; use kprobesim replay)\n`);
   });
+
+  it('a session log cut short by a crash re-runs up to its last complete line and says so', () => {
+    const log = join(dir, 'cut-session.jsonl');
+    shell(SESSION, '--log', log);
+    const text = readFileSync(log, 'utf8');
+    const cut = join(dir, 'cut-session-short.jsonl');
+    writeFileSync(cut, text.slice(0, Math.floor(text.length / 2)));
+    const r = spawnSync(process.execPath, [BIN, 'shell', '--replay', cut], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^kprobesim: identical: \d+ events \(the log stops before log\.end: an interrupted session\)\n$/);
+    expect(r.stdout).toMatch(/^\[root@kprobesim tracing\]# echo 'p:myprobe kernel_clone' > kprobe_events\n/);
+  });
 });
