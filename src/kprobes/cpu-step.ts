@@ -8,11 +8,11 @@ import { toHex } from '../model/hex.ts';
 import { atLeast, DEFAULT_KERNEL, JUST_RETURN_FUNC } from '../kernel/index.ts';
 import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
 import type { TaskOp } from '../scenario/types.ts';
+import { InputError } from '../errors.ts';
 
+import { asJson, checkCallbackSteps, contextPhase, effectiveSteps } from './callbacks.ts';
 import { renderTemplate } from './printk-format.ts';
 import { isFtraceSite } from './resolve.ts';
-import { asJson, checkCallbackSteps, contextPhase, effectiveSteps } from './callbacks.ts';
-import { InputError } from '../errors.ts';
 import { dumpStackLines } from './stack.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
