@@ -1,12 +1,11 @@
 import type { FunctionSymbol, Insn } from '../kernel/index.ts';
 import type { DomainEvent, Hex } from '../model/events.ts';
-import { evolveCpu } from '../model/evolve.ts';
 import { currentTask, kprobeDisabled, taskReady } from '../model/queries.ts';
-import { codeOf, programOf, type RunStep, type Setup } from '../model/setup.ts';
+import { codeOf, programOf, type Setup } from '../model/setup.ts';
 import { instanceOfCurrentPool, instanceProbe, slotOf } from '../model/evolve.ts';
 import { toHex } from '../model/hex.ts';
 import { atLeast, DEFAULT_KERNEL, JUST_RETURN_FUNC } from '../kernel/index.ts';
-import type { CpuState, Frame, KernelState, TaskState } from '../model/state.ts';
+import type { CpuState, Frame, KernelState } from '../model/state.ts';
 import type { TaskOp } from '../scenario/types.ts';
 import { InputError } from '../errors.ts';
 
@@ -14,6 +13,8 @@ import { asJson, checkCallbackSteps, contextPhase, effectiveSteps } from './call
 import { renderTemplate } from './printk-format.ts';
 import { isFtraceSite } from './resolve.ts';
 import { dumpStackLines } from './stack.ts';
+import { ftraceAfterPre, ftraceCall, ftraceDone, inFtraceHandler } from './ftrace-step.ts';
+import { stepsOf, withPendingAcks, type Ctx, type Here } from './here.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
 // reference kernel v6.3+): trap → lookup → pre-handlers (HIT_ACTIVE) → single-step (HIT_SS) →
@@ -30,16 +31,7 @@ export type CpuPlan =
  */
 const TASK_FLAGS = 0x246;
 
-type Ctx = 'task' | 'handler';
-
-interface Here {
-  readonly setup: Setup;
-  readonly w: KernelState;
-  readonly c: CpuState;
-  readonly task: TaskState | undefined;
-  /** The pid of the running context (0, the idle task, when none). */
-  readonly pid: number;
-}
+export { withPendingAcks } from './here.ts';
 
 /** Decides the next step of CPU `c` (the CPU actor's own slice) against the world `w`. */
 export function planCpuStep(setup: Setup, w: KernelState, c: CpuState): CpuPlan | null {
@@ -91,24 +83,6 @@ function events(list: DomainEvent[] | null): CpuPlan | null {
   return list === null ? null : { kind: 'events', events: list };
 }
 
-/**
- * Appends what the CPU does at the end of its step on its own: acknowledge a pending text-patch
- * IPI once interrupts are on again (R55), report a quiescent state once preemption is on (R61).
- */
-export function withPendingAcks(w: KernelState, c: CpuState, list: DomainEvent[]): DomainEvent[] {
-  const sync = w.kprobes.sync;
-  const gps = w.kprobes.gps;
-  let needGp = 0;
-  for (const g in gps) if (Number(g) > c.rcu_gp && gps[Number(g)]!.includes(c.id)) needGp = Math.max(needGp, Number(g));
-  const needSync = sync !== null && sync.gen > c.acked_sync && sync.waiting.includes(c.id);
-  if (!needSync && needGp === 0) return list;
-  let after = c;
-  for (const e of list) after = evolveCpu(after, e);
-  if (needSync && !after.irqs_off && !after.halted) list.push({ type: 'ipi.ack', cpu: c.id, sync: sync.gen });
-  if (needGp > 0 && after.preempt_count === 0 && !after.halted) list.push({ type: 'rcu.qs', cpu: c.id, gp: needGp });
-  return list;
-}
-
 // ── the breakpoint path ────────────────────────────────────────────────────────────────────
 
 function lookup(h: Here, addr: Hex): DomainEvent[] {
@@ -143,10 +117,6 @@ function lookup(h: Here, addr: Hex): DomainEvent[] {
       return [miss];
     }
   }
-}
-
-function stepsOf(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): readonly RunStep[] | undefined {
-  return h.setup.steps.get(probe)?.[phase];
 }
 
 /** R10/R11: run each probe's handler of this phase in list order, skipping disabled probes. */
@@ -195,52 +165,6 @@ function redirect(h: Here): DomainEvent[] {
     ];
   }
   return [{ type: 'kprobe.redirect', cpu: c.id, pid, addr, ip: toHex(ip), pc: at.index, skipped }];
-}
-
-// ── ftrace-based probes (spec §12) ─────────────────────────────────────────────────────────
-
-/** Whether the kprobe running on this CPU was entered through kprobe_ftrace_handler. */
-function inFtraceHandler(h: Here): boolean {
-  const { c } = h;
-  return c.status !== 'idle' && c.trampoline === null && c.current !== null && isFtraceSite(h.setup.symbols, BigInt(c.current));
-}
-
-/** R91: the fentry call of a function with an armed ftrace-based probe. */
-function ftraceCall(h: Here, ctx: Ctx, addr: Hex): DomainEvent[] {
-  const { c, pid } = h;
-  const point = h.w.kprobes.table[addr]!;
-  // The NOP itself: what runs when the handler declines, after a miss, and after the handlers.
-  const nop: DomainEvent = { type: 'insn.exec', cpu: c.id, pid, ip: addr, ctx };
-  // A disabled probe (every child of an aggregate disabled) does nothing.
-  if (point.probes.every((p) => kprobeDisabled(h.w.kprobes.probes[p]))) return [nop];
-  if (c.status !== 'idle') {
-    // ftrace's recursion guard: a call nested in the same context as the ftrace handler that is
-    // running (its own code) is dropped silently, before kprobes is asked (no handler, no miss);
-    // from an interrupt that arrived meanwhile it is another context, and a miss.
-    if (inFtraceHandler(h) && ctx === 'handler') return [{ type: 'kprobe.ftrace.recursion', cpu: c.id, pid, addr }, nop];
-    // A kprobe is already running on this CPU (from another context): a miss and nothing else;
-    // there is no REENTER for ftrace-based probes.
-    return [{ type: 'kprobe.ftrace.miss', cpu: c.id, pid, addr, probes: point.probes }, nop];
-  }
-  return [{ type: 'kprobe.ftrace.hit', cpu: c.id, pid, addr, probes: point.probes }];
-}
-
-/** R92: after the pre-handlers returned 0: the post-handlers if there are any, else done. */
-function ftraceAfterPre(h: Here): DomainEvent[] {
-  const { c } = h;
-  const addr = c.current!;
-  if (c.probes.some((p) => stepsOf(h, p, 'post') !== undefined)) return [{ type: 'kprobe.ftrace.post', cpu: c.id, addr }];
-  return ftraceDone(h);
-}
-
-/** current_kprobe := NULL; the NOP is deemed executed and the function goes on. */
-function ftraceDone(h: Here): DomainEvent[] {
-  const { c, pid } = h;
-  const addr = c.current!;
-  return withPendingAcks(h.w, c, [
-    { type: 'kprobe.done', cpu: c.id, addr },
-    { type: 'insn.exec', cpu: c.id, pid, ip: addr, ctx: 'task' },
-  ]);
 }
 
 // ── kretprobes (spec §9) ───────────────────────────────────────────────────────────────────
