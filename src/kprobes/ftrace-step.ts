@@ -3,7 +3,8 @@ import { kprobeDisabled } from '../model/queries.ts';
 import { stepsOf, withPendingAcks, type Ctx, type Here } from './here.ts';
 import { isFtraceSite } from './resolve.ts';
 
-// ── ftrace-based probes (spec §12) ─────────────────────────────────────────────────────────
+// Probes on ftrace sites (spec §12): the fentry call reaches kprobe_ftrace_handler instead of a
+// breakpoint, so there is no trap, no lookup step, no single-step and no REENTER.
 
 /** Whether the kprobe running on this CPU was entered through kprobe_ftrace_handler. */
 export function inFtraceHandler(h: Here): boolean {
