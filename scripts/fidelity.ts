@@ -8,21 +8,20 @@ const SPEC = '../shared/spec/kprobes-semantics.md';
 const NOT_YET: Record<number, string> = {
   1: 'flag bits are modelled as separate fields (disabled, state); GONE/OPTIMIZED/FTRACE come with modules, optprobes and ftrace-based probes',
   3: 'post_handler arguments are not exposed to declarative handlers',
-  15: 'needs the optimizer, not modelled yet',
+  15: 'needs the optimizer\'s delayed freeing of an emptied aggregator (R68), which the model does not keep',
   17: 'folded into kprobe_mutex as the rule allows: nothing separate to test',
   19: 'memory reuse is not observable in the model',
   25: 'the image has no jump labels, static calls or BUG() sites; ftrace sites (R25.1) and the blacklist part (R25.3, R28) are tested',
   31: 'the module reference held during registration is not observable in the model',
-  40: 'optimizer sysctl: optprobes not modelled yet',
-  41: '(info) optprobes',
+  40: 'the kprobes-optimization sysctl is not a file of the model: "config": {"optprobes": true} is CONFIG_OPTPROBES with it on',
+  41: '(info) boot-time ordering, not observable in a run',
   44: 'the model has no user mode: every trap is a kernel trap',
   54: 'the pre-v6.3 legacy mode (kernel versions) is not modelled yet; v6.3+ behaviour is INV-removed-race',
   56: 'legacy mode not modelled yet (see R54)',
   66: 'freeing is not observable in the model',
-  68: 'optprobes not modelled yet',
+  68: 'the model unoptimizes at once on unregister, so an emptied aggregator has no delayed freeing',
   81: '(info) implementation history',
 };
-for (let n = 83; n <= 89; n++) NOT_YET[n] = 'optprobes (§11) not modelled yet';
 NOT_YET[94] = 'ftrace shutting itself down after an internal failure is not modelled (nothing in the model fails that way)';
 NOT_YET[98] = 'probe events on MOD:SYM belong to the kprobe_events interface, not wired to the simulator yet';
 

@@ -42,7 +42,7 @@ describe('the image with build options', () => {
 
   it('"ftrace" and "ibt" are x86_64 build options: arm64 refuses them by field path', () => {
     expect(() => validateScenario({ name: 'x', cpus: 1, arch: 'arm64', config: { ftrace: true }, probes: [], tasks: [] })).toThrow(
-      'scenario.config: build options "ftrace" and "ibt" are modelled on x86_64 only (arch is arm64)',
+      'scenario.config: build options "ftrace", "ibt" and "optprobes" are modelled on x86_64 only (arch is arm64)',
     );
   });
 });

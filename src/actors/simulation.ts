@@ -140,6 +140,13 @@ export class Simulation {
   step(): boolean {
     if (this.ended !== null) return false;
     if (this.state.halted !== null) return this.end('bug'), false;
+    // The optimizer's deferred work (spec §11) runs when it is due, between scheduling decisions.
+    if (this.setup.scenario.config?.optprobes) {
+      const seq = this.state.seq;
+      this.kprobes.send({ type: 'OPTIMIZE', world: this.state });
+      if (this.failure !== null) throw this.failure;
+      if (this.state.seq !== seq) return true;
+    }
     this.scheduler.send({ type: 'TICK', world: this.state });
     const snap = this.scheduler.getSnapshot();
     if (snap.status === 'error') throw snap.error;

@@ -82,6 +82,11 @@ export interface BuildConfig {
    * single-steps of boostable instructions are boosted (R47.2). Changes no image.
    */
   readonly preempt?: boolean;
+  /**
+   * CONFIG_OPTPROBES with the kprobes-optimization sysctl on (spec §11): eligible probes are
+   * queued for the optimizer and, 5 jiffies later, their breakpoint becomes a jump. Changes no image.
+   */
+  readonly optprobes?: boolean;
 }
 
 /** The architectures of the built-in images. */

@@ -152,17 +152,23 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       // R47.2: the copy is prepared when the point is new (or re-prepared at a GONE one, R14).
       const prepared = point === undefined || point.probes.every((p) => k.probes[p]?.gone) ? boostable(setup, probe, at) : false;
       const boost: DomainEvent[] = prepared ? [{ type: 'kprobe.boostable', cpu, pid, addr: at }] : [];
+      // R87: a child with a post-handler, or a probe inside an optimized jump, unoptimizes now.
+      const unopt = forcedUnoptimize(setup, w, cpu, pid, probe, at);
       // R8: a second probe at an armed point joins it; the breakpoint stays armed throughout.
       // R29: a probe registered disabled is not armed; R30: nor is any while arming is off.
-      if (point?.armed || disabled || k.all_disarmed) return [insert, ...boost, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }];
-      return [insert, ...boost];
+      if (point?.armed || disabled || k.all_disarmed) {
+        return [...unopt, insert, ...boost, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }, ...queueOptimizer(setup, w, cpu, pid, at, [probe, ...(point?.probes ?? [])], disabled)];
+      }
+      return [...unopt, insert, ...boost];
     }
     case 'arm':
       return patch('text.arm');
     case 'sync':
       return syncComplete(w) ? [{ type: 'text.sync.end', cpu, pid, sync: k.sync!.gen }] : [];
     case 'unlock':
-      if (call.fn === 'register_kprobe') return [unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: addr! }];
+      if (call.fn === 'register_kprobe') {
+        return [unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: addr! }, ...queueOptimizer(setup, w, cpu, pid, addr!, k.table[addr!]?.probes ?? [probe], false)];
+      }
       if (call.fn === 'unregister_kprobe') return [unlock()];
       return ret(0);
     case 'enable':
@@ -187,6 +193,8 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         if (!registered) return ret(-EINVAL);
         if (kprobeDisabled(reg)) return ret(0);
         const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
+        // R87: disabling unoptimizes (the model does it at once rather than through the queue).
+        if (k.table[addr!]?.opt) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr: addr! });
         if (k.table[addr!]?.armed && !enabledAt(addr, probe)) out.push(...patch('text.disarm'));
         else out.push(...ret(0));
         return out;
@@ -195,6 +203,8 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       // unregister already took it down) is skipped; the call still ends with a grace period.
       if (reg.state !== 'registered' || addr === null || !k.table[addr]?.probes.includes(probe)) return [unlock()];
       const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
+      // R87: unregistering unoptimizes first (at once in the model, queued in the kernel).
+      if (k.table[addr]?.opt) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr });
       // R13/R34: the point is disarmed when its last enabled probe goes; R95: not a GONE one,
       // whose memory is already freed.
       if (k.table[addr]?.armed && !enabledAt(addr, probe) && !reg.gone) out.push(...patch('text.disarm'));
@@ -273,4 +283,48 @@ function boostable(setup: Setup, probe: string, addr: Hex): boolean {
   if (setup.scenario.config?.preempt !== false || setup.symbols.image.arch !== 'x86_64') return false;
   if (setup.steps.get(probe)?.post !== undefined) return false;
   return setup.symbols.insnAt(BigInt(addr))?.insn.op.k === 'insn';
+}
+
+/** The optimizer runs 5 jiffies after a point is queued (OPTIMIZE_DELAY); a jiffy is 1 ms here. */
+export const OPTIMIZE_DELAY_TICKS = 5 * 1000;
+/** The size of the jump that replaces the breakpoint (x86 `jmp rel32`). */
+const JUMP_BYTES = 5n;
+
+/**
+ * R83/R84: right after registration armed a point, queue it for the optimizer when it can be
+ * optimized: CONFIG_OPTPROBES (x86_64), not ftrace-based, armed, no child with a post-handler,
+ * and the 5-byte jump fits: inside one function, over ordinary instructions only (no call, ret
+ * or fentry site to relocate), with no other probe inside it.
+ */
+function queueOptimizer(setup: Setup, w: KernelState, cpu: number, pid: number, addr: Hex, children: readonly string[], disabled: boolean): DomainEvent[] {
+  if (setup.scenario.config?.optprobes !== true || setup.symbols.image.arch !== 'x86_64') return [];
+  const k = w.kprobes;
+  if (disabled || k.all_disarmed || k.table[addr]?.opt !== undefined) return [];
+  if (children.some((p) => setup.steps.get(p)?.post !== undefined)) return [];
+  const a = BigInt(addr);
+  const at = setup.symbols.insnAt(a);
+  if (at === undefined || a + JUMP_BYTES > at.fn.addr + BigInt(at.fn.size)) return [];
+  for (const insn of at.fn.body) {
+    const start = at.fn.addr + BigInt(insn.off);
+    if (start >= a && start < a + JUMP_BYTES && insn.op.k !== 'insn') return [];
+  }
+  for (const other of Object.keys(k.table)) {
+    const b = BigInt(other);
+    if (b !== a && b > a - JUMP_BYTES && b < a + JUMP_BYTES) return [];
+  }
+  return [{ type: 'kprobe.opt.queue', cpu, pid, addr, due: w.t + OPTIMIZE_DELAY_TICKS }];
+}
+
+/** R87: what registering `probe` at `addr` unoptimizes at once. */
+function forcedUnoptimize(setup: Setup, w: KernelState, cpu: number, pid: number, probe: string, addr: Hex): DomainEvent[] {
+  const out: DomainEvent[] = [];
+  const a = BigInt(addr);
+  for (const [other, point] of Object.entries(w.kprobes.table) as [Hex, NonNullable<KernelState['kprobes']['table'][Hex]>][]) {
+    if (point.opt === undefined) continue;
+    const b = BigInt(other);
+    const withPost = b === a && setup.steps.get(probe)?.post !== undefined;
+    const inside = a > b && a < b + JUMP_BYTES;
+    if (withPost || inside) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr: other });
+  }
+  return out;
 }

@@ -15,6 +15,7 @@ import { isFtraceSite } from './resolve.ts';
 import { dumpStackLines } from './stack.ts';
 import { ftraceAfterPre, ftraceCall, ftraceDone, inFtraceHandler } from './ftrace-step.ts';
 import { stepsOf, withPendingAcks, type Ctx, type Here } from './here.ts';
+import { inOptimizedRun, optCall, optDone } from './opt-step.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
 // reference kernel v6.3+): trap → lookup → pre-handlers (HIT_ACTIVE) → single-step (HIT_SS) →
@@ -112,7 +113,9 @@ function lookup(h: Here, addr: Hex): DomainEvent[] {
       ];
     default: {
       const miss: DomainEvent = { type: 'kprobe.miss', cpu: c.id, pid, addr, probes: point.probes, running: c.current!, status: c.status };
-      // R47.2: a boosted reentry runs the copy at once, leaving the control block as it was.
+      // R47.1/R47.2: a reentry at an OPTIMIZED or boosted point runs the copy at once, leaving the
+      // control block as it was.
+      if (point.opt) return withPendingAcks(h.w, c, [miss, ...boosted(h, addr, 'kprobe.detour')]);
       if (point.boost) return withPendingAcks(h.w, c, [miss, ...boosted(h, addr)]);
       return [miss];
     }
@@ -128,6 +131,7 @@ function handlerPhase(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
   if (probe === undefined) {
     // Every handler of the phase is done.
     const ftrace = isFtraceSite(h.setup.symbols, BigInt(c.current!));
+    if (phase === 'pre' && inOptimizedRun(h)) return optDone(h);
     if (phase === 'pre') return ftrace ? ftraceAfterPre(h) : singleStep(h);
     if (ftrace) return ftraceDone(h);
     return withPendingAcks(h.w, c, [{ type: 'kprobe.done', cpu: c.id, addr: c.current! }]);
@@ -246,7 +250,8 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
       ];
     }
     case 'return':
-      if (op.value === 0) return [done];
+      // R86: the optimized callback ignores what pre-handlers return.
+      if (op.value === 0 || inOptimizedRun(h)) return [done];
       // R73: an entry_handler returning non-zero gives the instance back; no hook, no miss.
       if (phase === 'pre' && run.instance !== null) {
         return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance: run.instance, reason: 'entry_handler' }, exit];
@@ -273,6 +278,8 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
     case 'call':
       return [{ type: 'func.call', cpu: c.id, pid, ip: null, fn: codeOf(setup, op.fn).fn.name, ctx: 'handler' }];
     case 'override_return':
+      // R86, R88: an IP changed in an optimized callback has no effect.
+      if (inOptimizedRun(h)) return [exit];
       // fail_function / bpf_override_return: regs->ax = value, regs->ip = just_return_func, and
       // the handler returns 1 (R46): no single-step, the function returns at once.
       return withPendingAcks(h.w, c, [
@@ -299,6 +306,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
       return [{ type: 'handler.callback', cpu: c.id, probe, name: op.name, steps: asJson(checked) }];
     }
     case 'jump':
+      if (inOptimizedRun(h)) return [exit];
       // regs->ip = fn and return 1 (R46): no single-step, no post-handler; fn runs in the call.
       return withPendingAcks(h.w, c, [
         exit,
@@ -342,7 +350,10 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
 function singleStep(h: Here): DomainEvent[] {
   const { c } = h;
   const addr = c.current!;
-  if (h.w.kprobes.table[addr]?.boost && c.status !== 'KPROBE_REENTER') return withPendingAcks(h.w, c, boosted(h, addr));
+  const point = h.w.kprobes.table[addr];
+  // R47.1 (R85): a point queued for the optimizer resumes in its detour buffer's copy.
+  if (point?.opt && c.status !== 'KPROBE_REENTER') return withPendingAcks(h.w, c, boosted(h, addr, 'kprobe.detour'));
+  if (point?.boost && c.status !== 'KPROBE_REENTER') return withPendingAcks(h.w, c, boosted(h, addr));
   const ctx: Ctx = c.handler?.frames ? 'handler' : 'task';
   const frames = ctx === 'handler' ? c.handler!.frames : (h.task?.frames ?? null);
   const at = h.setup.symbols.insnAt(BigInt(addr));
@@ -360,14 +371,14 @@ function singleStep(h: Here): DomainEvent[] {
  * second trap, no post-handler. A fault in it is an ordinary kernel fault at an address outside
  * every exception table (the copy's slot): a mapped page lets it run, anything else oopses.
  */
-function boosted(h: Here, addr: Hex): DomainEvent[] {
+function boosted(h: Here, addr: Hex, how: 'kprobe.boost' | 'kprobe.detour' = 'kprobe.boost'): DomainEvent[] {
   const { c } = h;
   const at = h.setup.symbols.insnAt(BigInt(addr));
   // A reentry from a handler's own code runs the handler's instruction.
   const ctx: Ctx = c.handler?.frames ? 'handler' : 'task';
   const frames = ctx === 'handler' ? c.handler!.frames : (h.task?.frames ?? null);
   if (at === undefined || frames === null) throw new Error(`internal: nothing to run boosted at ${addr}`);
-  const boost: DomainEvent = { type: 'kprobe.boost', cpu: c.id, addr };
+  const boost: DomainEvent = { type: how, cpu: c.id, addr };
   const fault = ctx === 'task' ? h.task?.fault : undefined;
   if (fault?.addr === addr) {
     if (fault.outcome !== 'resolved') return [boost, ...pageFault(h, addr, 'oops', 'a boosted kprobe copy, which no exception-table entry covers')];
@@ -463,7 +474,13 @@ function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
   }
   // The int3 comes before the instruction's own memory access; an armed fentry site calls
   // kprobe_ftrace_handler instead (§12).
-  if (h.w.kprobes.table[addr]?.armed) return insn.op.k === 'fentry' ? ftraceCall(h, ctx, addr) : [{ type: 'kprobe.trap', cpu: h.c.id, pid: h.pid, addr }];
+  const point = h.w.kprobes.table[addr];
+  if (point?.armed) {
+    if (insn.op.k === 'fentry') return ftraceCall(h, ctx, addr);
+    // R86: the optimizer replaced the breakpoint with a jump to the detour buffer.
+    if (point.opt?.state === 'optimized') return optCall(h, ctx, addr);
+    return [{ type: 'kprobe.trap', cpu: h.c.id, pid: h.pid, addr }];
+  }
   if (ctx === 'task' && h.task?.fault?.addr === addr) return pageFault(h, addr, h.task.fault.outcome);
   return perform(h, ctx, frames, fn, insn, addr);
 }

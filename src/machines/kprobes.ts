@@ -1,6 +1,7 @@
 import { enqueueActions, setup } from 'xstate';
 import type { Outbox } from '../actors/bus.ts';
 import { planApiStep } from '../kprobes/api-step.ts';
+import { planOptimizer } from '../kprobes/optimizer.ts';
 import type { DomainEvent } from '../model/events.ts';
 import { evolveKprobes } from '../model/evolve.ts';
 import type { Setup } from '../model/setup.ts';
@@ -15,6 +16,8 @@ export type KprobesEvent =
   | { type: 'API'; cpu: number; pid: number; world: KernelState }
   /** A session's input that changes this slice (a new probe's registry entry). */
   | { type: 'INPUT'; event: DomainEvent }
+  /** The deferred optimizer's turn (spec §11): patch the points that are due. */
+  | { type: 'OPTIMIZE'; world: KernelState }
   | { type: 'MUTEX'; held: boolean };
 
 export interface KprobesInput {
@@ -33,6 +36,17 @@ export const kprobesMachine = setup({
   context: ({ input }) => ({ ...input }),
   initial: 'unlocked',
   on: {
+    OPTIMIZE: {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'OPTIMIZE') return;
+        const events = planOptimizer(context.setup, event.world);
+        if (events.length === 0) return;
+        let k = context.kprobes;
+        for (const e of events) k = evolveKprobes(k, e);
+        enqueue.assign({ kprobes: k });
+        enqueue(() => context.outbox.publish(events));
+      }),
+    },
     INPUT: {
       actions: enqueueActions(({ context, event, enqueue }) => {
         if (event.type === 'INPUT') enqueue.assign({ kprobes: evolveKprobes(context.kprobes, event.event) });

@@ -109,6 +109,11 @@ export const EVENT_FIELDS = {
   'kprobe.ss.fault': { cpu: 'int', addr: 'hex' },
   /** R47.2: no single-step: the boosted copy runs with a jump back, current_kprobe is already NULL. */
   'kprobe.boost': { cpu: 'int', addr: 'hex' },
+  // optimized probes (spec §11): the detour buffer instead of a single-step; the jump instead of int3
+  'kprobe.detour': { cpu: 'int', addr: 'hex' },
+  'kprobe.opt.hit': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]' },
+  'kprobe.opt.miss': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]' },
+  'kprobe.opt.done': { cpu: 'int', addr: 'hex' },
   // ftrace-based probes (spec §12): the fentry site calls kprobe_ftrace_handler, no trap, no step
   'kprobe.ftrace.hit': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]' },
   'kprobe.ftrace.miss': { cpu: 'int', pid: 'int', addr: 'hex', probes: 'str[]' },
@@ -128,6 +133,12 @@ export const EVENT_FIELDS = {
   'kprobe.insert': { cpu: 'int', pid: 'int', probe: 'str', addr: 'hex', bucket: 'int', handle: 'str', disabled: 'bool' },
   /** R47.2: the point's instruction copy was prepared boostable (kernels without CONFIG_PREEMPTION). */
   'kprobe.boostable': { cpu: 'int', pid: 'int', addr: 'hex' },
+  /** §11 R84: the point is OPTIMIZED and queued for the optimizer, due at `due`. */
+  'kprobe.opt.queue': { cpu: 'int', pid: 'int', addr: 'hex', due: 'int' },
+  /** R84: the optimizer replaced the breakpoint with a jump to the detour buffer. */
+  'kprobe.opt.patch': { addr: 'hex' },
+  /** R87: unoptimized: the breakpoint is back (forced, or for a disable or unregister). */
+  'kprobe.opt.unopt': { cpu: 'int', pid: 'int', addr: 'hex' },
   'text.arm': { cpu: 'int', pid: 'int', addr: 'hex' },
   'text.disarm': { cpu: 'int', pid: 'int', addr: 'hex' },
   'text.sync.start': { cpu: 'int', pid: 'int', sync: 'int', waiting: 'int[]' },
@@ -191,6 +202,7 @@ type Emitter = 'cpu' | 'sched' | 'kprobes' | 'input' | 'log';
 const SCHED_TYPES = ['sched.pick', 'sched.switch', 'time.advance', 'kernel.deadlock', 'run.limit'];
 const KPROBES_TYPES = [
   'kprobe.register', 'kprobe.register.fail', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert', 'kprobe.boostable',
+  'kprobe.opt.queue', 'kprobe.opt.patch', 'kprobe.opt.unopt',
   'text.arm', 'text.disarm', 'text.sync.start', 'text.sync.end', 'kprobe.registered', 'kprobe.unregister',
   'kprobe.disable', 'kprobe.unlink', 'rcu.gp.start', 'rcu.gp.end', 'kprobe.unregistered',
   'kprobe.enable_kprobe', 'kprobe.disable_kprobe', 'kprobe.enable', 'kprobe.returned', 'kretprobe.pool', 'kretprobe.detach',

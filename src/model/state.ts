@@ -143,6 +143,11 @@ export interface ProbePoint {
   readonly armed: boolean;
   /** R47.2: the instruction copy was prepared "boostable" (kernels without CONFIG_PREEMPTION). */
   readonly boost?: true;
+  /**
+   * §11: OPTIMIZED: queued for the optimizer (due at logical time `due`), or its breakpoint
+   * already replaced by a jump to the detour buffer.
+   */
+  readonly opt?: { readonly state: 'queued'; readonly due: number } | { readonly state: 'optimized' };
 }
 
 /** Where a register/unregister call stands (spec §3, §8); NEXT_PHASE in evolve.ts moves it. */

@@ -30,6 +30,15 @@ export interface Violation {
 const GRAPH: Record<string, readonly [KprobeStatus, KprobeStatus][]> = {
   'kprobe.hit': [['idle', 'KPROBE_HIT_ACTIVE']],
   'kprobe.ftrace.hit': [['idle', 'KPROBE_HIT_ACTIVE']],
+  'kprobe.opt.hit': [['idle', 'KPROBE_HIT_ACTIVE']],
+  'kprobe.opt.done': [['KPROBE_HIT_ACTIVE', 'idle']],
+  // R47.1: the detour buffer's copy, like a boosted one (below).
+  'kprobe.detour': [
+    ['KPROBE_HIT_ACTIVE', 'idle'],
+    ['KPROBE_REENTER', 'KPROBE_HIT_ACTIVE'],
+    ['KPROBE_REENTER', 'KPROBE_HIT_SS'],
+    ['KPROBE_REENTER', 'KPROBE_HIT_SSDONE'],
+  ],
   // R47.2: a boosted copy needs no single-step; a boosted reentry leaves the outer run as it was.
   'kprobe.boost': [
     ['KPROBE_HIT_ACTIVE', 'idle'],

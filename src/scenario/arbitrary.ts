@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { BUILTIN_SYMBOLS, DEFAULT_KERNEL, symbolsWithModules, type BuildConfig } from '../kernel/index.ts';
+import { OPTIMIZE_DELAY_TICKS } from '../kprobes/api-step.ts';
 import type { HandlerStep, ProbeSpec, Scenario, TaskOp, TaskSpec } from './types.ts';
 
 // A fast-check arbitrary of valid scenarios, exported for users' own property tests. It draws
@@ -158,7 +159,9 @@ export function scenarioArbitrary(opts: ScenarioArbitraryOptions = {}): fc.Arbit
           { weight: 3, arbitrary: fc.constant(s) },
           {
             weight: 2,
-            arbitrary: fc.constantFrom<BuildConfig>({ ftrace: true }, { ftrace: true, ibt: true }, { ibt: true }, { preempt: false }, { ibt: true, preempt: false }).map((c) => withBuild(s, c)),
+            arbitrary: fc
+              .constantFrom<BuildConfig>({ ftrace: true }, { ftrace: true, ibt: true }, { ibt: true }, { preempt: false }, { ibt: true, preempt: false }, { optprobes: true }, { optprobes: true, preempt: false })
+              .map((c) => withBuild(s, c)),
           },
         ),
       )
@@ -213,7 +216,11 @@ function withBuild(s: Scenario, config: BuildConfig): Scenario {
   // inside the 5-byte NOP, an oops every time (R92): keep the runs alive, drop those returns.
   const keep = (steps?: readonly HandlerStep[]) => steps?.filter((st) => !(config.ftrace && st.do === 'return'));
   const probes = s.probes.map((p) => (p.pre === undefined ? p : { ...p, pre: keep(p.pre) }));
-  return { ...s, config, probes, tasks: s.tasks.map((t) => ({ ...t, program: t.program.map(move) })) };
+  // With optprobes every task pauses after its first operation for longer than the optimizer's
+  // delay, so that queued points get their jump while the run goes on (R84).
+  const pause = (program: readonly TaskOp[]): TaskOp[] =>
+    config.optprobes ? [...program.slice(0, 1), { op: 'sleep', ticks: OPTIMIZE_DELAY_TICKS + 100 }, ...program.slice(1)] : [...program];
+  return { ...s, config, probes, tasks: s.tasks.map((t) => ({ ...t, program: pause(t.program.map(move)) })) };
 }
 
 /** The same scenario on 5.10, where the printk function is still `printk`. */

@@ -91,7 +91,7 @@ export const scenarioSchema = z.strictObject({
   description: z.string().max(200).default(''),
   kernel: z.enum(KERNEL_VERSIONS).optional(),
   arch: z.enum(ARCHES).optional(),
-  config: z.strictObject({ ftrace: z.boolean().optional(), ibt: z.boolean().optional(), preempt: z.boolean().optional() }).optional(),
+  config: z.strictObject({ ftrace: z.boolean().optional(), ibt: z.boolean().optional(), preempt: z.boolean().optional(), optprobes: z.boolean().optional() }).optional(),
   timer: z.strictObject({ period: z.number().int().min(10).max(1_000_000) }).optional(),
   modules: z.array(moduleSpec).max(8).optional(),
   cpus: z.number().int().min(1).max(64),

@@ -84,8 +84,8 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
   };
   // Module names and function names must not clash with each other or with kernel symbols.
   const moduleNames = new Set<string>();
-  if (s.config !== undefined && (s.arch ?? 'x86_64') !== 'x86_64' && (s.config.ftrace || s.config.ibt)) {
-    err(['config'], `build options "ftrace" and "ibt" are modelled on x86_64 only (arch is ${s.arch})`);
+  if (s.config !== undefined && (s.arch ?? 'x86_64') !== 'x86_64' && (s.config.ftrace || s.config.ibt || s.config.optprobes)) {
+    err(['config'], `build options "ftrace", "ibt" and "optprobes" are modelled on x86_64 only (arch is ${s.arch})`);
   }
   const core = symbolsFor(version, s.arch ?? 'x86_64', s.config ?? {});
   (s.modules ?? []).forEach((m, i) => {

@@ -27,8 +27,8 @@ export function kprobesList(s: KernelState, scenario: Scenario, symbols: SymbolT
     const sym = symbols.containing(a);
     const where = sym ? `${sym.name}+0x${(a - sym.addr).toString(16)}` : `0x${a.toString(16)}`;
     const module = sym?.kind === 'func' && sym.module !== undefined ? sym.module : ' ';
-    // R99: [FTRACE] is the aggregator's: every probe at an fentry site is ftrace-based (§12).
-    const ftrace = isFtraceSite(symbols, a) ? '[FTRACE]' : '';
+    // R99: [OPTIMIZED] (set when queued, R89) and [FTRACE] (§12) are the aggregator's.
+    const ftrace = (s.kprobes.table[addr]!.opt ? '[OPTIMIZED]' : '') + (isFtraceSite(symbols, a) ? '[FTRACE]' : '');
     for (const probe of s.kprobes.table[addr]!.probes) {
       const reg = s.kprobes.probes[probe];
       // R1: GONE implies disabled; the list shows [DISABLED] only for a probe that is not gone.

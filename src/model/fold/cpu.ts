@@ -101,6 +101,12 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'kprobe.ss.done':
       if (c.status === 'KPROBE_REENTER') return restorePreviousKprobe(c);
       return { ...c, status: 'KPROBE_HIT_SSDONE', next: 0, stepped: false };
+    case 'kprobe.opt.hit':
+      // R86: the optimized callback: preemption disabled, interrupts as they were.
+      return atIrqLevel({ ...c, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0, preempt_count: c.preempt_count + 1 });
+    case 'kprobe.opt.done':
+      return resetCurrentKprobe(c);
+    case 'kprobe.detour':
     case 'kprobe.boost':
       // R47.2: a boosted reentry never touched the control block: the outer run is as it was.
       return c.status === 'KPROBE_REENTER' ? restorePreviousKprobe(c) : { ...resetCurrentKprobe(c), stepped: false };

@@ -73,10 +73,18 @@ function setProbe(k: KprobesState, name: string, patch: Partial<KprobesState['pr
   return { ...k, probes: { ...k.probes, [name]: { ...p, ...patch } } };
 }
 
-function setPoint(k: KprobesState, addr: Hex, patch: { probes?: readonly string[]; armed?: boolean; boost?: true }): KprobesState {
+function setPoint(k: KprobesState, addr: Hex, patch: { probes?: readonly string[]; armed?: boolean; boost?: true; opt?: ProbePoint['opt'] | null }): KprobesState {
   const point = k.table[addr];
   if (point === undefined && patch.probes === undefined) return fail(`no probe point at ${addr}`);
-  const next: ProbePoint = { probes: point?.probes ?? [], armed: point?.armed ?? false, ...(point?.boost ? { boost: true } : {}), ...patch };
+  const { opt, ...rest } = patch;
+  const keep = opt === undefined ? point?.opt : (opt ?? undefined);
+  const next: ProbePoint = {
+    probes: point?.probes ?? [],
+    armed: point?.armed ?? false,
+    ...(point?.boost ? { boost: true } : {}),
+    ...rest,
+    ...(keep !== undefined ? { opt: keep } : {}),
+  };
   const table = { ...k.table };
   if (next.probes.length === 0) delete table[addr];
   else table[addr] = next;
@@ -120,6 +128,12 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     }
     case 'kprobe.boostable':
       return setPoint(k, e.addr, { boost: true });
+    case 'kprobe.opt.queue':
+      return setPoint(k, e.addr, { opt: { state: 'queued', due: e.due } });
+    case 'kprobe.opt.patch':
+      return setPoint(k, e.addr, { opt: { state: 'optimized' } });
+    case 'kprobe.opt.unopt':
+      return setPoint(k, e.addr, { opt: null });
     case 'text.arm':
       return setPoint(k, e.addr, { armed: true });
     case 'text.disarm':

@@ -34,10 +34,12 @@ export function evolveStats(d: Draft, e: DomainEvent): void {
       return;
     case 'kprobe.hit':
     case 'kprobe.ftrace.hit':
+    case 'kprobe.opt.hit':
       d.stats = bump(d.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1 }));
       return;
     case 'kprobe.miss':
     case 'kprobe.ftrace.miss':
+    case 'kprobe.opt.miss':
       // R12: a miss at an aggregated point counts on every child.
       d.stats = bump(d.stats, e.probes, (p) => ({ ...p, hits: p.hits + 1, nmissed: p.nmissed + 1 }));
       return;
