@@ -173,4 +173,17 @@ describe('one built-in scenario per spec section', () => {
     expect(r.final.stats.tick!.hits).toBeGreaterThan(2);
     expect(r.final.stats.tick!.nmissed).toBe(0);
   });
+
+  it('optprobes (§11): queued, the breakpoint path honours the pre-handler’s return (R46); once patched the jump ignores it (R86); a nested call is a miss (R84–R87)', () => {
+    const r = run('optprobes');
+    expect(r.violations).toEqual([]);
+    const patch = ofType(r.events, 'kprobe.opt.patch')[0]!;
+    const redirect = ofType(r.events, 'kprobe.redirect');
+    expect(redirect).toHaveLength(1);
+    expect(r.events.indexOf(redirect[0]!)).toBeLessThan(r.events.indexOf(patch));
+    expect(ofType(r.events, 'kprobe.opt.hit')).toHaveLength(1);
+    expect(ofType(r.events, 'kprobe.opt.miss')).toMatchObject([{ probes: ['fast'] }]);
+    expect(r.final.stats.fast).toMatchObject({ hits: 3, nmissed: 1, pre_calls: 2 });
+    expect(ofType(r.events, 'kprobe.opt.unopt').map((e) => e.addr)).toEqual([patch.addr]);
+  });
 });

@@ -97,4 +97,18 @@ describe('optprobes (§11)', () => {
     expect(ofType(r.events.slice(insert), 'kprobe.trap')).toHaveLength(1);
     expect(ofType(r.events, 'printk').map((e) => e.text)).toEqual(['post']);
   });
+
+  it('R88: a pre-handler that must change the IP keeps its probe unoptimized with an empty post-handler', () => {
+    const probes = (post: boolean): ProbeSpec[] => [{ name: 'kp', symbol: 'do_sys_openat2', pre: [{ do: 'jump', fn: 'getname' }], ...(post ? { post: [] } : {}) }];
+    const program = [...register('kp'), WAIT, { op: 'call', fn: 'do_sys_open' } as TaskOp];
+    // Optimized: the jump is ignored and do_sys_openat2 runs its own body (do_filp_open).
+    const optimized = run(probes(false), program).r;
+    expect(ofType(optimized.events, 'kprobe.opt.hit')).toHaveLength(1);
+    expect(ofType(optimized.events, 'func.call').some((e) => e.fn === 'do_filp_open')).toBe(true);
+    // With an empty post-handler it is never optimized, and the jump takes effect.
+    const kept = run(probes(true), program).r;
+    expect(ofType(kept.events, 'kprobe.opt.queue')).toEqual([]);
+    expect(ofType(kept.events, 'kprobe.jump')).toHaveLength(1);
+    expect(ofType(kept.events, 'func.call').some((e) => e.fn === 'do_filp_open')).toBe(false);
+  });
 });

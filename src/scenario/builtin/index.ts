@@ -15,6 +15,7 @@ import {
   ssFaultScenario,
   ftraceScenario,
   timerTickScenario,
+  optprobesScenario,
 } from './spec-sections.ts';
 import { unregisterRaceScenario } from './unregister-race.ts';
 
@@ -36,6 +37,7 @@ export const BUILTIN_SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
     moduleUnloadScenario,
     ssFaultScenario,
     ftraceScenario,
+    optprobesScenario,
     timerTickScenario,
   ].map((s) => [s.name, s]),
 );

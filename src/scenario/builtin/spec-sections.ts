@@ -222,3 +222,29 @@ export const timerTickScenario: Scenario = {
     { comm: 'cat', cpu: 1, program: [{ op: 'call', fn: 'ksys_read', times: 12 }] },
   ],
 };
+
+export const optprobesScenario: Scenario = {
+  name: 'optprobes',
+  description: 'an optimized probe: breakpoint and detour while queued, then after 5 jiffies a jump; its pre-handler cannot redirect, a nested call is a miss (§11: R84-R87)',
+  cpus: 1,
+  max_steps: 20_000,
+  config: { optprobes: true },
+  probes: [
+    { name: 'fast', symbol: 'vfs_read', pre: [{ do: 'print', text: 'vfs_read by {comm}' }, { do: 'return', value: 1 }] },
+    // A breakpoint probe (its post-handler keeps it from being optimized) that calls vfs_read.
+    { name: 'slow', symbol: 'ksys_write', pre: [{ do: 'call', fn: 'vfs_read' }], post: [] },
+  ],
+  tasks: [
+    {
+      comm: 'insmod',
+      program: [
+        { op: 'register_kprobes', probes: ['fast', 'slow'] },
+        { op: 'call', fn: 'ksys_read' },
+        { op: 'sleep', ticks: 6_000 },
+        { op: 'call', fn: 'ksys_read' },
+        { op: 'call', fn: 'ksys_write' },
+        { op: 'unregister_kprobes', probes: ['fast', 'slow'] },
+      ],
+    },
+  ],
+};
