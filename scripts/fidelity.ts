@@ -13,7 +13,6 @@ const NOT_YET: Record<number, string> = {
   19: 'memory reuse is not observable in the model',
   25: 'the image has no jump labels, static calls or BUG() sites; ftrace sites (R25.1) and the blacklist part (R25.3, R28) are tested',
   31: 'the module reference held during registration is not observable in the model',
-  40: 'the kprobes-optimization sysctl is not a file of the model: "config": {"optprobes": true} is CONFIG_OPTPROBES with it on',
   41: '(info) boot-time ordering, not observable in a run',
   44: 'the model has no user mode: every trap is a kernel trap',
   54: 'the pre-v6.3 legacy mode (kernel versions) is not modelled yet; v6.3+ behaviour is INV-removed-race',

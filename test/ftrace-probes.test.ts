@@ -185,4 +185,18 @@ describe('why, for an ftrace-based probe', () => {
     for (const e of r.events) folder.apply(e);
     expect(view.text(folder.state)).toMatch(/hit getname\+0x0\/0x[0-9a-f]+ while bp was running: in bp's pre-handler \(KPROBE_HIT_ACTIVE\); no handler ran \(R91, through ftrace\); nmissed is now 1/);
   });
+
+  it('R94: once ftrace has shut itself down, ftrace-based probes stop firing (no handler, no miss)', () => {
+    const s = build({ ftrace: true }, [{ name: 'kp', symbol: 'vfs_read', pre: [{ do: 'print', text: 'hit' }] }], [
+      { comm: 'cat', program: [...register('kp'), { op: 'call', fn: 'vfs_read' }, { op: 'ftrace_failure' }, { op: 'call', fn: 'vfs_read', times: 2 }] },
+    ]);
+    const r = trace(s);
+    expect(r.violations).toEqual([]);
+    expect(ofType(r.events, 'ftrace.killed')).toHaveLength(1);
+    expect(ofType(r.events, 'kprobe.ftrace.hit')).toHaveLength(1);
+    expect(ofType(r.events, 'printk').map((e) => e.text)).toEqual(['hit']);
+    expect(r.final.stats.kp).toMatchObject({ hits: 1, nmissed: 0 });
+    // The function itself still runs.
+    expect(ofType(r.events, 'func.ret').filter((e) => e.fn === 'vfs_read')).toHaveLength(3);
+  });
 });

@@ -111,4 +111,26 @@ describe('optprobes (§11)', () => {
     expect(ofType(kept.events, 'kprobe.jump')).toHaveLength(1);
     expect(ofType(kept.events, 'func.call').some((e) => e.fn === 'do_filp_open')).toBe(false);
   });
+
+  it('R40: the kprobes-optimization sysctl: 0 unoptimizes (the probe keeps working by breakpoint), 1 optimizes again', () => {
+    const call: TaskOp = { op: 'call', fn: 'vfs_read' };
+    const { r } = run([{ name: 'kp', symbol: 'vfs_read', pre: [] }], [...register('kp'), WAIT, call, { op: 'kprobes_optimization', value: false }, call, { op: 'kprobes_optimization', value: true }, WAIT, call]);
+    expect(r.violations).toEqual([]);
+    const kinds = r.events.filter((e) => ['kprobe.opt.hit', 'kprobe.trap', 'kprobe.opt.unopt', 'kprobe.opt.queue', 'kprobe.opt.patch', 'kprobes.optimization'].includes(e.type)).map((e) => e.type);
+    expect(kinds).toEqual([
+      'kprobe.opt.queue',
+      'kprobe.opt.patch',
+      'kprobe.opt.hit',
+      'kprobes.optimization',
+      'kprobe.opt.unopt',
+      'kprobe.trap',
+      'kprobes.optimization',
+      'kprobe.opt.queue',
+      'kprobe.opt.patch',
+      'kprobe.opt.hit',
+    ]);
+    // While off, the breakpoint path single-steps as usual.
+    expect(ofType(r.events, 'kprobe.ss')).toHaveLength(1);
+    expect(r.final.stats.kp).toMatchObject({ hits: 3, pre_calls: 3, nmissed: 0 });
+  });
 });

@@ -94,6 +94,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     if (op?.op === 'enable_kprobe') return [{ type: 'kprobe.enable_kprobe', cpu, pid, probe: op.probe }];
     if (op?.op === 'disable_kprobe') return [{ type: 'kprobe.disable_kprobe', cpu, pid, probe: op.probe }];
     if (op?.op === 'kprobes_enabled') return [{ type: 'kprobes.enabled_write', cpu, pid, value: op.value }];
+    if (op?.op === 'kprobes_optimization') return optimizationSysctl(input, op.value);
     if (op?.op === 'insmod') return [{ type: 'module.insmod', cpu, pid, module: op.module }];
     if (op?.op === 'rmmod') return [{ type: 'module.rmmod', cpu, pid, module: op.module }];
     if (op?.op === 'register_kprobes' || op?.op === 'unregister_kprobes') {
@@ -296,8 +297,8 @@ const JUMP_BYTES = 5n;
  * and the 5-byte jump fits: inside one function, over ordinary instructions only (no call, ret
  * or fentry site to relocate), with no other probe inside it.
  */
-function queueOptimizer(setup: Setup, w: KernelState, cpu: number, pid: number, addr: Hex, children: readonly string[], disabled: boolean): DomainEvent[] {
-  if (setup.scenario.config?.optprobes !== true || setup.symbols.image.arch !== 'x86_64') return [];
+function queueOptimizer(setup: Setup, w: KernelState, cpu: number, pid: number, addr: Hex, children: readonly string[], disabled: boolean, sysctl = !w.kprobes.opt_off): DomainEvent[] {
+  if (setup.scenario.config?.optprobes !== true || setup.symbols.image.arch !== 'x86_64' || !sysctl) return [];
   const k = w.kprobes;
   if (disabled || k.all_disarmed || k.table[addr]?.opt !== undefined) return [];
   if (children.some((p) => setup.steps.get(p)?.post !== undefined)) return [];
@@ -325,6 +326,21 @@ function forcedUnoptimize(setup: Setup, w: KernelState, cpu: number, pid: number
     const withPost = b === a && setup.steps.get(probe)?.post !== undefined;
     const inside = a > b && a < b + JUMP_BYTES;
     if (withPost || inside) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr: other });
+  }
+  return out;
+}
+
+/**
+ * R40: `echo 0|1 > /proc/sys/debug/kprobes-optimization`. Off unoptimizes every optimized or
+ * queued point; on queues every point that can be optimized. Probes keep working either way.
+ * (The kernel does it under kprobe_mutex and waits for the optimizer; the model does it at once.)
+ */
+function optimizationSysctl({ setup, w, cpu, pid }: ApiStepInput, value: boolean): DomainEvent[] {
+  const out: DomainEvent[] = [{ type: 'kprobes.optimization', cpu, pid, value }];
+  for (const [addr, point] of Object.entries(w.kprobes.table) as [Hex, NonNullable<KernelState['kprobes']['table'][Hex]>][]) {
+    if (!value && point.opt !== undefined) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr });
+    const enabled = point.probes.some((p) => !kprobeDisabled(w.kprobes.probes[p]));
+    if (value && point.armed && enabled) out.push(...queueOptimizer(setup, w, cpu, pid, addr, point.probes, false, true));
   }
   return out;
 }

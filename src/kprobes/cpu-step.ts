@@ -440,11 +440,14 @@ function taskStep(h: Here): CpuPlan | null {
       ]);
     case 'sleep':
       return events([{ type: 'task.sleep', cpu: c.id, pid: task.pid, until: w.t + op.ticks }]);
+    case 'ftrace_failure':
+      return events([{ type: 'ftrace.killed', cpu: c.id, pid: task.pid }]);
     case 'register_kprobe':
     case 'unregister_kprobe':
     case 'enable_kprobe':
     case 'disable_kprobe':
     case 'kprobes_enabled':
+    case 'kprobes_optimization':
     case 'register_kprobes':
     case 'unregister_kprobes':
     case 'insmod':

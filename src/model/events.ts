@@ -85,6 +85,8 @@ export const EVENT_FIELDS = {
   /** The interrupt handler returned: the interrupted code goes on; `next` is when the timer is due again. */
   'irq.exit': { cpu: 'int', pid: 'int', next: 'int' },
   'insn.fault': { cpu: 'int', pid: 'int', ip: 'hex', outcome: FAULT_OUTCOME },
+  /** R94: ftrace shut itself down after an internal failure (ftrace_kill); its probes are dead. */
+  'ftrace.killed': { cpu: 'int', pid: 'int' },
 
   // ── a CPU: the breakpoint path (spec §6) ────────────────────────────────────────────────────
   'kprobe.trap': { cpu: 'int', pid: 'int', addr: 'hex' },
@@ -139,6 +141,8 @@ export const EVENT_FIELDS = {
   'kprobe.opt.patch': { addr: 'hex' },
   /** R87: unoptimized: the breakpoint is back (forced, or for a disable or unregister). */
   'kprobe.opt.unopt': { cpu: 'int', pid: 'int', addr: 'hex' },
+  /** R40: the kprobes-optimization sysctl was written: off unoptimizes everything, on requeues. */
+  'kprobes.optimization': { cpu: 'int', pid: 'int', value: 'bool' },
   'text.arm': { cpu: 'int', pid: 'int', addr: 'hex' },
   'text.disarm': { cpu: 'int', pid: 'int', addr: 'hex' },
   'text.sync.start': { cpu: 'int', pid: 'int', sync: 'int', waiting: 'int[]' },
@@ -202,7 +206,7 @@ type Emitter = 'cpu' | 'sched' | 'kprobes' | 'input' | 'log';
 const SCHED_TYPES = ['sched.pick', 'sched.switch', 'time.advance', 'kernel.deadlock', 'run.limit'];
 const KPROBES_TYPES = [
   'kprobe.register', 'kprobe.register.fail', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert', 'kprobe.boostable',
-  'kprobe.opt.queue', 'kprobe.opt.patch', 'kprobe.opt.unopt',
+  'kprobe.opt.queue', 'kprobe.opt.patch', 'kprobe.opt.unopt', 'kprobes.optimization',
   'text.arm', 'text.disarm', 'text.sync.start', 'text.sync.end', 'kprobe.registered', 'kprobe.unregister',
   'kprobe.disable', 'kprobe.unlink', 'rcu.gp.start', 'rcu.gp.end', 'kprobe.unregistered',
   'kprobe.enable_kprobe', 'kprobe.disable_kprobe', 'kprobe.enable', 'kprobe.returned', 'kretprobe.pool', 'kretprobe.detach',

@@ -44,6 +44,7 @@ export function evolve(s: KernelState, e: LoggedEvent): KernelState {
     printk_lines: s.printk_lines,
     bugs: s.bugs,
     halted: s.halted,
+    ...(s.ftrace_dead ? { ftrace_dead: true as const } : {}),
   };
   if (e.src === 'sched') {
     d.sched = evolveSched(s.sched, e);
@@ -67,6 +68,9 @@ export function evolve(s: KernelState, e: LoggedEvent): KernelState {
       break;
     case 'bug.atomic_sleep':
       d.bugs += 1;
+      break;
+    case 'ftrace.killed':
+      d.ftrace_dead = true;
       break;
     case 'kprobe.bug':
     case 'kernel.oops':

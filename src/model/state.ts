@@ -205,6 +205,8 @@ export interface KprobesState {
   readonly batches: Readonly<Record<number, Batch>>;
   /** Loaded modules (their text is present), as the kprobes module notifier saw them. */
   readonly modules: Readonly<Record<string, true>>;
+  /** R40: the kprobes-optimization sysctl was set to 0. */
+  readonly opt_off?: true;
 }
 
 export interface ProbeStats {
@@ -261,4 +263,6 @@ export interface KernelState {
   readonly printk_lines: number;
   readonly bugs: number;
   readonly halted: { readonly cpu: number; readonly message: string } | null;
+  /** R94: ftrace shut itself down; ftrace-based probes no longer fire. */
+  readonly ftrace_dead?: true;
 }

@@ -57,6 +57,8 @@ const taskOpUnion = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('enable_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('disable_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('kprobes_enabled'), value: z.boolean() }),
+  z.strictObject({ op: z.literal('kprobes_optimization'), value: z.boolean() }),
+  z.strictObject({ op: z.literal('ftrace_failure') }),
   z.strictObject({ op: z.literal('insmod'), module: z.string() }),
   z.strictObject({ op: z.literal('rmmod'), module: z.string() }),
   z.strictObject({ op: z.literal('sleep'), ticks: count(10_000_000) }),

@@ -121,6 +121,10 @@ export type TaskOp =
   | { readonly op: 'rmmod'; readonly module: string }
   /** `echo 0|1 > /sys/kernel/debug/kprobes/enabled`: disarm or arm every probe (R42). */
   | { readonly op: 'kprobes_enabled'; readonly value: boolean }
+  /** `echo 0|1 > /proc/sys/debug/kprobes-optimization` (R40; kernels with `config.optprobes`). */
+  | { readonly op: 'kprobes_optimization'; readonly value: boolean }
+  /** What if ftrace hit an internal failure and shut itself down (ftrace_kill): R94. */
+  | { readonly op: 'ftrace_failure' }
   | { readonly op: 'sleep'; readonly ticks: number };
 
 export interface TaskSpec {

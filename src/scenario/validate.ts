@@ -241,6 +241,12 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
           case 'sleep':
           case 'kprobes_enabled':
             break;
+          case 'kprobes_optimization':
+            if (s.config?.optprobes !== true) err([...at, 'op'], 'the kprobes-optimization sysctl exists only with CONFIG_OPTPROBES ("config": {"optprobes": true})');
+            break;
+          case 'ftrace_failure':
+            if (s.config?.ftrace !== true) err([...at, 'op'], 'ftrace can only fail on a kernel built with it ("config": {"ftrace": true})');
+            break;
           case 'fork':
             checkProgram(op.program, [...at, 'program']);
             break;

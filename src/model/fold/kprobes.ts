@@ -134,6 +134,10 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       return setPoint(k, e.addr, { opt: { state: 'optimized' } });
     case 'kprobe.opt.unopt':
       return setPoint(k, e.addr, { opt: null });
+    case 'kprobes.optimization': {
+      const { opt_off: _was, ...rest } = k;
+      return e.value ? rest : { ...k, opt_off: true };
+    }
     case 'text.arm':
       return setPoint(k, e.addr, { armed: true });
     case 'text.disarm':

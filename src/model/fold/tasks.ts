@@ -152,6 +152,8 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
       return;
     case 'kprobe.returned':
     case 'kprobes.enabled_written':
+    case 'kprobes.optimization':
+    case 'ftrace.killed':
     case 'kprobe.batch.return':
     case 'module.done':
       d.tasks = updateTask(tasks, e.pid, finishJob);
