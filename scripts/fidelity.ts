@@ -21,7 +21,6 @@ const NOT_YET: Record<number, string> = {
   68: 'the model unoptimizes at once on unregister, so an emptied aggregator has no delayed freeing',
   81: '(info) implementation history',
 };
-NOT_YET[94] = 'ftrace shutting itself down after an internal failure is not modelled (nothing in the model fails that way)';
 NOT_YET[98] = 'probe events on MOD:SYM belong to the kprobe_events interface, not wired to the simulator yet';
 
 const rules = new Map<number, string>();
