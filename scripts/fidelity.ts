@@ -6,7 +6,7 @@ const SPEC = '../shared/spec/kprobes-semantics.md';
 
 /** Why a rule has no test yet. */
 const NOT_YET: Record<number, string> = {
-  1: 'flag bits are modelled as separate fields (disabled, state); GONE/OPTIMIZED/FTRACE come with modules, optprobes and ftrace-based probes',
+  1: 'the flags are fields of the model (disabled, gone, a point\'s opt, fentry sites), shown as debugfs list\'s [DISABLED] [GONE] [OPTIMIZED] [FTRACE]; their bit values are not observable',
   3: 'post_handler arguments are not exposed to declarative handlers',
   15: 'needs the optimizer\'s delayed freeing of an emptied aggregator (R68), which the model does not keep',
   17: 'folded into kprobe_mutex as the rule allows: nothing separate to test',
@@ -20,6 +20,7 @@ const NOT_YET: Record<number, string> = {
   66: 'freeing is not observable in the model',
   68: 'the model unoptimizes at once on unregister, so an emptied aggregator has no delayed freeing',
   81: '(info) implementation history',
+  96: 'a module\'s init runs within insmod in the model, so no probe can be registered in init text before it is freed (R25.4 refuses it after); the kernel\'s own init memory is gone before any scenario starts',
 };
 NOT_YET[98] = 'probe events on MOD:SYM belong to the kprobe_events interface, not wired to the simulator yet';
 
