@@ -16,6 +16,7 @@ import { dumpStackLines } from './stack.ts';
 import { ftraceAfterPre, ftraceCall, ftraceDone, inFtraceHandler } from './ftrace-step.ts';
 import { stepsOf, withPendingAcks, type Ctx, type Here } from './here.ts';
 import { inOptimizedRun, optCall, optDone } from './opt-step.ts';
+import { probedContext } from './regs.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
 // reference kernel v6.3+): trap → lookup → pre-handlers (HIT_ACTIVE) → single-step (HIT_SS) →
@@ -198,6 +199,22 @@ function returnHandler(h: Here, t: NonNullable<CpuState['trampoline']>): DomainE
   return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance: t.pending[0]!, reason: 'returned' }];
 }
 
+/**
+ * A register of the probed context as a handler reads it: what an earlier handler of the hit
+ * wrote, else the register model (src/kprobes/regs.ts) with regs->ip just past the breakpoint.
+ */
+function registerOf(h: Here, phase: 'pre' | 'post' | 'ret', name: string): bigint {
+  const { c, task, setup } = h;
+  const written = c.regs_set?.[name === 'lr' ? 'x30' : name];
+  if (written !== undefined) return BigInt(written);
+  const frame = task?.frames ?? null;
+  if (task === undefined || frame === null) return 0n;
+  const addr = c.current === null ? 0n : BigInt(c.current);
+  const fn = setup.symbols.lookup(frame.fn);
+  const retval = phase === 'ret' && c.trampoline !== null ? BigInt(c.trampoline.ret) : null;
+  return probedContext(setup.symbols, { task, frame, ip: addr + 1n, atEntry: fn !== undefined && fn.addr === addr, retval }).reg(name);
+}
+
 /** The kretprobe instance a handler works with: the one its entry took, or the one returning. */
 function runningInstance(h: Here, phase: 'pre' | 'post' | 'ret'): string | undefined {
   const { c } = h;
@@ -269,6 +286,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
         flags: TASK_FLAGS,
         retval: c.trampoline?.ret,
         ...instanceData(h, probe, phase),
+        reg: (name) => registerOf(h, phase, name),
       });
       return [
         { type: 'printk', cpu: c.id, pid, text },
@@ -312,6 +330,8 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
         exit,
         { type: 'kprobe.jump', cpu: c.id, pid, addr: c.current!, fn: codeOf(setup, op.fn).fn.name, skipped: c.probes.slice(c.next) },
       ]);
+    case 'set_reg':
+      return [{ type: 'kprobe.set_reg', cpu: c.id, probe, reg: op.reg, value: op.value }, done];
     case 'set_data': {
       const instance = runningInstance(h, phase);
       if (instance === undefined) return [done];

@@ -6,10 +6,10 @@ import type { KernelState } from '../model/state.ts';
 // `{raw_addr}` as %px. In a handler a placeholder names the handler's probe; in a task,
 // `{addr:kp}` names probe kp.
 
-export const PLACEHOLDERS = ['symbol', 'addr', 'raw_addr', 'ip', 'flags', 'cpu', 'pid', 'comm', 'nmissed', 'retval', 'data', 'elapsed'] as const;
+export const PLACEHOLDERS = ['symbol', 'addr', 'raw_addr', 'ip', 'flags', 'cpu', 'pid', 'comm', 'nmissed', 'retval', 'data', 'elapsed', 'reg'] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
 const PROBE_FIELDS: ReadonlySet<string> = new Set(['symbol', 'addr', 'raw_addr', 'nmissed']);
-const HANDLER_ONLY: ReadonlySet<string> = new Set(['ip', 'flags', 'retval', 'data', 'elapsed']);
+const HANDLER_ONLY: ReadonlySet<string> = new Set(['ip', 'flags', 'retval', 'data', 'elapsed', 'reg']);
 
 const TOKEN = /\{([a-z_]+)(?::([A-Za-z_][A-Za-z0-9_]*))?\}/g;
 
@@ -21,6 +21,11 @@ export function checkTemplate(text: string, probes: ReadonlySet<string>, inHandl
       return `unknown placeholder {${name}} (expected one of ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`;
     }
     if (!inHandler && HANDLER_ONLY.has(name!)) return `{${name}} is only known inside a handler`;
+    // {reg:NAME} names a register, not a probe (checked against the arch by the caller).
+    if (name === 'reg') {
+      if (probe === undefined) return '{reg} must name a register, e.g. {reg:di}';
+      continue;
+    }
     if (PROBE_FIELDS.has(name!) && probe === undefined && !inHandler) {
       return `{${name}} outside a handler must name a probe, e.g. {${name}:kp}`;
     }
@@ -43,6 +48,8 @@ export interface PrintContext {
   /** In a kretprobe handler: its instance's data[] (R77), and the logical time now. */
   readonly data?: number;
   readonly now?: number;
+  /** In a handler: a register of the probed context (`{reg:NAME}`). */
+  readonly reg?: (name: string) => bigint;
 }
 
 /** %p: a keyed hash of the pointer, low 32 bits, printed in 16 hex digits as on 64-bit kernels. */
@@ -80,6 +87,8 @@ export function renderTemplate(text: string, setup: Setup, world: KernelState, c
         return String(ctx.retval ?? 0);
       case 'data':
         return String(ctx.data ?? 0);
+      case 'reg':
+        return `0x${BigInt.asUintN(64, ctx.reg?.(named ?? '') ?? 0n).toString(16)}`;
       case 'elapsed':
         // A tick is a microsecond; kretprobe_example.c prints ktime deltas in ns.
         return String(((ctx.now ?? 0) - (ctx.data ?? 0)) * 1000);

@@ -105,6 +105,8 @@ export const EVENT_FIELDS = {
   /** A TypeScript callback step returned these steps, which run in its place. */
   'handler.callback': { cpu: 'int', probe: 'str', name: 'str', steps: 'obj[]' },
   'handler.step': { cpu: 'int', probe: 'str', step: 'int' },
+  /** A handler wrote a register of the probed context (pt_regs); later handlers of the hit see it. */
+  'kprobe.set_reg': { cpu: 'int', probe: 'str', reg: 'str', value: 'int' },
   'handler.exit': { cpu: 'int', probe: 'str', phase: PHASE },
   'kprobe.ss': { cpu: 'int', addr: 'hex' },
   'kprobe.ss.done': { cpu: 'int', addr: 'hex' },

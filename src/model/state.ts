@@ -75,6 +75,8 @@ export interface CpuState {
   /** Generation of the last grace period this CPU reported a quiescent state for. */
   readonly rcu_gp: number;
   readonly halted: boolean;
+  /** Registers the handlers of the current hit wrote (`set_reg`), by arch name. */
+  readonly regs_set?: Readonly<Record<string, number>>;
   /** When the local timer interrupt is next due (scenarios with a `timer` only). */
   readonly next_timer?: number;
   /** Hard interrupt nesting (the timer interrupt's handler is running); scenarios with a timer. */

@@ -37,6 +37,8 @@ const handlerStep = (sleeping: boolean): fc.Arbitrary<HandlerStep> =>
     { weight: 3, arbitrary: fc.constantFrom(...TASK_CALLS.filter((f) => f !== 'kernel_clone')).map((fn): HandlerStep => ({ do: 'call', fn })) },
     { weight: 3, arbitrary: fc.integer({ min: 1, max: 40 }).map((steps): HandlerStep => ({ do: 'spin', steps })) },
     { weight: 1, arbitrary: fc.constant<HandlerStep>({ do: 'dump_stack' }) },
+    // pt_regs written by one handler and read by a later one of the same hit.
+    { weight: 1, arbitrary: fc.constantFrom<HandlerStep>({ do: 'set_reg', reg: 'si', value: 7 }, { do: 'print', text: 'si={reg:si}' }) },
     // A fault with an exception-table fixup: a miss before v5.14 (R58), harmless after.
     { weight: 1, arbitrary: fc.constant<HandlerStep>({ do: 'fault', fixup: true }) },
     { weight: sleeping ? 1 : 0, arbitrary: fc.constant<HandlerStep>({ do: 'sleep' }) },

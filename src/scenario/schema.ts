@@ -20,6 +20,7 @@ const handlerStep = z.discriminatedUnion('do', [
   z.strictObject({ do: z.literal('return'), value: z.number().int() }),
   z.strictObject({ do: z.literal('override_return'), value: retval }),
   z.strictObject({ do: z.literal('jump'), fn: z.string() }),
+  z.strictObject({ do: z.literal('set_reg'), reg: z.string().min(1), value: z.number().int().min(-(2 ** 53) + 1).max(2 ** 53 - 1) }),
   z.strictObject({ do: z.literal('callback'), name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a JavaScript identifier') }),
   z.strictObject({ do: z.literal('set_retval'), value: retval }),
   z.strictObject({ do: z.literal('set_data'), value: z.union([z.number().int().min(-(2 ** 53) + 1).max(2 ** 53 - 1), z.literal('now')]) }),

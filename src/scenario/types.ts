@@ -25,6 +25,12 @@ export type HandlerStep =
    * of a pre-handler of a probe on a function's entry, where the stack is the call's own.
    */
   | { readonly do: 'jump'; readonly fn: string }
+  /**
+   * Write a register of the probed context (pt_regs), as `regs->di = value` in C: the later
+   * handlers of the same hit read it back (`{reg:di}` in a print). Not the IP or the stack
+   * pointer (use `jump` or `override_return`), not the return value (use `set_retval`).
+   */
+  | { readonly do: 'set_reg'; readonly reg: string; readonly value: number }
   /** A kretprobe return handler's regs_set_return_value(): the caller gets `value` instead. */
   | { readonly do: 'set_retval'; readonly value: number }
   /**

@@ -13,6 +13,7 @@ import {
 } from '../kernel/index.ts';
 import { InputError } from '../errors.ts';
 import { checkTemplate } from '../kprobes/printk-format.ts';
+import { isRegisterName, REGISTER_NAMES } from '../tracefs/registers.ts';
 import { scenarioSchema } from './schema.ts';
 import type { Scenario, TaskOp } from './types.ts';
 
@@ -154,6 +155,13 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
           if (target?.kind === 'func' && target.effect !== undefined) err([...where, 'fn'], `${step.fn} forks or never returns: a call cannot go on in it`);
           if (target !== undefined && target === symbols.lookup(p.symbol!)) err([...where, 'fn'], `jumping to ${step.fn} would hit its own probe again, forever`);
         }
+        if (step.do === 'set_reg') {
+          const where = ['probes', i, phase, j, 'reg'];
+          const arch = s.arch ?? 'x86_64';
+          if (!isRegisterName(arch, step.reg)) err(where, `"${step.reg}" is not an ${arch} register (${REGISTER_NAMES[arch].slice(0, 8).join(', ')}, …)`);
+          else if (CONTROL_REGS.has(step.reg)) err(where, `${step.reg} changes where execution goes: use "jump" or "override_return"`);
+          else if (kret && phase === 'handler' && (step.reg === 'ax' || step.reg === 'x0')) err(where, 'the return value is set with "set_retval"');
+        }
         if (step.do === 'set_data' && !(kret && (phase === 'entry' || phase === 'handler'))) {
           err(['probes', i, phase, j, 'do'], '"set_data" is only for a kretprobe entry_handler or return handler, which share the instance\'s data[] (R77)');
         }
@@ -181,6 +189,10 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
           if (m !== null) err(['probes', i, phase, j, 'text'], m);
           if ((phase !== 'handler' || p.kind === 'jprobe') && step.text.includes('{retval}')) {
             err(['probes', i, phase, j, 'text'], '{retval} is only known in a kretprobe return handler');
+          }
+          for (const m of step.text.matchAll(/\{reg:([A-Za-z0-9_]+)\}/g)) {
+            const arch = s.arch ?? 'x86_64';
+            if (!isRegisterName(arch, m[1]!)) err(['probes', i, phase, j, 'text'], `{reg:${m[1]}}: not an ${arch} register`);
           }
           if (!(kretHandlerPhase(p, phase)) && /\{(data|elapsed)\}/.test(step.text)) {
             err(['probes', i, phase, j, 'text'], '{data} and {elapsed} are only known in a kretprobe entry_handler or return handler (R77)');
@@ -261,3 +273,6 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
 function kretHandlerPhase(p: { readonly kind?: string }, phase: string): boolean {
   return p.kind === 'kretprobe' && (phase === 'entry' || phase === 'handler');
 }
+
+/** Registers whose writing redirects execution (pt_regs ip/sp), which `set_reg` leaves alone. */
+const CONTROL_REGS: ReadonlySet<string> = new Set(['ip', 'sp', 'pc', 'lr', 'x30', 'flags', 'pstate']);

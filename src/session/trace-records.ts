@@ -7,7 +7,7 @@ import { evalArg } from '../shell/fetch-eval.ts';
 import type { ProbeDefinition } from '../tracefs/index.ts';
 import type { Projection } from '../views/folder.ts';
 import { isFtraceSite } from '../kprobes/resolve.ts';
-import { probedContext, returnAddress, stackNames } from './probed-context.ts';
+import { probedContext, returnAddress, stackNames } from '../kprobes/regs.ts';
 
 // The records trace_kprobe's handlers write (R156), made from the events of the run: a kprobe
 // event's record when its pre-handler runs, a kretprobe event's when its return handler runs,

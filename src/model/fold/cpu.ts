@@ -33,7 +33,14 @@ function interruptedIrqsOff(c: CpuState): boolean {
 
 /** current_kprobe := NULL; the trap returns with the probed context's IF restored. */
 function resetCurrentKprobe(c: CpuState): CpuState {
-  return { ...c, current: null, probes: [], status: 'idle', next: 0, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) };
+  return withoutRegs({ ...c, current: null, probes: [], status: 'idle', next: 0, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) });
+}
+
+/** The hit is over: the registers its handlers wrote go back into the code's own state. */
+function withoutRegs(c: CpuState): CpuState {
+  if (c.regs_set === undefined) return c;
+  const { regs_set: _done, ...rest } = c;
+  return rest;
 }
 
 /** Applies an event emitted by this CPU to its own slice. Events of other sources leave it as is. */
@@ -76,7 +83,7 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'kprobe.jump':
       // R46: a pre-handler returned non-zero: no single-step, no post-handler, current_kprobe
       // NULL, and the trap returns to whatever IP the handler left.
-      return { ...c, current: null, probes: [], status: 'idle', next: 0, handler: null, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) };
+      return withoutRegs({ ...c, current: null, probes: [], status: 'idle', next: 0, handler: null, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) });
     case 'kprobe.recovered':
       // R54 (before v6.3): IP back to the trap address, the trap returns; the original
       // instruction runs next, with no handler and no miss.
@@ -88,6 +95,8 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'handler.callback':
       if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
       return { ...c, handler: { ...c.handler, expansions: [...(c.handler.expansions ?? []), { at: c.handler.step, steps: e.steps }] } };
+    case 'kprobe.set_reg':
+      return { ...c, regs_set: { ...c.regs_set, [e.reg]: e.value } };
     case 'handler.spin':
       if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
       return { ...c, handler: { ...c.handler, spin: e.left } };
@@ -131,7 +140,7 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
       const walked = t !== null && t.pending[0] === e.instance ? { ...t, pending: t.pending.slice(1) } : t;
       if (e.reason === 'entry_handler') return { ...c, handler: c.handler && { ...c.handler, instance: null } };
       // R75: after a return handler current_kprobe goes back to NULL, not to an earlier value.
-      if (e.reason === 'returned') return { ...c, trampoline: walked, current: null, probes: [], status: 'idle', next: 0 };
+      if (e.reason === 'returned') return withoutRegs({ ...c, trampoline: walked, current: null, probes: [], status: 'idle', next: 0 });
       return { ...c, trampoline: walked };
     }
     case 'kretprobe.set_retval':

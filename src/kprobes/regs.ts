@@ -1,6 +1,5 @@
 import type { Arch, SymbolTable } from '../kernel/index.ts';
 import type { Frame, TaskState } from '../model/state.ts';
-import type { ProbedContext } from '../shell/fetch-eval.ts';
 
 // What a probe handler sees of the interrupted context (pt_regs, the kernel stack, memory), made
 // from the model's state. The model runs instructions, not C, so only some of it is real:
@@ -91,7 +90,21 @@ export interface Hit {
   readonly retval: bigint | null;
 }
 
-export function probedContext(symbols: SymbolTable, hit: Hit): ProbedContext {
+/** The probed context as a handler or a fetch argument reads it (pt_regs, the stack, memory). */
+export interface ProbedRegs {
+  /** A register by its arch name (`di`, `x0`, `sp`, …); unknown names read 0. */
+  reg(name: string): bigint;
+  readonly sp: bigint;
+  readonly retval: bigint | null;
+  /** `$argN` (1-based). */
+  arg(index: number, fromEntry: boolean): bigint | null;
+  load(address: bigint, user: boolean): bigint | null;
+  loadString(address: bigint, user: boolean): string | null;
+  symbolAddress(name: string): bigint | undefined;
+  readonly comm: string;
+}
+
+export function probedContext(symbols: SymbolTable, hit: Hit): ProbedRegs {
   const arch = symbols.image.arch;
   const a = ARCH_REGS[arch];
   const d = BigInt(depth(hit.frame));
