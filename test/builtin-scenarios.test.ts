@@ -186,4 +186,14 @@ describe('one built-in scenario per spec section', () => {
     expect(r.final.stats.fast).toMatchObject({ hits: 3, nmissed: 1, pre_calls: 2 });
     expect(ofType(r.events, 'kprobe.opt.unopt').map((e) => e.addr)).toEqual([patch.addr]);
   });
+
+  it('jprobe-4.14 (§10): each fork runs the jprobe handler at _do_fork’s entry, then _do_fork itself (R82)', () => {
+    const r = run('jprobe-4.14');
+    expect(r.violations).toEqual([]);
+    const lines = ofType(r.events, 'printk').map((e) => e.text);
+    expect(lines).toEqual(['jprobe: clone in sh', 'jprobe: clone in sh']);
+    // Both forks happened: the handler did not stop the call.
+    expect(ofType(r.events, 'task.exec').map((e) => e.comm)).toEqual(['ls', 'cat']);
+    expect(r.final.stats.my_jprobe).toMatchObject({ hits: 2, nmissed: 0 });
+  });
 });

@@ -16,6 +16,7 @@ import {
   ftraceScenario,
   timerTickScenario,
   optprobesScenario,
+  jprobeScenario,
 } from './spec-sections.ts';
 import { unregisterRaceScenario } from './unregister-race.ts';
 
@@ -37,6 +38,7 @@ export const BUILTIN_SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
     moduleUnloadScenario,
     ssFaultScenario,
     ftraceScenario,
+    jprobeScenario,
     optprobesScenario,
     timerTickScenario,
   ].map((s) => [s.name, s]),

@@ -248,3 +248,16 @@ export const optprobesScenario: Scenario = {
     },
   ],
 };
+
+export const jprobeScenario: Scenario = {
+  name: 'jprobe-4.14',
+  description: "the 4.14 kernel's jprobe on _do_fork (samples/kprobes/jprobe_example.c): its handler runs at entry, jprobe_return()s, then _do_fork runs (§10: R82)",
+  kernel: '4.14',
+  cpus: 2,
+  max_steps: 10_000,
+  probes: [{ name: 'my_jprobe', kind: 'jprobe', symbol: '_do_fork', handler: [{ do: 'print', text: 'jprobe: clone in {comm}' }] }],
+  tasks: [
+    { comm: 'insmod', cpu: 0, program: [{ op: 'register_kprobe', probe: 'my_jprobe' }, { op: 'sleep', ticks: 300 }, { op: 'unregister_kprobe', probe: 'my_jprobe' }] },
+    { comm: 'sh', cpu: 1, program: [{ op: 'sleep', ticks: 20 }, { op: 'fork', comm: 'ls', program: [] }, { op: 'fork', comm: 'cat', program: [] }] },
+  ],
+};
