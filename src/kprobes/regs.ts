@@ -90,16 +90,24 @@ export interface Hit {
   readonly retval: bigint | null;
 }
 
-/** The probed context as a handler or a fetch argument reads it (pt_regs, the stack, memory). */
+/**
+ * The probed context as a handler or a fetch argument reads it (pt_regs, the stack, memory).
+ * Reads return null when they would fault. The shell's fetch arguments use the same shape
+ * (src/shell/fetch-eval.ts), whatever backend provides it.
+ */
 export interface ProbedRegs {
   /** A register by its arch name (`di`, `x0`, `sp`, …); unknown names read 0. */
   reg(name: string): bigint;
   readonly sp: bigint;
+  /** The return value (return probes), else null. */
   readonly retval: bigint | null;
-  /** `$argN` (1-based). */
+  /** `$argN` (1-based): from the calling convention's registers, then the stack. */
   arg(index: number, fromEntry: boolean): bigint | null;
+  /** An 8-byte load. */
   load(address: bigint, user: boolean): bigint | null;
+  /** A NUL-terminated string. */
   loadString(address: bigint, user: boolean): string | null;
+  /** A data symbol's address (`@SYM`). */
   symbolAddress(name: string): bigint | undefined;
   readonly comm: string;
 }

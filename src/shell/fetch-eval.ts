@@ -4,24 +4,10 @@
 
 import type { ArgType, FetchNode } from '../tracefs/index.ts';
 import type { ArgValue } from './backend.ts';
+import type { ProbedRegs as ProbedContext } from '../kprobes/regs.ts';
 
-/** The probed context, as the probe handler sees it. Reads return null when they would fault. */
-export interface ProbedContext {
-  /** A register by its arch name (`di`, `x0`, `sp`, …); unknown names read 0. */
-  reg(name: string): bigint;
-  readonly sp: bigint;
-  /** The return value (return probes), else null. */
-  readonly retval: bigint | null;
-  /** `$argN` (1-based): from the calling convention's registers, then the stack. */
-  arg(index: number, fromEntry: boolean): bigint | null;
-  /** An 8-byte load. */
-  load(address: bigint, user: boolean): bigint | null;
-  /** A NUL-terminated string. */
-  loadString(address: bigint, user: boolean): string | null;
-  /** A data symbol's address (`@SYM`). */
-  symbolAddress(name: string): bigint | undefined;
-  readonly comm: string;
-}
+/** The probed context, as the probe handler sees it (defined with the model's register model). */
+export type { ProbedRegs as ProbedContext } from '../kprobes/regs.ts';
 
 /** An address or value, or null for a fault. */
 export function evalFetch(node: FetchNode, ctx: ProbedContext): bigint | null {
