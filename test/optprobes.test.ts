@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { symbolsFor, type FunctionSymbol } from '../src/kernel/index.ts';
-import { OPTIMIZE_DELAY_TICKS } from '../src/kprobes/api-step.ts';
+import { OPTIMIZE_DELAY_TICKS } from '../src/kprobes/optimizer.ts';
 import type { ProbeSpec, TaskOp } from '../src/scenario/types.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import { kprobesList } from '../src/views/debugfs.ts';

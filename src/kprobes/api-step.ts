@@ -1,6 +1,7 @@
 import type { DomainEvent, Hex } from '../model/events.ts';
 import { toHex } from '../model/hex.ts';
-import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, kprobeDisabled, syncComplete } from '../model/queries.ts';
+import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, kprobeDisabled, probePoints, syncComplete } from '../model/queries.ts';
+import { forcedUnoptimize, optimizationSysctl, queueOptimizer } from './optimizer.ts';
 import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
 import type { Batch, KernelState } from '../model/state.ts';
 import { EINVAL, ENOENT } from './errno.ts';
@@ -94,7 +95,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     if (op?.op === 'enable_kprobe') return [{ type: 'kprobe.enable_kprobe', cpu, pid, probe: op.probe }];
     if (op?.op === 'disable_kprobe') return [{ type: 'kprobe.disable_kprobe', cpu, pid, probe: op.probe }];
     if (op?.op === 'kprobes_enabled') return [{ type: 'kprobes.enabled_write', cpu, pid, value: op.value }];
-    if (op?.op === 'kprobes_optimization') return optimizationSysctl(input, op.value);
+    if (op?.op === 'kprobes_optimization') return optimizationSysctl(setup, w, cpu, pid, op.value);
     if (op?.op === 'insmod') return [{ type: 'module.insmod', cpu, pid, module: op.module }];
     if (op?.op === 'rmmod') return [{ type: 'module.rmmod', cpu, pid, module: op.module }];
     if (op?.op === 'register_kprobes' || op?.op === 'unregister_kprobes') {
@@ -220,7 +221,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     case 'patch': {
       // R42: arm (or disarm) every point that has an enabled probe, one text patch at a time.
       const on = !k.all_disarmed;
-      for (const [at, point] of Object.entries(k.table) as [Hex, (typeof k.table)[Hex]][]) {
+      for (const [at, point] of probePoints(k)) {
         // A GONE point's text is freed: nothing to patch there (R95).
         if (point.probes.every((p) => k.probes[p]?.gone)) continue;
         const wanted = on && point.probes.some((p) => !kprobeDisabled(k.probes[p]));
@@ -284,63 +285,4 @@ function boostable(setup: Setup, probe: string, addr: Hex): boolean {
   if (setup.scenario.config?.preempt !== false || setup.symbols.image.arch !== 'x86_64') return false;
   if (setup.steps.get(probe)?.post !== undefined) return false;
   return setup.symbols.insnAt(BigInt(addr))?.insn.op.k === 'insn';
-}
-
-/** The optimizer runs 5 jiffies after a point is queued (OPTIMIZE_DELAY); a jiffy is 1 ms here. */
-export const OPTIMIZE_DELAY_TICKS = 5 * 1000;
-/** The size of the jump that replaces the breakpoint (x86 `jmp rel32`). */
-const JUMP_BYTES = 5n;
-
-/**
- * R83/R84: right after registration armed a point, queue it for the optimizer when it can be
- * optimized: CONFIG_OPTPROBES (x86_64), not ftrace-based, armed, no child with a post-handler,
- * and the 5-byte jump fits: inside one function, over ordinary instructions only (no call, ret
- * or fentry site to relocate), with no other probe inside it.
- */
-function queueOptimizer(setup: Setup, w: KernelState, cpu: number, pid: number, addr: Hex, children: readonly string[], disabled: boolean, sysctl = !w.kprobes.opt_off): DomainEvent[] {
-  if (setup.scenario.config?.optprobes !== true || setup.symbols.image.arch !== 'x86_64' || !sysctl) return [];
-  const k = w.kprobes;
-  if (disabled || k.all_disarmed || k.table[addr]?.opt !== undefined) return [];
-  if (children.some((p) => setup.steps.get(p)?.post !== undefined)) return [];
-  const a = BigInt(addr);
-  const at = setup.symbols.insnAt(a);
-  if (at === undefined || a + JUMP_BYTES > at.fn.addr + BigInt(at.fn.size)) return [];
-  for (const insn of at.fn.body) {
-    const start = at.fn.addr + BigInt(insn.off);
-    if (start >= a && start < a + JUMP_BYTES && insn.op.k !== 'insn') return [];
-  }
-  for (const other of Object.keys(k.table)) {
-    const b = BigInt(other);
-    if (b !== a && b > a - JUMP_BYTES && b < a + JUMP_BYTES) return [];
-  }
-  return [{ type: 'kprobe.opt.queue', cpu, pid, addr, due: w.t + OPTIMIZE_DELAY_TICKS }];
-}
-
-/** R87: what registering `probe` at `addr` unoptimizes at once. */
-function forcedUnoptimize(setup: Setup, w: KernelState, cpu: number, pid: number, probe: string, addr: Hex): DomainEvent[] {
-  const out: DomainEvent[] = [];
-  const a = BigInt(addr);
-  for (const [other, point] of Object.entries(w.kprobes.table) as [Hex, NonNullable<KernelState['kprobes']['table'][Hex]>][]) {
-    if (point.opt === undefined) continue;
-    const b = BigInt(other);
-    const withPost = b === a && setup.steps.get(probe)?.post !== undefined;
-    const inside = a > b && a < b + JUMP_BYTES;
-    if (withPost || inside) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr: other });
-  }
-  return out;
-}
-
-/**
- * R40: `echo 0|1 > /proc/sys/debug/kprobes-optimization`. Off unoptimizes every optimized or
- * queued point; on queues every point that can be optimized. Probes keep working either way.
- * (The kernel does it under kprobe_mutex and waits for the optimizer; the model does it at once.)
- */
-function optimizationSysctl({ setup, w, cpu, pid }: ApiStepInput, value: boolean): DomainEvent[] {
-  const out: DomainEvent[] = [{ type: 'kprobes.optimization', cpu, pid, value }];
-  for (const [addr, point] of Object.entries(w.kprobes.table) as [Hex, NonNullable<KernelState['kprobes']['table'][Hex]>][]) {
-    if (!value && point.opt !== undefined) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr });
-    const enabled = point.probes.some((p) => !kprobeDisabled(w.kprobes.probes[p]));
-    if (value && point.armed && enabled) out.push(...queueOptimizer(setup, w, cpu, pid, addr, point.probes, false, true));
-  }
-  return out;
 }

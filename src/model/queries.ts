@@ -1,4 +1,5 @@
-import type { CpuState, KernelState, ProbeReg, TaskState } from './state.ts';
+import type { Hex } from './events.ts';
+import type { CpuState, KernelState, KprobesState, ProbePoint, ProbeReg, TaskState } from './state.ts';
 
 // Read-only questions about a folded state that several actors and views ask.
 
@@ -70,4 +71,9 @@ export function cpusWithIrqsOff(w: KernelState, except: number): number[] {
 /** The kernel's `kprobe_disabled()`: DISABLED or GONE (R1); a GONE probe never runs (R14, R95). */
 export function kprobeDisabled(reg: ProbeReg | undefined): boolean {
   return reg !== undefined && (reg.disabled || reg.gone === true);
+}
+
+/** The probe table's points with their addresses, in insertion order. */
+export function probePoints(k: KprobesState): [Hex, ProbePoint][] {
+  return Object.entries(k.table) as [Hex, ProbePoint][];
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { BUILTIN_SYMBOLS, DEFAULT_KERNEL, symbolsWithModules, type BuildConfig } from '../kernel/index.ts';
-import { OPTIMIZE_DELAY_TICKS } from '../kprobes/api-step.ts';
+import { OPTIMIZE_DELAY_TICKS } from '../kprobes/optimizer.ts';
 import type { HandlerStep, ProbeSpec, Scenario, TaskOp, TaskSpec } from './types.ts';
 
 // A fast-check arbitrary of valid scenarios, exported for users' own property tests. It draws
