@@ -6,7 +6,7 @@
 import { ARM64_ISA } from './arm64.ts';
 import { ImageBuilder, type Isa } from './builder.ts';
 import type { Arch, BuildConfig, KernelImage } from './image.ts';
-import { atLeast, DEFAULT_KERNEL, KERNEL_VERSIONS, type KernelVersion } from './releases.ts';
+import { atLeast, DEFAULT_KERNEL, type KernelVersion } from './releases.ts';
 import { X86_64_ISA } from './x86_64.ts';
 
 /** The one-instruction `ret` an overridden function returns through (R46 with a changed IP). */

@@ -3,7 +3,7 @@
 import { ImageBuilder, MODULE_SPAN } from './builder.ts';
 import type { Arch, BuildConfig } from './image.ts';
 import { buildKey, ISAS, kernelImage } from './images.ts';
-import { DEFAULT_KERNEL, KERNEL_VERSIONS, type KernelVersion } from './releases.ts';
+import { DEFAULT_KERNEL, type KernelVersion } from './releases.ts';
 import { SymbolTable } from './symbols.ts';
 
 export type {

@@ -5,7 +5,7 @@ import type { LoggedEvent } from '../model/events.ts';
 import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
 import type { CommandResult, KernelBackend, KernelCommandInfo, TraceRecord } from '../shell/backend.ts';
 import type { FetchNode, ParseContext, ProbeDefinition } from '../tracefs/index.ts';
-import { KernelSession, sessionScenario, SHELL_PID } from './kernel-session.ts';
+import { KernelSession, sessionScenario } from './kernel-session.ts';
 import { TraceRecords } from './trace-records.ts';
 import type { Projection } from '../views/folder.ts';
 import { KERNEL_COMMANDS, kernelCommand } from './commands.ts';
@@ -200,9 +200,6 @@ export class SimBackend implements KernelBackend {
       .map((f) => `${f.name}\n`)
       .join('');
   }
-
-  /** The shell's pid, for the session's prompt and tests. */
-  readonly shellPid = SHELL_PID;
 }
 
 function memSymbolErrno(node: FetchNode, known: (name: string) => boolean): number {
