@@ -8,7 +8,6 @@ const SPEC = '../shared/spec/kprobes-semantics.md';
 const NOT_YET: Record<number, string> = {
   1: 'the flags are fields of the model (disabled, gone, a point\'s opt, fentry sites), shown as debugfs list\'s [DISABLED] [GONE] [OPTIMIZED] [FTRACE]; their bit values are not observable',
   3: 'post_handler arguments are not exposed to declarative handlers',
-  15: 'needs the optimizer\'s delayed freeing of an emptied aggregator (R68), which the model does not keep',
   17: 'folded into kprobe_mutex as the rule allows: nothing separate to test',
   19: 'memory reuse is not observable in the model',
   25: 'the image has no jump labels, static calls or BUG() sites; ftrace sites (R25.1) and the blacklist part (R25.3, R28) are tested',
@@ -18,7 +17,6 @@ const NOT_YET: Record<number, string> = {
   54: 'the pre-v6.3 legacy mode (kernel versions) is not modelled yet; v6.3+ behaviour is INV-removed-race',
   56: 'legacy mode not modelled yet (see R54)',
   66: 'freeing is not observable in the model',
-  68: 'the model unoptimizes at once on unregister, so an emptied aggregator has no delayed freeing',
   81: '(info) implementation history',
   96: 'a module\'s init runs within insmod in the model, so no probe can be registered in init text before it is freed (R25.4 refuses it after); the kernel\'s own init memory is gone before any scenario starts',
 };

@@ -1,7 +1,7 @@
 import type { DomainEvent, Hex } from '../model/events.ts';
 import { toHex } from '../model/hex.ts';
-import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, kprobeDisabled, probePoints, syncComplete } from '../model/queries.ts';
-import { forcedUnoptimize, optimizationSysctl, queueOptimizer } from './optimizer.ts';
+import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, kprobeDisabled, pointDisabled, probePoints, syncComplete } from '../model/queries.ts';
+import { disarmOptimized, joinOptimized, optimizationSysctl, queueOptimizer, requeueCovering, requeueOptimizer, unoptimizeCovering } from './optimizer.ts';
 import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
 import type { Batch, KernelState } from '../model/state.ts';
 import { EINVAL, ENOENT } from './errno.ts';
@@ -152,10 +152,10 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         disabled,
       };
       // R47.2: the copy is prepared when the point is new (or re-prepared at a GONE one, R14).
-      const prepared = point === undefined || point.probes.every((p) => k.probes[p]?.gone) ? boostable(setup, probe, at) : false;
-      const boost: DomainEvent[] = prepared ? [{ type: 'kprobe.boostable', cpu, pid, addr: at }] : [];
-      // R87: a child with a post-handler, or a probe inside an optimized jump, unoptimizes now.
-      const unopt = forcedUnoptimize(setup, w, cpu, pid, probe, at);
+      const fresh = point === undefined || (point.probes.length > 0 && point.probes.every((p) => k.probes[p]?.gone));
+      const boost: DomainEvent[] = fresh && boostable(setup, probe, at) ? [{ type: 'kprobe.boostable', cpu, pid, addr: at }] : [];
+      // R15, R87: at an OPTIMIZED point, or arming inside another point's jump.
+      const unopt = joinOptimized(setup, w, cpu, pid, probe, at, disabled);
       // R8: a second probe at an armed point joins it; the breakpoint stays armed throughout.
       // R29: a probe registered disabled is not armed; R30: nor is any while arming is off.
       if (point?.armed || disabled || k.all_disarmed) {
@@ -172,6 +172,9 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         return [unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: addr! }, ...queueOptimizer(setup, w, cpu, pid, addr!, k.table[addr!]?.probes ?? [probe], false)];
       }
       if (call.fn === 'unregister_kprobe') return [unlock()];
+      // R87: an enabled point is optimized again; a disarmed one may unblock a neighbour's jump.
+      if (call.fn === 'enable_kprobe') return [...queueOptimizer(setup, w, cpu, pid, addr!, k.table[addr!]?.probes ?? [probe], false), ...ret(0)];
+      if (call.fn === 'disable_kprobe') return [...requeueCovering(setup, w, cpu, pid, addr!), ...ret(0)];
       return ret(0);
     case 'enable':
       // R35: not registered → -EINVAL; already enabled → 0; else clear DISABLED and arm the
@@ -186,8 +189,12 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         if ((k.table[addr!]?.probes.length ?? 0) <= 1) return ret(0);
         return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
       }
-      if (k.table[addr!]?.armed) return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
-      return [{ type: 'kprobe.enable', cpu, pid, probe }, ...patch('text.arm')];
+      if (k.table[addr!]?.armed) {
+        // R87: the jump of a point whose unoptimization is queued stays (optimize_kprobe dequeues it).
+        const keep: DomainEvent[] = k.table[addr!]?.opt?.state === 'unopt' ? [{ type: 'kprobe.opt.keep', cpu, pid, addr: addr! }] : [];
+        return [{ type: 'kprobe.enable', cpu, pid, probe }, ...keep, ...ret(0)];
+      }
+      return [{ type: 'kprobe.enable', cpu, pid, probe }, ...unoptimizeCovering(w, cpu, pid, addr!), ...patch('text.arm')];
     case 'disable': {
       if (call.fn === 'disable_kprobe') {
         // R34: not registered → -EINVAL; already disabled → 0, nothing changes; else set DISABLED
@@ -195,21 +202,26 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         if (!registered) return ret(-EINVAL);
         if (kprobeDisabled(reg)) return ret(0);
         const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
-        // R87: disabling unoptimizes (the model does it at once rather than through the queue).
-        if (k.table[addr!]?.opt) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr: addr! });
-        if (k.table[addr!]?.armed && !enabledAt(addr, probe)) out.push(...patch('text.disarm'));
-        else out.push(...ret(0));
-        return out;
+        if (k.table[addr!]?.armed && !enabledAt(addr, probe)) {
+          // R87: an optimized point's unoptimization is queued; the optimizer disarms it later.
+          const { events, disarm } = disarmOptimized(w, cpu, pid, addr!);
+          out.push(...events);
+          if (disarm) return [...out, ...patch('text.disarm')];
+        }
+        return [...out, ...ret(0)];
       }
       // R64: checked under kprobe_mutex: a probe that is not registered (never was, or another
       // unregister already took it down) is skipped; the call still ends with a grace period.
       if (reg.state !== 'registered' || addr === null || !k.table[addr]?.probes.includes(probe)) return [unlock()];
       const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
-      // R87: unregistering unoptimizes first (at once in the model, queued in the kernel).
-      if (k.table[addr]?.opt) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr });
-      // R13/R34: the point is disarmed when its last enabled probe goes; R95: not a GONE one,
-      // whose memory is already freed.
-      if (k.table[addr]?.armed && !enabledAt(addr, probe) && !reg.gone) out.push(...patch('text.disarm'));
+      // R13/R34: the point is disarmed when its last enabled probe goes (a disabled one changes
+      // nothing, R15's revived aggregator included; R95: a GONE one's memory is already freed);
+      // R87: an optimized point's unoptimization is queued instead, and the jump stays for now.
+      if (!kprobeDisabled(reg) && k.table[addr]?.armed && !enabledAt(addr, probe)) {
+        const { events, disarm } = disarmOptimized(w, cpu, pid, addr);
+        out.push(...events);
+        if (disarm) out.push(...patch('text.disarm'));
+      }
       return out;
     }
     case 'switch': {
@@ -222,12 +234,17 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       // R42: arm (or disarm) every point that has an enabled probe, one text patch at a time.
       const on = !k.all_disarmed;
       for (const [at, point] of probePoints(k)) {
-        // A GONE point's text is freed: nothing to patch there (R95).
-        if (point.probes.every((p) => k.probes[p]?.gone)) continue;
-        const wanted = on && point.probes.some((p) => !kprobeDisabled(k.probes[p]));
-        if (point.armed !== wanted) return patchAt(wanted ? 'text.arm' : 'text.disarm', at);
+        // A GONE point's text is freed: nothing to patch there (R95). A disabled point awaiting
+        // its unoptimization is the optimizer's (arm_all/disarm_all skip disabled points).
+        if (point.probes.every((p) => k.probes[p]?.gone) || point.opt?.state === 'unopt') continue;
+        const wanted = on && !pointDisabled(k, point);
+        if (point.armed === wanted) continue;
+        // R87: disarming everything unoptimizes at once ("forced"); arming may unblock a jump.
+        if (wanted) return [...unoptimizeCovering(w, cpu, pid, at), ...patchAt('text.arm', at)];
+        const forced: DomainEvent[] = point.opt === undefined ? [] : [{ type: 'kprobe.opt.unopt', cpu, pid, addr: at }];
+        return [...forced, ...patchAt('text.disarm', at)];
       }
-      return [unlock(), { type: 'kprobes.enabled_written', cpu, pid, value: on }];
+      return [...(on ? requeueOptimizer(setup, w, cpu, pid) : []), unlock(), { type: 'kprobes.enabled_written', cpu, pid, value: on }];
     }
     case 'module': {
       const m = (programOf(setup, task.prog)[task.job] as { module?: string } | undefined)?.module ?? '';
@@ -254,9 +271,15 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     }
     case 'unlink': {
       const unlink: DomainEvent = { type: 'kprobe.unlink', cpu, pid, probe, addr: addr! };
+      const point = k.table[addr!]!;
+      const rest = point.probes.filter((p) => p !== probe);
+      // R64: an aggregator still enabled is optimized again (its post-handler child may be the one
+      // that went); R87: a disarmed point may unblock the neighbour whose jump covers it.
+      const stillEnabled = rest.length > 0 && point.armed && (point.revived === true || rest.some((p) => !kprobeDisabled(k.probes[p])));
+      const reopt = stillEnabled ? queueOptimizer(setup, w, cpu, pid, addr!, rest, false) : point.armed ? [] : requeueCovering(setup, w, cpu, pid, addr!);
       // R69: then the instance pool is detached; hooked calls still return, without a handler.
-      if (setup.probes.get(probe)?.kind !== 'kretprobe') return [unlink];
-      return [unlink, { type: 'kretprobe.detach', cpu, pid, probe }];
+      if (setup.probes.get(probe)?.kind !== 'kretprobe') return [unlink, ...reopt];
+      return [unlink, ...reopt, { type: 'kretprobe.detach', cpu, pid, probe }];
     }
     case 'gp': {
       // In a batch, phase 1 of this entry is done; the batch shares one grace period (R65).

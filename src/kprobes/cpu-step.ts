@@ -1,6 +1,6 @@
 import type { FunctionSymbol, Insn } from '../kernel/index.ts';
 import type { DomainEvent, Hex } from '../model/events.ts';
-import { currentTask, kprobeDisabled, taskReady } from '../model/queries.ts';
+import { currentTask, jumpInPlace, kprobeDisabled, taskReady } from '../model/queries.ts';
 import { codeOf, programOf, type Setup } from '../model/setup.ts';
 import { instanceOfCurrentPool, instanceProbe, slotOf } from '../model/evolve.ts';
 import { toHex } from '../model/hex.ts';
@@ -141,8 +141,10 @@ function handlerPhase(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
   // called without looking at the flag: a hit already in flight when unregister_kprobe disables
   // it runs normally, and the text-patch sync waits for it (R55).
   // A GONE child (its module was unloaded, then reloaded and probed again, R14) counts as disabled.
+  // An OPTIMIZED point is an aggregator even with one child (the optimized callback checks too, R86).
   const reg = h.w.kprobes.probes[probe];
-  if (c.probes.length > 1 && kprobeDisabled(reg)) {
+  const aggregated = c.probes.length > 1 || c.opt_run === true || h.w.kprobes.table[c.current!]?.opt !== undefined;
+  if (aggregated && kprobeDisabled(reg)) {
     return [{ type: 'handler.skip', cpu: c.id, probe, phase, reason: reg?.gone ? 'gone' : 'disabled' }];
   }
   const steps = stepsOf(h, probe, phase);
@@ -501,7 +503,7 @@ function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
   if (point?.armed) {
     if (insn.op.k === 'fentry') return ftraceCall(h, ctx, addr);
     // R86: the optimizer replaced the breakpoint with a jump to the detour buffer.
-    if (point.opt?.state === 'optimized') return optCall(h, ctx, addr);
+    if (jumpInPlace(point)) return optCall(h, ctx, addr);
     return [{ type: 'kprobe.trap', cpu: h.c.id, pid: h.pid, addr }];
   }
   if (ctx === 'task' && h.task?.fault?.addr === addr) return pageFault(h, addr, h.task.fault.outcome);

@@ -1,5 +1,5 @@
 import type { DomainEvent, Hex } from '../model/events.ts';
-import { kprobeDisabled } from '../model/queries.ts';
+import { pointDisabled } from '../model/queries.ts';
 import type { Ctx, Here } from './here.ts';
 import { withPendingAcks } from './here.ts';
 
@@ -10,7 +10,7 @@ import { withPendingAcks } from './here.ts';
 /** Whether the kprobe running on this CPU came through an optimized point's jump. */
 export function inOptimizedRun(h: Here): boolean {
   const { c } = h;
-  return c.status !== 'idle' && c.trampoline === null && c.current !== null && h.w.kprobes.table[c.current]?.opt?.state === 'optimized';
+  return c.status !== 'idle' && c.trampoline === null && c.opt_run === true;
 }
 
 /** R86: the jump at an optimized point. */
@@ -19,8 +19,8 @@ export function optCall(h: Here, ctx: Ctx, addr: Hex): DomainEvent[] {
   const point = h.w.kprobes.table[addr]!;
   // The detour runs the original instruction after the callback, whatever the callback did.
   const copy: DomainEvent = { type: 'insn.exec', cpu: c.id, pid, ip: addr, ctx };
-  // A disabled aggregator (unoptimization pending) does nothing and counts nothing.
-  if (point.probes.every((p) => kprobeDisabled(h.w.kprobes.probes[p]))) return [copy];
+  // A disabled aggregator (its unoptimization queued, R87) does nothing and counts nothing.
+  if (pointDisabled(h.w.kprobes, point)) return [copy];
   // A kprobe already running on this CPU: a miss on every child, and nothing else.
   if (c.status !== 'idle') return [{ type: 'kprobe.opt.miss', cpu: c.id, pid, addr, probes: point.probes }, copy];
   return [{ type: 'kprobe.opt.hit', cpu: c.id, pid, addr, probes: point.probes }];

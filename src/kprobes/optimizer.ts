@@ -1,5 +1,5 @@
 import type { DomainEvent, Hex } from '../model/events.ts';
-import { kprobeDisabled, probePoints } from '../model/queries.ts';
+import { pointDisabled, probePoints } from '../model/queries.ts';
 import { codeOf, type Setup } from '../model/setup.ts';
 import type { KernelState } from '../model/state.ts';
 
@@ -26,15 +26,29 @@ function taskInside(setup: Setup, w: KernelState, a: bigint): boolean {
   return false;
 }
 
-/** The points the optimizer patches now (none most of the time). */
+/** Whether `a` lies in bytes 1.. of the jump at `b` (the breakpoint byte itself is `b`'s own). */
+function insideJump(b: bigint, a: bigint): boolean {
+  return a > b && a < b + JUMP_BYTES;
+}
+
+/**
+ * What the optimizer does now (nothing most of the time). Like kprobe_optimizer() it works under
+ * kprobe_mutex, first the queued unoptimizations (R87: breakpoint back, then removed from a
+ * disabled aggregator, and an emptied aggregator leaves the table, R68), then the queued
+ * optimizations (R84). The model leaves a point alone while a CPU is handling it or a task stands
+ * inside its jump region: the RCU-tasks wait the kernel does before patching and before freeing.
+ */
 export function planOptimizer(setup: Setup, w: KernelState): DomainEvent[] {
-  if (setup.scenario.config?.optprobes !== true) return [];
+  if (setup.scenario.config?.optprobes !== true || w.kprobes.mutex.owner !== null) return [];
+  const ready = (addr: Hex, due: number) =>
+    due <= w.t && !w.cpus.some((c) => c.current === addr || c.trap === addr || c.prev?.current === addr) && !taskInside(setup, w, BigInt(addr));
+  const points = probePoints(w.kprobes);
   const out: DomainEvent[] = [];
-  for (const [addr, point] of probePoints(w.kprobes)) {
-    if (point.opt?.state !== 'queued' || point.opt.due > w.t || !point.armed) continue;
-    if (w.cpus.some((c) => c.current === addr || c.trap === addr)) continue;
-    if (taskInside(setup, w, BigInt(addr))) continue;
-    out.push({ type: 'kprobe.opt.patch', addr });
+  for (const [addr, point] of points) {
+    if (point.opt?.state === 'unopt' && ready(addr, point.opt.due)) out.push({ type: 'kprobe.opt.unpatch', addr });
+  }
+  for (const [addr, point] of points) {
+    if (point.opt?.state === 'queued' && point.armed && ready(addr, point.opt.due)) out.push({ type: 'kprobe.opt.patch', addr });
   }
   return out;
 }
@@ -43,10 +57,11 @@ export function planOptimizer(setup: Setup, w: KernelState): DomainEvent[] {
 export const OPTIMIZE_DELAY_TICKS = 5 * 1000;
 
 /**
- * R83/R84: right after registration armed a point, queue it for the optimizer when it can be
- * optimized: CONFIG_OPTPROBES (x86_64), not ftrace-based, armed, no child with a post-handler,
- * and the 5-byte jump fits: inside one function, over ordinary instructions only (no call, ret
- * or fentry site to relocate), with no other probe inside it.
+ * R83/R84: right after a point was armed (registration, enable_kprobe, arm-all, the sysctl, an
+ * unregister that took a post-handler or a neighbour away), queue it for the optimizer when it can
+ * be optimized: CONFIG_OPTPROBES (x86_64), not ftrace-based, armed, not already OPTIMIZED, no child
+ * with a post-handler, and the 5-byte jump fits: inside one function, over ordinary instructions
+ * only (no call, ret or fentry site to relocate), with no armed probe inside it.
  */
 export function queueOptimizer(setup: Setup, w: KernelState, cpu: number, pid: number, addr: Hex, children: readonly string[], disabled: boolean, sysctl = !w.kprobes.opt_off): DomainEvent[] {
   if (setup.scenario.config?.optprobes !== true || setup.symbols.image.arch !== 'x86_64' || !sysctl) return [];
@@ -60,38 +75,84 @@ export function queueOptimizer(setup: Setup, w: KernelState, cpu: number, pid: n
     const start = at.fn.addr + BigInt(insn.off);
     if (start >= a && start < a + JUMP_BYTES && insn.op.k !== 'insn') return [];
   }
-  for (const other of Object.keys(k.table)) {
-    const b = BigInt(other);
-    if (b !== a && b > a - JUMP_BYTES && b < a + JUMP_BYTES) return [];
-  }
+  // arch_check_optimized_kprobe(): a disarmed probe in the region does not block.
+  if (probePoints(k).some(([other, point]) => point.armed && insideJump(a, BigInt(other)))) return [];
   return [{ type: 'kprobe.opt.queue', cpu, pid, addr, due: w.t + OPTIMIZE_DELAY_TICKS }];
 }
 
-/** R87: what registering `probe` at `addr` unoptimizes at once. */
-export function forcedUnoptimize(setup: Setup, w: KernelState, cpu: number, pid: number, probe: string, addr: Hex): DomainEvent[] {
-  const out: DomainEvent[] = [];
+/** R87: queue every armed, enabled point that can be optimized now (after something that blocked it went). */
+export function requeueOptimizer(setup: Setup, w: KernelState, cpu: number, pid: number, where: (addr: Hex) => boolean = () => true, sysctl = !w.kprobes.opt_off): DomainEvent[] {
+  return probePoints(w.kprobes)
+    .filter(([addr, point]) => where(addr) && point.armed && !pointDisabled(w.kprobes, point))
+    .flatMap(([addr, point]) => queueOptimizer(setup, w, cpu, pid, addr, point.probes, false, sysctl));
+}
+
+/** R87: "a probe that was blocked by a neighbour is re-optimized once the neighbour is gone". */
+export function requeueCovering(setup: Setup, w: KernelState, cpu: number, pid: number, addr: Hex): DomainEvent[] {
+  return requeueOptimizer(setup, w, cpu, pid, (b) => insideJump(BigInt(b), BigInt(addr)));
+}
+
+/**
+ * R87 (__arm_kprobe): arming a probe inside another point's jump region unoptimizes that point at
+ * once. One whose unoptimization was already queued is unpatched at once (the kernel restores its
+ * breakpoint at once and leaves the disarm to the optimizer; the model does both).
+ */
+export function unoptimizeCovering(w: KernelState, cpu: number, pid: number, addr: Hex): DomainEvent[] {
   const a = BigInt(addr);
-  for (const [other, point] of probePoints(w.kprobes)) {
-    if (point.opt === undefined) continue;
-    const b = BigInt(other);
-    const withPost = b === a && setup.steps.get(probe)?.post !== undefined;
-    const inside = a > b && a < b + JUMP_BYTES;
-    if (withPost || inside) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr: other });
+  return probePoints(w.kprobes)
+    .filter(([b, point]) => point.opt !== undefined && insideJump(BigInt(b), a))
+    .map(([b, point]): DomainEvent => (point.opt?.state === 'unopt' ? { type: 'kprobe.opt.unpatch', addr: b } : { type: 'kprobe.opt.unopt', cpu, pid, addr: b }));
+}
+
+/**
+ * register_aggr_kprobe() at an OPTIMIZED point (R87, R15): an emptied aggregator still waiting for
+ * the optimizer is revived (enabled, its unoptimization dequeued: the jump stays), whatever the new
+ * child is; an enabled child at one with children dequeues it the same way (arm_kprobe); a child
+ * with a post-handler then unoptimizes at once; arming a probe inside another point's jump
+ * unoptimizes that one.
+ */
+export function joinOptimized(setup: Setup, w: KernelState, cpu: number, pid: number, probe: string, addr: Hex, disabled: boolean): DomainEvent[] {
+  const point = w.kprobes.table[addr];
+  const out: DomainEvent[] = [];
+  const post = setup.steps.get(probe)?.post !== undefined;
+  const pending = point?.opt?.state === 'unopt';
+  const revive = pending && point!.probes.length === 0;
+  if (revive) out.push({ type: 'kprobe.opt.revive', cpu, pid, addr });
+  else if (pending && !disabled && !post) out.push({ type: 'kprobe.opt.keep', cpu, pid, addr });
+  if (point?.opt !== undefined && post) {
+    // A disabled child leaves the aggregator disabled: the optimizer would disarm it; done here.
+    out.push(pending && !revive && disabled ? { type: 'kprobe.opt.unpatch', addr } : { type: 'kprobe.opt.unopt', cpu, pid, addr });
   }
-  return out;
+  // __arm_kprobe() runs only for a point that gets armed now (R29, R30).
+  const arming = point?.armed !== true && !disabled && !w.kprobes.all_disarmed;
+  return [...(arming ? unoptimizeCovering(w, cpu, pid, addr) : []), ...out];
+}
+
+/**
+ * R87 (__disarm_kprobe): the last enabled child of a point goes (disable or unregister). A patched
+ * point's unoptimization is queued and the jump stays until the optimizer runs (hits on it then do
+ * nothing, R86); a point only queued for optimization is taken off the queue and disarmed now.
+ * Returns the unoptimization events and whether the breakpoint is to be removed now.
+ */
+export function disarmOptimized(w: KernelState, cpu: number, pid: number, addr: Hex): { events: DomainEvent[]; disarm: boolean } {
+  const opt = w.kprobes.table[addr]?.opt;
+  if (opt === undefined) return { events: [], disarm: true };
+  if (opt.state === 'queued') return { events: [{ type: 'kprobe.opt.unopt', cpu, pid, addr }], disarm: true };
+  if (opt.state === 'optimized') return { events: [{ type: 'kprobe.opt.unopt.queue', cpu, pid, addr, due: w.t + OPTIMIZE_DELAY_TICKS }], disarm: false };
+  return { events: [], disarm: false };
 }
 
 /**
  * R40: `echo 0|1 > /proc/sys/debug/kprobes-optimization`. Off unoptimizes every optimized or
  * queued point; on queues every point that can be optimized. Probes keep working either way.
- * (The kernel does it under kprobe_mutex and waits for the optimizer; the model does it at once.)
+ * (The kernel queues the unoptimizations and waits for the optimizer; the model does it at once.)
  */
 export function optimizationSysctl(setup: Setup, w: KernelState, cpu: number, pid: number, value: boolean): DomainEvent[] {
   const out: DomainEvent[] = [{ type: 'kprobes.optimization', cpu, pid, value }];
+  if (value) return [...out, ...requeueOptimizer(setup, w, cpu, pid, () => true, true)];
   for (const [addr, point] of probePoints(w.kprobes)) {
-    if (!value && point.opt !== undefined) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr });
-    const enabled = point.probes.some((p) => !kprobeDisabled(w.kprobes.probes[p]));
-    if (value && point.armed && enabled) out.push(...queueOptimizer(setup, w, cpu, pid, addr, point.probes, false, true));
+    if (point.opt?.state === 'unopt') out.push({ type: 'kprobe.opt.unpatch', addr });
+    else if (point.opt !== undefined) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr });
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { fromTransition } from 'xstate';
 import type { Outbox } from '../actors/bus.ts';
 import type { DomainEvent } from '../model/events.ts';
 import { evolveSched } from '../model/evolve.ts';
+import { optimizerDue } from '../model/queries.ts';
 import type { KernelState, SchedState } from '../model/state.ts';
 import { enabledChoices, type Choice } from '../scheduler/choices.ts';
 import type { Strategy } from '../scheduler/strategies.ts';
@@ -34,8 +35,10 @@ function decide(ctx: SchedulerContext, w: KernelState): { outcome: Outcome; even
   }
   const choices = enabledChoices(w);
   if (choices.length === 0) {
-    // Every CPU idles until the next sleeping task's timer: logical time jumps there.
-    const wake = Math.min(...w.tasks.flatMap((t) => (t.wait?.on === 'time' && t.wait.until > w.t ? [t.wait.until] : [])));
+    // Every CPU idles until the next sleeping task's timer or the optimizer's deferred work (§11):
+    // logical time jumps there.
+    const sleepers = w.tasks.flatMap((t) => (t.wait?.on === 'time' && t.wait.until > w.t ? [t.wait.until] : []));
+    const wake = Math.min(...sleepers, optimizerDue(w));
     if (Number.isFinite(wake)) return { outcome: { kind: 'idle' }, events: [{ type: 'time.advance', to: wake }] };
     // Done: every task exited, or what is left are shells waiting for their user.
     if (w.tasks.every((t) => t.wait?.on === 'input')) return { outcome: { kind: 'end', reason: 'done' }, events: [] };

@@ -141,8 +141,22 @@ export const EVENT_FIELDS = {
   'kprobe.opt.queue': { cpu: 'int', pid: 'int', addr: 'hex', due: 'int' },
   /** R84: the optimizer replaced the breakpoint with a jump to the detour buffer. */
   'kprobe.opt.patch': { addr: 'hex' },
-  /** R87: unoptimized: the breakpoint is back (forced, or for a disable or unregister). */
+  /**
+   * R87: unoptimized at once: the breakpoint is back (forced by a post-handler child or a probe
+   * inside the jump, taken off the optimizer's queue before it patched, or the sysctl).
+   */
   'kprobe.opt.unopt': { cpu: 'int', pid: 'int', addr: 'hex' },
+  /** R87: a disable or unregister queued the unoptimization of a patched point; the jump stays until `due`. */
+  'kprobe.opt.unopt.queue': { cpu: 'int', pid: 'int', addr: 'hex', due: 'int' },
+  /**
+   * R87, R68: the optimizer unoptimized a point whose unoptimization was queued: breakpoint back,
+   * then removed (the aggregator is disabled), and an emptied aggregator leaves the table.
+   */
+  'kprobe.opt.unpatch': { addr: 'hex' },
+  /** R87: enable_kprobe on a point whose unoptimization was queued takes it off the queue: the jump stays. */
+  'kprobe.opt.keep': { cpu: 'int', pid: 'int', addr: 'hex' },
+  /** R15: a registration revived an emptied aggregator awaiting the optimizer: enabled, jump kept. */
+  'kprobe.opt.revive': { cpu: 'int', pid: 'int', addr: 'hex' },
   /** R40: the kprobes-optimization sysctl was written: off unoptimizes everything, on requeues. */
   'kprobes.optimization': { cpu: 'int', pid: 'int', value: 'bool' },
   'text.arm': { cpu: 'int', pid: 'int', addr: 'hex' },
@@ -208,7 +222,8 @@ type Emitter = 'cpu' | 'sched' | 'kprobes' | 'input' | 'log';
 const SCHED_TYPES = ['sched.pick', 'sched.switch', 'time.advance', 'kernel.deadlock', 'run.limit'];
 const KPROBES_TYPES = [
   'kprobe.register', 'kprobe.register.fail', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert', 'kprobe.boostable',
-  'kprobe.opt.queue', 'kprobe.opt.patch', 'kprobe.opt.unopt', 'kprobes.optimization',
+  'kprobe.opt.queue', 'kprobe.opt.patch', 'kprobe.opt.unopt', 'kprobe.opt.unopt.queue', 'kprobe.opt.unpatch', 'kprobe.opt.keep',
+  'kprobe.opt.revive', 'kprobes.optimization',
   'text.arm', 'text.disarm', 'text.sync.start', 'text.sync.end', 'kprobe.registered', 'kprobe.unregister',
   'kprobe.disable', 'kprobe.unlink', 'rcu.gp.start', 'rcu.gp.end', 'kprobe.unregistered',
   'kprobe.enable_kprobe', 'kprobe.disable_kprobe', 'kprobe.enable', 'kprobe.returned', 'kretprobe.pool', 'kretprobe.detach',

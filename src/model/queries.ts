@@ -73,6 +73,32 @@ export function kprobeDisabled(reg: ProbeReg | undefined): boolean {
   return reg !== undefined && (reg.disabled || reg.gone === true);
 }
 
+/**
+ * R13: the aggregator's DISABLED flag: no enabled child, except after a revival (R15's quirk),
+ * which leaves it enabled whatever its children are.
+ */
+export function pointDisabled(k: KprobesState, point: ProbePoint): boolean {
+  return point.revived !== true && point.probes.every((p) => kprobeDisabled(k.probes[p]));
+}
+
+/** §11: the optimizer's jump replaces the breakpoint (patched, and maybe queued for unoptimization). */
+export function jumpInPlace(point: ProbePoint | undefined): boolean {
+  return point?.opt?.state === 'optimized' || point?.opt?.state === 'unopt';
+}
+
+/**
+ * When the optimizer's queued work is next due (Infinity when there is none): with every CPU idle,
+ * logical time moves on to it, so a run does not end with the kernel's deferred work undone.
+ */
+export function optimizerDue(w: KernelState): number {
+  let due = Infinity;
+  for (const [, point] of probePoints(w.kprobes)) {
+    const opt = point.opt;
+    if ((opt?.state === 'queued' || opt?.state === 'unopt') && opt.due > w.t) due = Math.min(due, opt.due);
+  }
+  return due;
+}
+
 /** The probe table's points with their addresses, in insertion order. */
 export function probePoints(k: KprobesState): [Hex, ProbePoint][] {
   return Object.entries(k.table) as [Hex, ProbePoint][];

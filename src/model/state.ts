@@ -49,6 +49,8 @@ export interface SavedKprobe {
   readonly next: number;
   /** The interrupt level that run belongs to (scenarios with a timer). */
   readonly irq?: number;
+  /** That run came through an optimized point's jump (R86). */
+  readonly opt_run?: true;
 }
 
 export interface CpuState {
@@ -87,6 +89,11 @@ export interface CpuState {
    * code runs first; the run goes on after `irq.exit`.
    */
   readonly kprobe_irq?: number;
+  /**
+   * The current kprobe run came through an optimized point's jump (R86): no trap, no single-step,
+   * no post-handler. A fact about the run, not the table: the point may be unoptimized meanwhile.
+   */
+  readonly opt_run?: true;
 }
 
 export type Wait =
@@ -146,10 +153,18 @@ export interface ProbePoint {
   /** R47.2: the instruction copy was prepared "boostable" (kernels without CONFIG_PREEMPTION). */
   readonly boost?: true;
   /**
-   * §11: OPTIMIZED: queued for the optimizer (due at logical time `due`), or its breakpoint
-   * already replaced by a jump to the detour buffer.
+   * §11: OPTIMIZED: queued for the optimizer (due at logical time `due`), its breakpoint already
+   * replaced by a jump to the detour buffer, or still jumping while its unoptimization waits in
+   * the optimizer's queue (R87, due at `due`). A point in `unopt` may have no children left: an
+   * emptied aggregator stays in the table until the optimizer tears it down (R64, R68).
    */
-  readonly opt?: { readonly state: 'queued'; readonly due: number } | { readonly state: 'optimized' };
+  readonly opt?: { readonly state: 'queued'; readonly due: number } | { readonly state: 'optimized' } | { readonly state: 'unopt'; readonly due: number };
+  /**
+   * R15 (quirk): a registration revived this emptied aggregator and cleared its DISABLED flag
+   * without looking at the new child, so the aggregator is enabled although no child is. Cleared
+   * once an enabled child joins or a child is enabled (from then on "no enabled child" holds again).
+   */
+  readonly revived?: true;
 }
 
 /** Where a register/unregister call stands (spec §3, §8); NEXT_PHASE in evolve.ts moves it. */

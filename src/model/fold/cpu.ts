@@ -14,7 +14,8 @@ function withHandlerFrames(c: CpuState, frames: Frame | null): CpuState {
 function restorePreviousKprobe(c: CpuState): CpuState {
   if (c.prev === null) return fail(`cpu ${c.id}: REENTER with an empty prev_kprobe slot`);
   const p = c.prev;
-  const restored: CpuState = { ...c, current: p.current, probes: p.probes, status: p.status, next: p.next, prev: null, stepped: false, preempt_count: c.preempt_count - 1 };
+  const { opt_run: _reentry, ...rest } = c;
+  const restored: CpuState = { ...rest, current: p.current, probes: p.probes, status: p.status, next: p.next, prev: null, stepped: false, preempt_count: c.preempt_count - 1, ...(p.opt_run ? { opt_run: true } : {}) };
   return p.irq === undefined ? restored : { ...restored, kprobe_irq: p.irq };
 }
 
@@ -33,7 +34,8 @@ function interruptedIrqsOff(c: CpuState): boolean {
 
 /** current_kprobe := NULL; the trap returns with the probed context's IF restored. */
 function resetCurrentKprobe(c: CpuState): CpuState {
-  return withoutRegs({ ...c, current: null, probes: [], status: 'idle', next: 0, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) });
+  const { opt_run: _over, ...rest } = c;
+  return withoutRegs({ ...rest, current: null, probes: [], status: 'idle', next: 0, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) });
 }
 
 /** The hit is over: the registers its handlers wrote go back into the code's own state. */
@@ -64,17 +66,27 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'kprobe.ftrace.post':
       // R92: the 5-byte NOP is deemed executed; the post-handlers run in HIT_SSDONE.
       return { ...c, status: 'KPROBE_HIT_SSDONE', next: 0 };
-    case 'kprobe.miss':
+    case 'kprobe.miss': {
       if (c.current === null) return fail(`cpu ${c.id}: reentrant hit with no running kprobe`);
+      // The reentering hit is a breakpoint hit; an optimized outer run is saved with the rest.
+      const { opt_run: _outer, ...rest } = c;
       return atIrqLevel({
-        ...c,
+        ...rest,
         trap: null,
-        prev: { current: c.current, probes: c.probes, status: c.status, next: c.next, ...(c.kprobe_irq === undefined ? {} : { irq: c.kprobe_irq }) },
+        prev: {
+          current: c.current,
+          probes: c.probes,
+          status: c.status,
+          next: c.next,
+          ...(c.kprobe_irq === undefined ? {} : { irq: c.kprobe_irq }),
+          ...(c.opt_run ? { opt_run: true } : {}),
+        },
         current: e.addr,
         probes: e.probes,
         status: 'KPROBE_REENTER',
         next: 0,
       });
+    }
     case 'kprobe.bug':
     case 'kernel.oops':
       return { ...c, trap: null, halted: true };
@@ -112,7 +124,7 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
       return { ...c, status: 'KPROBE_HIT_SSDONE', next: 0, stepped: false };
     case 'kprobe.opt.hit':
       // R86: the optimized callback: preemption disabled, interrupts as they were.
-      return atIrqLevel({ ...c, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0, preempt_count: c.preempt_count + 1 });
+      return atIrqLevel({ ...c, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0, preempt_count: c.preempt_count + 1, opt_run: true });
     case 'kprobe.opt.done':
       return resetCurrentKprobe(c);
     case 'kprobe.detour':

@@ -73,20 +73,28 @@ function setProbe(k: KprobesState, name: string, patch: Partial<KprobesState['pr
   return { ...k, probes: { ...k.probes, [name]: { ...p, ...patch } } };
 }
 
-function setPoint(k: KprobesState, addr: Hex, patch: { probes?: readonly string[]; armed?: boolean; boost?: true; opt?: ProbePoint['opt'] | null }): KprobesState {
+function setPoint(
+  k: KprobesState,
+  addr: Hex,
+  patch: { probes?: readonly string[]; armed?: boolean; boost?: true; opt?: ProbePoint['opt'] | null; revived?: boolean },
+): KprobesState {
   const point = k.table[addr];
   if (point === undefined && patch.probes === undefined) return fail(`no probe point at ${addr}`);
-  const { opt, ...rest } = patch;
+  const { opt, revived, ...rest } = patch;
   const keep = opt === undefined ? point?.opt : (opt ?? undefined);
+  const alive = revived ?? point?.revived === true;
   const next: ProbePoint = {
     probes: point?.probes ?? [],
     armed: point?.armed ?? false,
     ...(point?.boost ? { boost: true } : {}),
     ...rest,
     ...(keep !== undefined ? { opt: keep } : {}),
+    ...(alive ? { revived: true } : {}),
   };
   const table = { ...k.table };
-  if (next.probes.length === 0) delete table[addr];
+  // R64/R68: an emptied aggregator leaves the table at once unless the optimizer still has to
+  // unoptimize it, or a revival left it enabled (R15).
+  if (next.probes.length === 0 && next.opt?.state !== 'unopt' && next.revived !== true) delete table[addr];
   else table[addr] = next;
   return { ...k, table };
 }
@@ -122,7 +130,8 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       return advanceCall({ ...k, mutex: { owner: e.next, waiters: k.mutex.waiters } }, e.pid, e.type);
     case 'kprobe.insert': {
       const existing = k.table[e.addr];
-      const k2 = setPoint(k, e.addr, { probes: [e.probe, ...(existing?.probes ?? [])] });
+      // An enabled child joining makes R13's "no enabled child" the aggregator's flag again (R15).
+      const k2 = setPoint(k, e.addr, { probes: [e.probe, ...(existing?.probes ?? [])], ...(e.disabled ? {} : { revived: false }) });
       // R29: a probe registered with DISABLED enters the table but is not armed.
       return advanceCall(setProbe(k2, e.probe, { addr: e.addr, handle: e.handle, disabled: e.disabled }), e.pid, e.type);
     }
@@ -134,6 +143,20 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       return setPoint(k, e.addr, { opt: { state: 'optimized' } });
     case 'kprobe.opt.unopt':
       return setPoint(k, e.addr, { opt: null });
+    case 'kprobe.opt.unopt.queue':
+      if (k.table[e.addr]?.opt?.state !== 'optimized') return fail(`${e.addr} is not an optimized point`);
+      return setPoint(k, e.addr, { opt: { state: 'unopt', due: e.due } });
+    case 'kprobe.opt.unpatch': {
+      const point = k.table[e.addr];
+      if (point?.opt?.state !== 'unopt') return fail(`${e.addr} has no unoptimization queued`);
+      // The breakpoint comes back and, the aggregator being disabled, goes (not from freed text, R95).
+      const gone = point.probes.length > 0 && point.probes.every((p) => k.probes[p]?.gone);
+      return setPoint(k, e.addr, { opt: null, armed: gone ? point.armed : false });
+    }
+    case 'kprobe.opt.keep':
+    case 'kprobe.opt.revive':
+      if (k.table[e.addr]?.opt?.state !== 'unopt') return fail(`${e.addr} has no unoptimization queued`);
+      return setPoint(k, e.addr, { opt: { state: 'optimized' }, ...(e.type === 'kprobe.opt.revive' ? { revived: true } : {}) });
     case 'kprobes.optimization': {
       const { opt_off: _was, ...rest } = k;
       return e.value ? rest : { ...k, opt_off: true };
@@ -197,8 +220,11 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       const fn = e.type === 'kprobe.enable_kprobe' ? 'enable_kprobe' : 'disable_kprobe';
       return advanceCall({ ...k, calls: { ...k.calls, [e.pid]: { fn, probe: e.probe, phase: 'lock', effective: true } } }, e.pid, e.type);
     }
-    case 'kprobe.enable':
-      return advanceCall(setProbe(k, e.probe, { disabled: false }), e.pid, e.type);
+    case 'kprobe.enable': {
+      const at = k.probes[e.probe]?.addr;
+      const k2 = at !== null && at !== undefined && k.table[at]?.revived ? setPoint(k, at, { revived: false }) : k;
+      return advanceCall(setProbe(k2, e.probe, { disabled: false }), e.pid, e.type);
+    }
     case 'module.insmod':
     case 'module.rmmod': {
       const fn = e.type === 'module.insmod' ? 'insmod' : 'rmmod';
@@ -214,7 +240,8 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       for (const p of e.gone) out = setProbe(out, p, { gone: true });
       // The breakpoint went with the freed text: text loaded there later has none (R14).
       for (const [at, point] of Object.entries(out.table) as [Hex, ProbePoint][]) {
-        if (point.armed && point.probes.every((p) => out.probes[p]?.gone)) out = setPoint(out, at, { armed: false });
+        // kill_optimized_kprobe(): off the optimizer's queues, OPTIMIZED cleared, code untouched.
+        if (point.probes.length > 0 && point.probes.every((p) => out.probes[p]?.gone)) out = setPoint(out, at, { armed: false, opt: null });
       }
       return out;
     }
