@@ -6,8 +6,6 @@ const SPEC = '../shared/spec/kprobes-semantics.md';
 
 /** Why a rule has no test yet. */
 const NOT_YET: Record<number, string> = {
-  1: 'the flags are fields of the model (disabled, gone, a point\'s opt, fentry sites), shown as debugfs list\'s [DISABLED] [GONE] [OPTIMIZED] [FTRACE]; their bit values are not observable',
-  3: 'post_handler arguments are not exposed to declarative handlers',
   17: 'folded into kprobe_mutex as the rule allows: nothing separate to test',
   19: 'memory reuse is not observable in the model',
   25: 'the image has no jump labels, static calls or BUG() sites; ftrace sites (R25.1) and the blacklist part (R25.3, R28) are tested',

@@ -228,7 +228,7 @@ describe('re-registration with a call still hooked by the old pool (R69, R80)', 
       tasks: [
         { comm: 'insmod', program: [{ op: 'register_kprobe', probe: 'kp0' }, { op: 'sleep', ticks: 1 }] },
         { comm: 'bash', cpu: 0, program: [{ op: 'call', fn: 'kernel_clone' }] },
-        { comm: 'bash', program: [{ op: 'unregister_kprobe', probe: 'kp0' }, { op: 'register_kprobe', probe: 'kp0' }] },
+        { comm: 'bash', program: [{ op: 'unregister_kprobe', probe: 'kp0' }, { op: 'clear_kprobe', probe: 'kp0' }, { op: 'register_kprobe', probe: 'kp0' }] },
       ],
     });
     const run = trace({ ...s, kernel: '5.10' }, { seed: 2340228587 });

@@ -26,23 +26,39 @@ export interface ApiStepInput {
 /** register_kprobe's entry: R21-R28 checks, then the call (and a kretprobe's pool, R70-R72). */
 function startRegister({ setup, w, cpu, pid }: ApiStepInput, probe: string): DomainEvent[] {
   const reg = w.kprobes.probes[probe]!;
+  // R21, R22: an earlier registration wrote the resolved address into the struct; a struct given
+  // by symbol and reused without clearing addr has both, and address resolution refuses it.
+  if (setup.probes.get(probe)?.symbol !== undefined && reg.addr !== null) {
+    const reason = `symbol_name and the addr an earlier registration wrote are both set: clear addr before reusing the struct (R21, R22)`;
+    return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: -EINVAL, reason }];
+  }
   // R23: a probe that is registered (or being registered) cannot be registered again.
   if (reg.state !== 'unregistered') {
     return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: -EINVAL, reason: 'already registered (R23)' }];
   }
   const res = setup.resolutions.get(probe)!;
-  if (!res.ok) return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: res.errno, reason: res.reason }];
+  const spec = setup.probes.get(probe)!;
+  const fail = (errno: number, reason: string): DomainEvent => ({ type: 'kprobe.register.fail', cpu, pid, probe, errno, reason });
+  if (!res.ok) {
+    // R22: a check after address resolution failed; the address stays in the caller's struct.
+    if (res.written === undefined) return [fail(res.errno, res.reason)];
+    return [{ type: 'kprobe.addr', cpu, pid, probe, addr: toHex(res.written) }, fail(res.errno, res.reason)];
+  }
   const mod = res.fn.module;
   if (mod !== undefined) {
-    // R25.2: module text only while the module is loaded; R25.4: init text only until it ran.
+    // R21: a module's symbols are known only while it is loaded (and its init symbols only until
+    // its init ran); R25.2: an address must be in a loaded module's text; R25.4: init text only
+    // until the module initialised.
+    const bySymbol = spec.symbol !== undefined;
     if (!w.kprobes.modules[mod]) {
-      return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: -EINVAL, reason: `${mod} is not loaded: not kernel or module text (R25.2)` }];
+      if (bySymbol) return [fail(-ENOENT, `unknown symbol "${spec.symbol}": ${mod} is not loaded (R21)`)];
+      return [fail(-EINVAL, `${mod} is not loaded: not kernel or module text (R25.2)`)];
     }
     if (res.fn.init) {
-      return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: -ENOENT, reason: `${res.fn.name} is init text of ${mod}, freed after init (R25.4)` }];
+      if (bySymbol) return [fail(-ENOENT, `unknown symbol "${spec.symbol}": the init text of ${mod} was freed after its init ran (R21, R25.4)`)];
+      return [fail(-ENOENT, `${res.fn.name} is init text of ${mod}, freed after init (R25.4)`)];
     }
   }
-  const spec = setup.probes.get(probe)!;
   const call: DomainEvent = {
     type: 'kprobe.register',
     cpu,
@@ -92,6 +108,10 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     if (batch !== undefined) return batchStep(input, batch);
     if (op?.op === 'register_kprobe') return startRegister(input, op.probe);
     if (op?.op === 'unregister_kprobe') return [{ type: 'kprobe.unregister', cpu, pid, probe: op.probe }];
+    if (op?.op === 'clear_kprobe') {
+      const fields = op.fields ?? ['addr', 'flags'];
+      return [{ type: 'kprobe.clear', cpu, pid, probe: op.probe, addr: fields.includes('addr'), flags: fields.includes('flags') }];
+    }
     if (op?.op === 'enable_kprobe') return [{ type: 'kprobe.enable_kprobe', cpu, pid, probe: op.probe }];
     if (op?.op === 'disable_kprobe') return [{ type: 'kprobe.disable_kprobe', cpu, pid, probe: op.probe }];
     if (op?.op === 'kprobes_enabled') return [{ type: 'kprobes.enabled_write', cpu, pid, value: op.value }];
@@ -140,7 +160,9 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     case 'insert': {
       const at = addr!;
       const point = k.table[at];
-      const disabled = setup.probes.get(probe)?.disabled ?? false;
+      // R2, R29: the caller's DISABLED flag, as the struct has it now (a reused struct keeps the
+      // one its last unregister set unless the caller cleared it).
+      const disabled = reg.disabled;
       const insert: DomainEvent = {
         type: 'kprobe.insert',
         cpu,

@@ -464,6 +464,14 @@ function taskStep(h: Here): CpuPlan | null {
       return events([{ type: 'task.sleep', cpu: c.id, pid: task.pid, until: w.t + op.ticks }]);
     case 'ftrace_failure':
       return events([{ type: 'ftrace.killed', cpu: c.id, pid: task.pid }]);
+    case 'clear_kprobe':
+      // Writing p->addr or p->flags of a probe the kernel still uses is a caller bug: the kernel
+      // looks the probe up by that address (R6). The model stops there rather than guess.
+      if (w.kprobes.probes[op.probe]?.state !== 'unregistered') {
+        const message = `clear_kprobe: ${op.probe} is registered (or being registered or unregistered); the kernel still uses its struct`;
+        return events([{ type: 'kernel.oops', cpu: c.id, pid: task.pid, addr: null, message }]);
+      }
+      return { kind: 'api', pid: task.pid };
     case 'register_kprobe':
     case 'unregister_kprobe':
     case 'enable_kprobe':

@@ -1,15 +1,17 @@
 import type { Setup } from '../model/setup.ts';
-import type { KernelState } from '../model/state.ts';
+import type { KernelState, ProbeReg } from '../model/state.ts';
+import { entryOffset, isFtraceSite } from './resolve.ts';
 
 // The text of scenario printk calls: plain text with {placeholders}, the declarative stand-in for
 // the C samples' printf formats. `{addr}` prints as the kernel's %p does (a hashed pointer);
 // `{raw_addr}` as %px. In a handler a placeholder names the handler's probe; in a task,
-// `{addr:kp}` names probe kp.
+// `{addr:kp}` names probe kp. `{flags}` is regs->flags, as the samples print it; `{kp_flags}` is
+// p->flags (R1) and `{post_flags}` a post_handler's third argument (R3).
 
-export const PLACEHOLDERS = ['symbol', 'addr', 'raw_addr', 'ip', 'flags', 'cpu', 'pid', 'comm', 'nmissed', 'retval', 'data', 'elapsed', 'reg'] as const;
+export const PLACEHOLDERS = ['symbol', 'addr', 'raw_addr', 'ip', 'flags', 'kp_flags', 'post_flags', 'cpu', 'pid', 'comm', 'nmissed', 'retval', 'data', 'elapsed', 'reg'] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
 const PROBE_FIELDS: ReadonlySet<string> = new Set(['symbol', 'addr', 'raw_addr', 'nmissed']);
-const HANDLER_ONLY: ReadonlySet<string> = new Set(['ip', 'flags', 'retval', 'data', 'elapsed', 'reg']);
+const HANDLER_ONLY: ReadonlySet<string> = new Set(['ip', 'flags', 'kp_flags', 'post_flags', 'retval', 'data', 'elapsed', 'reg']);
 
 const TOKEN = /\{([a-z_]+)(?::([A-Za-z_][A-Za-z0-9_]*))?\}/g;
 
@@ -52,6 +54,22 @@ export interface PrintContext {
   readonly reg?: (name: string) => bigint;
 }
 
+/**
+ * R1: `p->flags` of a probe in a handler (so registered, its flags as R2 set them and
+ * disable/enable and module unloading changed them since): GONE 0x1, DISABLED 0x2, FTRACE 0x8,
+ * ON_FUNC_ENTRY 0x10. OPTIMIZED (0x4) is only ever an aggregator's, never a client probe's.
+ */
+export function kprobeFlags(setup: Setup, reg: ProbeReg | undefined): number {
+  if (reg === undefined) return 0;
+  let flags = (reg.gone ? 0x1 : 0) | (reg.disabled ? 0x2 : 0);
+  if (reg.addr === null) return flags;
+  const addr = BigInt(reg.addr);
+  const fn = setup.symbols.containing(addr);
+  if (isFtraceSite(setup.symbols, addr)) flags |= 0x8;
+  if (fn?.kind === 'func' && addr === fn.addr + BigInt(entryOffset(fn))) flags |= 0x10;
+  return flags;
+}
+
 /** %p: a keyed hash of the pointer, low 32 bits, printed in 16 hex digits as on 64-bit kernels. */
 export function hashPointer(addr: bigint, key: number): string {
   let h = key ^ 0x811c9dc5;
@@ -77,6 +95,11 @@ export function renderTemplate(text: string, setup: Setup, world: KernelState, c
         return (ctx.ip ?? 0n).toString(16);
       case 'flags':
         return (ctx.flags ?? 0).toString(16);
+      case 'kp_flags':
+        return kprobeFlags(setup, reg).toString(16);
+      case 'post_flags':
+        // R3: always 0.
+        return '0';
       case 'cpu':
         return String(ctx.cpu);
       case 'pid':

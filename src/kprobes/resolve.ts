@@ -10,7 +10,16 @@ const KRETPROBE_BLACKLIST: ReadonlySet<string> = new Set(['__switch_to']);
 
 export type Resolution =
   | { readonly ok: true; readonly addr: bigint; readonly fn: FunctionSymbol; readonly offset: number }
-  | { readonly ok: false; readonly errno: number; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly errno: number;
+      readonly reason: string;
+      /**
+       * R22: the address had been resolved and written to `p->addr` of a struct given by symbol
+       * before this check failed (a reuse of the struct then needs addr cleared).
+       */
+      readonly written?: bigint;
+    };
 
 export function resolveProbe(spec: ProbeSpec, symbols: SymbolTable): Resolution {
   // R21: exactly one of addr and symbol_name.
@@ -29,12 +38,14 @@ export function resolveProbe(spec: ProbeSpec, symbols: SymbolTable): Resolution 
   // R21: the address is re-expressed relative to the symbol that really contains it.
   const owner = symbols.containing(addr);
   if (owner === undefined) return { ok: false, errno: -ENOENT, reason: 'address is inside no known symbol (R21)' };
-  if (owner.kind !== 'func') return { ok: false, errno: -EINVAL, reason: `${owner.name} is not kernel text (R25.2)` };
+  // From here on the address is in the caller's struct (R22), for a struct given by symbol.
+  const written = () => (spec.symbol !== undefined ? { written: addr } : {});
+  if (owner.kind !== 'func') return { ok: false, errno: -EINVAL, reason: `${owner.name} is not kernel text (R25.2)`, ...written() };
   // R24: on IBT builds offsets 0 and 4 both mean the entry, and the probe goes after ENDBR64.
   if (startsWithEndbr(owner) && addr === owner.addr) addr += BigInt(ENDBR_LEN);
   const entry = addr === owner.addr + BigInt(entryOffset(owner));
   if (symbols.isBlacklisted(owner)) {
-    return { ok: false, errno: -EINVAL, reason: `${owner.name} is on the kprobe blacklist (${symbols.blacklistRule(owner)})` };
+    return { ok: false, errno: -EINVAL, reason: `${owner.name} is on the kprobe blacklist (${symbols.blacklistRule(owner)})`, ...written() };
   }
   // R82: a jprobe only ever sits at a function's entry.
   if (spec.kind === 'jprobe' && !entry) {
@@ -48,7 +59,7 @@ export function resolveProbe(spec: ProbeSpec, symbols: SymbolTable): Resolution 
     }
   }
   if (symbols.insnAt(addr) === undefined) {
-    return { ok: false, errno: -EILSEQ, reason: `${symbols.format(addr)} is not an instruction boundary (R26)` };
+    return { ok: false, errno: -EILSEQ, reason: `${symbols.format(addr)} is not an instruction boundary (R26)`, ...written() };
   }
   return { ok: true, addr, fn: owner, offset: Number(addr - owner.addr) };
 }

@@ -131,6 +131,10 @@ export const EVENT_FIELDS = {
   // ── the kprobe manager (src "kprobes"): register / unregister (spec §2, §3, §8) ────────────
   'kprobe.register': { cpu: 'int', pid: 'int', probe: 'str', symbol: 'str?', offset: 'int', addr: 'hex?' },
   'kprobe.register.fail': { cpu: 'int', pid: 'int', probe: 'str', errno: 'int', reason: 'str' },
+  /** R22: resolution wrote the address into the caller's struct, then a later check failed (`kprobe.register.fail` follows). */
+  'kprobe.addr': { cpu: 'int', pid: 'int', probe: 'str', addr: 'hex' },
+  /** The caller cleared `p->addr` and/or `p->flags` of its struct kprobe before reusing it (R22). */
+  'kprobe.clear': { cpu: 'int', pid: 'int', probe: 'str', addr: 'bool', flags: 'bool' },
   'mutex.lock': { cpu: 'int', pid: 'int' },
   'mutex.wait': { cpu: 'int', pid: 'int' },
   'mutex.unlock': { cpu: 'int', pid: 'int', next: 'int?' },
@@ -221,7 +225,7 @@ export type EventType = keyof typeof EVENT_FIELDS;
 type Emitter = 'cpu' | 'sched' | 'kprobes' | 'input' | 'log';
 const SCHED_TYPES = ['sched.pick', 'sched.switch', 'time.advance', 'kernel.deadlock', 'run.limit'];
 const KPROBES_TYPES = [
-  'kprobe.register', 'kprobe.register.fail', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert', 'kprobe.boostable',
+  'kprobe.register', 'kprobe.register.fail', 'kprobe.addr', 'kprobe.clear', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert', 'kprobe.boostable',
   'kprobe.opt.queue', 'kprobe.opt.patch', 'kprobe.opt.unopt', 'kprobe.opt.unopt.queue', 'kprobe.opt.unpatch', 'kprobe.opt.keep',
   'kprobe.opt.revive', 'kprobes.optimization',
   'text.arm', 'text.disarm', 'text.sync.start', 'text.sync.end', 'kprobe.registered', 'kprobe.unregister',

@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario/types.ts';
 import type { CpuState, KernelState, TaskState } from './state.ts';
+import { unregisteredProbe } from './fold/kprobes.ts';
 
 /** Pids the scenario does not choose are handed out from here, like a freshly booted system's. */
 export const FIRST_PID = 100;
@@ -59,7 +60,7 @@ export function initialState(scenario: Scenario): KernelState {
     kprobes: {
       mutex: { owner: null, waiters: [] },
       probes: Object.fromEntries(
-        scenario.probes.map((p) => [p.name, { state: 'unregistered', addr: null, disabled: false, handle: null }]),
+        scenario.probes.map((p) => [p.name, unregisteredProbe(p.disabled === true)]),
       ),
       table: {},
       calls: {},

@@ -53,6 +53,7 @@ const taskOpUnion = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('printk'), text: z.string().max(1024) }),
   z.strictObject({ op: z.literal('register_kprobe'), probe: z.string() }),
   z.strictObject({ op: z.literal('unregister_kprobe'), probe: z.string() }),
+  z.strictObject({ op: z.literal('clear_kprobe'), probe: z.string(), fields: z.array(z.enum(['addr', 'flags'])).min(1).max(2).optional() }),
   z.strictObject({ op: z.literal('register_kprobes'), probes: z.array(z.string()).max(256) }),
   z.strictObject({ op: z.literal('unregister_kprobes'), probes: z.array(z.string()).max(256) }),
   z.strictObject({ op: z.literal('enable_kprobe'), probe: z.string() }),

@@ -115,6 +115,12 @@ export type TaskOp =
   | { readonly op: 'printk'; readonly text: string }
   | { readonly op: 'register_kprobe'; readonly probe: string }
   | { readonly op: 'unregister_kprobe'; readonly probe: string }
+  /**
+   * The caller writes its own struct kprobe: `p->addr = NULL` and/or `p->flags = 0`, as
+   * lib/test_kprobes.c does before reusing a probe (R22: register_kprobe writes the resolved
+   * address into the struct, and unregistering leaves DISABLED set). Default: both.
+   */
+  | { readonly op: 'clear_kprobe'; readonly probe: string; readonly fields?: readonly ('addr' | 'flags')[] }
   /** register_kprobes(kps, num): in order; a failure rolls back the earlier ones (R32, R33). */
   | { readonly op: 'register_kprobes'; readonly probes: readonly string[] }
   /** unregister_kprobes(kps, num): phase 1 for each, then one grace period (R63, R65). */

@@ -194,6 +194,9 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
             const arch = s.arch ?? 'x86_64';
             if (!isRegisterName(arch, m[1]!)) err(['probes', i, phase, j, 'text'], `{reg:${m[1]}}: not an ${arch} register`);
           }
+          if (phase !== 'post' && step.text.includes('{post_flags}')) {
+            err(['probes', i, phase, j, 'text'], '{post_flags} is the third argument of a post_handler, only known there (R3)');
+          }
           if (!(kretHandlerPhase(p, phase)) && /\{(data|elapsed)\}/.test(step.text)) {
             err(['probes', i, phase, j, 'text'], '{data} and {elapsed} are only known in a kretprobe entry_handler or return handler (R77)');
           }
@@ -230,12 +233,16 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
             if (m !== null) err([...at, 'text'], m);
             break;
           }
+          case 'clear_kprobe':
           case 'register_kprobe':
           case 'unregister_kprobe':
           case 'enable_kprobe':
           case 'disable_kprobe':
             if (!probeNames.has(op.probe)) {
               err([...at, 'probe'], `no probe named "${op.probe}" in scenario.probes${probeNames.size ? ` (known: ${[...probeNames].join(', ')})` : ''}`);
+            } else if (op.op === 'clear_kprobe' && (op.fields ?? ['addr']).includes('addr') && s.probes.find((p) => p.name === op.probe)?.addr !== undefined) {
+              // R21: a probe given by address has nothing else to register with once addr is NULL.
+              err([...at, 'fields'], `probe "${op.probe}" is given by addr: clearing addr would leave neither addr nor symbol (R21); clear only its flags ("fields": ["flags"])`);
             }
             break;
           case 'insmod':

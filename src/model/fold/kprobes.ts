@@ -1,9 +1,14 @@
 import type { DomainEvent, Hex } from '../events.ts';
-import type { ApiCall, ApiPhase, Batch, KprobesState, ProbePoint } from '../state.ts';
+import type { ApiCall, ApiPhase, Batch, KprobesState, ProbePoint, ProbeReg } from '../state.ts';
 import { fail } from './errors.ts';
 import { probeName } from './input.ts';
 
 // ── the kprobe manager slice (owned by kprobes) ────────────────────────────────────────────
+
+/** A `struct kprobe` its owner has set up and not registered: the caller may pass DISABLED (R2, R29). */
+export function unregisteredProbe(disabled: boolean): ProbeReg {
+  return { state: 'unregistered', addr: null, disabled, handle: null };
+}
 
 /** What phase a call is in after one of its events (the manager's steps, spec §3 and §8). */
 const NEXT_PHASE: Record<ApiCall['fn'], Partial<Record<DomainEvent['type'], ApiPhase>>> = {
@@ -104,15 +109,22 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     case 'input.probe': {
       const name = probeName(e.probe);
       if (k.probes[name] !== undefined) return fail(`probe "${name}" is already defined`);
-      return { ...k, probes: { ...k.probes, [name]: { state: 'unregistered', addr: null, disabled: false, handle: null } } };
+      return { ...k, probes: { ...k.probes, [name]: unregisteredProbe(e.probe.disabled === true) } };
     }
     case 'kprobe.register':
       return setProbe(
         { ...k, calls: { ...k.calls, [e.pid]: { fn: 'register_kprobe', probe: e.probe, phase: 'lock', effective: true } } },
         e.probe,
-        // R22: the resolved address is written back to p->addr at once.
-        { state: 'registering', addr: e.addr },
+        // R22: the resolved address is written back to p->addr at once; R2: of the caller's flags
+        // only DISABLED is kept.
+        { state: 'registering', addr: e.addr, gone: false },
       );
+    case 'kprobe.addr':
+      // R2: the flags were reset on the way too (GONE, like every bit but DISABLED, is dropped).
+      return setProbe(k, e.probe, { addr: e.addr, gone: false });
+    case 'kprobe.clear':
+      // Plain writes to the caller's struct: nothing else in the kernel changes (R22, R2).
+      return setProbe(k, e.probe, { ...(e.addr ? { addr: null } : {}), ...(e.flags ? { disabled: false, gone: false } : {}) });
     case 'kprobe.unregister':
       return { ...k, calls: { ...k.calls, [e.pid]: { fn: 'unregister_kprobe', probe: e.probe, phase: 'lock', effective: false } } };
     case 'mutex.lock':
@@ -212,8 +224,10 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       if (call.fn === 'disable_kprobe') return advanceCall(setProbe(k, e.probe, { disabled: true }), e.pid, e.type);
       // Under kprobe_mutex the unregister found the probe registered: from here on it is this
       // call's to take down (R64).
+      // __disable_kprobe() leaves a probe that is already disabled (or GONE) as it is.
       const k2 = { ...k, calls: { ...k.calls, [e.pid]: { ...call, effective: true } } };
-      return advanceCall(setProbe(k2, e.probe, { disabled: true, state: 'unregistering' }), e.pid, e.type);
+      const reg = k.probes[e.probe];
+      return advanceCall(setProbe(k2, e.probe, { disabled: reg?.disabled === true || reg?.gone !== true, state: 'unregistering' }), e.pid, e.type);
     }
     case 'kprobe.enable_kprobe':
     case 'kprobe.disable_kprobe': {
@@ -269,7 +283,9 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     }
     case 'kprobe.unregistered':
       if (!(k.calls[e.pid]?.effective || k.batches[e.pid]?.effective.includes(e.probe))) return endCall(k, e.pid);
-      return endCall(setProbe(k, e.probe, { state: 'unregistered', disabled: false, gone: false, handle: null }), e.pid);
+      // The struct keeps its addr (R22) and the DISABLED flag the unregister set (R64): reusing it
+      // needs both cleared first (`clear_kprobe`), or the next registration fails or is disabled.
+      return endCall(setProbe(k, e.probe, { state: 'unregistered', handle: null }), e.pid);
     default:
       return k;
   }

@@ -153,6 +153,7 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
     case 'kprobe.returned':
     case 'kprobes.enabled_written':
     case 'kprobes.optimization':
+    case 'kprobe.clear':
     case 'ftrace.killed':
     case 'kprobe.batch.return':
     case 'module.done':
