@@ -16,7 +16,6 @@ const NOT_YET: Record<number, string> = {
   56: 'legacy mode not modelled yet (see R54)',
   66: 'freeing is not observable in the model',
   81: '(info) implementation history',
-  96: 'a module\'s init runs within insmod in the model, so no probe can be registered in init text before it is freed (R25.4 refuses it after); the kernel\'s own init memory is gone before any scenario starts',
 };
 NOT_YET[98] = 'probe events on MOD:SYM belong to the kprobe_events interface, not wired to the simulator yet';
 

@@ -4,7 +4,7 @@ import type { ProbeSpec, Scenario, TaskOp } from '../src/scenario/types.ts';
 import { InputError } from '../src/errors.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import { kprobesList } from '../src/views/debugfs.ts';
-import { ofType, scenario, trace } from './helpers.ts';
+import { indexOf, ofType, scenario, trace } from './helpers.ts';
 
 // Loadable modules and init memory (spec §13, R25).
 
@@ -129,6 +129,65 @@ describe('modules', () => {
     expect(r.final.stats.new).toMatchObject({ hits: 1, handled: 1, skipped: 0 });
     expect(r.final.kprobes.table).toEqual({});
     expect(r.violations).toEqual([]);
+  });
+
+  it('R96, R25.4: insmod runs the module\'s init; a probe registered in its init text meanwhile fires, then becomes GONE when the module goes live', () => {
+    const s = validateScenario({
+      ...scenario({ probes: [], tasks: [] }),
+      cpus: 2,
+      modules: [
+        {
+          name: 'slow_mod',
+          functions: [
+            // A long init: many calls before the one into the probed __init helper.
+            { name: 'slow_init', init: true, calls: [...Array.from({ length: 15 }, () => 'kfree'), 'slow_mid'] },
+            { name: 'slow_mid', init: true, calls: [...Array.from({ length: 15 }, () => 'kfree'), 'slow_setup'] },
+            { name: 'slow_setup', init: true, ret: 0 },
+            { name: 'slow_work', ret: 1 },
+          ],
+        },
+      ],
+      probes: [{ name: 'ki', symbol: 'slow_mod:slow_setup', pre: [{ do: 'print', text: 'init hit {kp_flags}' }] }],
+      tasks: [
+        { comm: 'insmod', cpu: 0, program: [{ op: 'insmod', module: 'slow_mod' }] },
+        // Registers once the module is there (its symbols known), while its init still runs.
+        { comm: 'probe', cpu: 1, program: [{ op: 'sleep', ticks: 3 }, { op: 'register_kprobe', probe: 'ki' }, { op: 'sleep', ticks: 2000 }, { op: 'call', fn: 'slow_mod:slow_setup' }] },
+      ],
+    });
+    const r = trace(s);
+    const coming = indexOf(r.events, (e) => e.type === 'module.coming');
+    const registered = indexOf(r.events, (e) => e.type === 'kprobe.registered');
+    const live = indexOf(r.events, (e) => e.type === 'module.live');
+    expect(coming).toBeGreaterThan(0);
+    expect(registered).toBeGreaterThan(coming);
+    expect(live).toBeGreaterThan(registered);
+    // The init called slow_setup after the registration: the probe fired (flags: ON_FUNC_ENTRY).
+    const hit = indexOf(r.events, (e) => e.type === 'printk' && e.text === 'init hit 10');
+    expect(hit).toBeGreaterThan(registered);
+    expect(hit).toBeLessThan(live);
+    // R96: LIVE frees the init text: the probe is GONE (and stays registered).
+    expect(r.events[live]).toMatchObject({ type: 'module.live', module: 'slow_mod', gone: ['ki'] });
+    expect(r.final.kprobes.probes.ki).toMatchObject({ state: 'registered', gone: true });
+    expect(kprobesList(r.states[live]!, s, r.sim.setup.symbols)).toMatch(/slow_setup\+0x0  slow_mod \[GONE\]\n$/);
+    // Calling the freed init text afterwards oopses.
+    expect(r.sim.endReason).toBe('bug');
+    expect(ofType(r.events, 'kernel.oops').at(-1)!.message).toMatch(/slow_setup is init text of slow_mod, freed once it went live/);
+  });
+
+  it('R25.4: after the module went live its init text cannot be probed; insmod of a loaded module runs nothing again (-EEXIST)', () => {
+    const r = trace(
+      withModule(
+        [{ op: 'insmod', module: 'test_mod' }, { op: 'insmod', module: 'test_mod' }, { op: 'register_kprobe', probe: 'ki' }, { op: 'call', fn: 'test_mod:mod_work' }],
+        [{ name: 'ki', symbol: 'test_mod:mod_init', pre: [] }],
+      ),
+    );
+    expect(r.violations).toEqual([]);
+    expect(ofType(r.events, 'module.coming')).toHaveLength(1);
+    expect(ofType(r.events, 'module.exists')).toMatchObject([{ module: 'test_mod', skip: 2 }]);
+    // mod_init ran once (it calls mod_work), then the task's own call.
+    expect(ofType(r.events, 'func.call').filter((e) => e.fn === 'mod_init')).toHaveLength(1);
+    expect(ofType(r.events, 'func.call').filter((e) => e.fn === 'mod_work')).toHaveLength(2);
+    expect(ofType(r.events, 'kprobe.register.fail').map((e) => e.errno)).toEqual([-ENOENT]);
   });
 
   it('calling into an unloaded module oopses: its code is gone', () => {

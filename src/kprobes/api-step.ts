@@ -54,7 +54,9 @@ function startRegister({ setup, w, cpu, pid }: ApiStepInput, probe: string): Dom
       if (bySymbol) return [fail(-ENOENT, `unknown symbol "${spec.symbol}": ${mod} is not loaded (R21)`)];
       return [fail(-EINVAL, `${mod} is not loaded: not kernel or module text (R25.2)`)];
     }
-    if (res.fn.init) {
+    // While its init runs (COMING) the init text is there and may be probed (R96 then makes
+    // those probes GONE).
+    if (res.fn.init && w.kprobes.modules[mod] === true) {
       if (bySymbol) return [fail(-ENOENT, `unknown symbol "${spec.symbol}": the init text of ${mod} was freed after its init ran (R21, R25.4)`)];
       return [fail(-ENOENT, `${res.fn.name} is init text of ${mod}, freed after init (R25.4)`)];
     }
@@ -118,6 +120,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     if (op?.op === 'kprobes_optimization') return optimizationSysctl(setup, w, cpu, pid, op.value);
     if (op?.op === 'insmod') return [{ type: 'module.insmod', cpu, pid, module: op.module }];
     if (op?.op === 'rmmod') return [{ type: 'module.rmmod', cpu, pid, module: op.module }];
+    if (op?.op === 'module_live') return [{ type: 'module.init', cpu, pid, module: op.module }];
     if (op?.op === 'register_kprobes' || op?.op === 'unregister_kprobes') {
       // R32: num <= 0 is -EINVAL for register_kprobes; R63: a no-op for unregister_kprobes.
       if (op.probes.length === 0) return [{ type: 'kprobe.batch.return', cpu, pid, fn: op.op, ret: op.op === 'register_kprobes' ? -EINVAL : 0 }];
@@ -281,11 +284,23 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
           })
           .map(([name]) => name);
       if (call.fn === 'insmod') {
-        // Loading an already loaded module changes nothing (the kernel says -EEXIST).
-        if (loaded) return done;
-        // R96: once initialised, the module's init text is freed: probes there become GONE.
-        return [{ type: 'module.live', cpu, pid, module: m, gone: inModule(true) }, ...done];
+        // Loading an already loaded module changes nothing (the kernel says -EEXIST): its init
+        // call and LIVE step, which the insmod compiled to, are skipped.
+        if (k.modules[m] !== undefined) {
+          const program = programOf(setup, task.prog);
+          let skip = 0;
+          for (let j = task.job + 1; j < program.length; j++) {
+            skip++;
+            const next = program[j]!;
+            if (next.op === 'module_live' && next.module === m) break;
+          }
+          return [{ type: 'module.exists', cpu, pid, module: m, skip }, ...done];
+        }
+        // Its text is there (kallsyms knows its symbols) and its init runs next, in this task.
+        return [{ type: 'module.coming', cpu, pid, module: m }, ...done];
       }
+      // R96: once initialised (LIVE), the module's init text is freed: probes there become GONE.
+      if (call.fn === 'module_live') return [{ type: 'module.live', cpu, pid, module: m, gone: inModule(true) }, ...done];
       if (!loaded) return done;
       // R95: every probe in the module's text becomes GONE; its breakpoints are left in the
       // memory about to be freed.

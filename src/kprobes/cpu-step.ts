@@ -482,6 +482,7 @@ function taskStep(h: Here): CpuPlan | null {
     case 'unregister_kprobes':
     case 'insmod':
     case 'rmmod':
+    case 'module_live':
       return { kind: 'api', pid: task.pid };
     case 'fork':
       throw new Error('internal: fork operations are compiled into kernel_clone calls');
@@ -498,11 +499,12 @@ function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
   const insn = fn.body[frames.pc];
   const addr = addrs[frames.pc];
   if (insn === undefined || addr === undefined) throw new Error(`internal: ${fn.name} ran past its end`);
-  // Code of a module that is not loaded is not there any more.
-  if (fn.module !== undefined && !h.w.kprobes.modules[fn.module]) {
+  // Code of a module that is not loaded is not there any more, nor init text of a LIVE one (R96).
+  const freed = fn.module !== undefined && (!h.w.kprobes.modules[fn.module] || (fn.init === true && h.w.kprobes.modules[fn.module] === true));
+  if (freed) {
     return [
       { type: 'printk', cpu: h.c.id, pid: h.pid, text: `BUG: unable to handle page fault for address: ${addr.slice(2)}` },
-      { type: 'kernel.oops', cpu: h.c.id, pid: h.pid, addr, message: `${fn.name} of module ${fn.module} is not loaded` },
+      { type: 'kernel.oops', cpu: h.c.id, pid: h.pid, addr, message: h.w.kprobes.modules[fn.module!] ? `${fn.name} is init text of ${fn.module}, freed once it went live` : `${fn.name} of module ${fn.module} is not loaded` },
     ];
   }
   // The int3 comes before the instruction's own memory access; an armed fentry site calls

@@ -186,6 +186,12 @@ export const EVENT_FIELDS = {
   // modules (spec §13): insmod / rmmod, and the kprobes module notifier under kprobe_mutex
   'module.insmod': { cpu: 'int', pid: 'int', module: 'str' },
   'module.rmmod': { cpu: 'int', pid: 'int', module: 'str' },
+  /** The module's text is there and its init is about to run (MODULE_STATE_COMING). */
+  'module.coming': { cpu: 'int', pid: 'int', module: 'str' },
+  /** insmod of a module already loaded (-EEXIST): its init and LIVE steps (`skip` operations) are skipped. */
+  'module.exists': { cpu: 'int', pid: 'int', module: 'str', skip: 'int' },
+  /** The module's init returned: do_init_module() makes it LIVE and the notifier runs (R96). */
+  'module.init': { cpu: 'int', pid: 'int', module: 'str' },
   'module.live': { cpu: 'int', pid: 'int', module: 'str', gone: 'str[]' },
   'module.gone': { cpu: 'int', pid: 'int', module: 'str', gone: 'str[]' },
   'module.done': { cpu: 'int', pid: 'int', module: 'str' },
@@ -233,7 +239,7 @@ const KPROBES_TYPES = [
   'kprobe.enable_kprobe', 'kprobe.disable_kprobe', 'kprobe.enable', 'kprobe.returned', 'kretprobe.pool', 'kretprobe.detach',
   'kprobes.enabled_write', 'kprobes.all_disarmed', 'kprobes.enabled_written',
   'kprobe.batch', 'kprobe.batch.next', 'kprobe.batch.return',
-  'module.insmod', 'module.rmmod', 'module.live', 'module.gone', 'module.done',
+  'module.insmod', 'module.rmmod', 'module.coming', 'module.exists', 'module.init', 'module.live', 'module.gone', 'module.done',
 ];
 
 const EMITTER: Readonly<Record<string, Emitter>> = Object.fromEntries(

@@ -80,6 +80,12 @@ function compile(program: readonly TaskOp[], programs: (readonly TaskOp[])[], sy
       programs[prog] = compile(op.program, programs, symbols);
       return [{ op: 'call', fn: forkFunction(symbols), exec: { comm: op.comm, prog } }];
     }
+    if (op.op === 'insmod') {
+      // load_module() makes the module COMING, do_init_module() calls its init function (the
+      // first __init one) and then makes it LIVE (R96).
+      const init = symbols.functions().find((f) => f.module === op.module && f.init === true);
+      return [op, ...(init ? [{ op: 'call' as const, fn: `${op.module}:${init.name}` }] : []), { op: 'module_live', module: op.module }];
+    }
     return op.op === 'call' && op.times !== undefined ? Array.from({ length: op.times }, () => ({ op: 'call', fn: op.fn, fault: op.fault })) : [op];
   });
 }

@@ -171,7 +171,7 @@ export interface ProbePoint {
 export type ApiPhase = 'lock' | 'insert' | 'arm' | 'enable' | 'disable' | 'sync' | 'unlink' | 'unlock' | 'gp' | 'switch' | 'patch' | 'module';
 
 export interface ApiCall {
-  readonly fn: 'register_kprobe' | 'unregister_kprobe' | 'enable_kprobe' | 'disable_kprobe' | 'kprobes_enabled' | 'insmod' | 'rmmod';
+  readonly fn: 'register_kprobe' | 'unregister_kprobe' | 'enable_kprobe' | 'disable_kprobe' | 'kprobes_enabled' | 'insmod' | 'rmmod' | 'module_live';
   readonly probe: string;
   readonly phase: ApiPhase;
   /**
@@ -220,8 +220,11 @@ export interface KprobesState {
   readonly all_disarmed: boolean;
   /** Batch calls in progress, by calling task. */
   readonly batches: Readonly<Record<number, Batch>>;
-  /** Loaded modules (their text is present), as the kprobes module notifier saw them. */
-  readonly modules: Readonly<Record<string, true>>;
+  /**
+   * Loaded modules (their text is present): `coming` while their init runs (init text still
+   * there, R25.4), `true` once LIVE (init text freed, R96).
+   */
+  readonly modules: Readonly<Record<string, 'coming' | true>>;
   /** R40: the kprobes-optimization sysctl was set to 0. */
   readonly opt_off?: true;
 }

@@ -129,6 +129,11 @@ export type TaskOp =
   | { readonly op: 'disable_kprobe'; readonly probe: string }
   /** Load a module of `scenario.modules`: its text appears, its init text is freed (R96). */
   | { readonly op: 'insmod'; readonly module: string }
+  /**
+   * Internal, never in a scenario file: what an `insmod` compiles to after the module's init
+   * function (do_init_module(): the module goes LIVE, its init text is freed, R96).
+   */
+  | { readonly op: 'module_live'; readonly module: string }
   /** Unload it: probes in its text become GONE (R95) and its code is gone. */
   | { readonly op: 'rmmod'; readonly module: string }
   /** `echo 0|1 > /sys/kernel/debug/kprobes/enabled`: disarm or arm every probe (R42). */

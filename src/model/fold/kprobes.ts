@@ -37,6 +37,7 @@ const NEXT_PHASE: Record<ApiCall['fn'], Partial<Record<DomainEvent['type'], ApiP
   },
   insmod: { 'module.insmod': 'lock', 'mutex.lock': 'module' },
   rmmod: { 'module.rmmod': 'lock', 'mutex.lock': 'module' },
+  module_live: { 'module.init': 'lock', 'mutex.lock': 'module' },
   kprobes_enabled: {
     'kprobes.enabled_write': 'lock',
     'mutex.lock': 'switch',
@@ -239,9 +240,13 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       const k2 = at !== null && at !== undefined && k.table[at]?.revived ? setPoint(k, at, { revived: false }) : k;
       return advanceCall(setProbe(k2, e.probe, { disabled: false }), e.pid, e.type);
     }
+    case 'module.coming':
+      if (k.modules[e.module] !== undefined) return fail(`module ${e.module} is already loaded`);
+      return { ...k, modules: { ...k.modules, [e.module]: 'coming' } };
     case 'module.insmod':
-    case 'module.rmmod': {
-      const fn = e.type === 'module.insmod' ? 'insmod' : 'rmmod';
+    case 'module.rmmod':
+    case 'module.init': {
+      const fn = e.type === 'module.insmod' ? 'insmod' : e.type === 'module.rmmod' ? 'rmmod' : 'module_live';
       return advanceCall({ ...k, calls: { ...k.calls, [e.pid]: { fn, probe: '', phase: 'lock', effective: true } } }, e.pid, e.type);
     }
     case 'module.live':

@@ -19,6 +19,10 @@ function updateTask(tasks: readonly TaskState[], pid: number, f: (t: TaskState) 
   return out;
 }
 
+function skipJobs(n: number): (t: TaskState) => TaskState {
+  return (t) => ({ ...t, job: t.job + n });
+}
+
 function finishJob(t: TaskState): TaskState {
   return { ...t, job: t.job + 1 };
 }
@@ -158,6 +162,9 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
     case 'kprobe.batch.return':
     case 'module.done':
       d.tasks = updateTask(tasks, e.pid, finishJob);
+      return;
+    case 'module.exists':
+      d.tasks = updateTask(tasks, e.pid, skipJobs(e.skip));
       return;
     default:
       return;
