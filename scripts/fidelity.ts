@@ -11,7 +11,6 @@ const NOT_YET: Record<number, string> = {
   25: 'the image has no jump labels, static calls or BUG() sites; ftrace sites (R25.1) and the blacklist part (R25.3, R28) are tested',
   31: 'the module reference held during registration is not observable in the model',
   41: '(info) boot-time ordering, not observable in a run',
-  44: 'the model has no user mode: every trap is a kernel trap',
   54: 'the pre-v6.3 legacy mode (kernel versions) is not modelled yet; v6.3+ behaviour is INV-removed-race',
   56: 'legacy mode not modelled yet (see R54)',
   66: 'freeing is not observable in the model',

@@ -154,6 +154,31 @@ describe('p->flags and the post_handler flags argument (R1, R3)', () => {
   });
 });
 
+describe('user-mode breakpoints (R44)', () => {
+  it('R44: an int3 in user space is not kprobes\' business: no lookup, no miss; SIGTRAP ends the task', () => {
+    const r = trace(
+      scenario({
+        cpus: 2,
+        probes: [{ name: 'kp', symbol: 'vfs_read', pre: [{ do: 'spin', steps: 30 }] }],
+        tasks: [
+          { comm: 'insmod', cpu: 0, program: [{ op: 'register_kprobe', probe: 'kp' }, { op: 'call', fn: 'vfs_read' }] },
+          { comm: 'gdbtest', cpu: 1, program: [{ op: 'sleep', ticks: 5 }, { op: 'user_int3' }, { op: 'call', fn: 'vfs_read' }] },
+        ],
+      }),
+    );
+    expect(r.violations).toEqual([]);
+    const trap = ofType(r.events, 'trap.user');
+    expect(trap).toMatchObject([{ cpu: 1 }]);
+    // The kprobe traps are all insmod's own call; gdbtest never reached its vfs_read.
+    expect(ofType(r.events, 'kprobe.trap').map((e) => e.pid)).toEqual([100]);
+    expect(r.final.stats.kp).toMatchObject({ hits: 1, nmissed: 0 });
+    const gdb = trap[0]!.pid;
+    expect(ofType(r.events, 'func.call').filter((e) => e.pid === gdb).map((e) => e.fn)).not.toContain('vfs_read');
+    expect(ofType(r.events, 'func.call').filter((e) => e.pid === gdb)[0]!.fn).toBe('do_exit');
+    expect(ofType(r.events, 'task.exit').map((e) => e.pid)).toContain(gdb);
+  });
+});
+
 describe('aggregated post-handlers and concurrency (spec §1.3, §2)', () => {
   it('R11: the aggregated post-handler calls every enabled child\'s post-handler, in list order', () => {
     const run = trace(

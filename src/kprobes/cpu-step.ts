@@ -464,6 +464,10 @@ function taskStep(h: Here): CpuPlan | null {
       return events([{ type: 'task.sleep', cpu: c.id, pid: task.pid, until: w.t + op.ticks }]);
     case 'ftrace_failure':
       return events([{ type: 'ftrace.killed', cpu: c.id, pid: task.pid }]);
+    case 'user_int3':
+      // R44: do_int3_user(): kprobes never look at a user-mode trap. No debugger is attached, so
+      // the SIGTRAP's default action ends the task (its remaining operations never run).
+      return events([{ type: 'trap.user', cpu: c.id, pid: task.pid }, call('do_exit')]);
     case 'clear_kprobe':
       // Writing p->addr or p->flags of a probe the kernel still uses is a caller bug: the kernel
       // looks the probe up by that address (R6). The model stops there rather than guess.

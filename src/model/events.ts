@@ -87,6 +87,8 @@ export const EVENT_FIELDS = {
   'insn.fault': { cpu: 'int', pid: 'int', ip: 'hex', outcome: FAULT_OUTCOME },
   /** R94: ftrace shut itself down after an internal failure (ftrace_kill); its probes are dead. */
   'ftrace.killed': { cpu: 'int', pid: 'int' },
+  /** R44: a breakpoint trap in user mode: not kprobes' (kprobe_int3_handler returns at once); SIGTRAP for the task. */
+  'trap.user': { cpu: 'int', pid: 'int' },
 
   // ── a CPU: the breakpoint path (spec §6) ────────────────────────────────────────────────────
   'kprobe.trap': { cpu: 'int', pid: 'int', addr: 'hex' },

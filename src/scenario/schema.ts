@@ -61,6 +61,7 @@ const taskOpUnion = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('kprobes_enabled'), value: z.boolean() }),
   z.strictObject({ op: z.literal('kprobes_optimization'), value: z.boolean() }),
   z.strictObject({ op: z.literal('ftrace_failure') }),
+  z.strictObject({ op: z.literal('user_int3') }),
   z.strictObject({ op: z.literal('insmod'), module: z.string() }),
   z.strictObject({ op: z.literal('rmmod'), module: z.string() }),
   z.strictObject({ op: z.literal('sleep'), ticks: count(10_000_000) }),

@@ -142,6 +142,11 @@ export type TaskOp =
   | { readonly op: 'kprobes_optimization'; readonly value: boolean }
   /** What if ftrace hit an internal failure and shut itself down (ftrace_kill): R94. */
   | { readonly op: 'ftrace_failure' }
+  /**
+   * The task executes int3 in user space, as a debugger's breakpoint does: kprobes leave a user-mode
+   * trap alone (R44); with no debugger attached the SIGTRAP kills the task.
+   */
+  | { readonly op: 'user_int3' }
   | { readonly op: 'sleep'; readonly ticks: number };
 
 export interface TaskSpec {
