@@ -9,7 +9,6 @@ const NOT_YET: Record<number, string> = {
   17: 'folded into kprobe_mutex as the rule allows: nothing separate to test',
   19: 'memory reuse is not observable in the model',
   25: 'the image has no jump labels, static calls or BUG() sites; ftrace sites (R25.1) and the blacklist part (R25.3, R28) are tested',
-  31: 'the module reference held during registration is not observable in the model',
   41: '(info) boot-time ordering, not observable in a run',
   54: 'the pre-v6.3 legacy mode (kernel versions) is not modelled yet; v6.3+ behaviour is INV-removed-race',
   56: 'legacy mode not modelled yet (see R54)',

@@ -190,6 +190,57 @@ describe('modules', () => {
     expect(ofType(r.events, 'kprobe.register.fail').map((e) => e.errno)).toEqual([-ENOENT]);
   });
 
+  it('R31: a registration holds a module reference only while it runs: rmmod in that window is refused (so is one while its code runs), before and after it succeeds', () => {
+    const s = validateScenario({
+      ...withModule([{ op: 'insmod', module: 'test_mod' }, { op: 'register_kprobe', probe: 'kp' }, { op: 'call', fn: 'test_mod:mod_work' }]),
+      cpus: 2,
+    });
+    let busy = 0;
+    let busyRegistering = 0;
+    let unloaded = 0;
+    let noref = 0;
+    for (let sleep = 10; sleep <= 40; sleep += 2) {
+      for (let seed = 1; seed <= 12; seed++) {
+        const r = trace({ ...s, tasks: [...s.tasks, { comm: 'rmmod', program: [{ op: 'sleep', ticks: sleep }, { op: 'rmmod', module: 'test_mod' }] }] }, { seed });
+        expect(r.violations).toEqual([]);
+        const refused = indexOf(r.events, (e) => e.type === 'module.busy');
+        const rmmod = indexOf(r.events, (e) => e.type === 'module.rmmod');
+        if (refused >= 0) {
+          busy++;
+          // The module stays, and kp works.
+          // Refused while kp's registration was under way (R31), or while the task ran the
+          // module's code (its init or mod_work).
+          const busyEvent = ofType([r.events[refused]!], 'module.busy')[0]!;
+          expect(busyEvent.module).toBe('test_mod');
+          const registering = r.states[refused - 1]!.kprobes.probes.kp!.state === 'registering';
+          expect(busyEvent.probes).toEqual(registering ? ['kp'] : []);
+          if (registering) busyRegistering++;
+          else expect(busyEvent.users).toEqual([100]);
+          expect(r.final.kprobes.modules.test_mod).toBe(true);
+          expect(r.final.stats.kp!.hits).toBe(1);
+        }
+        if (rmmod >= 0) {
+          // Accepted only when no registration was under way: before it started or once it returned.
+          expect(r.states[rmmod]!.kprobes.probes.kp!.state).not.toBe('registering');
+          const gone = indexOf(r.events, (e) => e.type === 'module.gone');
+          if (gone >= 0) unloaded++;
+          // From then on the module is going: a call into it cannot take a reference (no call),
+          // and a registration there is -ENOENT (R25.2).
+          for (const e of ofType(r.events, 'module.noref')) {
+            noref++;
+            expect(r.events.indexOf(e)).toBeGreaterThan(rmmod);
+            expect(r.events.indexOf(e)).toBeLessThan(gone < 0 ? Infinity : gone);
+          }
+        }
+      }
+    }
+    // The scan hits each case.
+    expect(busyRegistering).toBeGreaterThan(0);
+    expect(busy).toBeGreaterThan(busyRegistering);
+    expect(unloaded).toBeGreaterThan(0);
+    expect(noref).toBeGreaterThan(0);
+  });
+
   it('calling into an unloaded module oopses: its code is gone', () => {
     const r = trace(withModule([{ op: 'call', fn: 'test_mod:mod_work' }], []));
     expect(r.sim.endReason).toBe('bug');

@@ -2,8 +2,8 @@ import type { DomainEvent, Hex } from '../model/events.ts';
 import { toHex } from '../model/hex.ts';
 import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, kprobeDisabled, pointDisabled, probePoints, syncComplete } from '../model/queries.ts';
 import { disarmOptimized, joinOptimized, optimizationSysctl, queueOptimizer, requeueCovering, requeueOptimizer, unoptimizeCovering } from './optimizer.ts';
-import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
-import type { Batch, KernelState } from '../model/state.ts';
+import { codeOf, defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
+import type { Batch, Frame, KernelState } from '../model/state.ts';
 import { EINVAL, ENOENT } from './errno.ts';
 import { kprobeBucket } from './table.ts';
 
@@ -50,6 +50,7 @@ function startRegister({ setup, w, cpu, pid }: ApiStepInput, probe: string): Dom
     // its init ran); R25.2: an address must be in a loaded module's text; R25.4: init text only
     // until the module initialised.
     const bySymbol = spec.symbol !== undefined;
+    if (w.kprobes.modules[mod] === 'going') return [fail(-ENOENT, `${mod} is being unloaded: no reference can be taken (R25.2)`)];
     if (!w.kprobes.modules[mod]) {
       if (bySymbol) return [fail(-ENOENT, `unknown symbol "${spec.symbol}": ${mod} is not loaded (R21)`)];
       return [fail(-EINVAL, `${mod} is not loaded: not kernel or module text (R25.2)`)];
@@ -119,7 +120,15 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     if (op?.op === 'kprobes_enabled') return [{ type: 'kprobes.enabled_write', cpu, pid, value: op.value }];
     if (op?.op === 'kprobes_optimization') return optimizationSysctl(setup, w, cpu, pid, op.value);
     if (op?.op === 'insmod') return [{ type: 'module.insmod', cpu, pid, module: op.module }];
-    if (op?.op === 'rmmod') return [{ type: 'module.rmmod', cpu, pid, module: op.module }];
+    if (op?.op === 'rmmod') {
+      // R31: a registration in the module's text holds a reference on it until it returns, and so
+      // does a task running its code (a real caller holds one, e.g. through fops->owner);
+      // delete_module() refuses a module in use before any notifier runs.
+      const holders = registeringIn(setup, w, op.module);
+      const users = w.tasks.filter((t) => runsModuleCode(setup, t.frames, op.module)).map((t) => t.pid);
+      if (holders.length > 0 || users.length > 0) return [{ type: 'module.busy', cpu, pid, module: op.module, probes: holders, users }];
+      return [{ type: 'module.rmmod', cpu, pid, module: op.module }];
+    }
     if (op?.op === 'module_live') return [{ type: 'module.init', cpu, pid, module: op.module }];
     if (op?.op === 'register_kprobes' || op?.op === 'unregister_kprobes') {
       // R32: num <= 0 is -EINVAL for register_kprobes; R63: a no-op for unregister_kprobes.
@@ -273,7 +282,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     }
     case 'module': {
       const m = (programOf(setup, task.prog)[task.job] as { module?: string } | undefined)?.module ?? '';
-      const loaded = k.modules[m] === true;
+      const loaded = k.modules[m] === 'going';
       const done: DomainEvent[] = [unlock(), { type: 'module.done', cpu, pid, module: m }];
       const inModule = (init: boolean) =>
         Object.entries(k.probes)
@@ -333,6 +342,23 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       return waiting.length === 0 ? [start, ...done(gp)] : [start];
     }
   }
+}
+
+/** Whether a task's stack has a frame in `module`'s code. */
+function runsModuleCode(setup: Setup, frames: Frame | null, module: string): boolean {
+  for (let f = frames; f !== null; f = f.up) if (codeOf(setup, f.fn).fn.module === module) return true;
+  return false;
+}
+
+/** R31: the probes whose registration is under way in `module`'s text (each holds a module reference). */
+function registeringIn(setup: Setup, w: KernelState, module: string): string[] {
+  return Object.entries(w.kprobes.probes)
+    .filter(([, r]) => r.state === 'registering' && r.addr !== null)
+    .filter(([, r]) => {
+      const fn = setup.symbols.containing(BigInt(r.addr!));
+      return fn?.kind === 'func' && fn.module === module;
+    })
+    .map(([name]) => name);
 }
 
 /**

@@ -451,6 +451,11 @@ function taskStep(h: Here): CpuPlan | null {
     case 'call': {
       // A MOD:SYM name is called by the function's own name, as its frame and return will say.
       const { fn, addrs } = codeOf(setup, op.fn);
+      // A caller takes a reference on a module before calling into it (try_module_get); that
+      // fails once the module is going: -ENODEV, no call.
+      if (fn.module !== undefined && w.kprobes.modules[fn.module] === 'going') {
+        return events([{ type: 'module.noref', cpu: c.id, pid: task.pid, module: fn.module, fn: fn.name }]);
+      }
       if (op.fault === undefined) return events([call(fn.name)]);
       const addr = addrs[fn.body.findIndex((x) => x.off === op.fault!.at)]!;
       return events([call(fn.name), { type: 'fault.inject', cpu: c.id, pid: task.pid, addr, outcome: op.fault.outcome }]);

@@ -87,6 +87,8 @@ export const EVENT_FIELDS = {
   'insn.fault': { cpu: 'int', pid: 'int', ip: 'hex', outcome: FAULT_OUTCOME },
   /** R94: ftrace shut itself down after an internal failure (ftrace_kill); its probes are dead. */
   'ftrace.killed': { cpu: 'int', pid: 'int' },
+  /** A task's call into a module being unloaded: no reference can be taken (-ENODEV), no call. */
+  'module.noref': { cpu: 'int', pid: 'int', module: 'str', fn: 'str' },
   /** R44: a breakpoint trap in user mode: not kprobes' (kprobe_int3_handler returns at once); SIGTRAP for the task. */
   'trap.user': { cpu: 'int', pid: 'int' },
 
@@ -190,6 +192,11 @@ export const EVENT_FIELDS = {
   'module.rmmod': { cpu: 'int', pid: 'int', module: 'str' },
   /** The module's text is there and its init is about to run (MODULE_STATE_COMING). */
   'module.coming': { cpu: 'int', pid: 'int', module: 'str' },
+  /**
+   * rmmod refused (-EWOULDBLOCK, "in use"): references are held by registrations under way in its
+   * text (R31) or by tasks running its code (as a file operation's owner reference would).
+   */
+  'module.busy': { cpu: 'int', pid: 'int', module: 'str', probes: 'str[]', users: 'int[]' },
   /** insmod of a module already loaded (-EEXIST): its init and LIVE steps (`skip` operations) are skipped. */
   'module.exists': { cpu: 'int', pid: 'int', module: 'str', skip: 'int' },
   /** The module's init returned: do_init_module() makes it LIVE and the notifier runs (R96). */
@@ -241,7 +248,7 @@ const KPROBES_TYPES = [
   'kprobe.enable_kprobe', 'kprobe.disable_kprobe', 'kprobe.enable', 'kprobe.returned', 'kretprobe.pool', 'kretprobe.detach',
   'kprobes.enabled_write', 'kprobes.all_disarmed', 'kprobes.enabled_written',
   'kprobe.batch', 'kprobe.batch.next', 'kprobe.batch.return',
-  'module.insmod', 'module.rmmod', 'module.coming', 'module.exists', 'module.init', 'module.live', 'module.gone', 'module.done',
+  'module.insmod', 'module.rmmod', 'module.coming', 'module.busy', 'module.exists', 'module.init', 'module.live', 'module.gone', 'module.done',
 ];
 
 const EMITTER: Readonly<Record<string, Emitter>> = Object.fromEntries(

@@ -222,9 +222,10 @@ export interface KprobesState {
   readonly batches: Readonly<Record<number, Batch>>;
   /**
    * Loaded modules (their text is present): `coming` while their init runs (init text still
-   * there, R25.4), `true` once LIVE (init text freed, R96).
+   * there, R25.4), `true` once LIVE (init text freed, R96), `going` once rmmod got past the
+   * reference check (no new reference can be taken, R25.2) until the notifier removed it.
    */
-  readonly modules: Readonly<Record<string, 'coming' | true>>;
+  readonly modules: Readonly<Record<string, 'coming' | true | 'going'>>;
   /** R40: the kprobes-optimization sysctl was set to 0. */
   readonly opt_off?: true;
 }

@@ -247,7 +247,10 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     case 'module.rmmod':
     case 'module.init': {
       const fn = e.type === 'module.insmod' ? 'insmod' : e.type === 'module.rmmod' ? 'rmmod' : 'module_live';
-      return advanceCall({ ...k, calls: { ...k.calls, [e.pid]: { fn, probe: '', phase: 'lock', effective: true } } }, e.pid, e.type);
+      // delete_module(): a live module nobody holds is GOING from here on (the notifier follows).
+      const going = e.type === 'module.rmmod' && k.modules[e.module] === true;
+      const modules = going ? { ...k.modules, [e.module]: 'going' as const } : k.modules;
+      return advanceCall({ ...k, modules, calls: { ...k.calls, [e.pid]: { fn, probe: '', phase: 'lock', effective: true } } }, e.pid, e.type);
     }
     case 'module.live':
     case 'module.gone': {

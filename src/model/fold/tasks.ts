@@ -160,6 +160,8 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
     case 'kprobe.clear':
     case 'ftrace.killed':
     case 'kprobe.batch.return':
+    case 'module.noref':
+    case 'module.busy':
     case 'module.done':
       d.tasks = updateTask(tasks, e.pid, finishJob);
       return;
