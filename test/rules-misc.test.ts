@@ -92,6 +92,14 @@ describe('reusing a struct kprobe (R22, R2)', () => {
     expect(ofType(both.events, 'printk').map((e) => e.text)).toEqual(['hit']);
   });
 
+  it('R64: a second, failing unregister sets p->addr = NULL, so the struct registers again (disabled, R2) without clearing addr', () => {
+    const r = again(kp, [{ op: 'unregister_kprobe', probe: 'kp' }]);
+    expect(r.violations).toEqual([]);
+    expect(ofType(r.events, 'kprobe.register.fail')).toEqual([]);
+    expect(ofType(r.events, 'kprobe.insert').map((e) => e.disabled)).toEqual([false, true]);
+    expect(r.final.kprobes.probes.kp).toMatchObject({ state: 'registered', addr: vfsRead, disabled: true });
+  });
+
   it('R2: a probe given by address re-registers without clearing addr, but disabled unless its flags are cleared', () => {
     const byAddr: ProbeSpec = { name: 'ka', addr: vfsRead, pre: [{ do: 'print', text: 'hit' }] };
     expect(ofType(again(byAddr, []).events, 'kprobe.insert').map((e) => e.disabled)).toEqual([false, true]);

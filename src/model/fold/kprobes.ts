@@ -290,7 +290,12 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       return { ...k, gps };
     }
     case 'kprobe.unregistered':
-      if (!(k.calls[e.pid]?.effective || k.batches[e.pid]?.effective.includes(e.probe))) return endCall(k, e.pid);
+      if (!(k.calls[e.pid]?.effective || k.batches[e.pid]?.effective.includes(e.probe))) {
+        // R64: phase 1 failed for this probe, so the kernel sets p->addr = NULL (which a struct
+        // reused without clearing then needs, R22). Not under a registration racing with it.
+        const idle = k.probes[e.probe]?.state === 'unregistered';
+        return endCall(idle ? setProbe(k, e.probe, { addr: null }) : k, e.pid);
+      }
       // The struct keeps its addr (R22) and the DISABLED flag the unregister set (R64): reusing it
       // needs both cleared first (`clear_kprobe`), or the next registration fails or is disabled.
       return endCall(setProbe(k, e.probe, { state: 'unregistered', handle: null }), e.pid);
