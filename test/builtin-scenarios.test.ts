@@ -3,7 +3,7 @@ import { MemoryLog } from '../src/log/writer.ts';
 import { recordRun } from '../src/run/record.ts';
 import { BUILTIN_SCENARIOS } from '../src/scenario/builtin/index.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
-import { ofType, trace } from './helpers.ts';
+import { indexOf, ofType, trace } from './helpers.ts';
 
 // Each built-in scenario's promised outcome, checked over several seeds.
 
@@ -136,6 +136,26 @@ describe('one built-in scenario per spec section', () => {
     expect(r.final.stats.kp!.hits).toBe(2);
     expect(r.final.kprobes.probes.kp!.state).toBe('unregistered');
     expect(r.violations).toEqual([]);
+  });
+
+  it('module-init (§13): the init code is probed while it runs, the probe turns GONE at LIVE; rmmod during the init is refused (R96, R25.4, R31)', () => {
+    const r = run('module-init');
+    expect(r.violations).toEqual([]);
+    const insmod = ofType(r.events, 'module.coming')[0]!.pid;
+    // Registered between COMING and LIVE; the init's call into slow_setup then hits it once.
+    const coming = indexOf(r.events, (e) => e.type === 'module.coming');
+    const registered = indexOf(r.events, (e) => e.type === 'kprobe.registered');
+    const live = indexOf(r.events, (e) => e.type === 'module.live');
+    expect(coming).toBeLessThan(registered);
+    expect(registered).toBeLessThan(live);
+    expect(ofType(r.events, 'printk').map((e) => [e.text, e.pid])).toEqual([['slow_setup ran in insmod: the init is probed', insmod]]);
+    expect(r.events[live]).toMatchObject({ gone: ['init_probe'] });
+    // The first rmmod came while insmod ran the module's code: refused, nothing else happened.
+    expect(ofType(r.events, 'module.busy')).toMatchObject([{ module: 'slow_mod', users: [insmod] }]);
+    // The second one unloads it; the GONE probe then unregisters cleanly.
+    expect(ofType(r.events, 'module.gone')).toHaveLength(1);
+    expect(r.final.kprobes.probes.init_probe!.state).toBe('unregistered');
+    expect(r.final.kprobes.table).toEqual({});
   });
 
   it('ss-fault (§6.5): the stepped copy faults, the probe hits again after the page is mapped, nothing is missed (R57)', () => {

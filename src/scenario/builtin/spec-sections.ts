@@ -163,6 +163,42 @@ export const moduleUnloadScenario: Scenario = {
   ],
 };
 
+export const moduleInitScenario: Scenario = {
+  name: 'module-init',
+  description: "a probe on a module's __init code, registered while insmod runs the init: it fires, then turns GONE once the module is live; rmmod meanwhile is refused (§13: R96, R25.4, R31)",
+  cpus: 2,
+  max_steps: 20_000,
+  modules: [
+    {
+      name: 'slow_mod',
+      functions: [
+        // module_init(slow_init): a long init whose last call is into the probed __init helper.
+        { name: 'slow_init', init: true, calls: [...Array.from({ length: 15 }, () => 'kfree'), 'slow_mid'] },
+        { name: 'slow_mid', init: true, calls: [...Array.from({ length: 15 }, () => 'kfree'), 'slow_setup'] },
+        { name: 'slow_setup', init: true, ret: 0 },
+        { name: 'slow_work', calls: ['kfree'], ret: 1 },
+      ],
+    },
+  ],
+  probes: [{ name: 'init_probe', symbol: 'slow_mod:slow_setup', pre: [{ do: 'print', text: 'slow_setup ran in {comm}: the init is probed' }] }],
+  tasks: [
+    { comm: 'insmod', cpu: 0, program: [{ op: 'insmod', module: 'slow_mod' }, { op: 'call', fn: 'slow_mod:slow_work' }] },
+    {
+      comm: 'tracer',
+      cpu: 1,
+      program: [
+        // As soon as the module's symbols are there, probe its init code, and try to unload it.
+        { op: 'sleep', ticks: 3 },
+        { op: 'register_kprobe', probe: 'init_probe' },
+        { op: 'rmmod', module: 'slow_mod' },
+        { op: 'sleep', ticks: 2_000 },
+        { op: 'rmmod', module: 'slow_mod' },
+        { op: 'unregister_kprobe', probe: 'init_probe' },
+      ],
+    },
+  ],
+};
+
 export const ssFaultScenario: Scenario = {
   name: 'ss-fault',
   description: 'the instruction a kprobe single-steps takes a page fault: current_kprobe is reset, the page is mapped, the probe hits again; no nmissed (§6.5: R57)',
