@@ -2,9 +2,10 @@ import type { DomainEvent, Hex } from '../model/events.ts';
 import { toHex } from '../model/hex.ts';
 import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, kprobeDisabled, pointDisabled, probePoints, syncComplete } from '../model/queries.ts';
 import { disarmOptimized, joinOptimized, optimizationSysctl, queueOptimizer, requeueCovering, requeueOptimizer, unoptimizeCovering } from './optimizer.ts';
-import { codeOf, defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
-import type { Batch, Frame, KernelState } from '../model/state.ts';
+import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
+import type { Batch, KernelState } from '../model/state.ts';
 import { EINVAL, ENOENT } from './errno.ts';
+import { moduleNotifier, startRmmod } from './modules.ts';
 import { kprobeBucket } from './table.ts';
 
 // One step of a register_kprobe / unregister_kprobe call, made by the kprobe manager on behalf of
@@ -120,15 +121,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     if (op?.op === 'kprobes_enabled') return [{ type: 'kprobes.enabled_write', cpu, pid, value: op.value }];
     if (op?.op === 'kprobes_optimization') return optimizationSysctl(setup, w, cpu, pid, op.value);
     if (op?.op === 'insmod') return [{ type: 'module.insmod', cpu, pid, module: op.module }];
-    if (op?.op === 'rmmod') {
-      // R31: a registration in the module's text holds a reference on it until it returns, and so
-      // does a task running its code (a real caller holds one, e.g. through fops->owner);
-      // delete_module() refuses a module in use before any notifier runs.
-      const holders = registeringIn(setup, w, op.module);
-      const users = w.tasks.filter((t) => runsModuleCode(setup, t.frames, op.module)).map((t) => t.pid);
-      if (holders.length > 0 || users.length > 0) return [{ type: 'module.busy', cpu, pid, module: op.module, probes: holders, users }];
-      return [{ type: 'module.rmmod', cpu, pid, module: op.module }];
-    }
+    if (op?.op === 'rmmod') return startRmmod(setup, w, cpu, pid, op.module);
     if (op?.op === 'module_live') return [{ type: 'module.init', cpu, pid, module: op.module }];
     if (op?.op === 'register_kprobes' || op?.op === 'unregister_kprobes') {
       // R32: num <= 0 is -EINVAL for register_kprobes; R63: a no-op for unregister_kprobes.
@@ -282,38 +275,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     }
     case 'module': {
       const m = (programOf(setup, task.prog)[task.job] as { module?: string } | undefined)?.module ?? '';
-      const loaded = k.modules[m] === 'going';
-      const done: DomainEvent[] = [unlock(), { type: 'module.done', cpu, pid, module: m }];
-      const inModule = (init: boolean) =>
-        Object.entries(k.probes)
-          .filter(([, r]) => r.state !== 'unregistered' && !r.gone && r.addr !== null)
-          .filter(([, r]) => {
-            const fn = setup.symbols.containing(BigInt(r.addr!));
-            return fn?.kind === 'func' && fn.module === m && (!init || fn.init === true);
-          })
-          .map(([name]) => name);
-      if (call.fn === 'insmod') {
-        // Loading an already loaded module changes nothing (the kernel says -EEXIST): its init
-        // call and LIVE step, which the insmod compiled to, are skipped.
-        if (k.modules[m] !== undefined) {
-          const program = programOf(setup, task.prog);
-          let skip = 0;
-          for (let j = task.job + 1; j < program.length; j++) {
-            skip++;
-            const next = program[j]!;
-            if (next.op === 'module_live' && next.module === m) break;
-          }
-          return [{ type: 'module.exists', cpu, pid, module: m, skip }, ...done];
-        }
-        // Its text is there (kallsyms knows its symbols) and its init runs next, in this task.
-        return [{ type: 'module.coming', cpu, pid, module: m }, ...done];
-      }
-      // R96: once initialised (LIVE), the module's init text is freed: probes there become GONE.
-      if (call.fn === 'module_live') return [{ type: 'module.live', cpu, pid, module: m, gone: inModule(true) }, ...done];
-      if (!loaded) return done;
-      // R95: every probe in the module's text becomes GONE; its breakpoints are left in the
-      // memory about to be freed.
-      return [{ type: 'module.gone', cpu, pid, module: m, gone: inModule(false) }, ...done];
+      return [...moduleNotifier(setup, w, cpu, pid, call.fn, m), unlock(), { type: 'module.done', cpu, pid, module: m }];
     }
     case 'unlink': {
       const unlink: DomainEvent = { type: 'kprobe.unlink', cpu, pid, probe, addr: addr! };
@@ -342,23 +304,6 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       return waiting.length === 0 ? [start, ...done(gp)] : [start];
     }
   }
-}
-
-/** Whether a task's stack has a frame in `module`'s code. */
-function runsModuleCode(setup: Setup, frames: Frame | null, module: string): boolean {
-  for (let f = frames; f !== null; f = f.up) if (codeOf(setup, f.fn).fn.module === module) return true;
-  return false;
-}
-
-/** R31: the probes whose registration is under way in `module`'s text (each holds a module reference). */
-function registeringIn(setup: Setup, w: KernelState, module: string): string[] {
-  return Object.entries(w.kprobes.probes)
-    .filter(([, r]) => r.state === 'registering' && r.addr !== null)
-    .filter(([, r]) => {
-      const fn = setup.symbols.containing(BigInt(r.addr!));
-      return fn?.kind === 'func' && fn.module === module;
-    })
-    .map(([name]) => name);
 }
 
 /**

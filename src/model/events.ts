@@ -194,7 +194,8 @@ export const EVENT_FIELDS = {
   'module.coming': { cpu: 'int', pid: 'int', module: 'str' },
   /**
    * rmmod refused (-EWOULDBLOCK, "in use"): references are held by registrations under way in its
-   * text (R31) or by tasks running its code (as a file operation's owner reference would).
+   * text (R31) or by tasks running its code (as a file operation's owner reference would); or the
+   * module is still in its init (-EBUSY).
    */
   'module.busy': { cpu: 'int', pid: 'int', module: 'str', probes: 'str[]', users: 'int[]' },
   /** insmod of a module already loaded (-EEXIST): its init and LIVE steps (`skip` operations) are skipped. */
