@@ -62,10 +62,14 @@ describe('x86_64 image layout', () => {
 
   it('starts every function with an ordinary instruction and ends it with ret (R26: +0 single-steps)', () => {
     // The one exception: the error-injection stub is a bare `ret`, placed after every function
-    // the images had before it; only the timer interrupt's code, added later, follows it.
+    // the images had before it; only code added later follows it (the timer interrupt's, then the
+    // x86_64 system-call wrappers), so that no earlier address moved.
     expect(fn('just_return_func').body.map((i) => [i.text, i.len, i.op.k])).toEqual([['ret', 1, 'ret']]);
     const after = fns.slice(fns.findIndex((f) => f.name === 'just_return_func') + 1).map((f) => f.name);
-    expect(after).toEqual(['asm_sysvec_apic_timer_interrupt', 'sysvec_apic_timer_interrupt', 'hrtimer_interrupt', 'tick_sched_timer', 'update_process_times', 'account_process_tick', 'scheduler_tick']);
+    expect(after).toEqual([
+      'asm_sysvec_apic_timer_interrupt', 'sysvec_apic_timer_interrupt', 'hrtimer_interrupt', 'tick_sched_timer', 'update_process_times', 'account_process_tick', 'scheduler_tick',
+      '__x64_sys_openat', '__x64_sys_read',
+    ]);
     for (const f of fns.filter((f) => f.name !== 'just_return_func')) {
       expect(f.body[0]?.op.k, f.name).toBe('insn');
       expect(f.body.at(-1)?.op.k, f.name).toBe('ret');
@@ -211,7 +215,7 @@ describe('the arm64 image (kprobesim shell --arch arm64)', () => {
   });
 
   it('keeps the x86_64 image’s common functions and uses arm64 names for trap and entry code (R28)', () => {
-    const x86Only = ['kprobe_int3_handler', 'asm_exc_int3', 'entry_SYSCALL_64', 'do_int3', 'exc_page_fault', 'asm_sysvec_apic_timer_interrupt', 'sysvec_apic_timer_interrupt'];
+    const x86Only = ['kprobe_int3_handler', 'asm_exc_int3', 'entry_SYSCALL_64', 'do_int3', 'exc_page_fault', 'asm_sysvec_apic_timer_interrupt', 'sysvec_apic_timer_interrupt', '__x64_sys_openat', '__x64_sys_read'];
     const common = fns.map((f) => f.name).filter((n) => !x86Only.includes(n));
     for (const n of common) expect(arm.lookup(n)?.kind, n).toBe('func');
     expect(arm.lookup('entry_SYSCALL_64')).toBeUndefined();

@@ -28,6 +28,18 @@ describe('kernel releases', () => {
     expect(message({ name: 'x', kernel: '3.10', cpus: 1, tasks: [] })).toMatch(/^scenario\.kernel: /);
   });
 
+  it("seed 004's kprobe on sys_openat: since v4.17 x86_64 system calls are the __x64_sys_* wrappers, and the refusal says so", () => {
+    const seed004 = (kernel?: string) => ({ name: 'x', ...(kernel ? { kernel } : {}), cpus: 1, probes: [{ name: 'kp', symbol: 'sys_openat' }], tasks: [] });
+    expect(message(seed004())).toBe(
+      'scenario.probes[0].symbol: unknown symbol "sys_openat" in kernel 6.17 (kernel 4.14 has it; set "kernel"); did you mean "__x64_sys_openat"?',
+    );
+    expect(message(seed004('4.14'))).toBe('accepted');
+    // The wrapper runs the same open path.
+    const run = trace(scenario({ probes: [{ name: 'kp', symbol: '__x64_sys_openat', pre: [{ do: 'print', text: 'openat() called' }] }], tasks: [{ comm: 'cat', program: [{ op: 'register_kprobe', probe: 'kp' }, { op: 'call', fn: '__x64_sys_openat' }] }] }));
+    expect(ofType(run.events, 'printk').map((e) => e.text)).toEqual(['openat() called']);
+    expect(ofType(run.events, 'func.call').map((e) => e.fn)).toContain('do_sys_openat2');
+  });
+
   it("seed 000's kprobe on _do_fork runs on 4.14, printing its handler lines through printk", () => {
     const run = trace(BUILTIN_SCENARIOS.get('do-fork-4.14')!, { seed: 42 });
     expect(run.violations).toEqual([]);

@@ -133,6 +133,14 @@ function buildImage(arch: Arch, version: KernelVersion, config: BuildConfig): Ke
   text('account_process_tick');
   text('scheduler_tick');
 
+  // x86_64 system calls: since v4.17 the entry code calls __x64_sys_* wrappers (which take the
+  // user pt_regs); before, sys_* itself. Last of the text, so that no address above moved.
+  if (x86) {
+    const prefix = atLeast(version, '4.17') ? '__x64_sys_' : 'sys_';
+    text(`${prefix}openat`, ['do_sys_open'], 3);
+    text(`${prefix}read`, ['ksys_read']);
+  }
+
   b.data('linux_proc_banner', 0x60);
   b.data('_sdata', 8);
   b.data('jiffies', 8);

@@ -51,7 +51,9 @@ function unknownSymbol(symbols: SymbolTable, name: string, version: KernelVersio
   const renamed = [RENAMED[name], ...Object.entries(RENAMED).filter(([, to]) => to === name).map(([from]) => from)].find(
     (n) => n !== undefined && symbols.lookup(n) !== undefined,
   );
-  const hint = renamed ?? symbols.suggest(name);
+  // sys_openat and friends: since v4.17 (x86_64) and on arm64 the symbol is the wrapper.
+  const wrapped = name.startsWith('sys_') ? [`__x64_${name}`, `__arm64_${name}`].find((n) => symbols.lookup(n) !== undefined) : undefined;
+  const hint = renamed ?? wrapped ?? symbols.suggest(name);
   const suggestion = hint !== undefined ? `; did you mean "${hint}"?` : '';
   // A name of another release (e.g. _do_fork before v5.10) says which kernel has it.
   const arch = symbols.image.arch;
