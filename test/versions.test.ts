@@ -26,6 +26,10 @@ describe('kernel releases', () => {
     );
     expect(message({ name: 'x', kernel: '4.14', cpus: 1, probes: [{ name: 'kp', symbol: '_do_fork' }], tasks: [] })).toBe('accepted');
     expect(message({ name: 'x', kernel: '3.10', cpus: 1, tasks: [] })).toMatch(/^scenario\.kernel: /);
+    // The seeds' do_fork (renamed _do_fork in v4.2, kernel_clone in v5.10): renames are followed.
+    const doFork = (kernel: string) => message({ name: 'x', kernel, cpus: 1, probes: [{ name: 'rp', kind: 'kretprobe', symbol: 'do_fork' }], tasks: [] });
+    expect(doFork('4.14')).toBe('scenario.probes[0].symbol: unknown symbol "do_fork"; did you mean "_do_fork"?');
+    expect(doFork('6.17')).toBe('scenario.probes[0].symbol: unknown symbol "do_fork"; did you mean "kernel_clone"?');
   });
 
   it("seed 004's kprobe on sys_openat: since v4.17 x86_64 system calls are the __x64_sys_* wrappers, and the refusal says so", () => {

@@ -7,6 +7,7 @@ export const DEFAULT_KERNEL: KernelVersion = '6.17';
 
 /** Functions the modelled releases know under different names: old name → new name. */
 export const RENAMED: Readonly<Record<string, string>> = {
+  do_fork: '_do_fork', // v4.2 (the seeds' kretprobe advice still says do_fork)
   _do_fork: 'kernel_clone', // v5.10
   printk: '_printk', // v5.15 (printk became a macro)
   do_page_fault: 'exc_page_fault', // v5.8 (x86)

@@ -46,11 +46,22 @@ function valueAt(raw: unknown, path: Path): unknown {
   return v;
 }
 
+/** The other names a function had in other releases, nearest first. */
+function renamesOf(name: string): string[] {
+  const out: string[] = [];
+  for (let n = RENAMED[name]; n !== undefined && !out.includes(n); n = RENAMED[n]) out.push(n);
+  const back = (to: string) => Object.entries(RENAMED).filter(([, t]) => t === to).map(([from]) => from);
+  for (let froms = back(name); froms.length > 0; ) {
+    out.push(...froms);
+    froms = froms.flatMap(back).filter((f) => !out.includes(f));
+  }
+  return out;
+}
+
 function unknownSymbol(symbols: SymbolTable, name: string, version: KernelVersion): string {
-  // A function renamed between releases is suggested under the name this release uses.
-  const renamed = [RENAMED[name], ...Object.entries(RENAMED).filter(([, to]) => to === name).map(([from]) => from)].find(
-    (n) => n !== undefined && symbols.lookup(n) !== undefined,
-  );
+  // A function renamed between releases is suggested under the name this release uses, following
+  // renames in either direction (do_fork → _do_fork → kernel_clone).
+  const renamed = renamesOf(name).find((n) => symbols.lookup(n) !== undefined);
   // sys_openat and friends: since v4.17 (x86_64) and on arm64 the symbol is the wrapper.
   const wrapped = name.startsWith('sys_') ? [`__x64_${name}`, `__arm64_${name}`].find((n) => symbols.lookup(n) !== undefined) : undefined;
   const hint = renamed ?? wrapped ?? symbols.suggest(name);
