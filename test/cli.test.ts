@@ -66,6 +66,30 @@ describe('kprobesim CLI', () => {
     expect(r.err).toBe('kprobesim: no built-in scenario or file named "defualt" (built-in: default, printk-recursion, unregister-race, kretprobe-pool, do-fork-4.14, aggregate, mutex-contention, registration-errors, enable-disable, global-switch, kunit-missed, sleep-in-handler, module-unload, module-init, ss-fault, ftrace-probes, jprobe-4.14, optprobes, timer-tick)\n');
   });
 
+  it('run --arch and --config put a scenario on another kernel build; the log records it, and a misfit names the option (exit 2)', () => {
+    const log = join(dir, 'arm64.jsonl');
+    const r = cli('run', 'kunit-missed', '--arch', 'arm64', '--log', log);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[1]).toMatch(/^seed 42, \d+ CPUs, kernel 6\.17 arm64, random schedule$/);
+    // The header carries the build, so the log replays on it.
+    expect(JSON.parse(readFileSync(log, 'utf8').split('\n')[0]!).scenario.arch).toBe('arm64');
+    expect(cli('replay', log).out).toMatch(/identical/);
+    const built = cli('run', 'kunit-missed', '--config', 'ftrace,nopreempt', '--no-log');
+    expect(built.code).toBe(0);
+    expect(built.out.split('\n')[1]).toMatch(/kernel 6\.17 \(ftrace, no preemption\)/);
+    for (const [args, message] of [
+      [['--config', 'bogus'], 'kprobesim: --config: "bogus" is not a build option (expected a comma-separated list of ftrace, ibt, optprobes, nopreempt)\n'],
+      [['--arch', 'arm64', '--config', 'ftrace'], 'kprobesim: --config: build options are modelled on x86_64 only (--arch is arm64)\n'],
+      [['optprobes', '--arch', 'arm64'], /^kprobesim: --arch: arm64 does not fit the scenario: scenario\.config: build options .* are modelled on x86_64 only/],
+    ] as const) {
+      const bad = cli('run', ...args, '--no-log');
+      expect(bad.code).toBe(2);
+      if (typeof message === 'string') expect(bad.err).toBe(message);
+      else expect(bad.err).toMatch(message);
+      noStack(bad.err);
+    }
+  });
+
   it('an invalid scenario file is reported at its field path (exit 2)', () => {
     const f = join(dir, 'bad.json');
     writeFileSync(f, JSON.stringify({ name: 'x', cpus: 1, probes: [{ name: 'kp', symbol: 'kernel_clon' }], tasks: [] }));

@@ -9,7 +9,7 @@ import { traceCommand } from './commands/trace.ts';
 import { whyCommand } from './commands/why.ts';
 import { KERNEL_VERSIONS } from '../kernel/index.ts';
 import { EXIT_BAD_INPUT, userMessage } from './errors.ts';
-import { parseCpus, parseSeed, parseSeq } from './options.ts';
+import { parseArch, parseCpus, parseSeed, parseSeq, RUN_BUILD_OPTIONS } from './options.ts';
 
 // `kprobesim <command>`: exit 0 success, 1 a check failed (divergence, violated invariant),
 // 2 bad input or usage (design.md, "Command line").
@@ -36,6 +36,8 @@ program
   .option('--force', 'replace an existing --log FILE', false)
   .addOption(new Option('--strategy <name>', 'schedule').choices(['random', 'round-robin']).default('random'))
   .addOption(new Option('--kernel <version>', "kernel release to follow (overrides the scenario's; default 6.17)").choices([...KERNEL_VERSIONS]))
+  .option('--arch <arch>', "architecture: x86_64 or arm64 (overrides the scenario's)", parseArch)
+  .option('--config <LIST>', `kernel build options added to the scenario's (x86_64), comma-separated: ${RUN_BUILD_OPTIONS.join(', ')}`)
   .option('--dmesg', 'print the whole kernel log after the summary', false)
   .option('--trace', 'print the ftrace trace view after the summary', false)
   .action(async (scenario: string | undefined, flags: RunFlags) => done(await runCommand(scenario, flags)));

@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from 'commander';
+import { InputError } from '../errors.ts';
+import { ARCHES, type Arch, type BuildConfig } from '../kernel/index.ts';
 
 // Parsers for option values; a bad value is a usage error (exit 2) naming the option.
 
@@ -16,3 +18,34 @@ export function parseSeq(v: string): number {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected an event seq (0 for the state before the first event)');
   return Number(v);
 }
+
+export function parseArch(v: string): Arch {
+  const arch = ARCHES.find((a) => a === v);
+  if (arch === undefined) throw new InvalidArgumentError(`expected ${ARCHES.join(' or ')}`);
+  return arch;
+}
+
+/** The `--config` names, and the build option each sets. */
+const BUILD_OPTIONS: Readonly<Record<string, BuildConfig>> = {
+  ftrace: { ftrace: true },
+  ibt: { ibt: true },
+  optprobes: { optprobes: true },
+  nopreempt: { preempt: false },
+};
+
+/**
+ * `--config ftrace,ibt,…`: kernel build options (x86_64 only), out of `allowed`. A bad name is
+ * bad input naming the option.
+ */
+export function buildConfig(text: string | undefined, arch: Arch, allowed: readonly string[]): BuildConfig {
+  if (text === undefined) return {};
+  const names = text.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  for (const n of names) {
+    if (!allowed.includes(n)) throw new InputError('--config', `"${n}" is not a build option (expected a comma-separated list of ${allowed.join(', ')})`);
+  }
+  if (names.length > 0 && arch !== 'x86_64') throw new InputError('--config', `build options are modelled on x86_64 only (--arch is ${arch})`);
+  return Object.assign({}, ...names.map((n) => BUILD_OPTIONS[n]!)) as BuildConfig;
+}
+
+/** What `run --config` accepts: every build option a scenario's `config` has. */
+export const RUN_BUILD_OPTIONS = Object.keys(BUILD_OPTIONS);

@@ -1,4 +1,4 @@
-import type { SymbolTable } from '../kernel/index.ts';
+import { DEFAULT_KERNEL, type SymbolTable } from '../kernel/index.ts';
 import type { KernelState } from '../model/state.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { INVARIANTS, type Violation } from '../monitors/invariants.ts';
@@ -33,11 +33,18 @@ const END_TEXT: Record<string, string> = {
   bug: 'the kernel halted on a BUG',
 };
 
+/** ` arm64`, ` (ftrace, optprobes, no preemption)`: what the kernel is when not the plain x86_64 build. */
+function buildText(scenario: Scenario): string {
+  const c = scenario.config ?? {};
+  const options = [c.ftrace && 'ftrace', c.ibt && 'ibt', c.optprobes && 'optprobes', c.preempt === false && 'no preemption'].filter((o) => typeof o === 'string');
+  return `${scenario.arch !== undefined && scenario.arch !== 'x86_64' ? ` ${scenario.arch}` : ''}${options.length > 0 ? ` (${options.join(', ')})` : ''}`;
+}
+
 export function renderSummary(s: SummaryInput): string {
   const st = s.state;
   const out: string[] = [];
   out.push(`scenario ${s.scenario.name}: ${s.scenario.description}`);
-  out.push(`seed ${s.seed}, ${st.cpus.length} CPUs, kernel ${s.scenario.kernel ?? '6.17'}, ${s.strategy} schedule`);
+  out.push(`seed ${s.seed}, ${st.cpus.length} CPUs, kernel ${s.scenario.kernel ?? DEFAULT_KERNEL}${buildText(s.scenario)}, ${s.strategy} schedule`);
   out.push(`ended: ${END_TEXT[s.endReason] ?? s.endReason} after ${st.sched.steps} steps, ${s.events} events (t=${st.t})`);
   out.push('');
   if (s.scenario.probes.length > 0) {

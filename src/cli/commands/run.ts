@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_KERNEL, type KernelVersion } from '../../kernel/index.ts';
+import { DEFAULT_KERNEL, type Arch, type KernelVersion } from '../../kernel/index.ts';
 import { symbolsOf } from '../../model/setup.ts';
 import { canonicalJson } from '../../model/digest.ts';
 import { LogWriter, type LineSink } from '../../log/writer.ts';
@@ -14,6 +14,7 @@ import { renderSummary } from '../../views/summary.ts';
 import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.ts';
 import { exists, out } from '../io.ts';
 import { InputError } from '../../errors.ts';
+import { buildConfig, RUN_BUILD_OPTIONS } from '../options.ts';
 
 export interface RunFlags {
   seed: number;
@@ -22,6 +23,8 @@ export interface RunFlags {
   force: boolean;
   strategy: RunOptions['strategy'];
   kernel?: KernelVersion;
+  arch?: Arch;
+  config?: string;
   dmesg: boolean;
   trace: boolean;
 }
@@ -56,20 +59,32 @@ function hashFile(path: string): Promise<string> {
   });
 }
 
-/** --cpus and --kernel override the scenario's; the result is validated again as a whole. */
-function withOverrides(s: Scenario, cpus: number | undefined, kernel: KernelVersion | undefined): Scenario {
-  if ((cpus === undefined || cpus === s.cpus) && (kernel === undefined || kernel === (s.kernel ?? DEFAULT_KERNEL))) return s;
-  const option = cpus !== undefined && cpus !== s.cpus ? `--cpus ${cpus}` : `--kernel ${kernel}`;
+/**
+ * --cpus, --kernel, --arch and --config override the scenario's (--config adds build options to
+ * its own); the result is validated again as a whole, and a misfit names the option.
+ */
+function withOverrides(s: Scenario, flags: RunFlags): Scenario {
+  const arch = flags.arch ?? s.arch ?? 'x86_64';
+  const config = { ...s.config, ...buildConfig(flags.config, arch, RUN_BUILD_OPTIONS) };
+  const changes: [string, string, Partial<Scenario>][] = [];
+  if (flags.cpus !== undefined && flags.cpus !== s.cpus) changes.push(['--cpus', String(flags.cpus), { cpus: flags.cpus }]);
+  if (flags.kernel !== undefined && flags.kernel !== (s.kernel ?? DEFAULT_KERNEL)) changes.push(['--kernel', flags.kernel, { kernel: flags.kernel }]);
+  if (flags.arch !== undefined && flags.arch !== (s.arch ?? 'x86_64')) changes.push(['--arch', flags.arch, { arch: flags.arch }]);
+  if (flags.config !== undefined) changes.push(['--config', flags.config, { config }]);
+  if (changes.length === 0) return s;
   try {
-    return validateScenario({ ...s, ...(cpus === undefined ? {} : { cpus }), ...(kernel === undefined ? {} : { kernel }) });
+    return validateScenario(Object.assign({ ...s }, ...changes.map(([, , c]) => c)));
   } catch (e) {
-    if (e instanceof InputError) throw new InputError(option.split(' ')[0]!, `${option.split(' ')[1]} does not fit the scenario: ${e.message}`);
-    throw e;
+    if (!(e instanceof InputError)) throw e;
+    // The last option given is the likely misfit; all are named when there are several.
+    const [option, value] = changes.at(-1)!;
+    const all = changes.length > 1 ? ` (with ${changes.map(([o, v]) => `${o} ${v}`).join(', ')})` : '';
+    throw new InputError(option, `${value} does not fit the scenario${all}: ${e.message}`);
   }
 }
 
 export async function runCommand(arg: string | undefined, flags: RunFlags): Promise<number> {
-  const scenario = withOverrides(await loadScenario(arg ?? 'default'), flags.cpus, flags.kernel);
+  const scenario = withOverrides(await loadScenario(arg ?? 'default'), flags);
   const opts: RunOptions = { seed: flags.seed, strategy: flags.strategy };
 
   // Every run writes a log. Without --log it goes to kprobesim-runs/, named by what the run is:

@@ -1,11 +1,12 @@
 import { createInterface } from 'node:readline';
 import { InputError } from '../../errors.ts';
-import { ARCHES, DEFAULT_KERNEL, type BuildConfig, type KernelVersion } from '../../kernel/index.ts';
+import { ARCHES, DEFAULT_KERNEL, type KernelVersion } from '../../kernel/index.ts';
 import { LogWriter } from '../../log/writer.ts';
 import { promptFor, RecordedSession, rerunSession } from '../../session/recorded.ts';
 import { parse } from '../../shell/index.ts';
 import { EXIT_CHECK_FAILED } from '../errors.ts';
 import { out } from '../io.ts';
+import { buildConfig } from '../options.ts';
 
 // `kprobesim shell`: a tracefs session on a simulated kernel. On a terminal it prompts and keeps
 // a history (readline); otherwise it reads standard input as a script, one complete command at a
@@ -24,18 +25,8 @@ export interface ShellFlags {
   config?: string;
 }
 
-const BUILD_OPTIONS = ['ftrace', 'ibt'] as const;
-
-/** `--config ftrace,ibt`: kernel build options (x86_64). */
-function buildConfig(text: string | undefined, arch: string): BuildConfig {
-  if (text === undefined) return {};
-  const names = text.split(',').map((n) => n.trim()).filter((n) => n !== '');
-  for (const n of names) {
-    if (!(BUILD_OPTIONS as readonly string[]).includes(n)) throw new InputError('--config', `"${n}" is not a build option (expected a comma-separated list of ${BUILD_OPTIONS.join(', ')})`);
-  }
-  if (names.length > 0 && arch !== 'x86_64') throw new InputError('--config', `build options are modelled on x86_64 only (--arch is ${arch})`);
-  return { ...(names.includes('ftrace') ? { ftrace: true } : {}), ...(names.includes('ibt') ? { ibt: true } : {}) };
-}
+/** The build options a session's kernel may have (the image's layout: fentry sites, ENDBR64). */
+const SHELL_BUILD_OPTIONS = ['ftrace', 'ibt'];
 
 export async function shellCommand(flags: ShellFlags): Promise<number> {
   if (flags.replay !== undefined) return replaySession(flags.replay);
@@ -46,7 +37,7 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
     // The writer buffers; every command ends with a drain, so memory stays bounded by one command.
     writer?.writeLine(line);
   };
-  const settings = { cpus: flags.cpus, seed: flags.seed, kernel: flags.kernel ?? DEFAULT_KERNEL, arch, config: buildConfig(flags.config, arch) };
+  const settings = { cpus: flags.cpus, seed: flags.seed, kernel: flags.kernel ?? DEFAULT_KERNEL, arch, config: buildConfig(flags.config, arch, SHELL_BUILD_OPTIONS) };
   // The header comes first, but the session publishes its boot events while it is built: hold
   // them until the header is written.
   const early: string[] = [];
