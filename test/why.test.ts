@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_SYMBOLS } from '../src/kernel/index.ts';
 import { initialState } from '../src/model/initial.ts';
+import { symbolsOf } from '../src/model/setup.ts';
+import type { Scenario } from '../src/scenario/types.ts';
 import { BUILTIN_SCENARIOS } from '../src/scenario/builtin/index.ts';
 import { Folder } from '../src/views/folder.ts';
 import { WhyView } from '../src/views/why.ts';
-import { ofType, trace } from './helpers.ts';
+import { ofType, scenario, trace } from './helpers.ts';
 
 // `kprobesim why`: every nmissed increment and every wait of an unregister, explained.
 
-function why(name: string, probe: string, seed = 42) {
-  const s = BUILTIN_SCENARIOS.get(name)!;
+function why(name: string | Scenario, probe: string, seed = 42) {
+  const s = typeof name === 'string' ? BUILTIN_SCENARIOS.get(name)! : name;
   const run = trace(s, { seed });
-  const view = new WhyView(probe, BUILTIN_SYMBOLS);
+  const view = new WhyView(probe, symbolsOf(s));
   const folder = new Folder(initialState(s), [view]);
   for (const e of run.events) folder.apply(e);
   return { run, text: view.text(folder.state) };
@@ -29,6 +30,27 @@ describe('why', () => {
       expect(line).toMatch(/while (kp_printk|kp_read) was running: in (kp_printk|kp_read)'s pre-handler \(KPROBE_HIT_ACTIVE\)/);
       expect(line).toMatch(new RegExp(`nmissed is now ${i + 1}$`));
     });
+  });
+
+  it('R86: explains a miss counted by the optimized jump (a kprobe already running on the CPU)', () => {
+    const { run, text } = why('optprobes', 'fast');
+    const miss = ofType(run.events, 'kprobe.opt.miss')[0]!;
+    const lines = text.split('\n').filter((l) => /^ {2}seq \d+ /.test(l));
+    expect(lines).toHaveLength(run.final.stats.fast!.nmissed);
+    expect(lines[0]).toMatch(new RegExp(`^  seq ${miss.seq} \\(t=${miss.t}\\): cpu 0 \\(pid ${miss.pid}\\) hit vfs_read\\+0x0/.* while slow was running: in slow's pre-handler \\(KPROBE_HIT_ACTIVE\\); no handler ran \\(R86, through the optimized jump\\); nmissed is now 1$`));
+  });
+
+  it('R58: explains a miss counted by the pre-5.14 fault path (a fault inside a handler)', () => {
+    const s = scenario({
+      probes: [{ name: 'kp', symbol: 'vfs_read', pre: [{ do: 'fault', fixup: true }] }],
+      tasks: [{ comm: 'cat', program: [{ op: 'register_kprobe', probe: 'kp' }, { op: 'call', fn: 'vfs_read' }] }],
+    });
+    const { run, text } = why({ ...s, kernel: '5.10' }, 'kp');
+    const fault = ofType(run.events, 'kprobe.fault')[0]!;
+    expect(run.final.stats.kp!.nmissed).toBe(1);
+    expect(text).toContain(
+      `  seq ${fault.seq} (t=${fault.t}): cpu 0 (pid ${fault.pid}) took a fault in kp's pre-handler (KPROBE_HIT_ACTIVE) at vfs_read+0x0/0x16 (fixed up by the exception table); kprobe_fault_handler() counted it as a miss (R58, before v5.14); nmissed is now 1`,
+    );
   });
 
   it('R55/R65: tells which CPUs an unregister waited for, and until when', () => {

@@ -14,10 +14,8 @@ interface Miss {
   readonly t: number;
   readonly cpu: number;
   readonly pid: number;
-  readonly at: string;
-  readonly running: string;
-  /** The rule that made it a miss: R50 (breakpoint), R91 (through ftrace). */
-  readonly rule: string;
+  /** What happened on the CPU, after "cpu N (pid P) ". */
+  readonly what: string;
   readonly nmissed: number;
 }
 
@@ -42,6 +40,8 @@ interface Unregister {
   readonly waits: Wait[];
   end?: { seq: number; t: number };
 }
+
+const FAULT_OUTCOME = { fault_handler: 'handled by its fault_handler', fixup: 'fixed up by the exception table', oops: 'an oops' } as const;
 
 function doing(c: CpuState, probes: (p: string) => string): string {
   if (c.handler !== null) return `in ${c.handler.probe}'s ${c.handler.phase}-handler (${c.status})`;
@@ -90,9 +90,35 @@ export class WhyView implements Projection {
           t: e.t,
           cpu: e.cpu,
           pid: e.pid,
-          at: this.where(e.addr),
-          running: `${c.probes.join(', ') || (c.current === null ? '?' : this.where(c.current))} was running: ${outer}`,
-          rule: e.type === 'kprobe.miss' ? 'R50' : 'R91, through ftrace',
+          what: `hit ${this.where(e.addr)} while ${c.probes.join(', ') || (c.current === null ? '?' : this.where(c.current))} was running: ${outer}; no handler ran (${e.type === 'kprobe.miss' ? 'R50' : 'R91, through ftrace'})`,
+          nmissed: after.stats[this.probe]?.nmissed ?? 0,
+        });
+        return;
+      }
+      case 'kprobe.opt.miss': {
+        // R86: the optimized callback found a kprobe running on this CPU: a miss on every child.
+        if (!e.probes.includes(this.probe)) return;
+        const c = before.cpus[e.cpu]!;
+        this.misses.push({
+          seq: e.seq,
+          t: e.t,
+          cpu: e.cpu,
+          pid: e.pid,
+          what: `hit ${this.where(e.addr)} while ${c.probes.join(', ') || '?'} was running: ${doing(c, (a) => this.where(a))}; no handler ran (R86, through the optimized jump)`,
+          nmissed: after.stats[this.probe]?.nmissed ?? 0,
+        });
+        return;
+      }
+      case 'kprobe.fault': {
+        // R58 (before v5.14): kprobe_fault_handler() counts a miss for a fault in a handler.
+        if (!e.probes.includes(this.probe)) return;
+        const c = before.cpus[e.cpu]!;
+        this.misses.push({
+          seq: e.seq,
+          t: e.t,
+          cpu: e.cpu,
+          pid: e.pid,
+          what: `took a fault ${doing(c, (a) => this.where(a))} at ${c.current === null ? '?' : this.where(c.current)} (${FAULT_OUTCOME[e.outcome]}); kprobe_fault_handler() counted it as a miss (R58, before v5.14)`,
           nmissed: after.stats[this.probe]?.nmissed ?? 0,
         });
         return;
@@ -192,7 +218,7 @@ export class WhyView implements Projection {
     if (this.misses.length === 0) out.push('  none: every hit found its CPU free of other kprobes (R50)');
     for (const m of this.misses) {
       out.push(
-        `  ${at(m)}: cpu ${m.cpu} (pid ${m.pid}) hit ${m.at} while ${m.running}; no handler ran (${m.rule}); nmissed is now ${m.nmissed}`,
+        `  ${at(m)}: cpu ${m.cpu} (pid ${m.pid}) ${m.what}; nmissed is now ${m.nmissed}`,
       );
     }
     const pool = final.kretprobes[this.probe];
