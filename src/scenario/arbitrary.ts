@@ -240,7 +240,32 @@ function withBuild(s: Scenario, config: BuildConfig): Scenario {
   // delay, so that queued points get their jump while the run goes on (R84).
   const pause = (program: readonly TaskOp[]): TaskOp[] =>
     config.optprobes ? [...program.slice(0, 1), { op: 'sleep', ticks: OPTIMIZE_DELAY_TICKS + 100 }, ...program.slice(1)] : [...program];
-  return { ...s, config, probes, tasks: s.tasks.map((t) => ({ ...t, program: pause(t.program.map(move)) })) };
+  const tasks = s.tasks.map((t) => ({ ...t, program: pause(t.program.map(move)) }));
+  if (!config.optprobes) return { ...s, config, probes, tasks };
+  // With optprobes, a task of its own walks an optimized point through the optimizer's queues:
+  // patched, disabled (unoptimization queued), enabled again (dequeued), unregistered (the
+  // aggregator emptied), then a new probe there before the optimizer ran (revived, R15) or after.
+  const optProbes: ProbeSpec[] = [
+    { name: 'opt_a', symbol: 'vfs_read', pre: [{ do: 'spin', steps: 2 }] },
+    { name: 'opt_b', symbol: 'vfs_read', pre: [{ do: 'spin', steps: 1 }], ...(s.probes.length % 2 === 0 ? { disabled: true } : {}) },
+  ];
+  const gap: TaskOp = { op: 'sleep', ticks: s.probes.length === 1 ? 10 : OPTIMIZE_DELAY_TICKS + 100 };
+  const optctl: TaskSpec = {
+    comm: 'optctl',
+    program: [
+      { op: 'register_kprobe', probe: 'opt_a' },
+      { op: 'sleep', ticks: OPTIMIZE_DELAY_TICKS + 100 },
+      { op: 'call', fn: 'vfs_read' },
+      { op: 'disable_kprobe', probe: 'opt_a' },
+      { op: 'call', fn: 'vfs_read' },
+      { op: 'enable_kprobe', probe: 'opt_a' },
+      { op: 'unregister_kprobe', probe: 'opt_a' },
+      gap,
+      { op: 'register_kprobe', probe: 'opt_b' },
+      { op: 'call', fn: 'vfs_read' },
+    ],
+  };
+  return { ...s, config, probes: [...probes, ...optProbes], tasks: [...tasks, optctl] };
 }
 
 /** The same scenario on 5.10, where the printk function is still `printk`. */
