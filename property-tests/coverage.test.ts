@@ -9,7 +9,7 @@ import { runInMemory } from './helpers.ts';
 describe('scenarioArbitrary coverage', () => {
   it('produces hits, reentrant misses, unregister races, mutex contention, stepped-copy faults (R57), overridden returns (R46) and ftrace-based hits (R90–R92)', async () => {
     const samples = fc.sample(fc.tuple(scenarioArbitrary(), fc.integer({ min: 0, max: 1e6 })), { seed: 99, numRuns: 400 });
-    const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0, kretReturns: 0, kretMiss: 0, moduleGone: 0, ssFault: 0, override: 0, ftraceHit: 0, ftraceNested: 0, irqHit: 0, boost: 0, jump: 0, optHit: 0, optJump: 0, unoptQueued: 0, revived: 0, kept: 0, reused: 0 };
+    const seen = { hit: 0, miss: 0, syncWaited: 0, gpWaited: 0, mutexWait: 0, skipDisabled: 0, fork: 0, disabledByApi: 0, kretReturns: 0, kretMiss: 0, moduleGone: 0, ssFault: 0, override: 0, ftraceHit: 0, ftraceNested: 0, irqHit: 0, boost: 0, jump: 0, optHit: 0, optJump: 0, unoptQueued: 0, revived: 0, rearmed: 0, reused: 0 };
     for (const [scenario, seed] of samples) {
       const { log } = await runInMemory(scenario, seed);
       const text = log.text();
@@ -33,7 +33,7 @@ describe('scenarioArbitrary coverage', () => {
       if (text.includes('"type":"kprobe.opt.hit"')) seen.optJump++;
       if (text.includes('"type":"kprobe.opt.unopt.queue"')) seen.unoptQueued++;
       if (text.includes('"type":"kprobe.opt.revive"')) seen.revived++;
-      if (text.includes('"type":"kprobe.opt.keep"')) seen.kept++;
+      if (text.includes('"type":"kprobe.opt.rearm"')) seen.rearmed++;
       if (/"type":"kprobe\.clear"[^]*"type":"kprobe\.registered"/.test(text)) seen.reused++;
       // A handler ran inside the timer interrupt on its CPU (§7).
       if (handlerInIrq(text)) seen.irqHit++;
@@ -66,7 +66,7 @@ describe('scenarioArbitrary coverage', () => {
     // R87: a patched point's disable or unregister, queued for the optimizer.
     expect(seen.unoptQueued).toBeGreaterThan(0);
     // …and taken off the queue again by enable_kprobe, or by a registration reviving the aggregator (R15).
-    expect(seen.kept).toBeGreaterThan(0);
+    expect(seen.rearmed).toBeGreaterThan(0);
     expect(seen.revived).toBeGreaterThan(0);
     // A struct cleared and registered again (R22).
     expect(seen.reused).toBeGreaterThan(3);

@@ -221,14 +221,24 @@ describe('queued unoptimization (R87, R68, R15, R64)', () => {
     expect(ofType(r.events, 'printk').map((e) => e.text)).toEqual(['late']);
   });
 
-  it('R87: enable_kprobe while the unoptimization waits takes it off the queue (the jump stays); after the optimizer it re-arms and queues again', () => {
-    const early = run([printing('kp')], [...register('kp'), WAIT, { op: 'disable_kprobe', probe: 'kp' }, { op: 'enable_kprobe', probe: 'kp' }, call]).r;
+  it('R87: enable_kprobe while the unoptimization waits: int3 over the jump, taken off the queue, and from then on a breakpoint with a detour that is never patched again; after the optimizer it re-arms and queues again', () => {
+    // The pre-handler returns 1: ignored through the jump (R86), honoured on the breakpoint path (R46).
+    const redirecting = (name: string): ProbeSpec => ({ name, symbol: 'vfs_read', pre: [{ do: 'print', text: name }, { do: 'return', value: 1 }] });
+    const early = run([redirecting('kp')], [...register('kp'), WAIT, call, { op: 'disable_kprobe', probe: 'kp' }, { op: 'enable_kprobe', probe: 'kp' }, call, WAIT, call]).r;
     expect(early.violations).toEqual([]);
-    expect(ofType(early.events, 'kprobe.opt.keep')).toMatchObject([{ addr: at }]);
+    const rearm = indexOf(early.events, (e) => e.type === 'kprobe.opt.rearm');
+    expect(early.events[rearm]).toMatchObject({ addr: at });
+    // arm_kprobe() writes the int3 with its text-patch sync.
+    expect(early.events[rearm + 1]).toMatchObject({ type: 'text.arm', addr: at });
     expect(ofType(early.events, 'kprobe.opt.unpatch')).toEqual([]);
     expect(ofType(early.events, 'kprobe.opt.patch')).toHaveLength(1);
+    // Before: one jump, its return value ignored. After: two traps (the optimizer never patches
+    // it again, however long it waits), each resuming in the detour buffer.
     expect(ofType(early.events, 'kprobe.opt.hit')).toHaveLength(1);
-    expect(ofType(early.events, 'printk').map((e) => e.text)).toEqual(['kp']);
+    expect(ofType(early.events.slice(rearm), 'kprobe.trap')).toHaveLength(2);
+    expect(early.final.kprobes.table[at]).toMatchObject({ armed: true, opt: { state: 'trapping' } });
+    expect(ofType(early.events, 'kprobe.redirect')).toHaveLength(2);
+    expect(ofType(early.events, 'printk').map((e) => e.text)).toEqual(['kp', 'kp', 'kp']);
 
     const late = run([printing('kp')], [...register('kp'), WAIT, { op: 'disable_kprobe', probe: 'kp' }, WAIT, { op: 'enable_kprobe', probe: 'kp' }, call, WAIT, call]).r;
     expect(late.violations).toEqual([]);

@@ -183,9 +183,11 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       const boost: DomainEvent[] = fresh && boostable(setup, probe, at) ? [{ type: 'kprobe.boostable', cpu, pid, addr: at }] : [];
       // R15, R87: at an OPTIMIZED point, or arming inside another point's jump.
       const unopt = joinOptimized(setup, w, cpu, pid, probe, at, disabled);
-      // R8: a second probe at an armed point joins it; the breakpoint stays armed throughout.
+      // R8: a second probe at an armed point joins it; the breakpoint stays armed throughout
+      // (unless it re-arms a point whose unoptimization was queued, R87).
       // R29: a probe registered disabled is not armed; R30: nor is any while arming is off.
-      if (point?.armed || disabled || k.all_disarmed) {
+      const rearm = unopt.some((e) => e.type === 'kprobe.opt.rearm');
+      if ((point?.armed && !rearm) || disabled || k.all_disarmed) {
         return [...unopt, insert, ...boost, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }, ...queueOptimizer(setup, w, cpu, pid, at, [probe, ...(point?.probes ?? [])], disabled)];
       }
       return [...unopt, insert, ...boost];
@@ -216,11 +218,12 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         if ((k.table[addr!]?.probes.length ?? 0) <= 1) return ret(0);
         return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
       }
-      if (k.table[addr!]?.armed) {
-        // R87: the jump of a point whose unoptimization is queued stays (optimize_kprobe dequeues it).
-        const keep: DomainEvent[] = k.table[addr!]?.opt?.state === 'unopt' ? [{ type: 'kprobe.opt.keep', cpu, pid, addr: addr! }] : [];
-        return [{ type: 'kprobe.enable', cpu, pid, probe }, ...keep, ...ret(0)];
+      if (k.table[addr!]?.opt?.state === 'unopt') {
+        // R87: arm_kprobe() on a point whose unoptimization is queued: int3 over the jump's first
+        // byte (with its text-patch sync), and optimize_kprobe() takes it off the queue.
+        return [{ type: 'kprobe.enable', cpu, pid, probe }, { type: 'kprobe.opt.rearm', cpu, pid, addr: addr! }, ...patch('text.arm')];
       }
+      if (k.table[addr!]?.armed) return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
       return [{ type: 'kprobe.enable', cpu, pid, probe }, ...unoptimizeCovering(w, cpu, pid, addr!), ...patch('text.arm')];
     case 'disable': {
       if (call.fn === 'disable_kprobe') {

@@ -106,10 +106,10 @@ export function unoptimizeCovering(w: KernelState, cpu: number, pid: number, add
 
 /**
  * register_aggr_kprobe() at an OPTIMIZED point (R87, R15): an emptied aggregator still waiting for
- * the optimizer is revived (enabled, its unoptimization dequeued: the jump stays), whatever the new
- * child is; an enabled child at one with children dequeues it the same way (arm_kprobe); a child
- * with a post-handler then unoptimizes at once; arming a probe inside another point's jump
- * unoptimizes that one.
+ * the optimizer is revived (enabled, its unoptimization dequeued: the code stays as it is),
+ * whatever the new child is; an enabled child at one with children re-arms it (arm_kprobe(): int3
+ * over the jump, the unoptimization dequeued); a child with a post-handler unoptimizes at once
+ * instead; arming a probe inside another point's jump unoptimizes that one.
  */
 export function joinOptimized(setup: Setup, w: KernelState, cpu: number, pid: number, probe: string, addr: Hex, disabled: boolean): DomainEvent[] {
   const point = w.kprobes.table[addr];
@@ -118,7 +118,7 @@ export function joinOptimized(setup: Setup, w: KernelState, cpu: number, pid: nu
   const pending = point?.opt?.state === 'unopt';
   const revive = pending && point!.probes.length === 0;
   if (revive) out.push({ type: 'kprobe.opt.revive', cpu, pid, addr });
-  else if (pending && !disabled && !post) out.push({ type: 'kprobe.opt.keep', cpu, pid, addr });
+  else if (pending && !disabled && !post) out.push({ type: 'kprobe.opt.rearm', cpu, pid, addr });
   if (point?.opt !== undefined && post) {
     // A disabled child leaves the aggregator disabled: the optimizer would disarm it; done here.
     out.push(pending && !revive && disabled ? { type: 'kprobe.opt.unpatch', addr } : { type: 'kprobe.opt.unopt', cpu, pid, addr });
@@ -138,7 +138,7 @@ export function disarmOptimized(w: KernelState, cpu: number, pid: number, addr: 
   const opt = w.kprobes.table[addr]?.opt;
   if (opt === undefined) return { events: [], disarm: true };
   if (opt.state === 'queued') return { events: [{ type: 'kprobe.opt.unopt', cpu, pid, addr }], disarm: true };
-  if (opt.state === 'optimized') return { events: [{ type: 'kprobe.opt.unopt.queue', cpu, pid, addr, due: w.t + OPTIMIZE_DELAY_TICKS }], disarm: false };
+  if (opt.state === 'optimized' || opt.state === 'trapping') return { events: [{ type: 'kprobe.opt.unopt.queue', cpu, pid, addr, due: w.t + OPTIMIZE_DELAY_TICKS }], disarm: false };
   return { events: [], disarm: false };
 }
 

@@ -161,8 +161,12 @@ export const EVENT_FIELDS = {
    * then removed (the aggregator is disabled), and an emptied aggregator leaves the table.
    */
   'kprobe.opt.unpatch': { addr: 'hex' },
-  /** R87: enable_kprobe on a point whose unoptimization was queued takes it off the queue: the jump stays. */
-  'kprobe.opt.keep': { cpu: 'int', pid: 'int', addr: 'hex' },
+  /**
+   * R87: enable_kprobe (or a new enabled child) at a point whose unoptimization was queued:
+   * arm_kprobe() writes int3 over the jump's first byte and optimize_kprobe() takes the point off
+   * the queue: it traps again and resumes in the detour buffer, OPTIMIZED, never queued again.
+   */
+  'kprobe.opt.rearm': { cpu: 'int', pid: 'int', addr: 'hex' },
   /** R15: a registration revived an emptied aggregator awaiting the optimizer: enabled, jump kept. */
   'kprobe.opt.revive': { cpu: 'int', pid: 'int', addr: 'hex' },
   /** R40: the kprobes-optimization sysctl was written: off unoptimizes everything, on requeues. */
@@ -242,7 +246,7 @@ type Emitter = 'cpu' | 'sched' | 'kprobes' | 'input' | 'log';
 const SCHED_TYPES = ['sched.pick', 'sched.switch', 'time.advance', 'kernel.deadlock', 'run.limit'];
 const KPROBES_TYPES = [
   'kprobe.register', 'kprobe.register.fail', 'kprobe.addr', 'kprobe.clear', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert', 'kprobe.boostable',
-  'kprobe.opt.queue', 'kprobe.opt.patch', 'kprobe.opt.unopt', 'kprobe.opt.unopt.queue', 'kprobe.opt.unpatch', 'kprobe.opt.keep',
+  'kprobe.opt.queue', 'kprobe.opt.patch', 'kprobe.opt.unopt', 'kprobe.opt.unopt.queue', 'kprobe.opt.unpatch', 'kprobe.opt.rearm',
   'kprobe.opt.revive', 'kprobes.optimization',
   'text.arm', 'text.disarm', 'text.sync.start', 'text.sync.end', 'kprobe.registered', 'kprobe.unregister',
   'kprobe.disable', 'kprobe.unlink', 'rcu.gp.start', 'rcu.gp.end', 'kprobe.unregistered',

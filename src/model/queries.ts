@@ -83,7 +83,7 @@ export function pointDisabled(k: KprobesState, point: ProbePoint): boolean {
 
 /** §11: the optimizer's jump replaces the breakpoint (patched, and maybe queued for unoptimization). */
 export function jumpInPlace(point: ProbePoint | undefined): boolean {
-  return point?.opt?.state === 'optimized' || point?.opt?.state === 'unopt';
+  return point?.opt?.state === 'optimized' || (point?.opt?.state === 'unopt' && point.opt.int3 !== true);
 }
 
 /**

@@ -154,11 +154,18 @@ export interface ProbePoint {
   readonly boost?: true;
   /**
    * §11: OPTIMIZED: queued for the optimizer (due at logical time `due`), its breakpoint already
-   * replaced by a jump to the detour buffer, or still jumping while its unoptimization waits in
-   * the optimizer's queue (R87, due at `due`). A point in `unopt` may have no children left: an
-   * emptied aggregator stays in the table until the optimizer tears it down (R64, R68).
+   * replaced by a jump to the detour buffer, its unoptimization waiting in the optimizer's queue
+   * (R87, due at `due`; still jumping unless `int3`), or `trapping`: arm_kprobe() wrote int3 over
+   * the jump's first byte when it dequeued that unoptimization, so hits trap and resume in the
+   * detour buffer (as while queued, R85) and nothing queues it again. A point in `unopt` may have
+   * no children left: an emptied aggregator stays in the table until the optimizer tears it down
+   * (R64, R68).
    */
-  readonly opt?: { readonly state: 'queued'; readonly due: number } | { readonly state: 'optimized' } | { readonly state: 'unopt'; readonly due: number };
+  readonly opt?:
+    | { readonly state: 'queued'; readonly due: number }
+    | { readonly state: 'optimized' }
+    | { readonly state: 'unopt'; readonly due: number; readonly int3?: true }
+    | { readonly state: 'trapping' };
   /**
    * R15 (quirk): a registration revived this emptied aggregator and cleared its DISABLED flag
    * without looking at the new child, so the aggregator is enabled although no child is. Cleared

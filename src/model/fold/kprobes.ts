@@ -156,9 +156,11 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       return setPoint(k, e.addr, { opt: { state: 'optimized' } });
     case 'kprobe.opt.unopt':
       return setPoint(k, e.addr, { opt: null });
-    case 'kprobe.opt.unopt.queue':
-      if (k.table[e.addr]?.opt?.state !== 'optimized') return fail(`${e.addr} is not an optimized point`);
-      return setPoint(k, e.addr, { opt: { state: 'unopt', due: e.due } });
+    case 'kprobe.opt.unopt.queue': {
+      const opt = k.table[e.addr]?.opt;
+      if (opt?.state !== 'optimized' && opt?.state !== 'trapping') return fail(`${e.addr} is not an optimized point`);
+      return setPoint(k, e.addr, { opt: { state: 'unopt', due: e.due, ...(opt.state === 'trapping' ? { int3: true as const } : {}) } });
+    }
     case 'kprobe.opt.unpatch': {
       const point = k.table[e.addr];
       if (point?.opt?.state !== 'unopt') return fail(`${e.addr} has no unoptimization queued`);
@@ -166,10 +168,14 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       const gone = point.probes.length > 0 && point.probes.every((p) => k.probes[p]?.gone);
       return setPoint(k, e.addr, { opt: null, armed: gone ? point.armed : false });
     }
-    case 'kprobe.opt.keep':
-    case 'kprobe.opt.revive':
-      if (k.table[e.addr]?.opt?.state !== 'unopt') return fail(`${e.addr} has no unoptimization queued`);
-      return setPoint(k, e.addr, { opt: { state: 'optimized' }, ...(e.type === 'kprobe.opt.revive' ? { revived: true } : {}) });
+    case 'kprobe.opt.rearm':
+    case 'kprobe.opt.revive': {
+      const opt = k.table[e.addr]?.opt;
+      if (opt?.state !== 'unopt') return fail(`${e.addr} has no unoptimization queued`);
+      // A revival leaves the code as it was (the jump, or the int3 of an earlier re-arm).
+      if (e.type === 'kprobe.opt.rearm') return setPoint(k, e.addr, { opt: { state: 'trapping' } });
+      return setPoint(k, e.addr, { opt: opt.int3 ? { state: 'trapping' } : { state: 'optimized' }, revived: true });
+    }
     case 'kprobes.optimization': {
       const { opt_off: _was, ...rest } = k;
       return e.value ? rest : { ...k, opt_off: true };
