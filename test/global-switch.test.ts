@@ -80,4 +80,49 @@ describe('the global arm switch', () => {
     expect(r.final.kprobes.table[READ]!.armed).toBe(false);
     expect(r.final.stats.kp!.hits).toBe(0);
   });
+
+  it('R36: at an aggregator whose children were all disabled, enable_kprobe while arming is off enables the child but not the aggregator; arm-all skips the point until enable_kprobe runs again with arming on', () => {
+    const print = (text: string) => [{ do: 'print' as const, text }];
+    const r = trace(
+      scenario({
+        probes: [
+          { name: 'a', symbol: 'vfs_read', pre: print('a') },
+          { name: 'b', symbol: 'vfs_read', pre: print('b') },
+        ],
+        tasks: [
+          {
+            comm: 'sh',
+            program: [
+              { op: 'register_kprobe', probe: 'a' },
+              { op: 'register_kprobe', probe: 'b' },
+              { op: 'disable_kprobe', probe: 'a' },
+              { op: 'disable_kprobe', probe: 'b' },
+              { op: 'kprobes_enabled', value: false },
+              { op: 'enable_kprobe', probe: 'a' },
+              { op: 'kprobes_enabled', value: true },
+              { op: 'call', fn: 'vfs_read' },
+              // a already reports enabled; with arming on this call arms the point.
+              { op: 'enable_kprobe', probe: 'a' },
+              { op: 'call', fn: 'vfs_read' },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(r.violations).toEqual([]);
+    const armAll = indexOf(r.events, (e) => e.type === 'kprobes.enabled_written' && e.value);
+    // After arm-all: the child is enabled, the aggregator is not, and nothing is armed.
+    expect(r.states[armAll]!.kprobes.probes.a!.disabled).toBe(false);
+    expect(r.states[armAll]!.kprobes.table[READ]).toMatchObject({ armed: false, aggr_disabled: true });
+    expect(ofType(r.events, 'kprobe.returned').map((e) => [e.fn, e.probe, e.ret])).toEqual([
+      ['disable_kprobe', 'a', 0],
+      ['disable_kprobe', 'b', 0],
+      ['enable_kprobe', 'a', 0],
+      ['enable_kprobe', 'a', 0],
+    ]);
+    // Only the second call hits, and only a's handler runs.
+    expect(ofType(r.events, 'kprobe.hit')).toHaveLength(1);
+    expect(ofType(r.events, 'printk').map((e) => e.text)).toEqual(['a']);
+    expect(r.final.kprobes.table[READ]).toEqual({ probes: ['b', 'a'], armed: true });
+  });
 });

@@ -192,7 +192,7 @@ describe('queued unoptimization (R87, R68, R15, R64)', () => {
     expect(revive).toBeGreaterThan(indexOf(r.events, (e) => e.type === 'kprobe.unregistered'));
     expect(revive).toBeLessThan(indexOf(r.events, (e) => e.type === 'kprobe.insert' && e.probe === 'late'));
     // The aggregator stays optimized and armed; its only child is disabled (R10: no handler runs).
-    expect(r.final.kprobes.table[at]).toMatchObject({ probes: ['late'], armed: true, opt: { state: 'optimized' }, revived: true });
+    expect(r.final.kprobes.table[at]).toMatchObject({ probes: ['late'], armed: true, opt: { state: 'optimized' }, aggr_disabled: false });
     expect(ofType(r.events, 'kprobe.opt.unpatch')).toEqual([]);
     expect(ofType(r.events, 'kprobe.opt.hit')).toMatchObject([{ probes: ['late'] }]);
     expect(ofType(r.events, 'printk').map((e) => e.text)).toEqual([]);
@@ -201,7 +201,7 @@ describe('queued unoptimization (R87, R68, R15, R64)', () => {
     // enabled aggregator stays behind with no child, jumping, and the optimizer has nothing queued.
     const leak = run([printing('kp'), printing('late', { disabled: true })], [...program(false), { op: 'unregister_kprobe', probe: 'late' }, WAIT]).r;
     expect(leak.violations).toEqual([]);
-    expect(leak.final.kprobes.table[at]).toEqual({ probes: [], armed: true, opt: { state: 'optimized' }, revived: true });
+    expect(leak.final.kprobes.table[at]).toEqual({ probes: [], armed: true, opt: { state: 'optimized' }, aggr_disabled: false });
     expect(leak.final.kprobes.probes.late).toMatchObject({ state: 'unregistered' });
     // Once the optimizer has torn the aggregator down, the same registration makes a new,
     // disarmed point (R29) and nothing hits.

@@ -211,7 +211,9 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       if (!registered) return ret(-EINVAL);
       // R97: a GONE probe cannot be enabled again.
       if (reg.gone) return ret(-EINVAL);
-      if (!reg.disabled) return ret(0);
+      // An enabled child at an aggregator R36 left DISABLED: with arming on, this arms it.
+      const held = k.table[addr!] !== undefined && pointDisabled(k, k.table[addr!]!);
+      if (!reg.disabled && (k.all_disarmed || !held)) return ret(0);
       if (k.all_disarmed) {
         // R36 (quirk): with arming off a standalone probe's DISABLED is only cleared together
         // with arming, so it stays disabled although 0 is returned; a child's own flag clears.
@@ -286,7 +288,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       const rest = point.probes.filter((p) => p !== probe);
       // R64: an aggregator still enabled is optimized again (its post-handler child may be the one
       // that went); R87: a disarmed point may unblock the neighbour whose jump covers it.
-      const stillEnabled = rest.length > 0 && point.armed && (point.revived === true || rest.some((p) => !kprobeDisabled(k.probes[p])));
+      const stillEnabled = rest.length > 0 && point.armed && !(point.aggr_disabled ?? rest.every((p) => kprobeDisabled(k.probes[p])));
       const reopt = stillEnabled ? queueOptimizer(setup, w, cpu, pid, addr!, rest, false) : point.armed ? [] : requeueCovering(setup, w, cpu, pid, addr!);
       // R69: then the instance pool is detached; hooked calls still return, without a handler.
       if (setup.probes.get(probe)?.kind !== 'kretprobe') return [unlink, ...reopt];

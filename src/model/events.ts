@@ -167,7 +167,7 @@ export const EVENT_FIELDS = {
    * the queue: it traps again and resumes in the detour buffer, OPTIMIZED, never queued again.
    */
   'kprobe.opt.rearm': { cpu: 'int', pid: 'int', addr: 'hex' },
-  /** R15: a registration revived an emptied aggregator awaiting the optimizer: enabled, jump kept. */
+  /** R15: a registration revived an emptied aggregator awaiting the optimizer: enabled, its code kept. */
   'kprobe.opt.revive': { cpu: 'int', pid: 'int', addr: 'hex' },
   /** R40: the kprobes-optimization sysctl was written: off unoptimizes everything, on requeues. */
   'kprobes.optimization': { cpu: 'int', pid: 'int', value: 'bool' },

@@ -73,12 +73,9 @@ export function kprobeDisabled(reg: ProbeReg | undefined): boolean {
   return reg !== undefined && (reg.disabled || reg.gone === true);
 }
 
-/**
- * R13: the aggregator's DISABLED flag: no enabled child, except after a revival (R15's quirk),
- * which leaves it enabled whatever its children are.
- */
+/** R13: the aggregator's DISABLED flag: no enabled child, except where R15 or R36 set it apart. */
 export function pointDisabled(k: KprobesState, point: ProbePoint): boolean {
-  return point.revived !== true && point.probes.every((p) => kprobeDisabled(k.probes[p]));
+  return point.aggr_disabled ?? point.probes.every((p) => kprobeDisabled(k.probes[p]));
 }
 
 /** §11: the optimizer's jump replaces the breakpoint (patched, and maybe queued for unoptimization). */

@@ -167,11 +167,13 @@ export interface ProbePoint {
     | { readonly state: 'unopt'; readonly due: number; readonly int3?: true }
     | { readonly state: 'trapping' };
   /**
-   * R15 (quirk): a registration revived this emptied aggregator and cleared its DISABLED flag
-   * without looking at the new child, so the aggregator is enabled although no child is. Cleared
-   * once an enabled child joins or a child is enabled (from then on "no enabled child" holds again).
+   * The aggregator's own DISABLED flag where it departs from R13's "no enabled child": `false`
+   * after a registration revived the emptied aggregator (R15's quirk: enabled whatever its
+   * children are), `true` after enable_kprobe() on a child while global arming was off (R36's
+   * quirk: the child reports enabled, the aggregator stays DISABLED and arm-all skips it). Cleared
+   * when an enabled child joins or enable_kprobe() arms the point.
    */
-  readonly revived?: true;
+  readonly aggr_disabled?: boolean;
 }
 
 /** Where a register/unregister call stands (spec §3, §8); NEXT_PHASE in evolve.ts moves it. */

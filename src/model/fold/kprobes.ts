@@ -1,6 +1,7 @@
 import type { DomainEvent, Hex } from '../events.ts';
 import type { ApiCall, ApiPhase, Batch, KprobesState, ProbePoint, ProbeReg } from '../state.ts';
 import { fail } from './errors.ts';
+import { pointDisabled } from '../queries.ts';
 import { probeName } from './input.ts';
 
 // ── the kprobe manager slice (owned by kprobes) ────────────────────────────────────────────
@@ -82,25 +83,25 @@ function setProbe(k: KprobesState, name: string, patch: Partial<KprobesState['pr
 function setPoint(
   k: KprobesState,
   addr: Hex,
-  patch: { probes?: readonly string[]; armed?: boolean; boost?: true; opt?: ProbePoint['opt'] | null; revived?: boolean },
+  patch: { probes?: readonly string[]; armed?: boolean; boost?: true; opt?: ProbePoint['opt'] | null; aggr_disabled?: boolean | null },
 ): KprobesState {
   const point = k.table[addr];
   if (point === undefined && patch.probes === undefined) return fail(`no probe point at ${addr}`);
-  const { opt, revived, ...rest } = patch;
+  const { opt, aggr_disabled, ...rest } = patch;
   const keep = opt === undefined ? point?.opt : (opt ?? undefined);
-  const alive = revived ?? point?.revived === true;
+  const flag = aggr_disabled === undefined ? point?.aggr_disabled : (aggr_disabled ?? undefined);
   const next: ProbePoint = {
     probes: point?.probes ?? [],
     armed: point?.armed ?? false,
     ...(point?.boost ? { boost: true } : {}),
     ...rest,
     ...(keep !== undefined ? { opt: keep } : {}),
-    ...(alive ? { revived: true } : {}),
+    ...(flag !== undefined ? { aggr_disabled: flag } : {}),
   };
   const table = { ...k.table };
   // R64/R68: an emptied aggregator leaves the table at once unless the optimizer still has to
   // unoptimize it, or a revival left it enabled (R15).
-  if (next.probes.length === 0 && next.opt?.state !== 'unopt' && next.revived !== true) delete table[addr];
+  if (next.probes.length === 0 && next.opt?.state !== 'unopt' && next.aggr_disabled !== false) delete table[addr];
   else table[addr] = next;
   return { ...k, table };
 }
@@ -144,7 +145,7 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     case 'kprobe.insert': {
       const existing = k.table[e.addr];
       // An enabled child joining makes R13's "no enabled child" the aggregator's flag again (R15).
-      const k2 = setPoint(k, e.addr, { probes: [e.probe, ...(existing?.probes ?? [])], ...(e.disabled ? {} : { revived: false }) });
+      const k2 = setPoint(k, e.addr, { probes: [e.probe, ...(existing?.probes ?? [])], ...(e.disabled ? {} : { aggr_disabled: null }) });
       // R29: a probe registered with DISABLED enters the table but is not armed.
       return advanceCall(setProbe(k2, e.probe, { addr: e.addr, handle: e.handle, disabled: e.disabled }), e.pid, e.type);
     }
@@ -174,7 +175,7 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       if (opt?.state !== 'unopt') return fail(`${e.addr} has no unoptimization queued`);
       // A revival leaves the code as it was (the jump, or the int3 of an earlier re-arm).
       if (e.type === 'kprobe.opt.rearm') return setPoint(k, e.addr, { opt: { state: 'trapping' } });
-      return setPoint(k, e.addr, { opt: opt.int3 ? { state: 'trapping' } : { state: 'optimized' }, revived: true });
+      return setPoint(k, e.addr, { opt: opt.int3 ? { state: 'trapping' } : { state: 'optimized' }, aggr_disabled: false });
     }
     case 'kprobes.optimization': {
       const { opt_off: _was, ...rest } = k;
@@ -242,8 +243,12 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       return advanceCall({ ...k, calls: { ...k.calls, [e.pid]: { fn, probe: e.probe, phase: 'lock', effective: true } } }, e.pid, e.type);
     }
     case 'kprobe.enable': {
+      // R36: with global arming off the child's flag clears but a DISABLED aggregator keeps its
+      // own; otherwise enable_kprobe() clears (and arms) the aggregator too.
       const at = k.probes[e.probe]?.addr;
-      const k2 = at !== null && at !== undefined && k.table[at]?.revived ? setPoint(k, at, { revived: false }) : k;
+      const point = at === null || at === undefined ? undefined : k.table[at];
+      const held = k.all_disarmed && point !== undefined && pointDisabled(k, point);
+      const k2 = point === undefined ? k : setPoint(k, at!, { aggr_disabled: held ? true : null });
       return advanceCall(setProbe(k2, e.probe, { disabled: false }), e.pid, e.type);
     }
     case 'module.coming':
