@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EINVAL, ENOENT } from '../src/kprobes/errno.ts';
 import type { ProbeSpec, Scenario, TaskOp } from '../src/scenario/types.ts';
 import { InputError } from '../src/errors.ts';
+import { BUILTIN_SCENARIOS } from '../src/scenario/builtin/index.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import { kprobesList } from '../src/views/debugfs.ts';
 import { indexOf, ofType, scenario, trace } from './helpers.ts';
@@ -135,18 +136,8 @@ describe('modules', () => {
     const s = validateScenario({
       ...scenario({ probes: [], tasks: [] }),
       cpus: 2,
-      modules: [
-        {
-          name: 'slow_mod',
-          functions: [
-            // A long init: many calls before the one into the probed __init helper.
-            { name: 'slow_init', init: true, calls: [...Array.from({ length: 15 }, () => 'kfree'), 'slow_mid'] },
-            { name: 'slow_mid', init: true, calls: [...Array.from({ length: 15 }, () => 'kfree'), 'slow_setup'] },
-            { name: 'slow_setup', init: true, ret: 0 },
-            { name: 'slow_work', ret: 1 },
-          ],
-        },
-      ],
+      // The module-init built-in's slow_mod: a long init whose last call is into an __init helper.
+      modules: BUILTIN_SCENARIOS.get('module-init')!.modules,
       probes: [{ name: 'ki', symbol: 'slow_mod:slow_setup', pre: [{ do: 'print', text: 'init hit {kp_flags}' }] }],
       tasks: [
         { comm: 'insmod', cpu: 0, program: [{ op: 'insmod', module: 'slow_mod' }] },

@@ -1,5 +1,5 @@
 import type { SymbolTable } from '../kernel/index.ts';
-import type { LoggedEvent } from '../model/events.ts';
+import type { EventOf, LoggedEvent } from '../model/events.ts';
 import { instanceProbe } from '../model/evolve.ts';
 import type { CpuState, KernelState } from '../model/state.ts';
 import type { Projection } from './folder.ts';
@@ -76,51 +76,36 @@ export class WhyView implements Projection {
     return this.symbols.format(BigInt(addr)) ?? addr;
   }
 
-  observe(before: KernelState, e: LoggedEvent, after: KernelState): void {
+  /** What a CPU was doing when `e` counted a miss, and the rule that counted it. */
+  private missed(c: CpuState, e: EventOf<'kprobe.miss' | 'kprobe.ftrace.miss' | 'kprobe.opt.miss' | 'kprobe.fault'>): string {
+    const where = (a: string) => this.where(a);
+    const running = c.probes.join(', ') || (c.current === null ? '?' : where(c.current));
     switch (e.type) {
       case 'kprobe.miss':
       case 'kprobe.ftrace.miss': {
-        if (!e.probes.includes(this.probe)) return;
-        const c = before.cpus[e.cpu]!;
         // An ftrace-based miss (R91) has no REENTER: the CPU's own status says what was running.
         const status = e.type === 'kprobe.miss' ? e.status : c.status;
-        const outer = c.handler !== null ? doing(c, (a) => this.where(a)) : `${c.probes.join(', ')} in ${status}`;
-        this.misses.push({
-          seq: e.seq,
-          t: e.t,
-          cpu: e.cpu,
-          pid: e.pid,
-          what: `hit ${this.where(e.addr)} while ${c.probes.join(', ') || (c.current === null ? '?' : this.where(c.current))} was running: ${outer}; no handler ran (${e.type === 'kprobe.miss' ? 'R50' : 'R91, through ftrace'})`,
-          nmissed: after.stats[this.probe]?.nmissed ?? 0,
-        });
-        return;
+        const outer = c.handler !== null ? doing(c, where) : `${c.probes.join(', ')} in ${status}`;
+        return `hit ${where(e.addr)} while ${running} was running: ${outer}; no handler ran (${e.type === 'kprobe.miss' ? 'R50' : 'R91, through ftrace'})`;
       }
-      case 'kprobe.opt.miss': {
+      case 'kprobe.opt.miss':
         // R86: the optimized callback found a kprobe running on this CPU: a miss on every child.
-        if (!e.probes.includes(this.probe)) return;
-        const c = before.cpus[e.cpu]!;
-        this.misses.push({
-          seq: e.seq,
-          t: e.t,
-          cpu: e.cpu,
-          pid: e.pid,
-          what: `hit ${this.where(e.addr)} while ${c.probes.join(', ') || '?'} was running: ${doing(c, (a) => this.where(a))}; no handler ran (R86, through the optimized jump)`,
-          nmissed: after.stats[this.probe]?.nmissed ?? 0,
-        });
-        return;
-      }
-      case 'kprobe.fault': {
+        return `hit ${where(e.addr)} while ${running} was running: ${doing(c, where)}; no handler ran (R86, through the optimized jump)`;
+      case 'kprobe.fault':
         // R58 (before v5.14): kprobe_fault_handler() counts a miss for a fault in a handler.
+        return `took a fault ${doing(c, where)} at ${c.current === null ? '?' : where(c.current)} (${FAULT_OUTCOME[e.outcome]}); kprobe_fault_handler() counted it as a miss (R58, before v5.14)`;
+    }
+  }
+
+  observe(before: KernelState, e: LoggedEvent, after: KernelState): void {
+    switch (e.type) {
+      case 'kprobe.miss':
+      case 'kprobe.ftrace.miss':
+      case 'kprobe.opt.miss':
+      case 'kprobe.fault': {
         if (!e.probes.includes(this.probe)) return;
-        const c = before.cpus[e.cpu]!;
-        this.misses.push({
-          seq: e.seq,
-          t: e.t,
-          cpu: e.cpu,
-          pid: e.pid,
-          what: `took a fault ${doing(c, (a) => this.where(a))} at ${c.current === null ? '?' : this.where(c.current)} (${FAULT_OUTCOME[e.outcome]}); kprobe_fault_handler() counted it as a miss (R58, before v5.14)`,
-          nmissed: after.stats[this.probe]?.nmissed ?? 0,
-        });
+        const { seq, t, cpu, pid } = e;
+        this.misses.push({ seq, t, cpu, pid, what: this.missed(before.cpus[cpu]!, e), nmissed: after.stats[this.probe]?.nmissed ?? 0 });
         return;
       }
       case 'kretprobe.miss': {
