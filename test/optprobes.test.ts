@@ -251,6 +251,21 @@ describe('queued unoptimization (R87, R68, R15, R64)', () => {
     ]);
   });
 
+  it('R42, R40: writing 0 to kprobes/enabled, or to the sysctl, waits for the optimizer: a queued unoptimization is done before the write returns', () => {
+    for (const write of [{ op: 'kprobes_enabled', value: false }, { op: 'kprobes_optimization', value: false }] as TaskOp[]) {
+      const { r } = run([printing('kp')], [...register('kp'), WAIT, { op: 'disable_kprobe', probe: 'kp' }, write]);
+      expect(r.violations).toEqual([]);
+      const unpatch = ofType(r.events, 'kprobe.opt.unpatch');
+      expect(unpatch).toHaveLength(1);
+      // In the step that completes the write.
+      const written = indexOf(r.events, (e) => e.type === 'kprobes.enabled_written' || e.type === 'kprobes.optimization');
+      expect(unpatch[0]!.t).toBe(r.events[written]!.t);
+      // Long before the optimizer's own delay would have passed.
+      expect(unpatch[0]!.t).toBeLessThan(ofType(r.events, 'kprobe.opt.unopt.queue')[0]!.due);
+      expect(r.final.kprobes.table[at]).toEqual({ probes: ['kp'], armed: false });
+    }
+  });
+
   it('R64: unregistering the child with the post-handler lets the rest of the aggregator be optimized again', () => {
     const { r } = run([printing('kp'), printing('withpost', { post: [] })], [...register('kp'), WAIT, ...register('withpost'), { op: 'unregister_kprobe', probe: 'withpost' }, WAIT, call]);
     expect(r.violations).toEqual([]);

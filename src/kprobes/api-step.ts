@@ -1,7 +1,7 @@
 import type { DomainEvent, Hex } from '../model/events.ts';
 import { toHex } from '../model/hex.ts';
 import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, kprobeDisabled, pointDisabled, probePoints, syncComplete } from '../model/queries.ts';
-import { disarmOptimized, joinOptimized, optimizationSysctl, queueOptimizer, requeueCovering, requeueOptimizer, unoptimizeCovering } from './optimizer.ts';
+import { disarmOptimized, flushUnoptimizations, joinOptimized, optimizationSysctl, queueOptimizer, requeueCovering, requeueOptimizer, unoptimizeCovering } from './optimizer.ts';
 import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
 import type { Batch, KernelState } from '../model/state.ts';
 import { EINVAL, ENOENT } from './errno.ts';
@@ -276,7 +276,8 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         const forced: DomainEvent[] = point.opt === undefined ? [] : [{ type: 'kprobe.opt.unopt', cpu, pid, addr: at }];
         return [...forced, ...patchAt('text.disarm', at)];
       }
-      return [...(on ? requeueOptimizer(setup, w, cpu, pid) : []), unlock(), { type: 'kprobes.enabled_written', cpu, pid, value: on }];
+      // R42: arming everything queues what can be optimized; disarming waits for the optimizer.
+      return [...(on ? requeueOptimizer(setup, w, cpu, pid) : flushUnoptimizations(w)), unlock(), { type: 'kprobes.enabled_written', cpu, pid, value: on }];
     }
     case 'module': {
       const m = (programOf(setup, task.prog)[task.job] as { module?: string } | undefined)?.module ?? '';

@@ -40,8 +40,7 @@ function insideJump(b: bigint, a: bigint): boolean {
  */
 export function planOptimizer(setup: Setup, w: KernelState): DomainEvent[] {
   if (setup.scenario.config?.optprobes !== true || w.kprobes.mutex.owner !== null) return [];
-  const ready = (addr: Hex, due: number) =>
-    due <= w.t && !w.cpus.some((c) => c.current === addr || c.trap === addr || c.prev?.current === addr) && !taskInside(setup, w, BigInt(addr));
+  const ready = (addr: Hex, due: number) => due <= w.t && !handling(w, addr) && !taskInside(setup, w, BigInt(addr));
   const points = probePoints(w.kprobes);
   const out: DomainEvent[] = [];
   for (const [addr, point] of points) {
@@ -51,6 +50,21 @@ export function planOptimizer(setup: Setup, w: KernelState): DomainEvent[] {
     if (point.opt?.state === 'queued' && point.armed && ready(addr, point.opt.due)) out.push({ type: 'kprobe.opt.patch', addr });
   }
   return out;
+}
+
+/** Whether a CPU is handling a hit at `addr` (the model leaves such a point alone). */
+function handling(w: KernelState, addr: Hex): boolean {
+  return w.cpus.some((c) => c.current === addr || c.trap === addr || c.prev?.current === addr);
+}
+
+/**
+ * wait_for_kprobe_optimizer(), as disarming everything (R42) and the sysctl (R40) end: the queued
+ * unoptimizations run now rather than when due.
+ */
+export function flushUnoptimizations(w: KernelState): DomainEvent[] {
+  return probePoints(w.kprobes)
+    .filter(([addr, point]) => point.opt?.state === 'unopt' && !handling(w, addr))
+    .map(([addr]): DomainEvent => ({ type: 'kprobe.opt.unpatch', addr }));
 }
 
 /** The optimizer runs 5 jiffies after a point is queued (OPTIMIZE_DELAY); a jiffy is 1 ms here. */
@@ -151,8 +165,7 @@ export function optimizationSysctl(setup: Setup, w: KernelState, cpu: number, pi
   const out: DomainEvent[] = [{ type: 'kprobes.optimization', cpu, pid, value }];
   if (value) return [...out, ...requeueOptimizer(setup, w, cpu, pid, () => true, true)];
   for (const [addr, point] of probePoints(w.kprobes)) {
-    if (point.opt?.state === 'unopt') out.push({ type: 'kprobe.opt.unpatch', addr });
-    else if (point.opt !== undefined) out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr });
+    if (point.opt !== undefined && point.opt.state !== 'unopt') out.push({ type: 'kprobe.opt.unopt', cpu, pid, addr });
   }
-  return out;
+  return [...out, ...flushUnoptimizations(w)];
 }
