@@ -144,7 +144,8 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       return advanceCall({ ...k, mutex: { owner: e.next, waiters: k.mutex.waiters } }, e.pid, e.type);
     case 'kprobe.insert': {
       const existing = k.table[e.addr];
-      // An enabled child joining makes R13's "no enabled child" the aggregator's flag again (R15).
+      // An enabled child joining clears the aggregator's DISABLED (R13): it follows its children
+      // again, whatever R15 or R36 had left.
       const k2 = setPoint(k, e.addr, { probes: [e.probe, ...(existing?.probes ?? [])], ...(e.disabled ? {} : { aggr_disabled: null }) });
       // R29: a probe registered with DISABLED enters the table but is not armed.
       return advanceCall(setProbe(k2, e.probe, { addr: e.addr, handle: e.handle, disabled: e.disabled }), e.pid, e.type);
