@@ -262,6 +262,34 @@ describe('kprobesim shell on the simulated kernel', () => {
     expect(traceable.map((f) => f.name)).not.toContain('exc_page_fault');
   });
 
+  it('§14 in the shell: /sys/kernel/debug/kprobes/list names each event\'s probe (k or r, [DISABLED] until enabled, R99); enabled reads and switches global arming (R42, kstrtobool)', () => {
+    const { run, events } = open();
+    run(`echo 'p:myprobe vfs_read' > kprobe_events`);
+    run(`echo 'r:myret ksys_read $retval' >> kprobe_events`);
+    const line = (fn: string, kind: string, flags: string) => `${image.lookup(fn)!.addr.toString(16).padStart(16, '0')}  ${kind}  ${fn}+0x0    ${flags}`;
+    const list = () => run('cat /sys/kernel/debug/kprobes/list').stdout.split('\n').filter((l) => l !== '').sort();
+    // Registered disabled until the event is enabled (R134).
+    expect(list()).toEqual([line('ksys_read', 'r', '[DISABLED]'), line('vfs_read', 'k', '[DISABLED]')].sort());
+    run('echo 1 > events/kprobes/enable');
+    expect(list()).toEqual([line('ksys_read', 'r', ''), line('vfs_read', 'k', '')].sort());
+    expect(run('ls /sys/kernel/debug/kprobes').stdout).toBe('blacklist\nenabled\nlist\n');
+    expect(run('cat /sys/kernel/debug/kprobes/blacklist').stdout).toContain(`\tget_kprobe\n`);
+    // The global switch, through the shell task's write (R42): no hits while it is off.
+    expect(run('cat /sys/kernel/debug/kprobes/enabled').stdout).toBe('1\n');
+    expect(run('echo off > /sys/kernel/debug/kprobes/enabled')).toMatchObject({ status: 0, stderr: '' });
+    expect(run('cat /sys/kernel/debug/kprobes/enabled').stdout).toBe('0\n');
+    expect(ofType(events, 'kprobes.all_disarmed').map((e) => e.value)).toEqual([true]);
+    const before = ofType(events, 'kprobe.hit').length;
+    run('run cat /etc/passwd');
+    expect(ofType(events, 'kprobe.hit')).toHaveLength(before);
+    expect(run('echo maybe > /sys/kernel/debug/kprobes/enabled').stderr).toBe('sh: write error: Invalid argument\n');
+    run('echo Y > /sys/kernel/debug/kprobes/enabled');
+    expect(run('cat /sys/kernel/debug/kprobes/enabled').stdout).toBe('1\n');
+    run('run cat /etc/passwd');
+    expect(ofType(events, 'kprobe.hit').length).toBeGreaterThan(before);
+    expect(run('echo x > /sys/kernel/debug/kprobes/list').stderr).toBe("sh: can't create /sys/kernel/debug/kprobes/list: Permission denied\n");
+  });
+
   it('kernel commands check their arguments and say so', () => {
     const { run } = open();
     expect(run('run')).toMatchObject({ status: 1, stderr: 'run: missing COMMAND\nusage: run COMMAND [ARG]...\n' });

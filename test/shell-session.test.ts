@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeBackend, type FakeBackendOptions } from '../src/shell/fake-backend.ts';
+import { kstrtobool } from '../src/shell/files/kprobes-enabled.ts';
 import { ShellSession, type RunResult } from '../src/shell/session.ts';
 
 const T = '/sys/kernel/tracing';
@@ -348,6 +349,19 @@ describe('kprobe_profile (§20)', () => {
     expect(`  ${'myprobe'.padEnd(44)} ${'9'.padStart(15)} ${'0'.padStart(15)}`).toBe(
       '  myprobe                                                    9               0',
     );
+  });
+});
+
+describe('debugfs kprobes/enabled parsing (R42)', () => {
+  it('kstrtobool: y/Y/t/T/1 and on mean arm; n/N/f/F/0 and off disarm; only the first characters count; anything else is EINVAL', () => {
+    for (const v of ['1', '1\n', 'y', 'Yes', 't', 'True', 'on', 'ON\n']) expect(kstrtobool(v), v).toBe(true);
+    for (const v of ['0', '0\n', 'n', 'No', 'f', 'false', 'off', 'OFF']) expect(kstrtobool(v), v).toBe(false);
+    for (const v of ['', '\n', '2', 'maybe', 'o', 'ox', ' 1']) expect(kstrtobool(v), v).toBeNull();
+  });
+
+  it('the fake backend has no kprobes directory: the path does not exist', () => {
+    const { run } = session();
+    expect(run('cat /sys/kernel/debug/kprobes/list').stderr).toMatch(/No such file or directory/);
   });
 });
 

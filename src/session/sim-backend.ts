@@ -3,11 +3,12 @@ import { entryOffset } from '../kprobes/resolve.ts';
 import { symbolsOf } from '../model/setup.ts';
 import type { LoggedEvent } from '../model/events.ts';
 import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
-import type { CommandResult, KernelBackend, KernelCommandInfo, TraceRecord } from '../shell/backend.ts';
+import type { CommandResult, KernelBackend, KernelCommandInfo, KprobesFileName, TraceRecord } from '../shell/backend.ts';
 import type { FetchNode, ParseContext, ProbeDefinition } from '../tracefs/index.ts';
 import { KernelSession, sessionScenario } from './kernel-session.ts';
 import { TraceRecords } from './trace-records.ts';
 import type { Projection } from '../views/folder.ts';
+import { kprobesBlacklist, kprobesEnabled, kprobesList } from '../views/debugfs.ts';
 import { KERNEL_COMMANDS, kernelCommand } from './commands.ts';
 
 // The `kprobesim shell` backend on the real model: every kprobe_events operation is the shell
@@ -188,6 +189,21 @@ export class SimBackend implements KernelBackend {
         return `${target.addr.toString(16).padStart(16, '0')} ${target.kind === 'func' ? 'T' : 'D'} ${s.name}${module}\n`;
       })
       .join('');
+  }
+
+  /** debugfs kprobes/ (§14), from the kernel state, as `kprobesim debugfs` prints it. */
+  kprobesFile(name: KprobesFileName): string {
+    const setup = this.session.sim.setup;
+    if (name === 'blacklist') return kprobesBlacklist(setup.symbols);
+    if (name === 'enabled') return kprobesEnabled(this.session.state);
+    // The scenario's probes and those the session defined since (kprobe_events lines).
+    return kprobesList(this.session.state, { probes: [...setup.probes.values()] }, setup.symbols);
+  }
+
+  /** `echo 0|1 > /sys/kernel/debug/kprobes/enabled`: the shell task writes the switch (R42). */
+  setKprobesEnabled(on: boolean): number {
+    this.session.perform([{ op: 'kprobes_enabled', value: on }]);
+    return 0;
   }
 
   /** The functions with an fentry site (R25.1), or null on a build without them. */

@@ -137,4 +137,14 @@ export interface KernelBackend {
    * null when the kernel has none (no CONFIG_DYNAMIC_FTRACE, so no such file).
    */
   availableFilterFunctions?(): string | null;
+  /**
+   * debugfs `/sys/kernel/debug/kprobes/{list,blacklist,enabled}` as the kernel prints them
+   * (spec §14). Absent: the tree has no `kprobes` directory there.
+   */
+  kprobesFile?(name: KprobesFileName): string;
+  /** A write to `kprobes/enabled` (R42): arm (true) or disarm every probe; 0 or an errno. */
+  setKprobesEnabled?(on: boolean): number;
 }
+
+/** The files of debugfs `kprobes/`. */
+export type KprobesFileName = 'list' | 'blacklist' | 'enabled';

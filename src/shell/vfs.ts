@@ -6,7 +6,8 @@
 //   ├── proc/kallsyms           (when the backend has a symbol table)
 //   └── sys/kernel/
 //       ├── tracing/            ┐ the same tracefs instance (both mount points reach the
-//       └── debug/tracing/      ┘ same files, design.md "Command line")
+//       ├── debug/tracing/      ┘ same files, design.md "Command line")
+//       └── debug/kprobes/{list,blacklist,enabled}   (when the backend has them, spec §14)
 //
 //   tracefs: kprobe_events error_log trace trace_pipe kprobe_profile trace_options
 //            available_filter_functions (when the kernel has ftrace patch sites)
@@ -19,6 +20,7 @@
 // parent (the root's parent is the root), a missing name is ENOENT, a name under a file ENOTDIR.
 // There are no symbolic links, so logical and physical paths agree.
 
+import type { KprobesFileName } from './backend.ts';
 import { E } from './messages.ts';
 import { TRACE_OPTIONS, type Tracing } from './tracing.ts';
 
@@ -27,6 +29,7 @@ export type FileRef =
   | { readonly kind: 'dev-null' }
   | { readonly kind: 'kallsyms' }
   | { readonly kind: 'available_filter_functions' }
+  | { readonly kind: 'kprobes-file'; readonly name: KprobesFileName }
   | { readonly kind: 'kprobe_events' }
   | { readonly kind: 'error_log' }
   | { readonly kind: 'trace' }
@@ -88,6 +91,9 @@ export class Vfs {
   root(): VNode {
     const tracefs = (): VNode => this.tracefs();
     const proc: [string, () => VNode][] = this.tracing.backend.kallsyms ? [['proc', () => dir(() => [['kallsyms', file({ kind: 'kallsyms' })]])]] : [];
+    const kprobes: [string, () => VNode][] = this.tracing.backend.kprobesFile
+      ? [['kprobes', () => dir(() => (['blacklist', 'enabled', 'list'] as const).map((name): [string, () => VNode] => [name, file({ kind: 'kprobes-file', name })]))]]
+      : [];
     return dir(() => [
       ['dev', () => dir(() => [['null', file({ kind: 'dev-null' })]])],
       ...proc,
@@ -99,7 +105,7 @@ export class Vfs {
               'kernel',
               () =>
                 dir(() => [
-                  ['debug', () => dir(() => [['tracing', tracefs]])],
+                  ['debug', () => dir(() => [...kprobes, ['tracing', tracefs]])],
                   ['tracing', tracefs],
                 ]),
             ],

@@ -3,7 +3,7 @@ import type { SymbolTable } from '../kernel/index.ts';
 import { kprobeBucket } from '../kprobes/table.ts';
 import type { Hex } from '../model/events.ts';
 import type { KernelState } from '../model/state.ts';
-import type { Scenario } from '../scenario/types.ts';
+import type { ProbeSpec } from '../scenario/types.ts';
 
 // The files of /sys/kernel/debug/kprobes/ (spec §14), rendered from a folded state as
 // kernel/kprobes.c prints them (root, so kernel addresses are shown).
@@ -15,7 +15,7 @@ const hex16 = (a: bigint) => a.toString(16).padStart(16, '0');
  * bucket first (R7), the children of an aggregated point one by one in their list order (R9):
  * `<addr>  <k|r>  <sym>+0x<off>  <module or one space> <flags>`.
  */
-export function kprobesList(s: KernelState, scenario: Scenario, symbols: SymbolTable): string {
+export function kprobesList(s: KernelState, scenario: { readonly probes: readonly ProbeSpec[] }, symbols: SymbolTable): string {
   const points = (Object.keys(s.kprobes.table) as Hex[]).map((addr, order) => ({ addr, order, bucket: kprobeBucket(BigInt(addr)) }));
   // Within a bucket the most recently inserted entry comes first; object keys keep insertion order.
   points.sort((a, b) => a.bucket - b.bucket || b.order - a.order);

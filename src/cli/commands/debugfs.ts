@@ -1,6 +1,7 @@
 import { symbolsOf } from '../../model/setup.ts';
 import { foldLog } from '../../replay/fold-log.ts';
-import type { Scenario } from '../../scenario/types.ts';
+import type { LoggedEvent } from '../../model/events.ts';
+import type { ProbeSpec, Scenario } from '../../scenario/types.ts';
 import { kprobesBlacklist, kprobesEnabled, kprobesList } from '../../views/debugfs.ts';
 import { EXIT_OK } from '../errors.ts';
 import { noteIfPartial, out } from '../io.ts';
@@ -10,9 +11,12 @@ export type DebugfsFile = (typeof DEBUGFS_FILES)[number];
 
 export async function debugfsCommand(path: string, file: DebugfsFile, at: number | undefined): Promise<number> {
   let scenario: Scenario | null = null;
-  const folded = await foldLog(path, (s) => ((scenario = s), []), at);
+  // A session log defines probes as it goes (input.probe): the list names their kinds too.
+  const defined: ProbeSpec[] = [];
+  const inputs = { observe: (_b: unknown, e: LoggedEvent) => void (e.type === 'input.probe' && defined.push(e.probe as unknown as ProbeSpec)) };
+  const folded = await foldLog(path, (s) => ((scenario = s), [inputs]), at);
   const symbols = symbolsOf(scenario!);
-  if (file === 'list') out(kprobesList(folded.state, scenario!, symbols));
+  if (file === 'list') out(kprobesList(folded.state, { probes: [...scenario!.probes, ...defined] }, symbols));
   else if (file === 'blacklist') out(kprobesBlacklist(symbols));
   else out(kprobesEnabled(folded.state));
   noteIfPartial(path, folded, at);

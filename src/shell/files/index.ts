@@ -9,6 +9,7 @@ import { kprobeEventsFile } from './kprobe-events.ts';
 import { kprobeProfileFile } from './kprobe-profile.ts';
 import { optionFile, traceOptionsFile } from './options.ts';
 import { traceFile, tracePipeFile } from './trace.ts';
+import { kprobesEnabledFile } from './kprobes-enabled.ts';
 import { readOnly } from './read-only.ts';
 import type { FileOps } from './types.ts';
 
@@ -22,6 +23,8 @@ export function fileOps(t: Tracing, ref: FileRef): FileOps {
       return readOnly(() => t.backend.kallsyms?.() ?? '');
     case 'available_filter_functions':
       return readOnly(() => t.backend.availableFilterFunctions?.() ?? '');
+    case 'kprobes-file':
+      return ref.name === 'enabled' ? kprobesEnabledFile(t) : readOnly(() => t.backend.kprobesFile?.(ref.name) ?? '');
     case 'kprobe_events':
       return kprobeEventsFile(t);
     case 'error_log':
