@@ -37,7 +37,7 @@ function returnSiteIn(table: typeof image, caller: string, callee: string): bigi
   return fn.addr + BigInt(call.off + call.len);
 }
 
-function open(cpus = 2, seed = 1, more: { arch?: 'x86_64' | 'arm64'; kernel?: '5.10' | '6.17'; config?: { ftrace?: boolean; ibt?: boolean } } = {}) {
+function open(cpus = 2, seed = 1, more: { arch?: 'x86_64' | 'arm64'; kernel?: '5.10' | '6.17'; config?: { ftrace?: boolean; ibt?: boolean; optprobes?: boolean } } = {}) {
   const events: LoggedEvent[] = [];
   const monitor = new InvariantMonitor();
   const backend = new SimBackend({ cpus, seed, ...more, onEvent: (e) => events.push(e), projections: [monitor] });
@@ -288,6 +288,25 @@ describe('kprobesim shell on the simulated kernel', () => {
     run('run cat /etc/passwd');
     expect(ofType(events, 'kprobe.hit').length).toBeGreaterThan(before);
     expect(run('echo x > /sys/kernel/debug/kprobes/list').stderr).toBe("sh: can't create /sys/kernel/debug/kprobes/list: Permission denied\n");
+  });
+
+  it('§11 in the shell (--config optprobes): an event\'s probe is optimized once enabled ([OPTIMIZED], R89), its records come from the optimized callback (in the task\'s context, R86), and disabling the event queues the unoptimization (R87)', () => {
+    const { run, events, monitor } = open(1, 1, { config: { optprobes: true } });
+    run(`echo 'p:myprobe vfs_read' > kprobe_events`);
+    run('echo 1 > events/kprobes/myprobe/enable');
+    expect(run('cat /sys/kernel/debug/kprobes/list').stdout).toMatch(/  k  vfs_read\+0x0    \[OPTIMIZED\]\n$/);
+    // The session idles while the user types: the optimizer's 5 jiffies pass, the jump is in.
+    expect(ofType(events, 'kprobe.opt.patch')).toHaveLength(1);
+    run('run cat /etc/passwd');
+    expect(ofType(events, 'kprobe.opt.hit')).toHaveLength(1);
+    expect(ofType(events, 'kprobe.trap')).toEqual([]);
+    // Not the breakpoint's NMI-like context (d.Z..): interrupts on, preemption disabled.
+    const rec = records(run('cat trace').stdout);
+    expect(rec).toHaveLength(1);
+    expect(LINE.exec(rec[0]!)![4]).toBe('...1.');
+    run('echo 0 > events/kprobes/myprobe/enable');
+    expect(ofType(events, 'kprobe.opt.unopt.queue')).toHaveLength(1);
+    expect(monitor.violations).toEqual([]);
   });
 
   it('kernel commands check their arguments and say so', () => {

@@ -83,7 +83,7 @@ program
   .option('--seed <S>', 'seed of every choice the kernel makes', parseSeed, DEFAULT_SEED)
   .addOption(new Option('--kernel <version>', 'kernel release to follow (default 6.17)').choices([...KERNEL_VERSIONS]))
   .option('--arch <arch>', 'architecture (register names in fetch arguments)', 'x86_64')
-  .option('--config <LIST>', 'kernel build options (x86_64), comma-separated: ftrace (fentry sites, ftrace-based probes), ibt (ENDBR64 entries)')
+  .option('--config <LIST>', 'kernel build options (x86_64), comma-separated: ftrace (fentry sites, ftrace-based probes), ibt (ENDBR64 entries), optprobes (jump optimization), nopreempt (no CONFIG_PREEMPTION)')
   .option('--log <FILE>', "write the session's event log (JSON Lines) to FILE")
   .option('--force', 'replace an existing --log FILE', false)
   .option('--replay <LOG>', 'run a logged session again: print what it printed, check its events')

@@ -31,7 +31,7 @@ export function sessionScenario(cpus: number, kernel: KernelVersion = DEFAULT_KE
     description: 'a kprobesim shell session',
     kernel,
     ...(arch === 'x86_64' ? {} : { arch }),
-    ...(config.ftrace || config.ibt ? { config: { ...(config.ftrace ? { ftrace: true } : {}), ...(config.ibt ? { ibt: true } : {}) } } : {}),
+    ...(Object.keys(config).length > 0 ? { config } : {}),
     cpus,
     max_steps: 100_000_000,
     probes: [],

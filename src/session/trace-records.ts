@@ -19,8 +19,11 @@ import { probedContext, returnAddress, stackNames } from '../kprobes/regs.ts';
  */
 const KPROBE_FLAGS = 'd.Z..';
 const KPROBE_FLAGS_NOT_NMI = 'd....';
-/** An ftrace-based probe (§12) runs in the probed context, preemption disabled by ftrace (R93). */
-const FTRACE_FLAGS = '...1.';
+/**
+ * An ftrace-based probe (§12) runs in the probed context, preemption disabled by ftrace (R93); so
+ * does the optimized callback behind an optimized probe's jump (R86).
+ */
+const IN_CONTEXT_FLAGS = '...1.';
 /** The kretprobe handler runs from the trampoline, in the task's context with interrupts off. */
 const KRETPROBE_FLAGS = 'd....';
 
@@ -50,7 +53,7 @@ export class TraceRecords implements Projection {
       const ctx = probedContext(this.symbols, { task, frame, ip, atEntry: fn !== undefined && fn.addr === ip, retval: null });
       this.pending.push({
         ...base,
-        flags: isFtraceSite(this.symbols, ip) ? FTRACE_FLAGS : this.breakpointIsNmi ? KPROBE_FLAGS : KPROBE_FLAGS_NOT_NMI,
+        flags: isFtraceSite(this.symbols, ip) || cpu.opt_run ? IN_CONTEXT_FLAGS : this.breakpointIsNmi ? KPROBE_FLAGS : KPROBE_FLAGS_NOT_NMI,
         location: this.where(ip),
         ip,
         args: def.args.map((a) => evalArg(a.fetch, a.type, ctx)),

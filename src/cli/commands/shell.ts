@@ -26,7 +26,7 @@ export interface ShellFlags {
 }
 
 /** The build options a session's kernel may have (the image's layout: fentry sites, ENDBR64). */
-const SHELL_BUILD_OPTIONS = ['ftrace', 'ibt'];
+const SHELL_BUILD_OPTIONS = ['ftrace', 'ibt', 'optprobes', 'nopreempt'];
 
 export async function shellCommand(flags: ShellFlags): Promise<number> {
   if (flags.replay !== undefined) return replaySession(flags.replay);
