@@ -43,14 +43,17 @@ function lineArb(arch: Arch): fc.Arbitrary<string> {
     { weight: 1, arbitrary: ev.map((e) => `echo 'common_pid!=572' > events/kprobes/${e}/filter`) },
     { weight: 1, arbitrary: fc.constantFrom('echo 1 > options/stacktrace', 'echo 0 > options/stacktrace', 'echo > trace', 'echo > kprobe_events') },
     { weight: 2, arbitrary: fc.constantFrom('cat trace', 'cat trace_pipe', 'cat kprobe_profile', 'cat kprobe_events', 'cat error_log') },
+    // debugfs kprobes/ (§14): the list, and the global switch (R42).
+    { weight: 1, arbitrary: fc.constantFrom('cat /sys/kernel/debug/kprobes/list', 'echo 0 > /sys/kernel/debug/kprobes/enabled', 'echo 1 > /sys/kernel/debug/kprobes/enabled') },
   );
 }
 
 const sessionArb = fc.constantFrom<Arch>('x86_64', 'arm64').chain((arch) =>
   fc.record({
     arch: fc.constant(arch),
-    // x86_64 builds with and without fentry sites (ftrace-based probes) and ENDBR64 entries.
-    config: arch === 'x86_64' ? fc.constantFrom({}, { ftrace: true }, { ftrace: true, ibt: true }) : fc.constant({}),
+    // x86_64 builds with and without fentry sites (ftrace-based probes) and ENDBR64 entries, jump
+    // optimization and CONFIG_PREEMPTION.
+    config: arch === 'x86_64' ? fc.constantFrom({}, { ftrace: true }, { ftrace: true, ibt: true }, { optprobes: true }, { optprobes: true, preempt: false }) : fc.constant({}),
     cpus: fc.integer({ min: 1, max: 3 }),
     seed: fc.integer({ min: 0, max: 1e6 }),
     // A user defines and enables probes first, then does anything at all.
