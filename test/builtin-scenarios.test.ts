@@ -211,6 +211,26 @@ describe('one built-in scenario per spec section', () => {
     expect(r.final.kprobes.table).toEqual({});
   });
 
+  it('optprobes-teardown (§11): the unregistered probe\'s jump stays until the optimizer; a DISABLED probe registered meanwhile revives the aggregator, which outlives it (R87, R68, R15)', () => {
+    const r = run('optprobes-teardown');
+    expect(r.violations).toEqual([]);
+    const at = ofType(r.events, 'kprobe.opt.patch')[0]!.addr;
+    // Only the first call, through the jump, runs a handler.
+    expect(ofType(r.events, 'printk').map((e) => e.text)).toEqual(['first: vfs_read by insmod']);
+    expect(ofType(r.events, 'kprobe.trap')).toEqual([]);
+    // first's unregister queued the unoptimization; late's registration revived the aggregator
+    // before the optimizer ran, so nothing was ever unpatched.
+    const queued = indexOf(r.events, (e) => e.type === 'kprobe.opt.unopt.queue');
+    const revive = indexOf(r.events, (e) => e.type === 'kprobe.opt.revive');
+    expect(queued).toBeGreaterThan(0);
+    expect(revive).toBeGreaterThan(queued);
+    expect(r.events[revive]!.t).toBeLessThan(ofType(r.events, 'kprobe.opt.unopt.queue')[0]!.due);
+    expect(ofType(r.events, 'kprobe.opt.unpatch')).toEqual([]);
+    // Every later call still jumps: late's (no handler: disabled), then with no child at all.
+    expect(ofType(r.events, 'kprobe.opt.hit').map((e) => e.probes)).toEqual([['first'], ['late'], []]);
+    expect(r.final.kprobes.table[at]).toEqual({ probes: [], armed: true, opt: { state: 'optimized' }, aggr_disabled: false });
+  });
+
   it('jprobe-4.14 (§10): each fork runs the jprobe handler at _do_fork’s entry, then _do_fork itself (R82)', () => {
     const r = run('jprobe-4.14');
     expect(r.violations).toEqual([]);

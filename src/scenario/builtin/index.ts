@@ -17,6 +17,7 @@ import {
   ftraceScenario,
   timerTickScenario,
   optprobesScenario,
+  optprobesTeardownScenario,
   jprobeScenario,
 } from './spec-sections.ts';
 import { unregisterRaceScenario } from './unregister-race.ts';
@@ -42,6 +43,7 @@ export const BUILTIN_SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
     ftraceScenario,
     jprobeScenario,
     optprobesScenario,
+    optprobesTeardownScenario,
     timerTickScenario,
   ].map((s) => [s.name, s]),
 );

@@ -285,6 +285,37 @@ export const optprobesScenario: Scenario = {
   ],
 };
 
+export const optprobesTeardownScenario: Scenario = {
+  name: 'optprobes-teardown',
+  description: 'an optimized probe unregistered: its jump stays, doing nothing, until the optimizer runs; a DISABLED probe registered meanwhile revives it for good (§11: R87, R68, R15)',
+  cpus: 1,
+  max_steps: 20_000,
+  config: { optprobes: true },
+  probes: [
+    { name: 'first', symbol: 'vfs_read', pre: [{ do: 'print', text: 'first: vfs_read by {comm}' }] },
+    { name: 'late', symbol: 'vfs_read', disabled: true, pre: [{ do: 'print', text: 'late: vfs_read by {comm}' }] },
+  ],
+  tasks: [
+    {
+      comm: 'insmod',
+      program: [
+        { op: 'register_kprobe', probe: 'first' },
+        { op: 'sleep', ticks: 6_000 },
+        { op: 'call', fn: 'ksys_read' },
+        // The unoptimization is queued; the emptied aggregator stays, jumping, doing nothing.
+        { op: 'unregister_kprobe', probe: 'first' },
+        { op: 'call', fn: 'ksys_read' },
+        // Before the optimizer ran: revived, enabled although its only child is DISABLED.
+        { op: 'register_kprobe', probe: 'late' },
+        { op: 'call', fn: 'ksys_read' },
+        { op: 'unregister_kprobe', probe: 'late' },
+        { op: 'sleep', ticks: 6_000 },
+        { op: 'call', fn: 'ksys_read' },
+      ],
+    },
+  ],
+};
+
 export const jprobeScenario: Scenario = {
   name: 'jprobe-4.14',
   description: "the 4.14 kernel's jprobe on _do_fork (samples/kprobes/jprobe_example.c): its handler runs at entry, jprobe_return()s, then _do_fork runs (§10: R82)",
