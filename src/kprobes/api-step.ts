@@ -289,7 +289,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       const rest = point.probes.filter((p) => p !== probe);
       // R64: an aggregator still enabled is optimized again (its post-handler child may be the one
       // that went); R87: a disarmed point may unblock the neighbour whose jump covers it.
-      const stillEnabled = rest.length > 0 && point.armed && !(point.aggr_disabled ?? rest.every((p) => kprobeDisabled(k.probes[p])));
+      const stillEnabled = rest.length > 0 && point.armed && !pointDisabled(k, { ...point, probes: rest });
       const reopt = stillEnabled ? queueOptimizer(setup, w, cpu, pid, addr!, rest, false) : point.armed ? [] : requeueCovering(setup, w, cpu, pid, addr!);
       // R69: then the instance pool is detached; hooked calls still return, without a handler.
       if (setup.probes.get(probe)?.kind !== 'kretprobe') return [unlink, ...reopt];

@@ -1,5 +1,5 @@
 import type { DomainEvent, Hex } from '../model/events.ts';
-import { kprobeDisabled } from '../model/queries.ts';
+import { pointDisabled } from '../model/queries.ts';
 import { stepsOf, withPendingAcks, type Ctx, type Here } from './here.ts';
 import { isFtraceSite } from './resolve.ts';
 
@@ -18,9 +18,9 @@ export function ftraceCall(h: Here, ctx: Ctx, addr: Hex): DomainEvent[] {
   const point = h.w.kprobes.table[addr]!;
   // The NOP itself: what runs when the handler declines, after a miss, and after the handlers.
   const nop: DomainEvent = { type: 'insn.exec', cpu: c.id, pid, ip: addr, ctx };
-  // A disabled probe (every child of an aggregate disabled) does nothing; nor does any once
-  // ftrace has shut itself down (R94).
-  if (h.w.ftrace_dead || point.probes.every((p) => kprobeDisabled(h.w.kprobes.probes[p]))) return [nop];
+  // A disabled probe (the aggregator's DISABLED, R13) does nothing; nor does any once ftrace has
+  // shut itself down (R94).
+  if (h.w.ftrace_dead || pointDisabled(h.w.kprobes, point)) return [nop];
   if (c.status !== 'idle') {
     // ftrace's recursion guard: a call nested in the same context as the ftrace handler that is
     // running (its own code) is dropped silently, before kprobes is asked (no handler, no miss);
