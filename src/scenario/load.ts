@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { InputError, lineColumn } from '../errors.ts';
-import { BUILTIN_SCENARIOS } from './builtin/index.ts';
+import { BUILTIN_SCENARIOS, unknownBuiltin } from './builtin/index.ts';
 import type { Scenario } from './types.ts';
 import { validateScenario } from './validate.ts';
 
@@ -27,6 +27,11 @@ export function parseScenarioText(text: string, file: string): Scenario {
   }
 }
 
+/** An argument with a `/` or ending in `.json` names a file, never a built-in. */
+function looksLikePath(arg: string): boolean {
+  return arg.includes('/') || arg.endsWith('.json');
+}
+
 export async function loadScenario(arg: string): Promise<Scenario> {
   const builtin = BUILTIN_SCENARIOS.get(arg);
   if (builtin !== undefined) return builtin;
@@ -37,10 +42,10 @@ export async function loadScenario(arg: string): Promise<Scenario> {
     size = st.size;
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(
-      '',
-      `no built-in scenario or file named "${arg}" (built-in: ${[...BUILTIN_SCENARIOS.keys()].join(', ')})`,
-    );
+    // A missing path is a missing file; a bare word that is not a file is a built-in misspelt.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' || looksLikePath(arg)) throw e;
+    throw new InputError('', unknownBuiltin(arg));
   }
   if (size > MAX_SCENARIO_BYTES) throw new InputError(arg, `file is ${size} bytes; a scenario may be at most ${MAX_SCENARIO_BYTES}`);
   return parseScenarioText(await readFile(arg, 'utf8'), arg);
