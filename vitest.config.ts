@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'property-tests/**/*.test.ts'],
     setupFiles: ['property-tests/setup.ts'],
+    globalSetup: ['test/build-dist.ts'],
     // The JSON report is what .ci/run counts; the default reporter is what people read.
     reporters: ['default', 'json'],
     outputFile: { json: '.test-report.json' },

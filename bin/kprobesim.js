@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Launcher: the CLI is TypeScript run through tsx's loader, so a fresh clone needs no build step.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/main.ts');
+// The `kprobesim` command: the compiled CLI in dist/ (built by `npm run build`, which `npm ci`
+// and `npm pack` run through the prepare script). No TypeScript loader at run time.
+import '../dist/cli/main.js';

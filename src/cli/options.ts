@@ -1,8 +1,15 @@
 import { InvalidArgumentError } from 'commander';
 import { InputError } from '../errors.ts';
-import { ARCHES, type Arch, type BuildConfig } from '../kernel/index.ts';
+import { ARCHES, type Arch, type BuildConfig } from '../kernel/image.ts';
 
-// Parsers for option values; a bad value is a usage error (exit 2) naming the option.
+// Parsers for option values; a bad value is a usage error (exit 2) naming the option. This file
+// is loaded for every command, `--help` included: it imports nothing of the model.
+
+export const DEFAULT_SEED = 42;
+/** Where `run` puts a log when --log does not say. */
+export const RUNS_DIR = 'kprobesim-runs';
+export const DEBUGFS_FILES = ['list', 'blacklist', 'enabled'] as const;
+export type DebugfsFile = (typeof DEBUGFS_FILES)[number];
 
 export function parseSeed(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new InvalidArgumentError('expected an integer from 0 to 4294967295');

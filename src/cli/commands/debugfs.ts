@@ -6,8 +6,8 @@ import { kprobesBlacklist, kprobesEnabled, kprobesList } from '../../views/debug
 import { EXIT_OK } from '../errors.ts';
 import { noteIfPartial, out } from '../io.ts';
 
-export const DEBUGFS_FILES = ['list', 'blacklist', 'enabled'] as const;
-export type DebugfsFile = (typeof DEBUGFS_FILES)[number];
+import type { DebugfsFile } from '../options.ts';
+export type { DebugfsFile };
 
 export async function debugfsCommand(path: string, file: DebugfsFile, at: number | undefined): Promise<number> {
   let scenario: Scenario | null = null;

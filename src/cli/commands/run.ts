@@ -14,7 +14,7 @@ import { renderSummary } from '../../views/summary.ts';
 import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.ts';
 import { exists, out } from '../io.ts';
 import { InputError } from '../../errors.ts';
-import { buildConfig, RUN_BUILD_OPTIONS } from '../options.ts';
+import { buildConfig, RUN_BUILD_OPTIONS, RUNS_DIR } from '../options.ts';
 
 export interface RunFlags {
   seed: number;
@@ -29,10 +29,8 @@ export interface RunFlags {
   trace: boolean;
 }
 
-export const DEFAULT_SEED = 42;
 /** The shell's status for a process stopped by SIGINT. */
 const EXIT_INTERRUPTED = 130;
-export const RUNS_DIR = 'kprobesim-runs';
 
 /** A sink that also hashes what passes through it, to compare with an existing file. */
 function hashing(inner: LineSink) {

@@ -1,0 +1,122 @@
+import { Argument, Command, CommanderError, Option } from 'commander';
+import type { DebugfsFile } from './commands/debugfs.ts';
+import type { RunFlags } from './commands/run.ts';
+import type { ShellFlags } from './commands/shell.ts';
+import { KERNEL_VERSIONS } from '../kernel/releases.ts';
+import { EXIT_BAD_INPUT, userMessage } from './errors.ts';
+import { DEBUGFS_FILES, DEFAULT_SEED, parseArch, parseCpus, parseSeed, parseSeq, RUN_BUILD_OPTIONS, RUNS_DIR } from './options.ts';
+
+// `kprobesim <command>`: exit 0 success, 1 a check failed (divergence, violated invariant),
+// 2 bad input or usage (design.md, "Command line").
+//
+// Each command's module is imported when that command runs, not before: `kprobesim --help`
+// and a usage error load commander and the option parsers only, not the kernel model
+// (start-up time is measured by the bench as startup_vs_node_ratio).
+
+/** A fresh commander program whose actions report their exit status through `done`. */
+function buildProgram(done: (code: number) => void): Command {
+const program = new Command('kprobesim')
+  .description('A deterministic simulator of Linux kprobes on a multi-CPU kernel, with replayable event logs.')
+  .exitOverride()
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (s, write) => write(`kprobesim: ${s.replace(/^error: /, '')}`) });
+
+program
+  .command('run')
+  .description(`run a built-in scenario by name or a scenario file (default: the "default" scenario); writes its event log to ${RUNS_DIR}/ unless --log says where`)
+  .argument('[scenario]', 'built-in scenario name or JSON file')
+  .option('--seed <S>', 'seed of every choice the run makes', parseSeed, DEFAULT_SEED)
+  .option('--cpus <N>', "number of CPUs (overrides the scenario's)", parseCpus)
+  .option('--log <FILE>', 'write the event log (JSON Lines) to FILE')
+  .option('--no-log', 'write no event log')
+  .option('--force', 'replace an existing --log FILE', false)
+  .addOption(new Option('--strategy <name>', 'schedule').choices(['random', 'round-robin']).default('random'))
+  .addOption(new Option('--kernel <version>', "kernel release to follow (overrides the scenario's; default 6.17)").choices([...KERNEL_VERSIONS]))
+  .option('--arch <arch>', "architecture: x86_64 or arm64 (overrides the scenario's)", parseArch)
+  .option('--config <LIST>', `kernel build options added to the scenario's (x86_64), comma-separated: ${RUN_BUILD_OPTIONS.join(', ')}`)
+  .option('--dmesg', 'print the whole kernel log after the summary', false)
+  .option('--trace', 'print the ftrace trace view after the summary', false)
+  .action(async (scenario: string | undefined, flags: RunFlags) => done(await (await import('./commands/run.ts')).runCommand(scenario, flags)));
+
+program
+  .command('replay')
+  .description('re-execute a log from its header with the logged decisions; report "identical" or the first diverging seq')
+  .argument('<log>', 'an event log written by kprobesim run')
+  .action(async (log: string) => done(await (await import('./commands/replay.ts')).replayCommand(log)));
+
+program
+  .command('state')
+  .description('fold a log (up to --at SEQ) and print the kernel state as JSON')
+  .argument('<log>', 'an event log')
+  .option('--at <SEQ>', 'stop after the event with this seq (0: the initial state)', parseSeq)
+  .action(async (log: string, flags: { at?: number }) => done(await (await import('./commands/state.ts')).stateCommand(log, flags.at)));
+
+program
+  .command('trace')
+  .description('print the ftrace `trace` text of a logged run')
+  .argument('<log>', 'an event log')
+  .action(async (log: string) => done(await (await import('./commands/trace.ts')).traceCommand(log)));
+
+program
+  .command('why')
+  .description("explain a probe's numbers: each nmissed increment, and what each unregister waited for")
+  .argument('<log>', 'an event log')
+  .requiredOption('--probe <NAME>', 'the probe to explain')
+  .action(async (log: string, flags: { probe: string }) => done(await (await import('./commands/why.ts')).whyCommand(log, flags.probe)));
+
+program
+  .command('debugfs')
+  .description('print a /sys/kernel/debug/kprobes file (list, blacklist, enabled) as the logged kernel shows it')
+  .argument('<log>', 'an event log')
+  .addArgument(new Argument('<file>', 'which file').choices([...DEBUGFS_FILES]))
+  .option('--at <SEQ>', 'as it was after the event with this seq', parseSeq)
+  .action(async (log: string, file: DebugfsFile, flags: { at?: number }) => done(await (await import('./commands/debugfs.ts')).debugfsCommand(log, file, flags.at)));
+
+program
+  .command('shell')
+  .description('a tracefs session on a simulated kernel: kprobe_events, trace, kprobe_profile… (commands from a terminal or standard input)')
+  .option('--cpus <N>', 'number of CPUs', parseCpus, 2)
+  .option('--seed <S>', 'seed of every choice the kernel makes', parseSeed, DEFAULT_SEED)
+  .addOption(new Option('--kernel <version>', 'kernel release to follow (default 6.17)').choices([...KERNEL_VERSIONS]))
+  .option('--arch <arch>', 'architecture (register names in fetch arguments)', 'x86_64')
+  .option('--config <LIST>', 'kernel build options (x86_64), comma-separated: ftrace (fentry sites, ftrace-based probes), ibt (ENDBR64 entries), optprobes (jump optimization), nopreempt (no CONFIG_PREEMPTION)')
+  .option('--log <FILE>', "write the session's event log (JSON Lines) to FILE")
+  .option('--force', 'replace an existing --log FILE', false)
+  .option('--replay <LOG>', 'run a logged session again: print what it printed, check its events')
+  .action(async (flags: ShellFlags) => done(await (await import('./commands/shell.ts')).shellCommand(flags)));
+
+program
+  .command('scenarios')
+  .description('list the built-in scenarios')
+  .action(async () => done((await import('./commands/scenarios.ts')).scenariosCommand()));
+
+return program;
+}
+
+/**
+ * Runs `kprobesim` with `argv` (as process.argv: node, script, then the arguments) and returns
+ * its exit status. Everything a user can get wrong ends as a message and status 2; anything else
+ * is an internal error (70), which is a bug.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, successfully.
+      return e.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+    }
+    const msg = userMessage(e);
+    if (msg !== null) {
+      process.stderr.write(`kprobesim: ${msg}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    process.stderr.write(`kprobesim: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 70;
+  }
+}
