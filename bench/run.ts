@@ -2,7 +2,7 @@
 // One line per metric, `name: value unit`; lines starting with `#` are context. Logs go to a
 // fresh temp dir that is removed at the end. Wall time is performance.now().
 
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +18,7 @@ import { recordRun } from '../src/run/record.ts';
 import type { Scenario } from '../src/scenario/types.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import { benchScenario } from './scenario.ts';
+import { startupVsNode } from './startup.ts';
 import { xstateRawSendsPerSecond } from './xstate-raw.ts';
 
 const N_RAW = 1_000_000;
@@ -140,6 +141,15 @@ async function main(): Promise<void> {
   note('command: npm run bench');
   note(`node: ${process.version} (${process.platform}/${process.arch})`);
   note(`cpu: ${os.cpus()[0]?.model ?? 'unknown'} x${os.cpus().length}`);
+
+  // 0. Start-up of the installed command (the compiled dist/, built now from these sources).
+  const build = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
+  const startup = startupVsNode(repoRoot);
+  metric('startup_help_cpu_ms', (startup.helpSeconds * 1000).toFixed(0), 'ms');
+  metric('startup_node_cpu_ms', (startup.nodeSeconds * 1000).toFixed(0), 'ms');
+  metric('startup_vs_node_ratio', fmtRatio(startup.ratio), 'x');
+  note('startup: CPU time (user+sys), median of 21 fresh processes each: `node bin/kprobesim.js --help` vs `node -e 0`');
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kprobesim-bench-'));
   try {
