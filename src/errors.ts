@@ -12,6 +12,23 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * Several input errors found at once (every invalid field of a scenario, up to a bound). It is
+ * an InputError for the first of them, and its message has one `place: what` line for each.
+ */
+export class InputErrors extends InputError {
+  constructor(readonly errors: readonly InputError[]) {
+    super(errors[0]!.place, errors[0]!.what);
+    this.message = errors.map((e) => e.message).join('\n');
+  }
+}
+
+/** The same error(s) with `prefix: ` before each place (`file.json: scenario.cpus: …`). */
+export function withPlacePrefix(e: InputError, prefix: string): InputError {
+  const one = (x: InputError) => new InputError(x.place === '' ? prefix : `${prefix}: ${x.place}`, x.what);
+  return e instanceof InputErrors ? new InputErrors(e.errors.map(one)) : one(e);
+}
+
 /** Line and column (1-based) of a character offset in a text. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;

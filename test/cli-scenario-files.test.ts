@@ -44,3 +44,50 @@ describe('run SCENARIO: a built-in name or a file', () => {
     expect(r.out).toMatch(/^scenario mine/);
   });
 });
+
+describe('scenario files: cpus may be omitted; every error is reported', () => {
+  it('a file without "cpus" runs on the default 4 CPUs', () => {
+    writeFileSync(join(dir, 'nocpus.json'), JSON.stringify({ name: 'nocpus', tasks: [{ comm: 'sh', program: [{ op: 'call', fn: 'kernel_clone' }] }] }));
+    const r = cli('run', 'nocpus.json', '--no-log');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[1]).toMatch(/^seed 42, 4 CPUs, /);
+  });
+
+  it('validation lists every error, one line each with its field path (exit 2)', () => {
+    const file = 'bad.json';
+    writeFileSync(
+      join(dir, file),
+      JSON.stringify({
+        name: 'bad',
+        probes: [{ name: 'kp', symbol: 'kernel_clon' }, { name: 'kp', symbol: 'vfs_read' }],
+        tasks: [{ comm: 'sh', cpu: 9, program: [{ op: 'register_kprobe', probe: 'kq' }, { op: 'call', fn: 'vfs_reed' }] }],
+      }),
+    );
+    const r = cli('run', file, '--no-log');
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')).toEqual([
+      `kprobesim: ${file}: scenario.probes[0].symbol: unknown symbol "kernel_clon"; did you mean "kernel_clone"?`,
+      `kprobesim: ${file}: scenario.probes[1].name: duplicate probe name "kp"`,
+      `kprobesim: ${file}: scenario.tasks[0].cpu: cpu 9 does not exist (cpus: 4, so 0 to 3)`,
+      `kprobesim: ${file}: scenario.tasks[0].program[0].probe: no probe named "kq" in scenario.probes (known: kp)`,
+      `kprobesim: ${file}: scenario.tasks[0].program[1].fn: unknown symbol "vfs_reed"; did you mean "vfs_read"?`,
+      '',
+    ]);
+  });
+
+  it('structural errors are all listed too, and the list stops at 20', () => {
+    writeFileSync(join(dir, 'shape.json'), JSON.stringify({ name: '', cpus: 0, max_steps: -1, tasks: [{ comm: 'sh', program: [{ op: 'sleep', ticks: 0 }] }] }));
+    const shape = cli('run', 'shape.json', '--no-log');
+    expect(shape.code).toBe(2);
+    expect(shape.err.trim().split('\n').map((l) => l.split(': ')[2])).toEqual(['scenario.name', 'scenario.cpus', 'scenario.max_steps', 'scenario.tasks[0].program[0].ticks']);
+    const tasks = Array.from({ length: 30 }, (_, i) => ({ comm: 'sh', program: [{ op: 'call', fn: `nosuch${i}` }] }));
+    writeFileSync(join(dir, 'many.json'), JSON.stringify({ name: 'many', tasks }));
+    const many = cli('run', 'many.json', '--no-log');
+    expect(many.code).toBe(2);
+    const lines = many.err.trim().split('\n');
+    expect(lines).toHaveLength(21);
+    expect(lines[0]).toBe('kprobesim: many.json: scenario.tasks[0].program[0].fn: unknown symbol "nosuch0"');
+    expect(lines[19]).toMatch(/^kprobesim: many\.json: scenario\.tasks\[19\]\.program\[0\]\.fn: /);
+    expect(lines[20]).toBe('kprobesim: many.json: scenario: more errors not shown (stopped after 20)');
+  });
+});

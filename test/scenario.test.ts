@@ -79,7 +79,11 @@ describe('scenario validation', () => {
     );
     expect(
       message(edit((s) => (s.probes[0] = { name: 'rp', kind: 'kretprobe', symbol: 'kernel_clone', entry: [{ do: 'print', text: '{retval}' }] }))),
-    ).toBe('scenario.probes[0].entry[0].text: {retval} is only known in a kretprobe return handler');
+    ).toBe(
+      // Every error is reported: renaming the probe also orphans the task's reference to it.
+      'scenario.probes[0].entry[0].text: {retval} is only known in a kretprobe return handler\n' +
+        'scenario.tasks[0].program[0].probe: no probe named "kp" in scenario.probes (known: rp)',
+    );
     expect(
       message(edit((s) => (s.probes[0] = { name: 'kp', kind: 'kretprobe', symbol: 'kernel_clone', maxactive: 4097 }))),
     ).toMatch(/^scenario\.probes\[0\]\.maxactive: /);

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.ts';
+import { InputError, InputErrors } from '../errors.ts';
 import { LogError, OutputExistsError } from '../log/errors.ts';
 
 // Maps anything thrown out of a command to the contract's exit status and one message line:
@@ -8,20 +8,31 @@ export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
 
-const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory',
-  ENOSPC: 'No space left on device',
-  EROFS: 'Read-only file system',
-};
+const ERRNO_TEXT: ReadonlyMap<string, string> = new Map([
+  ['ENOENT', 'No such file or directory'],
+  ['EACCES', 'Permission denied'],
+  ['EISDIR', 'Is a directory'],
+  ['ENOTDIR', 'Not a directory'],
+  ['ENOSPC', 'No space left on device'],
+  ['EROFS', 'Read-only file system'],
+  ['EIO', 'Input/output error'],
+  ['ELOOP', 'Too many levels of symbolic links'],
+  ['ENAMETOOLONG', 'File name too long'],
+  ['EMFILE', 'Too many open files'],
+  ['EFBIG', 'File too large'],
+  ['EDQUOT', 'Disk quota exceeded'],
+  ['ENXIO', 'No such device or address'],
+  ['EPERM', 'Operation not permitted'],
+]);
 
 export function userMessage(e: unknown): string | null {
+  // Several errors (a scenario's every invalid field): one `kprobesim: ` line each.
+  if (e instanceof InputErrors) return e.errors.map((x) => x.message).join('\nkprobesim: ');
   if (e instanceof InputError || e instanceof LogError || e instanceof OutputExistsError) return e.message;
   if (typeof e === 'object' && e !== null && 'code' in e && 'path' in e) {
     const code = String((e as { code: unknown }).code);
-    if (code in ERRNO_TEXT) return `${String((e as { path: unknown }).path)}: ${ERRNO_TEXT[code]}`;
+    const text = ERRNO_TEXT.get(code);
+    if (text !== undefined) return `${String((e as { path: unknown }).path)}: ${text}`;
   }
   return null;
 }

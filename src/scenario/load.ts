@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { InputError, lineColumn } from '../errors.ts';
+import { InputError, lineColumn, withPlacePrefix } from '../errors.ts';
 import { BUILTIN_SCENARIOS, unknownBuiltin } from './builtin/index.ts';
 import type { Scenario } from './types.ts';
 import { validateScenario } from './validate.ts';
@@ -22,7 +22,7 @@ export function parseScenarioText(text: string, file: string): Scenario {
   try {
     return validateScenario(raw);
   } catch (e) {
-    if (e instanceof InputError) throw new InputError(`${file}: ${e.place}`, e.what);
+    if (e instanceof InputError) throw withPlacePrefix(e, file);
     throw e;
   }
 }

@@ -91,6 +91,9 @@ const moduleSpec = z.strictObject({
     .max(64),
 });
 
+/** CPUs of a scenario file that gives none: as many as the default scenario has. */
+export const DEFAULT_CPUS = 4;
+
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1).max(64),
   description: z.string().max(200).default(''),
@@ -99,7 +102,7 @@ export const scenarioSchema = z.strictObject({
   config: z.strictObject({ ftrace: z.boolean().optional(), ibt: z.boolean().optional(), preempt: z.boolean().optional(), optprobes: z.boolean().optional() }).optional(),
   timer: z.strictObject({ period: z.number().int().min(10).max(1_000_000) }).optional(),
   modules: z.array(moduleSpec).max(8).optional(),
-  cpus: z.number().int().min(1).max(64),
+  cpus: z.number().int().min(1).max(64).default(DEFAULT_CPUS),
   max_steps: z.number().int().min(1).max(100_000_000).default(100_000),
   probes: z.array(probeSchema).max(4096).default([]),
   tasks: z.array(task).max(1024),

@@ -11,7 +11,7 @@ import {
   type KernelVersion,
   type SymbolTable,
 } from '../kernel/index.ts';
-import { InputError } from '../errors.ts';
+import { InputError, InputErrors } from '../errors.ts';
 import { checkTemplate } from '../kprobes/printk-format.ts';
 import { isRegisterName, REGISTER_NAMES } from '../tracefs/registers.ts';
 import { scenarioSchema } from './schema.ts';
@@ -78,28 +78,60 @@ function unknownSymbol(symbols: SymbolTable, name: string, version: KernelVersio
   return `unknown symbol "${name}"${suggestion}`;
 }
 
+/** At most this many errors are reported for one scenario; the rest are counted. */
+export const MAX_REPORTED_ERRORS = 20;
+
+/** Thrown inside validateScenario once it has found more errors than it reports. */
+class TooManyErrors extends Error {}
+
+/** One InputError for one problem; InputErrors (one line each) for several. */
+function reported(errors: readonly InputError[], more: string | null): InputError {
+  const shown = errors.slice(0, MAX_REPORTED_ERRORS);
+  const all = more === null ? shown : [...shown, new InputError('scenario', more)];
+  return all.length === 1 ? all[0]! : new InputErrors(all);
+}
+
 export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path;
-    let message = zodMessage(issue);
-    // A discriminated union that fails on its tag: name the tags that exist.
-    if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
-      const got = valueAt(raw, path);
-      message = `${got === undefined ? 'missing' : `unknown kind ${JSON.stringify(got)}`} (expected one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')})`;
-    }
-    throw new InputError(fieldPath(path), message);
+    const issues = parsed.error.issues;
+    const errors = issues.slice(0, MAX_REPORTED_ERRORS).map((issue) => {
+      const path = issue.path;
+      let message = zodMessage(issue);
+      // A discriminated union that fails on its tag: name the tags that exist.
+      if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
+        const got = valueAt(raw, path);
+        message = `${got === undefined ? 'missing' : `unknown kind ${JSON.stringify(got)}`} (expected one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')})`;
+      }
+      return new InputError(fieldPath(path), message);
+    });
+    const more = issues.length - errors.length;
+    throw reported(errors, more > 0 ? `${more} more error${more > 1 ? 's' : ''} not shown` : null);
   }
   const s = parsed.data as Scenario;
+  // Every problem found is reported (up to MAX_REPORTED_ERRORS), each with its field path.
+  const errors: InputError[] = [];
+  try {
+    checkScenario(s, image, (path, what) => {
+      errors.push(new InputError(fieldPath(path), what));
+      if (errors.length > MAX_REPORTED_ERRORS) throw new TooManyErrors();
+    });
+  } catch (e) {
+    if (!(e instanceof TooManyErrors)) throw e;
+    throw reported(errors, `more errors not shown (stopped after ${MAX_REPORTED_ERRORS})`);
+  }
+  if (errors.length > 0) throw reported(errors, null);
+  return s;
+}
+
+/** The checks the schema cannot make; `err` records a problem and the checks go on. */
+function checkScenario(s: Scenario, image: SymbolTable | undefined, err: (path: Path, what: string) => void): void {
   const version = s.kernel ?? DEFAULT_KERNEL;
-  const err = (path: Path, what: string): never => {
-    throw new InputError(fieldPath(path), what);
-  };
   // Module names and function names must not clash with each other or with kernel symbols.
   const moduleNames = new Set<string>();
   if (s.config !== undefined && (s.arch ?? 'x86_64') !== 'x86_64' && (s.config.ftrace || s.config.ibt || s.config.optprobes)) {
     err(['config'], `build options "ftrace", "ibt" and "optprobes" are modelled on x86_64 only (arch is ${s.arch})`);
+    return;
   }
   const core = symbolsFor(version, s.arch ?? 'x86_64', s.config ?? {});
   (s.modules ?? []).forEach((m, i) => {
@@ -113,8 +145,10 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
   try {
     symbols = image ?? symbolsWithModules(version, s.modules ?? [], s.arch ?? 'x86_64', s.config ?? {});
   } catch (e) {
-    // The image builder names the problem (a duplicate function, an unknown callee).
-    return err(['modules'], (e as Error).message.replace(/^kernel image: /, ''));
+    // The image builder names the problem (a duplicate function, an unknown callee); without
+    // an image nothing else can be checked.
+    err(['modules'], (e as Error).message.replace(/^kernel image: /, ''));
+    return;
   }
   const isFunction = (name: string) => symbols.lookup(name)?.kind === 'func';
   const checkFn = (path: Path, name: string) => {
@@ -166,7 +200,7 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
           checkFn([...where, 'fn'], step.fn);
           const target = symbols.lookup(step.fn);
           if (target?.kind === 'func' && target.effect !== undefined) err([...where, 'fn'], `${step.fn} forks or never returns: a call cannot go on in it`);
-          if (target !== undefined && target === symbols.lookup(p.symbol!)) err([...where, 'fn'], `jumping to ${step.fn} would hit its own probe again, forever`);
+          if (target !== undefined && p.symbol !== undefined && target === symbols.lookup(p.symbol)) err([...where, 'fn'], `jumping to ${step.fn} would hit its own probe again, forever`);
         }
         if (step.do === 'set_reg') {
           const where = ['probes', i, phase, j, 'reg'];
@@ -286,7 +320,6 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
       });
     checkProgram(t.program, ['tasks', i, 'program']);
   });
-  return s;
 }
 
 /** The phases of a kretprobe that run with an instance (entry_handler, return handler). */
