@@ -56,3 +56,14 @@ const STRERROR: Readonly<Record<number, string>> = {
 export function strerror(errno: number): string {
   return STRERROR[errno] ?? `Unknown error ${errno}`;
 }
+
+const NAMES: ReadonlyMap<number, string> = new Map(Object.entries(Errno).map(([name, value]) => [value, name]));
+
+/**
+ * How a kernel function's negative return reads to a person: `-EILSEQ (-84)`. A value outside the
+ * table prints as the bare number.
+ */
+export function errnoText(ret: number): string {
+  const name = NAMES.get(Math.abs(ret));
+  return name === undefined ? String(ret) : `${ret < 0 ? '-' : ''}${name} (${ret})`;
+}

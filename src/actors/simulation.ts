@@ -16,6 +16,7 @@ import { seededIds } from '../scheduler/rng.ts';
 import { InputError } from '../errors.ts';
 import type { HandlerCallback } from '../kprobes/callbacks.ts';
 import { callbackNames } from '../scenario/callbacks.ts';
+import { own } from '../model/own.ts';
 import type { Strategy } from '../scheduler/strategies.ts';
 import type { Projection } from '../views/folder.ts';
 import { EventBus, type Outbox } from './bus.ts';
@@ -63,7 +64,7 @@ export class Simulation {
   private failure: unknown = null;
 
   constructor(scenario: Scenario, opts: SimulationOptions) {
-    const missing = callbackNames(scenario).filter((n) => opts.callbacks?.[n] === undefined);
+    const missing = callbackNames(scenario).filter((n) => opts.callbacks === undefined || own(opts.callbacks, n) === undefined);
     if (missing.length > 0) {
       throw new InputError('callbacks', `the scenario calls TypeScript handler${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')}; run it through the library with them (kprobesim replay and the views read its log without them)`);
     }

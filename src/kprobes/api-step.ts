@@ -7,6 +7,7 @@ import type { Batch, KernelState } from '../model/state.ts';
 import { EINVAL, ENOENT } from './errno.ts';
 import { moduleNotifier, startRmmod } from './modules.ts';
 import { kprobeBucket } from './table.ts';
+import { own } from '../model/own.ts';
 
 // One step of a register_kprobe / unregister_kprobe call, made by the kprobe manager on behalf of
 // the task that called it (on that task's CPU). The order is the kernel's:
@@ -26,7 +27,7 @@ export interface ApiStepInput {
 
 /** register_kprobe's entry: R21-R28 checks, then the call (and a kretprobe's pool, R70-R72). */
 function startRegister({ setup, w, cpu, pid }: ApiStepInput, probe: string): DomainEvent[] {
-  const reg = w.kprobes.probes[probe]!;
+  const reg = own(w.kprobes.probes, probe)!;
   // R21, R22: an earlier registration wrote the resolved address into the struct; a struct given
   // by symbol and reused without clearing addr has both, and address resolution refuses it.
   if (setup.probes.get(probe)?.symbol !== undefined && reg.addr !== null) {
@@ -51,14 +52,14 @@ function startRegister({ setup, w, cpu, pid }: ApiStepInput, probe: string): Dom
     // its init ran); R25.2: an address must be in a loaded module's text; R25.4: init text only
     // until the module initialised.
     const bySymbol = spec.symbol !== undefined;
-    if (w.kprobes.modules[mod] === 'going') return [fail(-ENOENT, `${mod} is being unloaded: no reference can be taken (R25.2)`)];
-    if (!w.kprobes.modules[mod]) {
+    if (own(w.kprobes.modules, mod) === 'going') return [fail(-ENOENT, `${mod} is being unloaded: no reference can be taken (R25.2)`)];
+    if (!own(w.kprobes.modules, mod)) {
       if (bySymbol) return [fail(-ENOENT, `unknown symbol "${spec.symbol}": ${mod} is not loaded (R21)`)];
       return [fail(-EINVAL, `${mod} is not loaded: not kernel or module text (R25.2)`)];
     }
     // While its init runs (COMING) the init text is there and may be probed (R96 then makes
     // those probes GONE).
-    if (res.fn.init && w.kprobes.modules[mod] === true) {
+    if (res.fn.init && own(w.kprobes.modules, mod) === true) {
       if (bySymbol) return [fail(-ENOENT, `unknown symbol "${spec.symbol}": the init text of ${mod} was freed after its init ran (R21, R25.4)`)];
       return [fail(-ENOENT, `${res.fn.name} is init text of ${mod}, freed after init (R25.4)`)];
     }
@@ -133,7 +134,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
 
   const probe = call.probe;
   // The global switch call names no probe.
-  const reg = k.probes[probe] ?? { state: 'unregistered' as const, addr: null, disabled: false, handle: null };
+  const reg = own(k.probes, probe) ?? { state: 'unregistered' as const, addr: null, disabled: false, handle: null };
   const addr = reg.addr;
   const unlock = (): DomainEvent => ({ type: 'mutex.unlock', cpu, pid, next: k.mutex.waiters[0] ?? null });
   // enable_kprobe / disable_kprobe return with kprobe_mutex released (spec §4).
@@ -143,7 +144,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
   ];
   const registered = reg.state === 'registered' && addr !== null && (k.table[addr]?.probes.includes(probe) ?? false);
   const enabledAt = (at: typeof addr, except: string) =>
-    at !== null && (k.table[at]?.probes.some((p) => p !== except && !kprobeDisabled(k.probes[p])) ?? false);
+    at !== null && (k.table[at]?.probes.some((p) => p !== except && !kprobeDisabled(own(k.probes, p))) ?? false);
   // Write the breakpoint byte (or the original byte back) and IPI every CPU to serialize (R55).
   const patchAt = (kind: 'text.arm' | 'text.disarm', at: Hex): DomainEvent[] => {
     const gen = k.sync_gen + 1;
@@ -179,7 +180,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         disabled,
       };
       // R47.2: the copy is prepared when the point is new (or re-prepared at a GONE one, R14).
-      const fresh = point === undefined || (point.probes.length > 0 && point.probes.every((p) => k.probes[p]?.gone));
+      const fresh = point === undefined || (point.probes.length > 0 && point.probes.every((p) => own(k.probes, p)?.gone));
       const boost: DomainEvent[] = fresh && boostable(setup, probe, at) ? [{ type: 'kprobe.boostable', cpu, pid, addr: at }] : [];
       // R15, R87: at an OPTIMIZED point, or arming inside another point's jump.
       const unopt = joinOptimized(setup, w, cpu, pid, probe, at, disabled);
@@ -268,7 +269,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       for (const [at, point] of probePoints(k)) {
         // A GONE point's text is freed: nothing to patch there (R95). A disabled point awaiting
         // its unoptimization is the optimizer's (arm_all/disarm_all skip disabled points).
-        if (point.probes.every((p) => k.probes[p]?.gone) || point.opt?.state === 'unopt') continue;
+        if (point.probes.every((p) => own(k.probes, p)?.gone) || point.opt?.state === 'unopt') continue;
         const wanted = on && !pointDisabled(k, point);
         if (point.armed === wanted) continue;
         // R87: disarming everything unoptimizes at once ("forced"); arming may unblock a jump.

@@ -17,6 +17,7 @@ import { ftraceAfterPre, ftraceCall, ftraceDone, inFtraceHandler } from './ftrac
 import { stepsOf, withPendingAcks, type Ctx, type Here } from './here.ts';
 import { inOptimizedRun, optCall, optDone } from './opt-step.ts';
 import { probedContext } from './regs.ts';
+import { own } from '../model/own.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
 // reference kernel v6.3+): trap → lookup → pre-handlers (HIT_ACTIVE) → single-step (HIT_SS) →
@@ -142,7 +143,7 @@ function handlerPhase(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
   // it runs normally, and the text-patch sync waits for it (R55).
   // A GONE child (its module was unloaded, then reloaded and probed again, R14) counts as disabled.
   // An OPTIMIZED point is an aggregator even with one child (the optimized callback checks too, R86).
-  const reg = h.w.kprobes.probes[probe];
+  const reg = own(h.w.kprobes.probes, probe);
   const aggregated = c.probes.length > 1 || c.opt_run === true || h.w.kprobes.table[c.current!]?.opt !== undefined;
   if (aggregated && kprobeDisabled(reg)) {
     return [{ type: 'handler.skip', cpu: c.id, probe, phase, reason: reg?.gone ? 'gone' : 'disabled' }];
@@ -182,8 +183,8 @@ function trampolineStep(h: Here, t: NonNullable<CpuState['trampoline']>): Domain
   const instance = t.pending[0];
   if (instance === undefined) return withPendingAcks(h.w, c, [{ type: 'kretprobe.return', cpu: c.id, pid, fn: t.fn, ret: t.ret }]);
   const probe = instanceProbe(instance);
-  const pool = h.w.kretprobes[probe];
-  const addr = h.w.kprobes.probes[probe]?.addr ?? null;
+  const pool = own(h.w.kretprobes, probe);
+  const addr = own(h.w.kprobes.probes, probe)?.addr ?? null;
   // R69/R80: a detached pool's instances are freed without a handler call.
   if (!pool?.attached || addr === null || !instanceOfCurrentPool(pool, instance)) {
     return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance, reason: 'detached' }];
@@ -227,7 +228,7 @@ function runningInstance(h: Here, phase: 'pre' | 'post' | 'ret'): string | undef
 /** `{data}` and `{elapsed}` of a kretprobe handler's print (R77). */
 function instanceData(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): { data?: number; now?: number } {
   const instance = runningInstance(h, phase);
-  const pool = h.w.kretprobes[probe];
+  const pool = own(h.w.kretprobes, probe);
   const slot = instance === undefined ? undefined : slotOf(pool, instance);
   return slot === undefined ? {} : { data: pool!.data[slot] ?? 0, now: h.w.t };
 }
@@ -244,7 +245,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
   switch (op.do) {
     case 'rp_take': {
       // R73: no instance (pool empty, or being unregistered) → rp->nmissed, and nothing else.
-      const pool = h.w.kretprobes[probe];
+      const pool = own(h.w.kretprobes, probe);
       if (!pool?.attached) return [{ type: 'kretprobe.miss', cpu: c.id, pid, probe, reason: 'detached' }, exit];
       if (pool.free === 0) return [{ type: 'kretprobe.miss', cpu: c.id, pid, probe, reason: 'empty' }, exit];
       return [{ type: 'kretprobe.take', cpu: c.id, pid, probe, instance: `${probe}#${pool.taken + 1}` }, done];
@@ -277,7 +278,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
       }
       return withPendingAcks(h.w, c, [exit, ...redirect(h)]);
     case 'print': {
-      const addr = h.w.kprobes.probes[probe]?.addr;
+      const addr = own(h.w.kprobes.probes, probe)?.addr;
       const text = renderTemplate(op.text, setup, h.w, {
         cpu: c.id,
         pid,
@@ -308,9 +309,9 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
       ]);
     case 'callback': {
       // A library user's TypeScript handler decides the steps; they are logged, then run here.
-      const fn = setup.callbacks?.[op.name];
+      const fn = setup.callbacks === undefined ? undefined : own(setup.callbacks, op.name);
       if (fn === undefined) throw new InputError('callbacks', `no callback named "${op.name}" was given to the simulation`);
-      const stats = h.w.stats[probe];
+      const stats = own(h.w.stats, probe);
       const returned = fn({
         cpu: c.id,
         pid,
@@ -453,7 +454,7 @@ function taskStep(h: Here): CpuPlan | null {
       const { fn, addrs } = codeOf(setup, op.fn);
       // A caller takes a reference on a module before calling into it (try_module_get); that
       // fails once the module is going: -ENODEV, no call.
-      if (fn.module !== undefined && w.kprobes.modules[fn.module] === 'going') {
+      if (fn.module !== undefined && own(w.kprobes.modules, fn.module) === 'going') {
         return events([{ type: 'module.noref', cpu: c.id, pid: task.pid, module: fn.module, fn: fn.name }]);
       }
       if (op.fault === undefined) return events([call(fn.name)]);
@@ -476,7 +477,7 @@ function taskStep(h: Here): CpuPlan | null {
     case 'clear_kprobe':
       // Writing p->addr or p->flags of a probe the kernel still uses is a caller bug: the kernel
       // looks the probe up by that address (R6). The model stops there rather than guess.
-      if (w.kprobes.probes[op.probe]?.state !== 'unregistered') {
+      if (own(w.kprobes.probes, op.probe)?.state !== 'unregistered') {
         const message = `clear_kprobe: ${op.probe} is registered (or being registered or unregistered); the kernel still uses its struct`;
         return events([{ type: 'kernel.oops', cpu: c.id, pid: task.pid, addr: null, message }]);
       }
@@ -509,11 +510,11 @@ function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
   const addr = addrs[frames.pc];
   if (insn === undefined || addr === undefined) throw new Error(`internal: ${fn.name} ran past its end`);
   // Code of a module that is not loaded is not there any more, nor init text of a LIVE one (R96).
-  const freed = fn.module !== undefined && (!h.w.kprobes.modules[fn.module] || (fn.init === true && h.w.kprobes.modules[fn.module] === true));
+  const freed = fn.module !== undefined && (!own(h.w.kprobes.modules, fn.module) || (fn.init === true && own(h.w.kprobes.modules, fn.module) === true));
   if (freed) {
     return [
       { type: 'printk', cpu: h.c.id, pid: h.pid, text: `BUG: unable to handle page fault for address: ${addr.slice(2)}` },
-      { type: 'kernel.oops', cpu: h.c.id, pid: h.pid, addr, message: h.w.kprobes.modules[fn.module!] ? `${fn.name} is init text of ${fn.module}, freed once it went live` : `${fn.name} of module ${fn.module} is not loaded` },
+      { type: 'kernel.oops', cpu: h.c.id, pid: h.pid, addr, message: own(h.w.kprobes.modules, fn.module!) ? `${fn.name} is init text of ${fn.module}, freed once it went live` : `${fn.name} of module ${fn.module} is not loaded` },
     ];
   }
   // The int3 comes before the instruction's own memory access; an armed fentry site calls

@@ -2,6 +2,7 @@ import type { DomainEvent } from '../model/events.ts';
 import { findTask } from '../model/queries.ts';
 import { codeOf, programOf, type Setup } from '../model/setup.ts';
 import type { ApiCall, Frame, KernelState } from '../model/state.ts';
+import { own } from '../model/own.ts';
 
 // Modules (spec §13) as kprobes see them: who holds a reference on a module (R31), and what the
 // kprobes module notifier does at each state change (R95, R96). An `insmod` is compiled into the
@@ -31,7 +32,7 @@ export function startRmmod(setup: Setup, w: KernelState, cpu: number, pid: numbe
     .map(([name]) => name);
   const users = w.tasks.filter((t) => runsModuleCode(setup, t.frames, module)).map((t) => t.pid);
   // A module still in its init is not live: -EBUSY as well.
-  const coming = w.kprobes.modules[module] === 'coming';
+  const coming = own(w.kprobes.modules, module) === 'coming';
   if (probes.length > 0 || users.length > 0 || coming) return [{ type: 'module.busy', cpu, pid, module, probes, users }];
   return [{ type: 'module.rmmod', cpu, pid, module }];
 }
@@ -46,14 +47,14 @@ export function moduleNotifier(setup: Setup, w: KernelState, cpu: number, pid: n
   if (fn === 'insmod') {
     // Loading a module that is there changes nothing (the kernel says -EEXIST): the init call and
     // LIVE step the insmod compiled to are skipped.
-    if (k.modules[module] !== undefined) return [{ type: 'module.exists', cpu, pid, module, skip: compiledSteps(setup, w, pid, module) }];
+    if (own(k.modules, module) !== undefined) return [{ type: 'module.exists', cpu, pid, module, skip: compiledSteps(setup, w, pid, module) }];
     // Its text is there (kallsyms knows its symbols) and its init runs next, in this task.
     return [{ type: 'module.coming', cpu, pid, module }];
   }
   // R96: once initialised (LIVE), the module's init text is freed: probes there become GONE.
   if (fn === 'module_live') return [{ type: 'module.live', cpu, pid, module, gone: inModule(true) }];
   // rmmod of a module that is not going (not loaded, or still in its init) does nothing.
-  if (k.modules[module] !== 'going') return [];
+  if (own(k.modules, module) !== 'going') return [];
   // R95: every probe in the module's text becomes GONE; its breakpoints are left in the memory
   // about to be freed.
   return [{ type: 'module.gone', cpu, pid, module, gone: inModule(false) }];

@@ -1,6 +1,7 @@
 import type { Setup } from '../model/setup.ts';
 import type { KernelState, ProbeReg } from '../model/state.ts';
 import { entryOffset, isFtraceSite } from './resolve.ts';
+import { own } from '../model/own.ts';
 
 // The text of scenario printk calls: plain text with {placeholders}, the declarative stand-in for
 // the C samples' printf formats. `{addr}` prints as the kernel's %p does (a hashed pointer);
@@ -80,7 +81,7 @@ export function hashPointer(addr: bigint, key: number): string {
 export function renderTemplate(text: string, setup: Setup, world: KernelState, ctx: PrintContext): string {
   return text.replace(TOKEN, (_all, name: Placeholder, named?: string) => {
     const probe = named ?? ctx.probe ?? '';
-    const reg = world.kprobes.probes[probe];
+    const reg = own(world.kprobes.probes, probe);
     const addr = reg?.addr === undefined || reg.addr === null ? null : BigInt(reg.addr);
     switch (name) {
       case 'symbol':
@@ -90,7 +91,7 @@ export function renderTemplate(text: string, setup: Setup, world: KernelState, c
       case 'raw_addr':
         return addr === null ? '0000000000000000' : addr.toString(16).padStart(16, '0');
       case 'nmissed':
-        return String(world.stats[probe]?.nmissed ?? 0);
+        return String(own(world.stats, probe)?.nmissed ?? 0);
       case 'ip':
         return (ctx.ip ?? 0n).toString(16);
       case 'flags':

@@ -1,5 +1,6 @@
 import type { Hex } from './events.ts';
 import type { CpuState, KernelState, KprobesState, ProbePoint, ProbeReg, TaskState } from './state.ts';
+import { own } from './own.ts';
 
 // Read-only questions about a folded state that several actors and views ask.
 
@@ -75,7 +76,7 @@ export function kprobeDisabled(reg: ProbeReg | undefined): boolean {
 
 /** R13: the aggregator's DISABLED flag: no enabled child, except where R15 or R36 set it apart. */
 export function pointDisabled(k: KprobesState, point: ProbePoint): boolean {
-  return point.aggr_disabled ?? point.probes.every((p) => kprobeDisabled(k.probes[p]));
+  return point.aggr_disabled ?? point.probes.every((p) => kprobeDisabled(own(k.probes, p)));
 }
 
 /** §11: the optimizer's jump replaces the breakpoint (patched, and maybe queued for unoptimization). */

@@ -252,6 +252,25 @@ export interface ProbeStats {
   readonly ret_calls: number;
   /** Faults inside a handler counted as misses (before v5.14, R58): nmissed without a hit. */
   readonly fault_misses: number;
+  /**
+   * What register_kprobe (or register_kretprobe, register_kprobes) returned each time it refused
+   * this probe, as its caller saw it: each distinct errno and reason once, with how often. The
+   * kernel keeps none of this (a refusal changes nothing, INV-validate); the run's caller does,
+   * and the summary and `why` show it. Absent until a registration fails; kept across later
+   * registrations.
+   */
+  readonly refused?: readonly Refusal[];
+  /** The latest registration of this probe failed (cleared by the next one that gets through resolution). */
+  readonly refused_last?: true;
+}
+
+/** One reason register_kprobe refused a probe (`kprobe.register.fail`). */
+export interface Refusal {
+  /** The negative errno returned, e.g. -84. */
+  readonly errno: number;
+  /** Why, with the rule that says so. */
+  readonly reason: string;
+  readonly count: number;
 }
 
 /** A kretprobe's instance pool (R71, R72) and its own miss count (R74). */

@@ -1,6 +1,7 @@
 import type { LoggedEvent } from '../model/events.ts';
 import type { CpuState, KernelState, KprobeStatus } from '../model/state.ts';
 import type { Projection } from '../views/folder.ts';
+import { own } from '../model/own.ts';
 
 // Runtime monitors for the invariants of design.md, checked on every event of a run or a log.
 // Each violation names the invariant, the seq where it showed and what was seen. Kernel bugs the
@@ -125,7 +126,7 @@ export class InvariantMonitor implements Projection {
         this.checkPool(after, e.probe, e.seq);
         break;
       case 'kretprobe.miss': {
-        const pool = before.kretprobes[e.probe];
+        const pool = own(before.kretprobes, e.probe);
         if (pool !== undefined && pool.attached && pool.free > 0) {
           this.flag('INV-kretprobe', e.seq, `${e.probe} counted a pool miss with ${pool.free} free instances (R73)`);
         }
@@ -157,7 +158,7 @@ export class InvariantMonitor implements Projection {
           this.flag('INV-disabled', e.seq, `handler of ${e.probe} ran for a trap taken after disable_kprobe returned (R37)`);
         }
         // R1/R14: a GONE probe is disabled for good, even at a point that came back to life.
-        if (before.kprobes.probes[e.probe]?.gone) this.flag('INV-disabled', e.seq, `handler of ${e.probe} ran although its code was freed (GONE, R14)`);
+        if (own(before.kprobes.probes, e.probe)?.gone) this.flag('INV-disabled', e.seq, `handler of ${e.probe} ran although its code was freed (GONE, R14)`);
         if (c.handler !== null) this.flag('INV-nmissed', e.seq, `cpu ${e.cpu}: handler of ${e.probe} nested in ${c.handler.probe}'s (R50)`);
         if (c.status === 'KPROBE_REENTER') this.flag('INV-nmissed', e.seq, `cpu ${e.cpu}: handler of ${e.probe} ran in KPROBE_REENTER (R50)`);
         if (this.gone.has(e.probe)) this.flag('INV-unregister', e.seq, `handler of ${e.probe} started after unregister_kprobe returned (R67)`);
@@ -189,7 +190,7 @@ export class InvariantMonitor implements Projection {
           this.flag('INV-mutex', e.seq, `${e.type} by task ${e.pid} while kprobe_mutex is held by ${owner ?? 'nobody'} (R16)`);
         }
         // R169: a GONE point is not restored: its memory is freed.
-        const gone = e.type === 'kprobe.unlink' && before.kprobes.probes[e.probe]?.gone === true;
+        const gone = e.type === 'kprobe.unlink' && own(before.kprobes.probes, e.probe)?.gone === true;
         if (e.type === 'kprobe.unlink' && !gone && before.kprobes.table[e.addr]?.armed && after.kprobes.table[e.addr] === undefined) {
           this.flag('INV-text', e.seq, `the last probe at ${e.addr} left the table with the breakpoint still armed`);
         }
@@ -226,7 +227,7 @@ export class InvariantMonitor implements Projection {
 
   /** INV-kretprobe: live instances never exceed maxactive, nor go below zero free. */
   private checkPool(s: KernelState, probe: string, seq: number): void {
-    const pool = s.kretprobes[probe];
+    const pool = own(s.kretprobes, probe);
     if (pool !== undefined && (pool.free < 0 || pool.free > pool.maxactive)) {
       this.flag('INV-kretprobe', seq, `${probe}: ${pool.free} free of maxactive ${pool.maxactive}`);
     }

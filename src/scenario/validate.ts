@@ -49,8 +49,8 @@ function valueAt(raw: unknown, path: Path): unknown {
 /** The other names a function had in other releases, nearest first. */
 function renamesOf(name: string): string[] {
   const out: string[] = [];
-  for (let n = RENAMED[name]; n !== undefined && !out.includes(n); n = RENAMED[n]) out.push(n);
-  const back = (to: string) => Object.entries(RENAMED).filter(([, t]) => t === to).map(([from]) => from);
+  for (let n = RENAMED.get(name); n !== undefined && !out.includes(n); n = RENAMED.get(n)) out.push(n);
+  const back = (to: string) => [...RENAMED].filter(([, t]) => t === to).map(([from]) => from);
   for (let froms = back(name); froms.length > 0; ) {
     out.push(...froms);
     froms = froms.flatMap(back).filter((f) => !out.includes(f));

@@ -10,6 +10,7 @@ import { TraceRecords } from './trace-records.ts';
 import type { Projection } from '../views/folder.ts';
 import { kprobesBlacklist, kprobesEnabled, kprobesList } from '../views/debugfs.ts';
 import { KERNEL_COMMANDS, kernelCommand } from './commands.ts';
+import { own } from '../model/own.ts';
 
 // The `kprobesim shell` backend on the real model: every kprobe_events operation is the shell
 // task calling into the kprobe manager (register_kprobe and friends, with kprobe_mutex, the
@@ -92,7 +93,7 @@ export class SimBackend implements KernelBackend {
     const events = this.session.perform([{ op: 'register_kprobe', probe: name }]);
     const fail = events.find((e) => e.type === 'kprobe.register.fail' && e.probe === name);
     if (fail?.type === 'kprobe.register.fail') return fail.errno;
-    if (this.session.state.kprobes.probes[name]?.state !== 'registered') return EINVAL;
+    if (own(this.session.state.kprobes.probes, name)?.state !== 'registered') return EINVAL;
     this.names.set(probe, name);
     this.records.probes.set(name, probe);
     return 0;
@@ -166,12 +167,12 @@ export class SimBackend implements KernelBackend {
     const name = this.names.get(probe);
     const st = this.stats(probe);
     if (name === undefined || st === undefined) return 0;
-    return st.nmissed + (probe.kind === 'kretprobe' ? (this.session.state.kretprobes[name]?.nmissed ?? 0) : 0);
+    return st.nmissed + (probe.kind === 'kretprobe' ? (own(this.session.state.kretprobes, name)?.nmissed ?? 0) : 0);
   }
 
   private stats(probe: ProbeDefinition) {
     const name = this.names.get(probe);
-    return name === undefined ? undefined : this.session.state.stats[name];
+    return name === undefined ? undefined : own(this.session.state.stats, name);
   }
 
   symbolize(address: bigint): string | null {

@@ -4,6 +4,7 @@ import { kprobeBucket } from '../kprobes/table.ts';
 import type { Hex } from '../model/events.ts';
 import type { KernelState } from '../model/state.ts';
 import type { ProbeSpec } from '../scenario/types.ts';
+import { own } from '../model/own.ts';
 
 // The files of /sys/kernel/debug/kprobes/ (spec §14), rendered from a folded state as
 // kernel/kprobes.c prints them (root, so kernel addresses are shown).
@@ -30,7 +31,7 @@ export function kprobesList(s: KernelState, scenario: { readonly probes: readonl
     // R99: [OPTIMIZED] (set when queued, R89) and [FTRACE] (§12) are the aggregator's.
     const ftrace = (s.kprobes.table[addr]!.opt ? '[OPTIMIZED]' : '') + (isFtraceSite(symbols, a) ? '[FTRACE]' : '');
     for (const probe of s.kprobes.table[addr]!.probes) {
-      const reg = s.kprobes.probes[probe];
+      const reg = own(s.kprobes.probes, probe);
       // R1: GONE implies disabled; the list shows [DISABLED] only for a probe that is not gone.
       const flags = (reg?.gone ? '[GONE]' : reg?.disabled ? '[DISABLED]' : '') + ftrace;
       lines.push(`${hex16(a)}  ${kinds.get(probe) ?? 'k'}  ${where}  ${module} ${flags}`);

@@ -1,7 +1,9 @@
 import { DEFAULT_KERNEL, type SymbolTable } from '../kernel/index.ts';
-import type { KernelState } from '../model/state.ts';
+import type { KernelState, ProbeReg, ProbeStats } from '../model/state.ts';
+import { errnoText } from '../errno.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { INVARIANTS, type Violation } from '../monitors/invariants.ts';
+import { own } from '../model/own.ts';
 
 // The text `kprobesim run` prints when a run ends: what ran, how it ended, each probe's counts,
 // the invariant verdicts, the kernel bugs the run reproduced, the start of the kernel log, and
@@ -40,6 +42,32 @@ function buildText(scenario: Scenario): string {
   return `${scenario.arch !== undefined && scenario.arch !== 'x86_64' ? ` ${scenario.arch}` : ''}${options.length > 0 ? ` (${options.join(', ')})` : ''}`;
 }
 
+/** The STATE column: the probe's lifecycle, or `refused` when its latest registration failed. */
+function stateText(reg: ProbeReg, c: ProbeStats): string {
+  if (reg.gone) return 'gone';
+  return reg.state === 'unregistered' && c.refused_last ? 'refused' : reg.state;
+}
+
+const REGISTER_FN = { kprobe: 'register_kprobe', kretprobe: 'register_kretprobe', jprobe: 'register_jprobe' } as const;
+
+/**
+ * Each registration the kernel refused, with the errno its caller got and why (§3: R21-R28), from
+ * the fold's record of `kprobe.register.fail`: nothing in the kernel remembers a refusal, so
+ * without this a refused probe would look merely unregistered.
+ */
+function refusals(scenario: Scenario, st: KernelState): string[] {
+  const rows: string[][] = [];
+  for (const p of scenario.probes) {
+    for (const r of own(st.stats, p.name)?.refused ?? []) {
+      const times = r.count > 1 ? ` (${r.count} times)` : '';
+      rows.push([p.name, `${REGISTER_FN[p.kind ?? 'kprobe']} returned ${errnoText(r.errno)}${times}: ${r.reason}`]);
+    }
+  }
+  if (rows.length === 0) return [];
+  const width = Math.max(...rows.map(([name]) => name!.length));
+  return ['registration failures:', ...rows.map(([name, what]) => `  ${name!.padEnd(width)}  ${what}`), ''];
+}
+
 export function renderSummary(s: SummaryInput): string {
   const st = s.state;
   const out: string[] = [];
@@ -51,19 +79,20 @@ export function renderSummary(s: SummaryInput): string {
     out.push('probes:');
     const rows = [['NAME', 'WHERE', 'HITS', 'NMISSED', 'PRE', 'POST', 'SKIPPED', 'STATE']];
     for (const p of s.scenario.probes) {
-      const reg = st.kprobes.probes[p.name]!;
-      const c = st.stats[p.name]!;
+      const reg = own(st.kprobes.probes, p.name)!;
+      const c = own(st.stats, p.name)!;
       const where = reg.addr ? (s.symbols.format(BigInt(reg.addr)) ?? reg.addr) : p.symbol ? `${p.symbol}+0x${(p.offset ?? 0).toString(16)}` : (p.addr ?? '?');
-      rows.push([p.name, where, ...[c.hits, c.nmissed, c.pre_calls, c.post_calls, c.skipped].map(String), reg.gone ? 'gone' : reg.state]);
+      rows.push([p.name, where, ...[c.hits, c.nmissed, c.pre_calls, c.post_calls, c.skipped].map(String), stateText(reg, c)]);
     }
     out.push(...table(rows), '');
+    out.push(...refusals(s.scenario, st));
     const pools = s.scenario.probes.filter((p) => p.kind === 'kretprobe');
     if (pools.length > 0) {
       // R74: pool exhaustion is rp->nmissed, apart from the entry probe's reentrant misses.
       const prow = [['KRETPROBE', 'MAXACTIVE', 'FREE', 'RP_NMISSED', 'RETURNS']];
       for (const p of pools) {
-        const pool = st.kretprobes[p.name];
-        prow.push([p.name, ...[pool?.maxactive ?? 0, pool?.free ?? 0, pool?.nmissed ?? 0, st.stats[p.name]?.ret_calls ?? 0].map(String)]);
+        const pool = own(st.kretprobes, p.name);
+        prow.push([p.name, ...[pool?.maxactive ?? 0, pool?.free ?? 0, pool?.nmissed ?? 0, own(st.stats, p.name)?.ret_calls ?? 0].map(String)]);
       }
       out.push(...table(prow), '');
     }

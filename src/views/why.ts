@@ -3,6 +3,8 @@ import type { EventOf, LoggedEvent } from '../model/events.ts';
 import { instanceProbe } from '../model/evolve.ts';
 import type { CpuState, KernelState } from '../model/state.ts';
 import type { Projection } from './folder.ts';
+import { errnoText } from '../errno.ts';
+import { own } from '../model/own.ts';
 
 // `kprobesim why LOG --probe NAME`: the story behind a probe's numbers. Each nmissed increment
 // with the CPU, the kprobe that was running there and its status (R50), and each unregister of
@@ -63,6 +65,10 @@ export class WhyView implements Projection {
     maxactive: number;
     holders: number[];
   }[] = [];
+  /** register_* calls that refused the probe (§3), with the errno their caller got. */
+  private readonly refusals: { seq: number; t: number; cpu: number; pid: number; errno: number; reason: string }[] = [];
+  /** Registrations that succeeded (`kprobe.registered`). */
+  private registered = 0;
   private readonly calls: Unregister[] = [];
   /** Open calls by pid. */
   private readonly open = new Map<number, Unregister>();
@@ -105,12 +111,12 @@ export class WhyView implements Projection {
       case 'kprobe.fault': {
         if (!e.probes.includes(this.probe)) return;
         const { seq, t, cpu, pid } = e;
-        this.misses.push({ seq, t, cpu, pid, what: this.missed(before.cpus[cpu]!, e), nmissed: after.stats[this.probe]?.nmissed ?? 0 });
+        this.misses.push({ seq, t, cpu, pid, what: this.missed(before.cpus[cpu]!, e), nmissed: own(after.stats, this.probe)?.nmissed ?? 0 });
         return;
       }
       case 'kretprobe.miss': {
         if (e.probe !== this.probe) return;
-        const pool = before.kretprobes[e.probe];
+        const pool = own(before.kretprobes, e.probe);
         this.poolMisses.push({
           seq: e.seq,
           t: e.t,
@@ -131,6 +137,12 @@ export class WhyView implements Projection {
         });
         return;
       }
+      case 'kprobe.register.fail':
+        if (e.probe === this.probe) this.refusals.push({ seq: e.seq, t: e.t, cpu: e.cpu, pid: e.pid, errno: e.errno, reason: e.reason });
+        return;
+      case 'kprobe.registered':
+        if (e.probe === this.probe) this.registered++;
+        return;
       case 'kprobe.unregister':
       case 'kprobe.disable_kprobe':
         if (e.probe !== this.probe) return;
@@ -191,14 +203,23 @@ export class WhyView implements Projection {
   }
 
   text(final: KernelState): string {
-    const s = final.stats[this.probe];
+    const s = own(final.stats, this.probe);
     const out: string[] = [];
     const at = (p: { seq: number; t: number }) => `seq ${p.seq} (t=${p.t})`;
     out.push(
       s === undefined
         ? `probe ${this.probe}: no such probe in this run`
-        : `probe ${this.probe}: ${s.hits} hits: ${s.handled} handled, ${s.nmissed} missed (nmissed), ${s.skipped} skipped while disabled`,
+        : this.registered === 0 && this.refusals.length > 0
+          ? `probe ${this.probe}: never registered: the kernel refused every registration (${this.refusals.length}), so it could not be hit`
+          : `probe ${this.probe}: ${s.hits} hits: ${s.handled} handled, ${s.nmissed} missed (nmissed), ${s.skipped} skipped while disabled`,
     );
+    if (this.refusals.length > 0) {
+      // §3: a refusal changes nothing in the kernel (INV-validate); only the caller sees the errno.
+      out.push('', `registration failures (${this.refusals.length}):`);
+      for (const r of this.refusals) {
+        out.push(`  ${at(r)}: register_kprobe(${this.probe}) by pid ${r.pid} on cpu ${r.cpu} returned ${errnoText(r.errno)}: ${r.reason}; nothing was registered`);
+      }
+    }
     out.push('', `nmissed increments (${this.misses.length}):`);
     if (this.misses.length === 0) out.push('  none: every hit found its CPU free of other kprobes (R50)');
     for (const m of this.misses) {
@@ -206,7 +227,7 @@ export class WhyView implements Projection {
         `  ${at(m)}: cpu ${m.cpu} (pid ${m.pid}) ${m.what}; nmissed is now ${m.nmissed}`,
       );
     }
-    const pool = final.kretprobes[this.probe];
+    const pool = own(final.kretprobes, this.probe);
     if (pool !== undefined) {
       out.push('', `kretprobe pool misses, rp->nmissed (${this.poolMisses.length}; maxactive ${pool.maxactive}):`);
       if (this.poolMisses.length === 0) out.push('  none: every entry found a free instance (R73)');

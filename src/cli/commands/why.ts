@@ -4,11 +4,12 @@ import { foldLog } from '../../replay/fold-log.ts';
 import { WhyView } from '../../views/why.ts';
 import { EXIT_OK } from '../errors.ts';
 import { noteIfPartial, out } from '../io.ts';
+import { own } from '../../model/own.ts';
 
 export async function whyCommand(path: string, probe: string): Promise<number> {
   let view: WhyView | null = null;
   const folded = await foldLog(path, (scenario) => [(view = new WhyView(probe, symbolsOf(scenario)))]);
-  if (folded.state.stats[probe] === undefined) {
+  if (own(folded.state.stats, probe) === undefined) {
     const known = Object.keys(folded.state.stats);
     throw new InputError('--probe', `no probe named "${probe}" in this log (known: ${known.join(', ') || 'none'})`);
   }

@@ -3,6 +3,7 @@ import type { ApiCall, ApiPhase, Batch, KprobesState, ProbePoint, ProbeReg } fro
 import { fail } from './errors.ts';
 import { pointDisabled } from '../queries.ts';
 import { probeName } from './input.ts';
+import { own } from '../own.ts';
 
 // ── the kprobe manager slice (owned by kprobes) ────────────────────────────────────────────
 
@@ -75,7 +76,7 @@ function endCall(k: KprobesState, pid: number): KprobesState {
 }
 
 function setProbe(k: KprobesState, name: string, patch: Partial<KprobesState['probes'][string]>): KprobesState {
-  const p = k.probes[name];
+  const p = own(k.probes, name);
   if (p === undefined) return fail(`unknown probe "${name}"`);
   return { ...k, probes: { ...k.probes, [name]: { ...p, ...patch } } };
 }
@@ -110,7 +111,7 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
   switch (e.type) {
     case 'input.probe': {
       const name = probeName(e.probe);
-      if (k.probes[name] !== undefined) return fail(`probe "${name}" is already defined`);
+      if (own(k.probes, name) !== undefined) return fail(`probe "${name}" is already defined`);
       return { ...k, probes: { ...k.probes, [name]: unregisteredProbe(e.probe.disabled === true) } };
     }
     case 'kprobe.register':
@@ -167,7 +168,7 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       const point = k.table[e.addr];
       if (point?.opt?.state !== 'unopt') return fail(`${e.addr} has no unoptimization queued`);
       // The breakpoint comes back and, the aggregator being disabled, goes (not from freed text, R95).
-      const gone = point.probes.length > 0 && point.probes.every((p) => k.probes[p]?.gone);
+      const gone = point.probes.length > 0 && point.probes.every((p) => own(k.probes, p)?.gone);
       return setPoint(k, e.addr, { opt: null, armed: gone ? point.armed : false });
     }
     case 'kprobe.opt.rearm':
@@ -235,7 +236,7 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       // call's to take down (R64).
       // __disable_kprobe() leaves a probe that is already disabled (or GONE) as it is.
       const k2 = { ...k, calls: { ...k.calls, [e.pid]: { ...call, effective: true } } };
-      const reg = k.probes[e.probe];
+      const reg = own(k.probes, e.probe);
       return advanceCall(setProbe(k2, e.probe, { disabled: reg?.disabled === true || reg?.gone !== true, state: 'unregistering' }), e.pid, e.type);
     }
     case 'kprobe.enable_kprobe':
@@ -246,36 +247,38 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     case 'kprobe.enable': {
       // R36: with global arming off the child's flag clears but a DISABLED aggregator keeps its
       // own; otherwise enable_kprobe() clears (and arms) the aggregator too.
-      const at = k.probes[e.probe]?.addr;
+      const at = own(k.probes, e.probe)?.addr;
       const point = at === null || at === undefined ? undefined : k.table[at];
       const held = k.all_disarmed && point !== undefined && pointDisabled(k, point);
       const k2 = point === undefined ? k : setPoint(k, at!, { aggr_disabled: held ? true : null });
       return advanceCall(setProbe(k2, e.probe, { disabled: false }), e.pid, e.type);
     }
     case 'module.coming':
-      if (k.modules[e.module] !== undefined) return fail(`module ${e.module} is already loaded`);
+      if (own(k.modules, e.module) !== undefined) return fail(`module ${e.module} is already loaded`);
       return { ...k, modules: { ...k.modules, [e.module]: 'coming' } };
     case 'module.insmod':
     case 'module.rmmod':
     case 'module.init': {
       const fn = e.type === 'module.insmod' ? 'insmod' : e.type === 'module.rmmod' ? 'rmmod' : 'module_live';
       // delete_module(): a live module nobody holds is GOING from here on (the notifier follows).
-      const going = e.type === 'module.rmmod' && k.modules[e.module] === true;
+      const going = e.type === 'module.rmmod' && own(k.modules, e.module) === true;
       const modules = going ? { ...k.modules, [e.module]: 'going' as const } : k.modules;
       return advanceCall({ ...k, modules, calls: { ...k.calls, [e.pid]: { fn, probe: '', phase: 'lock', effective: true } } }, e.pid, e.type);
     }
     case 'module.live':
     case 'module.gone': {
-      const modules = { ...k.modules };
-      if (e.type === 'module.live') modules[e.module] = true;
-      else delete modules[e.module];
+      // Built without `modules[name] = …`: an assignment to "__proto__" would set the prototype.
+      const modules =
+        e.type === 'module.live'
+          ? { ...k.modules, [e.module]: true as const }
+          : Object.fromEntries(Object.entries(k.modules).filter(([m]) => m !== e.module));
       // R95/R96: probes on freed text become GONE; they stay registered.
       let out: KprobesState = { ...k, modules };
       for (const p of e.gone) out = setProbe(out, p, { gone: true });
       // The breakpoint went with the freed text: text loaded there later has none (R14).
       for (const [at, point] of Object.entries(out.table) as [Hex, ProbePoint][]) {
         // kill_optimized_kprobe(): off the optimizer's queues, OPTIMIZED cleared, code untouched.
-        if (point.probes.length > 0 && point.probes.every((p) => out.probes[p]?.gone)) out = setPoint(out, at, { armed: false, opt: null });
+        if (point.probes.length > 0 && point.probes.every((p) => own(out.probes, p)?.gone)) out = setPoint(out, at, { armed: false, opt: null });
       }
       return out;
     }
@@ -305,7 +308,7 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       if (!(k.calls[e.pid]?.effective || k.batches[e.pid]?.effective.includes(e.probe))) {
         // R64: phase 1 failed for this probe, so the kernel sets p->addr = NULL (which a struct
         // reused without clearing then needs, R22). Not under a registration racing with it.
-        const idle = k.probes[e.probe]?.state === 'unregistered';
+        const idle = own(k.probes, e.probe)?.state === 'unregistered';
         return endCall(idle ? setProbe(k, e.probe, { addr: null }) : k, e.pid);
       }
       // The struct keeps its addr (R22) and the DISABLED flag the unregister set (R64): reusing it

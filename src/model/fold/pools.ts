@@ -2,6 +2,7 @@ import type { DomainEvent } from '../events.ts';
 import type { KernelState, KretprobePool } from '../state.ts';
 import type { Draft } from './draft.ts';
 import { fail } from './errors.ts';
+import { own } from '../own.ts';
 
 // ── kretprobe pools (shared: the manager allocates and detaches, CPUs take and give back) ──
 
@@ -16,7 +17,7 @@ export function instanceOfCurrentPool(pool: KretprobePool, instance: string): bo
 }
 
 function setPool(pools: KernelState['kretprobes'], name: string, f: (p: KretprobePool) => KretprobePool) {
-  const p = pools[name];
+  const p = own(pools, name);
   if (p === undefined) return fail(`kretprobe "${name}" has no instance pool`);
   return { ...pools, [name]: f(p) };
 }
@@ -25,7 +26,7 @@ export function putInstance(pools: KernelState['kretprobes'], instance: string):
   // A detached pool's instances are freed, not recycled (R69, R80).
   return setPool(pools, instanceProbe(instance), (p) => {
     if (!p.attached || !instanceOfCurrentPool(p, instance)) return p;
-    const slot = p.held[instance];
+    const slot = own(p.held, instance);
     if (slot === undefined) return { ...p, free: p.free + 1 };
     const { [instance]: _gone, ...held } = p.held;
     return { ...p, free: p.free + 1, slots: [...p.slots, slot], held };
@@ -34,14 +35,14 @@ export function putInstance(pools: KernelState['kretprobes'], instance: string):
 
 /** Which preallocated instance (slot) an instance id is, while it is taken. */
 export function slotOf(pool: KretprobePool | undefined, instance: string): number | undefined {
-  return pool?.held[instance];
+  return pool === undefined ? undefined : own(pool.held, instance);
 }
 
 export function evolvePools(d: Draft, e: DomainEvent): void {
   switch (e.type) {
     case 'kretprobe.pool': {
       // Instance numbers go on across registrations, so an old call's instance is recognised.
-      const taken = d.kretprobes[e.probe]?.taken ?? 0;
+      const taken = own(d.kretprobes, e.probe)?.taken ?? 0;
       // R72: maxactive instances, data zeroed; the last on the free list is taken first.
       const slots = Array.from({ length: e.maxactive }, (_, i) => e.maxactive - 1 - i);
       const data = Array.from({ length: e.maxactive }, () => 0);
@@ -60,7 +61,7 @@ export function evolvePools(d: Draft, e: DomainEvent): void {
       return;
     case 'kretprobe.data':
       d.kretprobes = setPool(d.kretprobes, e.probe, (p) => {
-        const slot = p.held[e.instance];
+        const slot = own(p.held, e.instance);
         if (slot === undefined) return fail(`instance ${e.instance} is not taken`);
         const data = p.data.slice();
         data[slot] = e.value;

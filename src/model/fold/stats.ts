@@ -1,8 +1,9 @@
 import type { DomainEvent } from '../events.ts';
 import { probeName } from './input.ts';
-import type { KernelState, ProbeStats } from '../state.ts';
+import type { KernelState, ProbeStats, Refusal } from '../state.ts';
 import type { Draft } from './draft.ts';
 import { fail } from './errors.ts';
+import { own } from '../own.ts';
 
 // ── hit-path statistics (shared: every CPU updates them without a lock, like nmissed) ─────
 
@@ -11,13 +12,20 @@ function bump(
   names: readonly string[],
   f: (p: ProbeStats) => ProbeStats,
 ): KernelState['stats'] {
-  const out = { ...stats };
+  let out = stats;
   for (const n of names) {
-    const p = out[n];
+    const p = own(out, n);
     if (p === undefined) return fail(`unknown probe "${n}"`);
-    out[n] = f(p);
+    out = { ...out, [n]: f(p) };
   }
   return out;
+}
+
+/** The refusals with one more of (errno, reason): counted where it is already listed, else appended. */
+function withRefusal(list: readonly Refusal[], errno: number, reason: string): readonly Refusal[] {
+  const i = list.findIndex((r) => r.errno === errno && r.reason === reason);
+  if (i < 0) return [...list, { errno, reason, count: 1 }];
+  return list.map((r, j) => (j === i ? { ...r, count: r.count + 1 } : r));
 }
 
 const ZERO_STATS: ProbeStats = { hits: 0, nmissed: 0, handled: 0, skipped: 0, pre_calls: 0, post_calls: 0, ret_calls: 0, fault_misses: 0 };
@@ -27,10 +35,16 @@ export function evolveStats(d: Draft, e: DomainEvent): void {
     case 'input.probe':
       d.stats = { ...d.stats, [probeName(e.probe)]: ZERO_STATS };
       return;
-    case 'kprobe.register':
+    case 'kprobe.register': {
       // R2: a registration that gets past address resolution resets nmissed (and with it the
-      // counts it is accounted against, so INV-nmissed holds per registration).
-      d.stats = { ...d.stats, [e.probe]: ZERO_STATS };
+      // counts it is accounted against, so INV-nmissed holds per registration). Earlier refusals
+      // are the caller's history, not counts: they stay.
+      const refused = own(d.stats, e.probe)?.refused;
+      d.stats = { ...d.stats, [e.probe]: refused === undefined ? ZERO_STATS : { ...ZERO_STATS, refused } };
+      return;
+    }
+    case 'kprobe.register.fail':
+      d.stats = bump(d.stats, [e.probe], (p) => ({ ...p, refused: withRefusal(p.refused ?? [], e.errno, e.reason), refused_last: true }));
       return;
     case 'kprobe.hit':
     case 'kprobe.ftrace.hit':
