@@ -21,7 +21,7 @@ describe('registration errors are visible (§3: R21, R23, R26, R28)', () => {
   });
 
   it('the summary lists each refused registration with its errno and why, and shows the probe as refused', async () => {
-    const r = await cliInProcess('run', 'registration-errors', '--no-log');
+    const r = await cliInProcess(['run', 'registration-errors', '--no-log']);
     expect(r.code).toBe(0);
     const row = (name: string) => r.out.split('\n').find((l) => l.startsWith(`  ${name} `))!;
     // The probes the kernel refused are not merely "unregistered": their registration failed.
