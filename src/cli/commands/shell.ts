@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { InputError } from '../../errors.ts';
 import { ARCHES, DEFAULT_KERNEL, type KernelVersion } from '../../kernel/index.ts';
 import { LogWriter } from '../../log/writer.ts';
@@ -65,10 +65,13 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
     );
     rl.setPrompt(ps1());
     rl.prompt();
-    // Ctrl-C drops the line being typed, as sh does; it never ends the session.
+    // Ctrl-C drops the line being typed, as sh does; it never ends the session. readline keeps
+    // what was typed in its buffer, so that buffer must be emptied too: otherwise the next Enter
+    // would still run it (an abandoned `echo … > kprobe_events` would register the probe).
     rl.on('SIGINT', () => {
       pending = null;
-      process.stdout.write('^C\n');
+      process.stdout.write('^C');
+      discardLine(rl);
       rl.setPrompt(ps1());
       rl.prompt();
     });
@@ -107,6 +110,22 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   }
   // Like sh: the status of the last command, or the one `exit N` gave.
   return status;
+}
+
+/**
+ * Empty readline's line buffer and move to a fresh screen line, as Node's own REPL does on
+ * Ctrl-C (its `clearLine()`, which the typings do not declare). Fallback with the public API: end
+ * of line, a newline, then Ctrl-U (delete to the start of the line).
+ */
+function discardLine(rl: Interface): void {
+  const clear = (rl as unknown as { clearLine?: unknown }).clearLine;
+  if (typeof clear === 'function') {
+    clear.call(rl);
+    return;
+  }
+  rl.write(null, { ctrl: true, name: 'e' });
+  process.stdout.write('\r\n');
+  rl.write(null, { ctrl: true, name: 'u' });
 }
 
 /** `--replay LOG`: the logged session again, as a transcript; its events must be the logged ones. */
