@@ -87,8 +87,9 @@ program
 
 program
   .command('scenarios')
-  .description('list the built-in scenarios')
-  .action(async () => done((await import('./commands/scenarios.ts')).scenariosCommand()));
+  .description('list the built-in scenarios, or print one as a scenario file to edit and run (--show NAME)')
+  .option('--show <NAME>', 'print the built-in scenario NAME as a JSON scenario file')
+  .action(async (flags: { show?: string }) => done((await import('./commands/scenarios.ts')).scenariosCommand(flags)));
 
 return program;
 }

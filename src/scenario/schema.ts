@@ -95,6 +95,7 @@ const moduleSpec = z.strictObject({
 export const DEFAULT_CPUS = 4;
 
 export const scenarioSchema = z.strictObject({
+  $schema: z.string().optional(),
   name: z.string().min(1).max(64),
   description: z.string().max(200).default(''),
   kernel: z.enum(KERNEL_VERSIONS).optional(),

@@ -108,7 +108,8 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
     const more = issues.length - errors.length;
     throw reported(errors, more > 0 ? `${more} more error${more > 1 ? 's' : ''} not shown` : null);
   }
-  const s = parsed.data as Scenario;
+  // "$schema" is for editors (completion, help): accepted and dropped.
+  const { $schema: _editorSchema, ...s } = parsed.data as Scenario & { $schema?: string };
   // Every problem found is reported (up to MAX_REPORTED_ERRORS), each with its field path.
   const errors: InputError[] = [];
   try {
