@@ -22,7 +22,13 @@ export interface LogHeader {
 
 /** A short JSON rendering of a found value for messages; a log line can be very long. */
 export function show(v: unknown): string {
-  const s = v === undefined ? 'undefined' : JSON.stringify(v);
+  let s: string;
+  try {
+    s = v === undefined ? 'undefined' : JSON.stringify(v);
+  } catch {
+    // Nested too deep for JSON.stringify (callers bound depth first; this is the backstop).
+    s = Array.isArray(v) ? '[…]' : '{…}';
+  }
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 

@@ -7,12 +7,20 @@ import * as fs from 'node:fs';
 import { checkPayload, expectedSource, isEventType, type LoggedEvent } from '../model/events.ts';
 import { describeJsonError, LogError } from './errors.ts';
 import { checkHeader, show, type LogHeader } from './header.ts';
+import { tooDeep } from '../json-depth.ts';
+import { MAX_SCENARIO_DEPTH } from '../scenario/nesting.ts';
 
 export type LogEntry =
   | { kind: 'header'; header: LogHeader; line: 1 }
   | { kind: 'event'; event: LoggedEvent; line: number; raw: string }
   /** The last line was cut off mid-write (a crash); every complete event before it was yielded. */
   | { kind: 'truncated'; line: number; raw: string };
+
+/**
+ * The deepest an event line may nest: the deepest events carry what a session's user typed
+ * (input.ops: task operations, as deep as a scenario's), a few levels below the line itself.
+ */
+export const MAX_LINE_DEPTH = MAX_SCENARIO_DEPTH + 4;
 
 const SRC_RE = /^(?:cpu\/(?:0|[1-9][0-9]*)|sched|kprobes|input|log)$/;
 
@@ -37,6 +45,8 @@ export function checkEventLine(value: unknown, prev: Cursor): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return `line is ${describeValue(value)} (expected an event object with seq, t, src and type)`;
   }
+  // Before anything walks it recursively (messages, canonical JSON in replay).
+  if (tooDeep(value, MAX_LINE_DEPTH) !== null) return `line nests arrays and objects more than ${MAX_LINE_DEPTH} levels deep (no event does)`;
   const obj = value as Record<string, unknown>;
   const { seq, t, src, type } = obj;
   if (!Number.isSafeInteger(seq)) {
@@ -119,6 +129,9 @@ class LineChecker {
       if (!terminated) this.fail('log header is truncated (the run stopped while writing line 1)');
       this.fail(`not a kprobesim log: ${what}`, column);
     }
+    // The header holds a whole scenario (validated later, with its field paths); deeper than
+    // that, even the messages about its other fields could not be built.
+    if (tooDeep(value, MAX_SCENARIO_DEPTH + 1) !== null) this.fail(`log header nests arrays and objects more than ${MAX_SCENARIO_DEPTH + 1} levels deep (a scenario may nest at most ${MAX_SCENARIO_DEPTH})`);
     const problem = checkHeader(value);
     if (problem !== null) this.fail(problem);
     return { kind: 'header', header: value as LogHeader, line: 1 };

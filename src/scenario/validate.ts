@@ -15,6 +15,7 @@ import { InputError, InputErrors } from '../errors.ts';
 import { checkTemplate } from '../kprobes/printk-format.ts';
 import { isRegisterName, REGISTER_NAMES } from '../tracefs/registers.ts';
 import { scenarioSchema } from './schema.ts';
+import { checkNesting } from './nesting.ts';
 import type { Scenario, TaskOp } from './types.ts';
 
 // Turns untrusted JSON into a Scenario, or an InputError naming the field path
@@ -92,6 +93,8 @@ function reported(errors: readonly InputError[], more: string | null): InputErro
 }
 
 export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
+  // Before zod, which recurses: a value nested thousands of levels deep would overflow the stack.
+  checkNesting(raw);
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues;
