@@ -16,7 +16,7 @@ import { dumpStackLines } from './stack.ts';
 import { ftraceAfterPre, ftraceCall, ftraceDone, inFtraceHandler } from './ftrace-step.ts';
 import { stepsOf, withPendingAcks, type Ctx, type Here } from './here.ts';
 import { inOptimizedRun, optCall, optDone } from './opt-step.ts';
-import { probedContext } from './regs.ts';
+import { breakpointPc, probedContext, returnAddress, taskStatus } from './regs.ts';
 import { own } from '../model/own.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
@@ -27,12 +27,6 @@ import { own } from '../model/own.ts';
 export type CpuPlan =
   | { readonly kind: 'events'; readonly events: DomainEvent[] }
   | { readonly kind: 'api'; readonly pid: number };
-
-/**
- * x86 EFLAGS as a handler sees regs->flags: the interrupted task context's, IF (0x200) set, plus
- * ZF|PF and the reserved bit 1. Handlers only run for hits from task context (R50), so IF is on.
- */
-const TASK_FLAGS = 0x246;
 
 export { withPendingAcks } from './here.ts';
 
@@ -203,8 +197,21 @@ function returnHandler(h: Here, t: NonNullable<CpuState['trampoline']>): DomainE
 }
 
 /**
+ * regs->ip (x86) or regs->pc (arm64) as a handler of `phase` sees it. At a breakpoint it is
+ * where the arch's trap left it (src/kprobes/regs.ts). In a kretprobe return handler it is the
+ * real return address: the trampoline sets it before calling the handlers (R75), so the handler
+ * is where the call returns to, in the caller, not at the probed function.
+ */
+function handlerPc(h: Here, phase: 'pre' | 'post' | 'ret'): bigint {
+  const { c, task, setup } = h;
+  const frame = task?.frames ?? null;
+  if (phase === 'ret' && c.trampoline !== null && frame !== null) return returnAddress(setup.symbols, frame);
+  return c.current === null ? 0n : breakpointPc(setup.symbols.image.arch, BigInt(c.current));
+}
+
+/**
  * A register of the probed context as a handler reads it: what an earlier handler of the hit
- * wrote, else the register model (src/kprobes/regs.ts) with regs->ip just past the breakpoint.
+ * wrote, else the register model (src/kprobes/regs.ts) with the IP of handlerPc().
  */
 function registerOf(h: Here, phase: 'pre' | 'post' | 'ret', name: string): bigint {
   const { c, task, setup } = h;
@@ -215,7 +222,7 @@ function registerOf(h: Here, phase: 'pre' | 'post' | 'ret', name: string): bigin
   const addr = c.current === null ? 0n : BigInt(c.current);
   const fn = setup.symbols.lookup(frame.fn);
   const retval = phase === 'ret' && c.trampoline !== null ? BigInt(c.trampoline.ret) : null;
-  return probedContext(setup.symbols, { task, frame, ip: addr + 1n, atEntry: fn !== undefined && fn.addr === addr, retval }).reg(name);
+  return probedContext(setup.symbols, { task, frame, ip: handlerPc(h, phase), atEntry: fn !== undefined && fn.addr === addr, retval }).reg(name);
 }
 
 /** The kretprobe instance a handler works with: the one its entry took, or the one returning. */
@@ -278,15 +285,15 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
       }
       return withPendingAcks(h.w, c, [exit, ...redirect(h)]);
     case 'print': {
-      const addr = own(h.w.kprobes.probes, probe)?.addr;
       const text = renderTemplate(op.text, setup, h.w, {
         cpu: c.id,
         pid,
         comm: h.task?.comm ?? 'swapper',
         probe,
-        // regs->ip after an int3 points just past it; regs->flags are the interrupted context's.
-        ip: addr ? BigInt(addr) + 1n : 0n,
-        flags: TASK_FLAGS,
+        // The saved status register is the interrupted task context's (R50: handlers run only
+        // for hits in task context).
+        ip: handlerPc(h, phase),
+        flags: taskStatus(setup.symbols.image.arch),
         retval: c.trampoline?.ret,
         ...instanceData(h, probe, phase),
         reg: (name) => registerOf(h, phase, name),

@@ -1,29 +1,43 @@
 import type { Setup } from '../model/setup.ts';
 import type { KernelState, ProbeReg } from '../model/state.ts';
+import type { Arch } from '../kernel/index.ts';
 import { entryOffset, isFtraceSite } from './resolve.ts';
+import { pcName, statusName } from './regs.ts';
 import { own } from '../model/own.ts';
 
 // The text of scenario printk calls: plain text with {placeholders}, the declarative stand-in for
 // the C samples' printf formats. `{addr}` prints as the kernel's %p does (a hashed pointer);
 // `{raw_addr}` as %px. In a handler a placeholder names the handler's probe; in a task,
-// `{addr:kp}` names probe kp. `{flags}` is regs->flags, as the samples print it; `{kp_flags}` is
-// p->flags (R1) and `{post_flags}` a post_handler's third argument (R3).
+// `{addr:kp}` names probe kp. The registers a handler's C reads from pt_regs go by the arch's
+// field names, as the C compiles only with its own arch's (kprobe_example.c's #ifdef branches):
+// `{ip}` and `{flags}` are regs->ip and regs->flags on x86_64, `{pc}` and `{pstate}` regs->pc
+// and regs->pstate on arm64 (src/kprobes/regs.ts knows which). `{kp_flags}` is p->flags (R1) and
+// `{post_flags}` a post_handler's third argument (R3).
 
-export const PLACEHOLDERS = ['symbol', 'addr', 'raw_addr', 'ip', 'flags', 'kp_flags', 'post_flags', 'cpu', 'pid', 'comm', 'nmissed', 'retval', 'data', 'elapsed', 'reg'] as const;
+export const PLACEHOLDERS = ['symbol', 'addr', 'raw_addr', 'ip', 'flags', 'pc', 'pstate', 'kp_flags', 'post_flags', 'cpu', 'pid', 'comm', 'nmissed', 'retval', 'data', 'elapsed', 'reg'] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
 const PROBE_FIELDS: ReadonlySet<string> = new Set(['symbol', 'addr', 'raw_addr', 'nmissed']);
-const HANDLER_ONLY: ReadonlySet<string> = new Set(['ip', 'flags', 'kp_flags', 'post_flags', 'retval', 'data', 'elapsed', 'reg']);
+const HANDLER_ONLY: ReadonlySet<string> = new Set(['ip', 'flags', 'pc', 'pstate', 'kp_flags', 'post_flags', 'retval', 'data', 'elapsed', 'reg']);
 
 const TOKEN = /\{([a-z_]+)(?::([A-Za-z_][A-Za-z0-9_]*))?\}/g;
 
-/** Checks a template at load time; returns a message or null. */
-export function checkTemplate(text: string, probes: ReadonlySet<string>, inHandler: boolean): string | null {
+/** The pt_regs placeholders and the arch whose struct has that field. */
+const REG_FIELDS: Readonly<Record<string, Arch>> = { ip: 'x86_64', flags: 'x86_64', pc: 'arm64', pstate: 'arm64' };
+
+/** Checks a template at load time, for code built for `arch`; returns a message or null. */
+export function checkTemplate(text: string, probes: ReadonlySet<string>, inHandler: boolean, arch: Arch = 'x86_64'): string | null {
   for (const m of text.matchAll(TOKEN)) {
     const [, name, probe] = m;
     if (!(PLACEHOLDERS as readonly string[]).includes(name!)) {
       return `unknown placeholder {${name}} (expected one of ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`;
     }
     if (!inHandler && HANDLER_ONLY.has(name!)) return `{${name}} is only known inside a handler`;
+    const owner = REG_FIELDS[name!];
+    if (owner !== undefined && owner !== arch) {
+      // regs->ip does not compile on arm64 (nor regs->pc on x86): name the arch's own field.
+      const same = name === 'ip' || name === 'pc' ? pcName(arch) : statusName(arch);
+      return `{${name}} is regs->${name}, an ${owner} register; on ${arch} use {${same}} (or make the print step "arch": "${owner}")`;
+    }
     // {reg:NAME} names a register, not a probe (checked against the arch by the caller).
     if (name === 'reg') {
       if (probe === undefined) return '{reg} must name a register, e.g. {reg:di}';
@@ -43,9 +57,9 @@ export interface PrintContext {
   readonly comm: string;
   /** The handler's probe, when printing from a handler. */
   readonly probe?: string;
-  /** regs->ip and regs->flags as the handler sees them. */
+  /** The arch's instruction pointer and saved status register as the handler sees them. */
   readonly ip?: bigint;
-  readonly flags?: number;
+  readonly flags?: bigint;
   /** In a kretprobe return handler: the call's return value (R76). */
   readonly retval?: number;
   /** In a kretprobe handler: its instance's data[] (R77), and the logical time now. */
@@ -93,9 +107,11 @@ export function renderTemplate(text: string, setup: Setup, world: KernelState, c
       case 'nmissed':
         return String(own(world.stats, probe)?.nmissed ?? 0);
       case 'ip':
+      case 'pc':
         return (ctx.ip ?? 0n).toString(16);
       case 'flags':
-        return (ctx.flags ?? 0).toString(16);
+      case 'pstate':
+        return (ctx.flags ?? 0n).toString(16);
       case 'kp_flags':
         return kprobeFlags(setup, reg).toString(16);
       case 'post_flags':

@@ -31,6 +31,40 @@ const ARCH_REGS: Readonly<Record<Arch, ArchRegs>> = {
   arm64: { args: ['x0', 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7'], ip: 'pc', ret: 'x0', flags: ['pstate', 0x60000005n], stackArea: 0xffff800012000000n },
 };
 
+/**
+ * The names a handler's C code uses for the instruction pointer and the status register of its
+ * arch's `struct pt_regs` (`regs->ip`, `regs->flags` on x86; `regs->pc`, `regs->pstate` on
+ * arm64): the placeholders of handler texts follow them, as the C compiles only with its arch's.
+ */
+export function pcName(arch: Arch): string {
+  return ARCH_REGS[arch].ip;
+}
+export function statusName(arch: Arch): string {
+  return ARCH_REGS[arch].flags[0];
+}
+
+/**
+ * The saved status register a handler sees, regs->flags or regs->pstate: the interrupted task
+ * context's (handlers run for hits in task context, R50). x86 EFLAGS 0x246: IF (0x200) set,
+ * ZF|PF and the reserved bit 1. arm64 SPSR 0x60000005: EL1h (M[3:0] = 0x5), DAIF clear (the
+ * task ran with interrupts unmasked; the handler itself runs masked, but that is PSTATE now, not
+ * the saved one), and NZCV = Z|C from the task's last comparison; seed 003 prints 0x60000005.
+ */
+export function taskStatus(arch: Arch): bigint {
+  return ARCH_REGS[arch].flags[1];
+}
+
+/**
+ * regs->ip / regs->pc when a breakpoint handler runs. x86's int3 is a trap: the saved IP is just
+ * past the one-byte int3, p->addr + 1 (kprobe_int3_handler() then looks up ip - 1; the ftrace
+ * and optimized paths set the same value for the handlers). arm64's BRK is a synchronous
+ * exception: ELR_EL1 holds the address of the BRK itself, so regs->pc == p->addr (seed 003: pc
+ * is kernel_clone's address).
+ */
+export function breakpointPc(arch: Arch, addr: bigint): bigint {
+  return arch === 'x86_64' ? addr + 1n : addr;
+}
+
 const THREAD_SIZE = 0x4000n;
 /** Bytes of the stack used below the top before the first frame (pt_regs of the syscall). */
 const ENTRY_FRAME = 0xa8n;

@@ -1,4 +1,4 @@
-import { atLeast, DEFAULT_KERNEL, symbolsWithModules, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
+import { atLeast, DEFAULT_KERNEL, symbolsWithModules, type Arch, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
 import { resolveProbe, type Resolution } from '../kprobes/resolve.ts';
 import type { HandlerStep, ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
 import type { HandlerCallback } from '../kprobes/callbacks.ts';
@@ -48,11 +48,14 @@ export interface PhaseSteps {
  * (take an instance, the entry_handler, replace the return address) and has no post-handler; its
  * return handler runs from the trampoline (R70, R73, R75).
  */
-function phaseSteps(p: ProbeSpec): PhaseSteps {
+function phaseSteps(p: ProbeSpec, arch: Arch): PhaseSteps {
+  // A print step for another architecture is not built, like the other #ifdef branches of a C
+  // handler.
+  const built = (steps: readonly HandlerStep[] | undefined) => steps?.filter((s) => s.do !== 'print' || s.arch === undefined || s.arch === arch);
   // R82: a jprobe's pre-handler diverts into its handler, which jprobe_return()s; no post-handler.
-  if (p.kind === 'jprobe') return { pre: p.handler ?? [] };
-  if (p.kind !== 'kretprobe') return { pre: p.pre, post: p.post };
-  return { pre: [{ do: 'rp_take' }, ...(p.entry ?? []), { do: 'rp_hook' }], ret: p.handler };
+  if (p.kind === 'jprobe') return { pre: built(p.handler) ?? [] };
+  if (p.kind !== 'kretprobe') return { pre: built(p.pre), post: built(p.post) };
+  return { pre: [{ do: 'rp_take' }, ...(built(p.entry) ?? []), { do: 'rp_hook' }], ret: built(p.handler) };
 }
 
 /** R71: maxactive <= 0 becomes max(10, 2 × possible CPUs). */
@@ -126,7 +129,7 @@ export function createSetup(
     resolutions: new Map(scenario.probes.map((p) => [p.name, resolveProbe(p, symbols)])),
     // A fixed odd multiplier mixes the seed; Math.imul keeps it in 32 bits.
     ptrKey: Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) >>> 0,
-    steps: new Map(scenario.probes.map((p) => [p.name, phaseSteps(p)])),
+    steps: new Map(scenario.probes.map((p) => [p.name, phaseSteps(p, symbols.image.arch)])),
     printk: symbols.lookup('_printk') !== undefined ? '_printk' : 'printk',
     legacyInt3: !atLeast(scenario.kernel ?? DEFAULT_KERNEL, '6.3'),
     code: new Map(
@@ -143,7 +146,7 @@ export function createSetup(
 export function addProbe(setup: Setup, p: ProbeSpec): void {
   (setup.probes as Map<string, ProbeSpec>).set(p.name, p);
   (setup.resolutions as Map<string, Resolution>).set(p.name, resolveProbe(p, setup.symbols));
-  (setup.steps as Map<string, PhaseSteps>).set(p.name, phaseSteps(p));
+  (setup.steps as Map<string, PhaseSteps>).set(p.name, phaseSteps(p, setup.symbols.image.arch));
 }
 
 export function appendOps(setup: Setup, prog: number, ops: readonly TaskOp[]): void {

@@ -12,7 +12,7 @@ const count = (max: number) => z.number().int().min(1).max(max);
 const retval = z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1);
 
 const handlerStep = z.discriminatedUnion('do', [
-  z.strictObject({ do: z.literal('print'), text: z.string().max(1024) }),
+  z.strictObject({ do: z.literal('print'), text: z.string().max(1024), arch: z.enum(ARCHES).optional() }),
   z.strictObject({ do: z.literal('call'), fn: z.string() }),
   z.strictObject({ do: z.literal('spin'), steps: count(1_000_000) }),
   z.strictObject({ do: z.literal('sleep') }),

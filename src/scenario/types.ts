@@ -6,8 +6,12 @@ import type { KernelVersion } from '../kernel/releases.ts';
 
 /** One step of a kprobe handler. Each step is one or more scheduler steps of its CPU. */
 export type HandlerStep =
-  /** printk through `_printk` (so a probe on printk sees the call). Placeholders: see format.ts. */
-  | { readonly do: 'print'; readonly text: string }
+  /**
+   * printk through `_printk` (so a probe on printk sees the call). Placeholders: see
+   * src/kprobes/printk-format.ts. With `arch` the step is built only for that architecture, as
+   * the `#ifdef CONFIG_X86` / `#ifdef CONFIG_ARM64` branches of kprobe_example.c are.
+   */
+  | { readonly do: 'print'; readonly text: string; readonly arch?: Arch }
   /** Call a kernel function of the image; it runs instruction by instruction. */
   | { readonly do: 'call'; readonly fn: string }
   /** An entry_handler's return value: non-zero gives the kretprobe instance back, no hook (R73). */

@@ -236,13 +236,14 @@ function checkScenario(s: Scenario, image: SymbolTable | undefined, err: (path: 
     for (const phase of ['pre', 'post', 'entry', 'handler'] as const) {
       p[phase]?.forEach((step, j) => {
         if (step.do === 'print') {
-          const m = checkTemplate(step.text, probeNames, true);
+          // A step built for another arch (its #ifdef) is checked against that arch's registers.
+          const arch = step.arch ?? s.arch ?? 'x86_64';
+          const m = checkTemplate(step.text, probeNames, true, arch);
           if (m !== null) err(['probes', i, phase, j, 'text'], m);
           if ((phase !== 'handler' || p.kind === 'jprobe') && step.text.includes('{retval}')) {
             err(['probes', i, phase, j, 'text'], '{retval} is only known in a kretprobe return handler');
           }
           for (const m of step.text.matchAll(/\{reg:([A-Za-z0-9_]+)\}/g)) {
-            const arch = s.arch ?? 'x86_64';
             if (!isRegisterName(arch, m[1]!)) err(['probes', i, phase, j, 'text'], `{reg:${m[1]}}: not an ${arch} register`);
           }
           if (phase !== 'post' && step.text.includes('{post_flags}')) {

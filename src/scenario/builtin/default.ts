@@ -1,8 +1,10 @@
 import type { Scenario } from '../types.ts';
 
 // samples/kprobes/kprobe_example.c as the seeds teach it: a module plants a kprobe on
-// kernel_clone whose pre and post handlers print the x86 lines of the sample, shells fork a few
-// times on four CPUs, then the module is unloaded.
+// kernel_clone whose pre and post handlers print the sample's lines for the arch the kernel is
+// built for (its #ifdef CONFIG_X86 and CONFIG_ARM64 branches, with their formats: x86 prints
+// `ip = %lx`, arm64 `pc = 0x%lx`), shells fork a few times on four CPUs, then the module is
+// unloaded.
 export const defaultScenario: Scenario = {
   name: 'default',
   description: "the kernel's kprobe_example module on kernel_clone: 4 CPUs, shells forking, then rmmod",
@@ -12,8 +14,14 @@ export const defaultScenario: Scenario = {
     {
       name: 'kp',
       symbol: 'kernel_clone',
-      pre: [{ do: 'print', text: '<{symbol}> pre_handler: p->addr = 0x{addr}, ip = {ip}, flags = 0x{flags}' }],
-      post: [{ do: 'print', text: '<{symbol}> post_handler: p->addr = 0x{addr}, flags = 0x{flags}' }],
+      pre: [
+        { do: 'print', arch: 'x86_64', text: '<{symbol}> pre_handler: p->addr = 0x{addr}, ip = {ip}, flags = 0x{flags}' },
+        { do: 'print', arch: 'arm64', text: '<{symbol}> pre_handler: p->addr = 0x{addr}, pc = 0x{pc}, pstate = 0x{pstate}' },
+      ],
+      post: [
+        { do: 'print', arch: 'x86_64', text: '<{symbol}> post_handler: p->addr = 0x{addr}, flags = 0x{flags}' },
+        { do: 'print', arch: 'arm64', text: '<{symbol}> post_handler: p->addr = 0x{addr}, pstate = 0x{pstate}' },
+      ],
     },
   ],
   tasks: [
