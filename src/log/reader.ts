@@ -3,11 +3,11 @@
 // memory, and replay only ever needs the next event. The same LineChecker serves files and
 // in-memory text, so the two can never accept different logs.
 
-import * as fs from 'node:fs';
 import { checkPayload, expectedSource, isEventType, type LoggedEvent } from '../model/events.ts';
 import { describeJsonError, LogError } from './errors.ts';
 import { checkHeader, show, type LogHeader } from './header.ts';
 import { tooDeep } from '../json-depth.ts';
+import { lineTooLong, logChunks, MAX_LINE_CHARS } from './source.ts';
 import { MAX_SCENARIO_DEPTH } from '../scenario/nesting.ts';
 
 export type LogEntry =
@@ -137,6 +137,11 @@ class LineChecker {
     return { kind: 'header', header: value as LogHeader, line: 1 };
   }
 
+  /** The next line is longer than MAX_LINE_CHARS: refused at its number. */
+  tooLong(): never {
+    throw lineTooLong(this.file, this.lineNo + 1);
+  }
+
   /** Called when input is exhausted. */
   end(): void {
     if (this.lineNo === 0) {
@@ -155,27 +160,37 @@ function chomp(line: string): string {
  * Streams a log file in batches: the entries of each chunk read (header, events, possibly one
  * truncated entry at the very end). Batching keeps the per-line cost to the parse and the checks;
  * one async step per line would cost more than the parse. Memory stays bounded by the chunk size
- * and the longest line. Throws LogError on the first bad line; I/O errors (ENOENT, EACCES…)
- * propagate as Node errors with their `code`.
+ * and MAX_LINE_CHARS. `path` is a regular file or "-" (standard input); anything else is refused
+ * (src/log/source.ts). Throws LogError on the first bad line; I/O errors (ENOENT, EIO…) propagate
+ * as Node errors with their `code` and the path given.
  */
 export async function* readLogBatches(path: string): AsyncGenerator<LogEntry[]> {
   const checker = new LineChecker(path);
   // We split ourselves rather than use readline: readline hides whether the last line ended in
   // "\n", which is exactly what tells a crash-truncated line from a complete one.
-  // Decoding with setEncoding keeps multi-byte UTF-8 characters whole across chunk borders.
-  const stream = fs.createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
   let pending: string[] = []; // pieces of a line that spans chunks, joined once when it ends
-  for await (const chunk of stream as AsyncIterable<string>) {
+  let pendingChars = 0;
+  for await (const chunk of logChunks(path)) {
     const batch: LogEntry[] = [];
     let start = 0;
     for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', start)) {
       const piece = chunk.slice(start, nl);
+      if (pendingChars + piece.length > MAX_LINE_CHARS) checker.tooLong();
       const line = pending.length === 0 ? piece : pending.join('') + piece;
       pending = [];
+      pendingChars = 0;
       start = nl + 1;
       batch.push(checker.next(chomp(line), true));
     }
-    if (start < chunk.length) pending.push(chunk.slice(start));
+    if (start < chunk.length) {
+      pending.push(chunk.slice(start));
+      pendingChars += chunk.length - start;
+      // One endless line (/dev/zero through a pipe, say) must not take all memory.
+      if (pendingChars > MAX_LINE_CHARS) {
+        if (batch.length > 0) yield batch;
+        checker.tooLong();
+      }
+    }
     if (batch.length > 0) yield batch;
   }
   if (pending.length > 0) yield [checker.next(pending.join(''), false)];

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { InputError, lineColumn, withPlacePrefix } from '../errors.ts';
 import { BUILTIN_SCENARIOS, unknownBuiltin } from './builtin/index.ts';
 import type { Scenario } from './types.ts';
@@ -48,5 +48,37 @@ export async function loadScenario(arg: string): Promise<Scenario> {
     throw new InputError('', unknownBuiltin(arg));
   }
   if (size > MAX_SCENARIO_BYTES) throw new InputError(arg, `file is ${size} bytes; a scenario may be at most ${MAX_SCENARIO_BYTES}`);
-  return parseScenarioText(await readFile(arg, 'utf8'), arg);
+  return parseScenarioText(await readBounded(arg, MAX_SCENARIO_BYTES), arg);
+}
+
+/**
+ * Reads at most `max` bytes of a file as UTF-8. A "regular" file may still be endless or fail
+ * mid-read (/proc/self/mem gives EIO): the size stat reports is no bound, and the error names
+ * the path the user gave.
+ */
+async function readBounded(path: string, max: number): Promise<string> {
+  const labelled = (e: unknown) => {
+    if (typeof e === 'object' && e !== null && 'code' in e) Object.assign(e, { path });
+    return e;
+  };
+  const h = await open(path, 'r').catch((e: unknown) => {
+    throw labelled(e);
+  });
+  try {
+    const buf = Buffer.alloc(Math.min(max + 1, 1024 * 1024));
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await h.read(buf, 0, buf.length, null).catch((e: unknown) => {
+        throw labelled(e);
+      });
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > max) throw new InputError(path, `file is more than ${max} bytes; a scenario may be at most ${max}`);
+      chunks.push(Buffer.from(buf.subarray(0, bytesRead)));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    await h.close();
+  }
 }
