@@ -18,7 +18,7 @@ export async function replayCommand(path: string): Promise<number> {
   if (r.truncatedAt !== null) {
     out(`identical for all ${r.events} complete events; ${path}:${r.truncatedAt} is cut short (an interrupted run), so there is no final digest to check\n`);
   } else if (r.digest === null) {
-    out(`identical for all ${r.events} events; the log stops before log.end (an interrupted run), so there is no final digest to check\n`);
+    out(`identical for all ${r.events} complete events; the log stops before log.end (an interrupted run), so there is no final digest to check\n`);
   } else {
     out(`identical: ${r.events} events, final digest ${r.digest}\n`);
   }
