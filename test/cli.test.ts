@@ -167,7 +167,7 @@ describe('kprobesim run interrupted', () => {
     expect(existsSync(log)).toBe(false);
     const replay = cli('replay', `${log}.partial`);
     expect(replay.code).toBe(0);
-    expect(replay.out).toMatch(/^identical for all \d+ events; the log stops before log\.end/);
+    expect(replay.out).toMatch(/^identical for all \d+ complete events; the log stops before log\.end/);
   }, 60_000);
 });
 
