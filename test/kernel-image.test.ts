@@ -62,13 +62,15 @@ describe('x86_64 image layout', () => {
 
   it('starts every function with an ordinary instruction and ends it with ret (R26: +0 single-steps)', () => {
     // The one exception: the error-injection stub is a bare `ret`, placed after every function
-    // the images had before it; only code added later follows it (the timer interrupt's, then the
-    // x86_64 system-call wrappers), so that no earlier address moved.
+    // the images had before it; only code added later follows it (the timer interrupt's, the
+    // x86_64 system-call wrappers, then the kretprobe trampoline's handler chain), so that no
+    // earlier address moved.
     expect(fn('just_return_func').body.map((i) => [i.text, i.len, i.op.k])).toEqual([['ret', 1, 'ret']]);
     const after = fns.slice(fns.findIndex((f) => f.name === 'just_return_func') + 1).map((f) => f.name);
     expect(after).toEqual([
       'asm_sysvec_apic_timer_interrupt', 'sysvec_apic_timer_interrupt', 'hrtimer_interrupt', 'tick_sched_timer', 'update_process_times', 'account_process_tick', 'scheduler_tick',
       '__x64_sys_openat', '__x64_sys_read',
+      'kretprobe_rethook_handler', 'rethook_trampoline_handler', 'arch_rethook_trampoline_callback', 'arch_rethook_trampoline',
     ]);
     for (const f of fns.filter((f) => f.name !== 'just_return_func')) {
       expect(f.body[0]?.op.k, f.name).toBe('insn');

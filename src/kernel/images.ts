@@ -14,6 +14,21 @@ export const JUST_RETURN_FUNC = 'just_return_func';
 
 export const ISAS: Readonly<Record<Arch, Isa>> = { x86_64: X86_64_ISA, arm64: ARM64_ISA };
 
+/**
+ * What runs when a kretprobed function returns into the trampoline, innermost first: the C
+ * function that calls the return handlers, its callers, and the asm trampoline the hooked return
+ * address pointed at (R75). x86 and arm64 moved to rethook (v5.19, v6.0): arch_rethook_trampoline
+ * calls arch_rethook_trampoline_callback → rethook_trampoline_handler → kretprobe_rethook_handler.
+ * Before, kretprobe_trampoline called the arch's trampoline_handler (arm64:
+ * trampoline_probe_handler), which since v5.10 walks the instances in the generic
+ * __kretprobe_trampoline_handler. All of it is NOKPROBE_SYMBOL'd.
+ */
+export function kretprobeTrampolineChain(arch: Arch, version: KernelVersion): readonly string[] {
+  if (atLeast(version, '6.0')) return ['kretprobe_rethook_handler', 'rethook_trampoline_handler', 'arch_rethook_trampoline_callback', 'arch_rethook_trampoline'];
+  const handler = arch === 'x86_64' ? 'trampoline_handler' : 'trampoline_probe_handler';
+  return [...(atLeast(version, '5.10') ? ['__kretprobe_trampoline_handler'] : []), handler, 'kretprobe_trampoline'];
+}
+
 /** The arm64 entry frames below a system call's function, innermost first, per release. */
 function arm64EntryChain(version: KernelVersion): string[] {
   if (atLeast(version, '6.0')) return ['invoke_syscall', 'el0_svc_common.constprop.0', 'do_el0_svc', 'el0_svc', 'el0t_64_sync_handler', 'el0t_64_sync'];
@@ -140,6 +155,11 @@ function buildImage(arch: Arch, version: KernelVersion, config: BuildConfig): Ke
     text(`${prefix}openat`, ['do_sys_open'], 3);
     text(`${prefix}read`, ['ksys_read']);
   }
+
+  // The kretprobe trampoline's handler chain (kretprobe_trampoline itself is above), after all
+  // other text so that no address moved; each calls the one inside it.
+  const chain = kretprobeTrampolineChain(arch, version).filter((name) => name !== 'kretprobe_trampoline');
+  chain.forEach((name, i) => b.func({ name, nokprobe: true, calls: i === 0 ? [] : [chain[i - 1]!] }));
 
   b.data('linux_proc_banner', 0x60);
   b.data('_sdata', 8);

@@ -25,7 +25,7 @@ export type { AddressedSymbol, BlacklistRule, InsnRef, Resolved } from './symbol
 export { DATA_ALIGN, FUNC_ALIGN, ImageBuilder, type FuncSpec, type Isa } from './builder.ts';
 export { DATA_BASE, TEXT_BASE, X86_64_ISA } from './x86_64.ts';
 export { ARM64_ISA } from './arm64.ts';
-export { JUST_RETURN_FUNC, kernelImage, X86_64_IMAGE, x86_64Image } from './images.ts';
+export { JUST_RETURN_FUNC, kernelImage, kretprobeTrampolineChain, X86_64_IMAGE, x86_64Image } from './images.ts';
 export { atLeast, DEFAULT_KERNEL, KERNEL_VERSIONS, RENAMED, type KernelVersion } from './releases.ts';
 
 const TABLES = new Map<string, SymbolTable>();
