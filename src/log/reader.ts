@@ -180,7 +180,14 @@ export async function* readLogBatches(path: string): AsyncGenerator<LogEntry[]> 
       pending = [];
       pendingChars = 0;
       start = nl + 1;
-      batch.push(checker.next(chomp(line), true));
+      try {
+        batch.push(checker.next(chomp(line), true));
+      } catch (e) {
+        // The lines before a bad one go out first: an edited event breaks the order check of
+        // the line after it, and replay must get to compare the edited event itself.
+        if (batch.length > 0) yield batch;
+        throw e;
+      }
     }
     if (start < chunk.length) {
       pending.push(chunk.slice(start));
