@@ -14,7 +14,7 @@ const env = { param: (n: string) => VARS[n] };
 function commands(line: string): SimpleCommand[] {
   const r = parse(line);
   if (!r.ok) throw new Error(`parse failed: ${JSON.stringify(r)}`);
-  return r.list.flatMap((ao) => [ao.first, ...ao.rest.map((x) => x.command)]);
+  return r.list.flatMap((ao) => [ao.first, ...ao.rest.map((x) => x.pipeline)]).flatMap((p) => p.commands);
 }
 
 /** The argument list sh would pass to the (only) command of `line`. */
@@ -184,7 +184,7 @@ describe('errors (BusyBox ash wording)', () => {
     expect(error('echo a(b')).toBe('sh: syntax error: unexpected "("\n');
   });
   it('unsupported sh features say so', () => {
-    expect(error('cat trace | head')).toBe('sh: pipelines (|) are not supported by the kprobesim shell\n');
+    expect(error('cat trace & head')).toBe('sh: background jobs (&) are not supported by the kprobesim shell\n');
     expect(error('echo $(ls)')).toBe('sh: command substitution and arithmetic ($(…)) are not supported by the kprobesim shell\n');
     expect(error('for i in 1; do echo; done')).toBe('sh: shell keywords ("for") are not supported by the kprobesim shell\n');
     expect(error('echo ${a b}')).toBe('sh: syntax error: bad substitution\n');

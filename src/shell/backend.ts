@@ -69,6 +69,18 @@ export interface KernelCommandInfo {
   readonly summary: string;
 }
 
+/**
+ * One thing a forked child of the shell does in the kernel before it exits: execve(2) of its
+ * program, an open(2), a read(2), or a sleep of `us` microseconds (nanosleep).
+ */
+export type ChildStep = { readonly kind: 'exec' } | { readonly kind: 'open' } | { readonly kind: 'read' } | { readonly kind: 'sleep'; readonly us: number };
+
+/** A child the shell forks for a command: `comm` is the program's name (`sh` for a builtin). */
+export interface ChildTask {
+  readonly comm: string;
+  readonly steps: readonly ChildStep[];
+}
+
 export interface CommandResult {
   readonly stdout: string;
   readonly stderr: string;
@@ -114,6 +126,16 @@ export interface KernelBackend {
    * `['tick', '10']`). Deterministic. Usage errors are reported in the result, never thrown.
    */
   runCommand(argv: readonly string[]): CommandResult;
+
+  /**
+   * The shell runs a command line's programs: it forks one child per command of the pipeline
+   * (kernel_clone), each child does its steps and exits, and the shell waits until all are done.
+   * Deterministic. A kernel that cannot run them (it has stopped) says so in the result. Absent:
+   * programs make the kernel do nothing (their output is the shell's all the same).
+   */
+  runChildren?(children: readonly ChildTask[]): CommandResult;
+  /** The kernel log as `dmesg` prints it (`[    0.000066] text` lines). Absent: no `dmesg`. */
+  kernelLog?(): readonly string[];
 
   /**
    * The records produced by enabled events since the previous call, in production order

@@ -1,10 +1,11 @@
-// The commands of the kprobesim shell. Builtins imitate BusyBox (ash builtins and applets);
+// The commands of the kprobesim shell. Builtins imitate BusyBox ash's, programs (cat, grep, …)
+// BusyBox's applets (utils/);
 // kernel-work commands (`run`, `tick`, … as the backend lists them) are delegated to the
 // KernelBackend. Every command returns an exit status and never throws for bad input.
 
 import type { KernelBackend } from './backend.ts';
-import { openRead } from './io.ts';
 import { E, msg, STATUS, strerror } from './messages.ts';
+import { APPLETS } from './utils/index.ts';
 import type { Tracing } from './tracing.ts';
 import type { Vfs } from './vfs.ts';
 
@@ -104,111 +105,6 @@ const echo: Builtin = {
   },
 };
 
-// ── cat ──────────────────────────────────────────────────────────────────────────────────────
-
-const cat: Builtin = {
-  usage: 'cat [FILE]...',
-  summary: 'print files (trace_pipe is consumed; reading never blocks)',
-  run(ctx) {
-    const files = ctx.argv.slice(1);
-    if (files.length === 0) files.push('-');
-    let status = 0;
-    for (const f of files) {
-      let data: string;
-      if (f === '-') {
-        data = ctx.stdin;
-      } else {
-        const o = openRead(ctx.state.vfs, ctx.state.tracing, ctx.state.cwd, f);
-        if (!o.ok) {
-          err(ctx, msg.catOpen(f, o.errno));
-          status = STATUS.FAILURE;
-          continue;
-        }
-        if ('dir' in o) {
-          err(ctx, msg.catRead(E.EISDIR));
-          status = STATUS.FAILURE;
-          continue;
-        }
-        const r = o.ops.read();
-        if (!r.ok) {
-          err(ctx, msg.catRead(r.errno));
-          status = STATUS.FAILURE;
-          continue;
-        }
-        data = r.data;
-      }
-      if (data === '') continue;
-      const errno = ctx.write(1, data);
-      if (errno !== 0) {
-        err(ctx, msg.appletWriteError('cat', errno));
-        return STATUS.FAILURE;
-      }
-    }
-    return status;
-  },
-};
-
-// ── ls ───────────────────────────────────────────────────────────────────────────────────────
-
-const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-const ls: Builtin = {
-  usage: 'ls [-1aA] [PATH]...',
-  summary: 'list directories, one name per line, sorted',
-  run(ctx) {
-    const operands: string[] = [];
-    let all = false;
-    let options = true;
-    for (const a of ctx.argv.slice(1)) {
-      if (options && a === '--') {
-        options = false;
-      } else if (options && a.startsWith('-') && a !== '-') {
-        for (const o of a.slice(1)) {
-          if (o === 'a') all = true;
-          else if (o !== '1' && o !== 'A') {
-            err(ctx, msg.invalidOption('ls', o));
-            return STATUS.FAILURE;
-          }
-        }
-      } else {
-        operands.push(a);
-      }
-    }
-    if (operands.length === 0) operands.push('.');
-    let status = 0;
-    const files: string[] = [];
-    const dirs: [string, string[]][] = [];
-    for (const p of operands) {
-      const r = ctx.state.vfs.resolve(ctx.state.cwd, p);
-      if (!r.ok) {
-        err(ctx, msg.ls(p, r.errno));
-        status = STATUS.FAILURE;
-        continue;
-      }
-      if (r.node.type === 'dir') dirs.push([p, [...(all ? ['.', '..'] : []), ...r.node.entries()].sort(byteOrder)]);
-      else files.push(p);
-    }
-    // Like BusyBox/GNU ls: file operands first, then each directory (with a `NAME:` header when
-    // more than one operand was given), separated by blank lines.
-    const blocks: string[] = [];
-    if (files.length > 0) blocks.push(files.sort(byteOrder).map((f) => `${f}\n`).join(''));
-    dirs.sort((a, b) => byteOrder(a[0], b[0]));
-    for (const [name, entries] of dirs) {
-      const header = operands.length > 1 ? `${name}:\n` : '';
-      blocks.push(header + entries.map((e) => `${e}\n`).join(''));
-    }
-    const out = blocks.join('\n');
-    if (out !== '') {
-      const errno = ctx.write(1, out);
-      if (errno !== 0) {
-        err(ctx, msg.appletWriteError('ls', errno));
-        return STATUS.FAILURE;
-      }
-    }
-    return status;
-  },
-};
-
 // ── cd, pwd ──────────────────────────────────────────────────────────────────────────────────
 
 const cd: Builtin = {
@@ -275,6 +171,7 @@ const help: Builtin = {
   run(ctx) {
     const rows: [string, string][] = [
       ...Object.values(BUILTINS).map((b): [string, string] => [b.usage, b.summary]),
+      ...[...APPLETS.values()].map((b): [string, string] => [b.usage, b.summary]),
       ...ctx.state.backend.commands.map((c): [string, string] => [c.usage, c.summary]),
     ];
     const w = Math.max(...rows.map(([u]) => u.length));
@@ -292,26 +189,26 @@ const help: Builtin = {
 
 /** The builtins by name (`:` is the POSIX null command). */
 export const BUILTINS: Readonly<Record<string, Builtin>> = {
-  cat,
   cd,
   echo,
   exit,
   false: falseCmd,
   help,
-  ls,
   pwd,
   true: trueCmd,
   ':': { usage: ':', summary: 'do nothing, successfully', run: () => 0 },
 };
 
 /**
- * Run one command: a builtin, a kernel-work command of the backend (after which the kernel's new
+ * Run one command: a builtin, a program (applet), a kernel-work command of the backend (after which the kernel's new
  * trace records are pulled into the buffer), or `sh: NAME: not found` (status 127).
  */
 export function runCommand(ctx: CommandContext): number {
   const name = ctx.argv[0] as string;
   const b = Object.prototype.hasOwnProperty.call(BUILTINS, name) ? BUILTINS[name] : undefined;
   if (b) return b.run(ctx);
+  const applet = APPLETS.get(name);
+  if (applet) return applet.run(ctx);
   const backend = ctx.state.backend;
   if (backend.commands.some((c) => c.name === name)) {
     const r = backend.runCommand(ctx.argv);

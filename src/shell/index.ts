@@ -4,7 +4,7 @@ export type { ArgValue, CommandResult, KernelBackend, KernelCommandInfo, TraceRe
 export { FakeBackend, FAKE_SHELL_COMM, FAKE_SHELL_PID, type FakeBackendOptions, type FakeSymbol } from './fake-backend.ts';
 export { ShellSession, splitScript, type RunResult, type ShellOptions } from './session.ts';
 export { tokenize, type LexResult, type Token, type Word, type WordPart } from './lexer.ts';
-export { parse, type AndOr, type ParseResult, type Redirect, type SimpleCommand } from './parser.ts';
+export { parse, type AndOr, type ParseResult, type Pipeline, type Redirect, type SimpleCommand } from './parser.ts';
 export { expandWords, expandWordNoSplit, type ExpandEnv } from './expand.ts';
 export { Tracing, TRACE_OPTIONS, DEFAULT_FIRST_EVENT_ID, type TracingOptions } from './tracing.ts';
 export { Vfs, type FileRef, type VNode } from './vfs.ts';

@@ -2,11 +2,12 @@
 //
 //   program   = linebreak [ and_or { separator and_or } [ separator ] ]
 //   separator = ( ";" | NEWLINE ) linebreak
-//   and_or    = command { ( "&&" | "||" ) linebreak command }
+//   and_or    = pipeline { ( "&&" | "||" ) linebreak pipeline }
+//   pipeline  = command { "|" linebreak command }
 //   command   = { ASSIGNMENT } { WORD | redirect }            (at least one item)
 //   redirect  = [IO_NUMBER] ( ">" | ">>" | ">|" | "<" | ">&" | "<&" ) WORD
 //
-// Refused: pipelines `|`, background `&`, subshells `( … )`, here-documents `<<`, `<>`, and the
+// Refused: background `&`, subshells `( … )`, here-documents `<<`, `<>`, and the
 // compound-command keywords (`if`, `for`, `while`, …), each with a message saying so; misplaced
 // operators are syntax errors worded as BusyBox ash does (`syntax error: unexpected ";"`).
 
@@ -34,9 +35,14 @@ export interface SimpleCommand {
   readonly redirects: readonly Redirect[];
 }
 
+/** `cat /proc/kallsyms | grep vfs_read`: one command, or several joined by pipes. */
+export interface Pipeline {
+  readonly commands: readonly SimpleCommand[];
+}
+
 export interface AndOr {
-  readonly first: SimpleCommand;
-  readonly rest: readonly { readonly op: '&&' | '||'; readonly command: SimpleCommand }[];
+  readonly first: Pipeline;
+  readonly rest: readonly { readonly op: '&&' | '||'; readonly pipeline: Pipeline }[];
 }
 
 export type ParseResult =
@@ -72,7 +78,6 @@ function unsupported(what: string): never {
 }
 
 function refuseOperator(op: Operator, atCommandStart: boolean): never {
-  if (op === '|') unsupported('pipelines (|) are');
   if (op === '&') unsupported('background jobs (&) are');
   if (op === '<<' || op === '<<-') unsupported('here-documents (<<) are');
   if (op === '<>') unsupported('the <> redirection is');
@@ -112,17 +117,31 @@ class Parser {
   }
 
   private andOr(): AndOr {
-    const first = this.command();
-    const rest: { op: '&&' | '||'; command: SimpleCommand }[] = [];
+    const first = this.pipeline();
+    const rest: { op: '&&' | '||'; pipeline: Pipeline }[] = [];
     for (;;) {
       const t = this.peek();
       if (!(t && t.kind === 'op' && (t.op === '&&' || t.op === '||'))) break;
       this.pos++;
       this.linebreak();
       if (this.peek() === undefined) throw new ParseAbort({ ok: false, kind: 'incomplete', reason: 'operator' });
-      rest.push({ op: t.op, command: this.command() });
+      rest.push({ op: t.op, pipeline: this.pipeline() });
     }
     return { first, rest };
+  }
+
+  private pipeline(): Pipeline {
+    const commands = [this.command()];
+    for (;;) {
+      const t = this.peek();
+      if (!(t && t.kind === 'op' && t.op === '|')) break;
+      this.pos++;
+      // As after `&&`: a pipe at the end of a line continues the command on the next one.
+      this.linebreak();
+      if (this.peek() === undefined) throw new ParseAbort({ ok: false, kind: 'incomplete', reason: 'operator' });
+      commands.push(this.command());
+    }
+    return { commands };
   }
 
   private command(): SimpleCommand {
@@ -155,7 +174,7 @@ class Parser {
         redirects.push({ fd: t.fd ?? (t.op === '<' || t.op === '<&' ? 0 : 1), op: t.op, target: target.word });
         continue;
       }
-      if (t.op === ';' || t.op === '&&' || t.op === '||') break;
+      if (t.op === ';' || t.op === '&&' || t.op === '||' || t.op === '|') break;
       refuseOperator(t.op, assignments.length === 0 && words.length === 0 && redirects.length === 0);
     }
     if (assignments.length === 0 && words.length === 0 && redirects.length === 0) syntax(this.peek());

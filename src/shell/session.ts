@@ -9,7 +9,7 @@ import { expandWordNoSplit, expandWords, type ExpandEnv } from './expand.ts';
 import type { FileOps } from './files/index.ts';
 import { openRead, openWrite } from './io.ts';
 import { E, msg, STATUS } from './messages.ts';
-import { parse, type SimpleCommand } from './parser.ts';
+import { parse, type Pipeline, type SimpleCommand } from './parser.ts';
 import { Tracing, type TracingOptions } from './tracing.ts';
 import { Vfs } from './vfs.ts';
 
@@ -30,7 +30,20 @@ export interface RunResult {
 }
 
 /** Where a file descriptor points while a command runs. */
-type Target = { readonly kind: 'stdout' } | { readonly kind: 'stderr' } | { readonly kind: 'file'; readonly ops: FileOps } | { readonly kind: 'input'; readonly data: string };
+type Target =
+  | { readonly kind: 'stdout' }
+  | { readonly kind: 'stderr' }
+  | { readonly kind: 'file'; readonly ops: FileOps }
+  | { readonly kind: 'input'; readonly data: string }
+  /** The write end of a pipe: what the next command of the pipeline reads. */
+  | { readonly kind: 'pipe'; readonly sink: { data: string } };
+
+/** Where a command's standard input and output are connected before its redirections. */
+interface Plumbing {
+  /** What the previous command of a pipeline wrote; otherwise nothing (no terminal input). */
+  readonly stdin?: string;
+  readonly pipe?: { data: string };
+}
 
 class Output {
   stdout = '';
@@ -123,10 +136,10 @@ export class ShellSession {
       return this.result(out);
     }
     for (const ao of r.list) {
-      let status = this.runSimple(ao.first, out);
-      for (const { op, command } of ao.rest) {
+      let status = this.runPipeline(ao.first, out);
+      for (const { op, pipeline } of ao.rest) {
         if (this.state.exitStatus !== null) break;
-        if ((op === '&&') === (status === 0)) status = this.runSimple(command, out);
+        if ((op === '&&') === (status === 0)) status = this.runPipeline(pipeline, out);
       }
       if (this.state.exitStatus !== null) break;
     }
@@ -150,8 +163,7 @@ export class ShellSession {
     return { stdout: out.stdout, stderr: out.stderr, status: this.state.exitStatus ?? this.state.lastStatus, exited: this.exited };
   }
 
-  private expandEnv(): ExpandEnv {
-    const s = this.state;
+  private expandEnv(s: ShellState): ExpandEnv {
     return {
       param: (name) => {
         if (name === '?') return String(s.lastStatus);
@@ -165,22 +177,41 @@ export class ShellSession {
     };
   }
 
-  private runSimple(cmd: SimpleCommand, out: Output): number {
-    const status = this.runSimpleInner(cmd, out);
+  /**
+   * A pipeline's status is its last command's. Each command of a pipeline of several runs in a
+   * forked child of the shell, so a builtin there (`cd`, `exit`, `NAME=value`) changes only that
+   * child's copy of the shell's state, as in sh.
+   */
+  private runPipeline(p: Pipeline, out: Output): number {
+    const [only] = p.commands;
+    if (p.commands.length === 1 && only !== undefined) return this.runSimple(only, out, this.state, {});
+    let status = 0;
+    let stdin = '';
+    p.commands.forEach((cmd, i) => {
+      const pipe = i < p.commands.length - 1 ? { data: '' } : undefined;
+      const child: ShellState = { ...this.state, vars: new Map(this.state.vars) };
+      status = this.runSimple(cmd, out, child, { stdin, ...(pipe ? { pipe } : {}) });
+      stdin = pipe?.data ?? '';
+    });
     this.state.lastStatus = status;
     return status;
   }
 
-  private runSimpleInner(cmd: SimpleCommand, out: Output): number {
-    const s = this.state;
+  private runSimple(cmd: SimpleCommand, out: Output, s: ShellState, plumbing: Plumbing): number {
+    const status = this.runSimpleInner(cmd, out, s, plumbing);
+    s.lastStatus = status;
+    return status;
+  }
+
+  private runSimpleInner(cmd: SimpleCommand, out: Output, s: ShellState, plumbing: Plumbing): number {
     // What the kernel did since the last command goes into the trace buffer now, under the
     // filters and options in force until this command runs.
     this.tracing.pull();
-    const env = this.expandEnv();
+    const env = this.expandEnv(s);
     const argv = expandWords(cmd.words, env);
     const fds = new Map<number, Target>([
-      [0, { kind: 'input', data: '' }],
-      [1, { kind: 'stdout' }],
+      [0, { kind: 'input', data: plumbing.stdin ?? '' }],
+      [1, plumbing.pipe ? { kind: 'pipe', sink: plumbing.pipe } : { kind: 'stdout' }],
       [2, { kind: 'stderr' }],
     ]);
     const write = (fd: number, data: string): number => {
@@ -188,6 +219,7 @@ export class ShellSession {
       if (!t || t.kind === 'input') return E.EBADF;
       if (t.kind === 'stdout') out.stdout += data;
       else if (t.kind === 'stderr') out.stderr += data;
+      else if (t.kind === 'pipe') t.sink.data += data;
       else return t.ops.write(data);
       return 0;
     };

@@ -1,0 +1,113 @@
+// BusyBox grep: `grep [-icnqvwEF] [-e PATTERN]... [PATTERN] [FILE]...`. Basic regular
+// expressions by default, -E extended, -F fixed strings (regex.ts: linear time, no
+// back-references). Exit status 0 when a line was selected, 1 when none, 2 when a file could not
+// be read or the pattern is bad (BusyBox: "0 = success, 1 = failed, 2 = error").
+
+import type { CommandContext } from '../commands.ts';
+import { compileRegex } from './regex.ts';
+import { badOption, lines, output, perror, readError, readInput, type Applet } from './applet.ts';
+
+const FLAGS = 'icnqvwEFhH';
+const USAGE = 'Usage: grep [-icnqvwEFhH] [-e PATTERN]... PATTERN [FILE]...\n';
+
+interface GrepArgs {
+  readonly flags: ReadonlySet<string>;
+  readonly patterns: readonly string[];
+  readonly files: readonly string[];
+}
+
+/** getopt with GNU argument permutation (options may follow operands), as BusyBox builds it. */
+function parseArgs(argv: readonly string[]): GrepArgs | { readonly bad: string } | { readonly usage: true } {
+  const flags = new Set<string>();
+  const patterns: string[] = [];
+  const operands: string[] = [];
+  let withE = false;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      operands.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      operands.push(a);
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const o = a[j]!;
+      if (o === 'e') {
+        const rest = a.slice(j + 1);
+        const value = rest !== '' ? rest : argv[++i];
+        if (value === undefined) return { usage: true };
+        patterns.push(value);
+        withE = true;
+        break;
+      }
+      if (!FLAGS.includes(o)) return { bad: o };
+      flags.add(o);
+    }
+  }
+  if (!withE) {
+    const p = operands.shift();
+    if (p === undefined) return { usage: true };
+    patterns.push(p);
+  }
+  // A pattern with newlines is several patterns, one per line.
+  return { flags, patterns: patterns.flatMap((p) => p.split('\n')), files: operands };
+}
+
+export const grep: Applet = {
+  usage: 'grep [-icnqvwEF] [-e PATTERN]... PATTERN [FILE]...',
+  summary: 'print the lines that match (-i any case, -v the others, -c count, -n numbers, -w words, -E/-F)',
+  inputs(argv) {
+    const a = parseArgs(argv);
+    if (!('flags' in a)) return null;
+    return a.files.length === 0 ? ['-'] : a.files;
+  },
+  run(ctx: CommandContext) {
+    const a = parseArgs(ctx.argv);
+    if ('bad' in a) {
+      badOption(ctx, 'grep', a.bad);
+      ctx.write(2, USAGE);
+      return 2;
+    }
+    if ('usage' in a) {
+      ctx.write(2, USAGE);
+      return 2;
+    }
+    const f = a.flags;
+    const re = compileRegex(a.patterns, { flavor: f.has('E') ? 'extended' : 'basic', ignoreCase: f.has('i'), wholeWord: f.has('w'), fixed: f.has('F') });
+    if (!re.ok) {
+      ctx.write(2, `grep: bad regex '${a.patterns.join('\n')}': ${re.error}\n`);
+      return 2;
+    }
+    const files = a.files.length === 0 ? ['-'] : a.files;
+    const prefixName = f.has('H') || (files.length > 1 && !f.has('h'));
+    let matched = false;
+    let openErrors = false;
+    for (const file of files) {
+      const input = readInput(ctx, file);
+      if (!input.ok) {
+        if (input.opened) readError(ctx, 'grep', input.errno);
+        else perror(ctx, 'grep', file, input.errno);
+        openErrors = true;
+        continue;
+      }
+      const name = file === '-' ? '(standard input)' : file;
+      let out = '';
+      let n = 0;
+      lines(input.data).forEach((line, i) => {
+        if (re.test(line) === f.has('v')) return;
+        n++;
+        if (f.has('c') || f.has('q')) return;
+        out += `${prefixName ? `${name}:` : ''}${f.has('n') ? `${i + 1}:` : ''}${line}\n`;
+      });
+      if (n > 0) matched = true;
+      // -q: the first selected line settles it; nothing is printed.
+      if (f.has('q') && matched) return 0;
+      if (f.has('c')) out = `${prefixName ? `${name}:` : ''}${n}\n`;
+      if (!output(ctx, 'grep', out)) return 2;
+    }
+    if (openErrors) return 2;
+    return matched ? 0 : 1;
+  },
+};

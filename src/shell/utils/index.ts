@@ -1,0 +1,23 @@
+// The programs of the simulated system (BusyBox applets), by name: what the shell runs in a
+// forked child, unlike its builtins (commands.ts).
+
+import type { Applet } from './applet.ts';
+import { cat } from './cat.ts';
+import { grep } from './grep.ts';
+import { head } from './head.ts';
+import { ls } from './ls.ts';
+import { sort } from './sort.ts';
+import { tail } from './tail.ts';
+import { wc } from './wc.ts';
+
+export type { Applet } from './applet.ts';
+
+export const APPLETS: ReadonlyMap<string, Applet> = new Map<string, Applet>([
+  ['cat', cat],
+  ['grep', grep],
+  ['head', head],
+  ['ls', ls],
+  ['sort', sort],
+  ['tail', tail],
+  ['wc', wc],
+]);
