@@ -34,3 +34,13 @@ export function noteIfPartial(path: string, folded: { truncatedAt: number | null
     process.stderr.write(`kprobesim: note: ${path} stops before log.end (an interrupted run); this shows it up to seq ${folded.lastSeq}\n`);
   }
 }
+
+/**
+ * A log write failed (a full disk): stop writing, tell where the log so far is (the .partial,
+ * readable up to its last complete event), and pass the error on for its message and status 2.
+ */
+export async function abandonLog(writer: { abort(): Promise<string | null> }, what: 'run' | 'session', e: unknown): Promise<never> {
+  const partial = await writer.abort();
+  if (partial !== null) process.stderr.write(`kprobesim: the ${what} stopped; its log so far is in ${partial}\n`);
+  throw e;
+}

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { InputError } from '../errors.ts';
 import { OutputExistsError } from './errors.ts';
 
 /** What the run loop writes to: `if (!sink.writeLine(s)) await sink.drain()`. */
@@ -31,6 +32,16 @@ function assertOneLine(line: string): void {
 
 function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/**
+ * An I/O error (ENOSPC, EIO, EACCES…) labelled with the path the user gave: they asked for
+ * FILE, not for FILE.partial, and a write error on a descriptor carries no path at all. The CLI
+ * prints it as `FILE: No space left on device`.
+ */
+function labelled(err: unknown, target: string): unknown {
+  if (errnoCode(err) === undefined) return err;
+  return Object.assign(err as Error, { path: target });
 }
 
 type State = 'open' | 'closing' | 'committed' | 'aborted';
@@ -59,7 +70,7 @@ export class LogWriter implements LineSink {
     // Without a listener an 'error' event would crash the process; record it and report it
     // from the next call instead, where the caller can handle it.
     stream.on('error', (err) => {
-      this.failure ??= err;
+      this.failure ??= labelled(err, this.path) as Error;
     });
   }
 
@@ -69,9 +80,11 @@ export class LogWriter implements LineSink {
   }
 
   static async create(target: string, opts: CreateOptions): Promise<LogWriter> {
+    // "" would write "./.partial" and then rename it to nothing.
+    if (target === '') throw new InputError('--log', 'empty file name (give the path of the log to write)');
     const stat = await fsp.stat(target).catch((err: unknown) => {
       if (errnoCode(err) === 'ENOENT') return undefined;
-      throw err;
+      throw labelled(err, target);
     });
     if (stat?.isDirectory()) throw new OutputExistsError(target, `${target} is a directory; pass a file name for the log`);
     if (stat && !opts.force) throw new OutputExistsError(target, `${target} exists; pass --force to replace it`);
@@ -83,7 +96,7 @@ export class LogWriter implements LineSink {
     try {
       fd = await openFd(partial, 'wx');
     } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw err;
+      if (errnoCode(err) !== 'EEXIST') throw labelled(err, target);
       throw new OutputExistsError(
         partial,
         `${partial} exists (an unfinished or concurrent run's log); remove it or choose another log file`,
@@ -100,7 +113,10 @@ export class LogWriter implements LineSink {
   }
 
   writeLine(line: string): boolean {
-    if (this.failure) throw this.failure;
+    // After a write error (a full disk) the caller hears of it from drain(): "wait" now, and
+    // the run loop's drain() rejects with the error. Throwing here would surface inside whatever
+    // published the event (an actor, a shell command) instead of in the loop that can stop.
+    if (this.failure) return false;
     if (this.state !== 'open') throw new Error(`log writer for ${this.path} is closed`);
     assertOneLine(line);
     // Lines are gathered and handed to the stream in blocks of whole lines: one stream write per
@@ -148,11 +164,20 @@ export class LogWriter implements LineSink {
       if (this.failure) throw this.failure;
       // Data must be on disk before the rename makes it visible, or a power cut could leave an
       // empty file under the final name.
-      await fsyncFd(this.fd);
+      await fsyncFd(this.fd).catch((err: unknown) => {
+        throw labelled(err, this.path);
+      });
+    } catch (err) {
+      // Not committed: the .partial stays, readable up to its last complete event.
+      this.state = 'aborted';
+      throw err;
     } finally {
-      await closeFd(this.fd);
+      await closeFd(this.fd).catch(() => undefined);
     }
-    await fsp.rename(this.partialPath, this.path);
+    await fsp.rename(this.partialPath, this.path).catch((err: unknown) => {
+      this.state = 'aborted';
+      throw labelled(err, this.path);
+    });
     await syncDirectory(path.dirname(this.path));
     this.state = 'committed';
   }

@@ -12,7 +12,7 @@ import type { Scenario } from '../../scenario/types.ts';
 import { validateScenario } from '../../scenario/validate.ts';
 import { renderSummary } from '../../views/summary.ts';
 import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.ts';
-import { exists, out } from '../io.ts';
+import { abandonLog, exists, out } from '../io.ts';
 import { InputError } from '../../errors.ts';
 import { buildConfig, RUN_BUILD_OPTIONS, RUNS_DIR } from '../options.ts';
 
@@ -130,7 +130,8 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       }
       logNote = `${target} (unchanged: this run is byte-identical to it)`;
     } else {
-      await writer.commit();
+      // A full disk shows up here at the latest (writes are buffered).
+      await writer.commit().catch((e: unknown) => abandonLog(writer, 'run', e));
       logNote = target;
     }
   }

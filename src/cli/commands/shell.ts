@@ -5,7 +5,7 @@ import { LogWriter } from '../../log/writer.ts';
 import { promptFor, RecordedSession, rerunSession } from '../../session/recorded.ts';
 import { parse } from '../../shell/index.ts';
 import { EXIT_CHECK_FAILED } from '../errors.ts';
-import { out } from '../io.ts';
+import { abandonLog, out } from '../io.ts';
 import { buildConfig } from '../options.ts';
 
 // `kprobesim shell`: a tracefs session on a simulated kernel. On a terminal it prompts and keeps
@@ -91,7 +91,7 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
       runChunk(pending);
       pending = null;
       // After each command the log so far reaches the disk: a crash keeps it readable.
-      await writer?.drain();
+      await writer?.drain().catch((e: unknown) => abandonLog(writer, 'session', e));
       if (shell.exited) break;
       if (interactive) {
         rl.setPrompt(ps1());
@@ -105,7 +105,7 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   }
   session.finish();
   if (writer !== null) {
-    await writer.commit();
+    await writer.commit().catch((e: unknown) => abandonLog(writer, 'session', e));
     if (interactive) process.stderr.write(`kprobesim: the session's log is ${flags.log}\n`);
   }
   // Like sh: the status of the last command, or the one `exit N` gave.
