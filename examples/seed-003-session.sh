@@ -1,8 +1,9 @@
 # Seed 003, section 2.2 ("基于Ftrace的kprobe"): an ftrace-based kprobe on kernel_clone, on arm64.
 # The seed's session, adapted to `kprobesim shell`; run it on the seed's one-CPU arm64 machine:
 #   npx kprobesim shell --arch arm64 --cpus 1 < examples/seed-003-session.sh
-#   * the real shell forked whenever the user ran a program; here `run CMD` makes the kernel start
-#     a task (the shell, sh-572, calls kernel_clone);
+#   * the shell forks for every program it runs (cat, ls, …: the shell, sh-572, calls
+#     kernel_clone, so each `cat trace` shows its own fork), and `run CMD` starts a task that
+#     stands for the seed's other programs;
 #   * before setting the filter the seed's buffer had been refilled by other tasks; here the
 #     buffer is cleared and `run sh -c ls` makes a child shell (another pid) fork as well.
 

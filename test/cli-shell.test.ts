@@ -30,8 +30,9 @@ describe('kprobesim shell (process)', () => {
     expect(r.err).toBe("cat: can't open '/etc/passwd': No such file or directory\n");
     // The last command failed: sh's status is cat's.
     expect(r.code).toBe(1);
-    // One record: `run ls` forks once (its child opens and reads); grep counts it.
-    expect(r.out).toBe(`1\n  ${'myprobe'.padEnd(44)} ${'1'.padStart(15)} ${'0'.padStart(15)}\n`);
+    // `run ls` forks once (its child opens and reads); the pipeline's cat and grep are forked
+    // before cat reads the trace: 3 records. Reading kprobe_profile forks one more cat: 4 hits.
+    expect(r.out).toBe(`3\n  ${'myprobe'.padEnd(44)} ${'4'.padStart(15)} ${'0'.padStart(15)}\n`);
   });
 
   it('`exit N` ends the session with status N; later lines are not run', () => {
@@ -92,7 +93,8 @@ describe('kprobesim shell on a terminal', () => {
     expect(r.stdout).toContain('\x1b[0J> ');
     expect(screen).toContain('open\r\nquote\r\n');
     expect(screen).toContain("cat: can't open '/nope': No such file or directory");
-    expect(screen).toContain(`  ${'k'.padEnd(44)} ${'1'.padStart(15)} ${'0'.padStart(15)}`);
+    // `run ls`, then the fork of the `cat` that reads the profile.
+    expect(screen).toContain(`  ${'k'.padEnd(44)} ${'2'.padStart(15)} ${'0'.padStart(15)}`);
   });
 });
 

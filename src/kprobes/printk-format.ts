@@ -1,13 +1,13 @@
 import type { Setup } from '../model/setup.ts';
 import type { KernelState, ProbeReg } from '../model/state.ts';
-import type { Arch } from '../kernel/index.ts';
+import { atLeast, DEFAULT_KERNEL, type Arch } from '../kernel/index.ts';
 import { entryOffset, isFtraceSite } from './resolve.ts';
 import { pcName, statusName } from './regs.ts';
 import { own } from '../model/own.ts';
 
 // The text of scenario printk calls: plain text with {placeholders}, the declarative stand-in for
-// the C samples' printf formats. `{addr}` prints as the kernel's %p does (a hashed pointer);
-// `{raw_addr}` as %px. In a handler a placeholder names the handler's probe; in a task,
+// the C samples' printf formats. `{addr}` prints as the kernel's %p does (a hashed pointer
+// since v4.15); `{raw_addr}` as %px. In a handler a placeholder names the handler's probe; in a task,
 // `{addr:kp}` names probe kp. The registers a handler's C reads from pt_regs go by the arch's
 // field names, as the C compiles only with its own arch's (kprobe_example.c's #ifdef branches):
 // `{ip}` and `{flags}` are regs->ip and regs->flags on x86_64, `{pc}` and `{pstate}` regs->pc
@@ -101,7 +101,10 @@ export function renderTemplate(text: string, setup: Setup, world: KernelState, c
       case 'symbol':
         return setup.probes.get(probe)?.symbol ?? '(null)';
       case 'addr':
-        return addr === null ? '(null)' : hashPointer(addr, setup.ptrKey);
+        // %p hashes pointers since v4.15 ("printk: hash addresses printed with %p"); v4.14
+        // prints the address itself, as %px does.
+        if (addr === null) return '(null)';
+        return atLeast(setup.scenario.kernel ?? DEFAULT_KERNEL, '4.15') ? hashPointer(addr, setup.ptrKey) : addr.toString(16).padStart(16, '0');
       case 'raw_addr':
         return addr === null ? '0000000000000000' : addr.toString(16).padStart(16, '0');
       case 'nmissed':

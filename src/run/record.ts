@@ -1,4 +1,3 @@
-import { symbolsOf } from '../model/setup.ts';
 import { Simulation, type EndReason } from '../actors/simulation.ts';
 import { canonicalJson } from '../model/digest.ts';
 import { LOG_FORMAT, LOG_VERSION, type LogHeader } from '../log/header.ts';
@@ -56,11 +55,12 @@ export function makeHeader(scenario: Scenario, opts: RunOptions): LogHeader {
 export async function recordRun(scenario: Scenario, opts: RunOptions, sink: LineSink | null, signal?: AbortSignal): Promise<RunResult> {
   const monitor = new InvariantMonitor();
   const dmesg = new DmesgView();
-  const trace = new TraceView(symbolsOf(scenario));
+  // A scenario's probes are a module's: no trace event, so the trace file is only its header.
+  const trace = new TraceView(scenario);
   const sim = new Simulation(scenario, {
     seed: opts.seed,
     strategy: strategyByName(opts.strategy, opts.seed),
-    projections: [monitor, dmesg, trace],
+    projections: [monitor, dmesg],
   });
   let events = 0;
   let digest = '';

@@ -1,6 +1,6 @@
 import type { AddressedSymbol } from '../kernel/index.ts';
 import type { TaskOp } from '../scenario/types.ts';
-import type { KernelCommandInfo } from '../shell/backend.ts';
+import type { ChildTask, KernelCommandInfo } from '../shell/backend.ts';
 
 // The commands of a shell session that make the kernel work, as operations of the shell task.
 // Each is what a tiny userspace program would make the kernel do, no more: a command opens a
@@ -25,6 +25,35 @@ function count(cmd: string, text: string | undefined, max: number): number | str
     return `${cmd}: invalid number '${text}' (1 to ${max})\n`;
   }
   return Number(text);
+}
+
+/** The longest sleep one operation may hold (the scenario schema's bound, ten seconds). */
+const MAX_SLEEP_TICKS = 10_000_000;
+
+/** The system-call paths a shell's child takes, through the wrappers where the image has them. */
+function syscalls(lookup: (name: string) => AddressedSymbol | undefined) {
+  // arm64's stack traces show the wrappers; the x86_64 tasks call the syscall bodies, as `run` does.
+  const sys = (wrapper: string, fn: string) => lookup(wrapper)?.name ?? fn;
+  return { open: sys('__arm64_sys_openat', 'do_sys_open'), read: sys('__arm64_sys_read', 'ksys_read') };
+}
+
+/**
+ * The shell's forks for a command line's programs: one `fork` per child, whose program is its
+ * steps (execve is do_execve; a sleep of more than ten seconds is several sleeps). One tick of
+ * the model's clock is a microsecond.
+ */
+export function childrenOps(children: readonly ChildTask[], lookup: (name: string) => AddressedSymbol | undefined): TaskOp[] {
+  const sys = syscalls(lookup);
+  return children.map((child): TaskOp => {
+    const program: TaskOp[] = [];
+    for (const step of child.steps) {
+      if (step.kind === 'exec') program.push({ op: 'call', fn: 'do_execve' });
+      else if (step.kind === 'open') program.push({ op: 'call', fn: sys.open });
+      else if (step.kind === 'read') program.push({ op: 'call', fn: sys.read });
+      else for (let left = step.us; left > 0; left -= MAX_SLEEP_TICKS) program.push({ op: 'sleep', ticks: Math.min(left, MAX_SLEEP_TICKS) });
+    }
+    return { op: 'fork', comm: child.comm, program };
+  });
 }
 
 export function kernelCommand(argv: readonly string[], lookup: (name: string) => AddressedSymbol | undefined): ParsedCommand {

@@ -36,6 +36,7 @@ export interface SimBackendOptions {
 export class SimBackend implements KernelBackend {
   readonly arch: Arch;
   readonly cpus: number;
+  readonly kernel: KernelVersion;
   readonly parseContext: ParseContext;
   readonly commands: readonly KernelCommandInfo[] = KERNEL_COMMANDS;
   readonly session: KernelSession;
@@ -46,11 +47,11 @@ export class SimBackend implements KernelBackend {
 
   constructor(opts: SimBackendOptions) {
     this.arch = opts.arch ?? 'x86_64';
-    const kernel = opts.kernel ?? DEFAULT_KERNEL;
+    const kernel = (this.kernel = opts.kernel ?? DEFAULT_KERNEL);
     const scenario = sessionScenario(opts.cpus, kernel, this.arch, opts.config);
     const symbols = symbolsOf(scenario);
     this.cpus = opts.cpus;
-    this.records = new TraceRecords(symbols, this.arch === 'x86_64' || atLeast(kernel, '5.11'));
+    this.records = new TraceRecords(symbols, kernel);
     this.session = new KernelSession(scenario, { seed: opts.seed, projections: [this.records, ...(opts.projections ?? [])], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     this.parseContext = {
       arch: this.arch,

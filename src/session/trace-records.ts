@@ -8,14 +8,17 @@ import type { ProbeDefinition } from '../tracefs/index.ts';
 import type { Projection } from '../views/folder.ts';
 import { isFtraceSite } from '../kprobes/resolve.ts';
 import { probedContext, returnAddress, stackNames } from '../kprobes/regs.ts';
+import type { KernelVersion } from '../kernel/index.ts';
+import { breakpointIsNmi, contextFlags, traceLayout, type TraceLayout } from '../tracefs/trace-layout.ts';
 
 // The records trace_kprobe's handlers write (R156), made from the events of the run: a kprobe
 // event's record when its pre-handler runs, a kretprobe event's when its return handler runs,
 // with the fetch arguments evaluated against the state at that moment.
 
 /**
- * ftrace's context flags: the breakpoint path runs NMI-like with interrupts off (R154). arm64
- * entered its debug exceptions as NMIs only from v5.11; before, the hardirq column stays `.`.
+ * ftrace's context flags, in the five columns of v5.11+ (contextFlags() drops migrate-disable
+ * for older releases): the breakpoint path runs with interrupts off, NMI-like where the release
+ * and arch take it as an NMI (breakpointIsNmi(): x86 since v5.8, arm64 since v5.11), R154.
  */
 const KPROBE_FLAGS = 'd.Z..';
 const KPROBE_FLAGS_NOT_NMI = 'd....';
@@ -32,11 +35,17 @@ export class TraceRecords implements Projection {
   /** The session's probes by model name. */
   readonly probes = new Map<string, ProbeDefinition>();
 
+  private readonly layout: TraceLayout;
+  /** Whether the breakpoint handler runs as an NMI on this release and arch. */
+  private readonly breakpointIsNmi: boolean;
+
   constructor(
     private readonly symbols: SymbolTable,
-    /** Whether the breakpoint handler runs as an NMI (x86_64; arm64 since v5.11). */
-    private readonly breakpointIsNmi = true,
-  ) {}
+    kernel: KernelVersion,
+  ) {
+    this.layout = traceLayout(kernel);
+    this.breakpointIsNmi = breakpointIsNmi(symbols.image.arch, kernel);
+  }
 
   observe(before: KernelState, e: LoggedEvent): void {
     if (e.type !== 'handler.enter') return;
@@ -53,7 +62,7 @@ export class TraceRecords implements Projection {
       const ctx = probedContext(this.symbols, { task, frame, ip, atEntry: fn !== undefined && fn.addr === ip, retval: null });
       this.pending.push({
         ...base,
-        flags: isFtraceSite(this.symbols, ip) || cpu.opt_run ? IN_CONTEXT_FLAGS : this.breakpointIsNmi ? KPROBE_FLAGS : KPROBE_FLAGS_NOT_NMI,
+        flags: contextFlags(this.layout, isFtraceSite(this.symbols, ip) || cpu.opt_run ? IN_CONTEXT_FLAGS : this.breakpointIsNmi ? KPROBE_FLAGS : KPROBE_FLAGS_NOT_NMI),
         location: this.where(ip),
         ip,
         args: def.args.map((a) => evalArg(a.fetch, a.type, ctx)),
@@ -68,7 +77,7 @@ export class TraceRecords implements Projection {
     const ctx = probedContext(this.symbols, { task, frame, ip: retIp, atEntry: false, retval: BigInt(tramp.ret) });
     this.pending.push({
       ...base,
-      flags: KRETPROBE_FLAGS,
+      flags: contextFlags(this.layout, KRETPROBE_FLAGS),
       location: `${this.where(retIp)} <- ${tramp.fn}`,
       ip: fn?.addr ?? 0n,
       retIp,

@@ -13,6 +13,7 @@
 // immutable and keeps that object), so an implementation may key a Map on it.
 
 import type { Arch, ParseContext, ProbeDefinition } from '../tracefs/index.ts';
+import type { KernelVersion } from '../kernel/releases.ts';
 
 /**
  * The value of one fetch argument as the probe handler stored it in the record (R153):
@@ -93,6 +94,8 @@ export interface KernelBackend {
   readonly arch: Arch;
   /** Online CPUs: `#P:` in the trace header; the kretprobe default maxactive is max(10, 2 × cpus) (R71). */
   readonly cpus: number;
+  /** The kernel release (default: the reference one): the `trace` file's layout follows it (R154). */
+  readonly kernel?: KernelVersion;
   /** Symbol lookup, function entry, BTF, … for the `kprobe_events` parser (src/tracefs). */
   readonly parseContext: ParseContext;
 

@@ -3,21 +3,19 @@
 
 import type { ArgType, ElementType, FilterRecord, ProbeDefinition } from '../tracefs/index.ts';
 import type { ArgValue, TraceRecord } from './backend.ts';
+import { DEFAULT_KERNEL } from '../kernel/releases.ts';
+import { tracePrefix, traceLayout, traceTimestamp, type TraceLayout } from '../tracefs/trace-layout.ts';
 
 /** `%5lu.%06lu`: seconds right-aligned in 5 columns, microseconds zero-padded to 6 digits. */
-export function formatTraceTimestamp(ns: bigint): string {
-  const sec = ns / 1_000_000_000n;
-  const usec = (ns % 1_000_000_000n) / 1000n;
-  return `${sec.toString().padStart(5, ' ')}.${usec.toString().padStart(6, '0')}`;
-}
+export const formatTraceTimestamp = traceTimestamp;
 
 /**
- * The generic line prefix (R154): `%16s-%-7d [%03d] FFFFF %5lu.%06lu: ` — comm right-aligned in
- * 16 columns, `-`, pid left-aligned in 7, the CPU in brackets, the five flag characters, the
- * timestamp.
+ * The generic line prefix (R154) in the release's layout (src/tracefs/trace-layout.ts): comm
+ * right-aligned in 16 columns, `-`, the pid left-aligned, the CPU in brackets, the record's flag
+ * characters, the timestamp.
  */
-export function linePrefix(r: Pick<TraceRecord, 'comm' | 'pid' | 'cpu' | 'flags' | 'timestampNs'>): string {
-  return `${r.comm.padStart(16, ' ')}-${String(r.pid).padEnd(7, ' ')} [${String(r.cpu).padStart(3, '0')}] ${r.flags} ${formatTraceTimestamp(r.timestampNs)}: `;
+export function linePrefix(r: Pick<TraceRecord, 'comm' | 'pid' | 'cpu' | 'flags' | 'timestampNs'>, layout: TraceLayout = traceLayout(DEFAULT_KERNEL)): string {
+  return tracePrefix(layout, r);
 }
 
 function asBig(v: bigint | string | null | undefined): bigint {
@@ -69,8 +67,8 @@ export function eventText(probe: ProbeDefinition, r: TraceRecord, symbolize: (a:
 }
 
 /** The ftrace `<stack trace>` entry: the prefix line, then ` => FUNC` per frame. */
-export function stackText(r: TraceRecord): string {
-  return `${linePrefix(r)}<stack trace>\n${(r.stack ?? []).map((f) => ` => ${f}\n`).join('')}`;
+export function stackText(r: TraceRecord, layout?: TraceLayout): string {
+  return `${linePrefix(r, layout)}<stack trace>\n${(r.stack ?? []).map((f) => ` => ${f}\n`).join('')}`;
 }
 
 // TRACE_FLAG_* bits of `common_flags` (kernel/trace/trace.h).

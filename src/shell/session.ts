@@ -4,6 +4,7 @@
 // Pure and synchronous given the backend: no clocks, no host I/O.
 
 import type { KernelBackend } from './backend.ts';
+import { childrenOf } from './children.ts';
 import { runCommand, type CommandContext, type ShellState } from './commands.ts';
 import { expandWordNoSplit, expandWords, type ExpandEnv } from './expand.ts';
 import type { FileOps } from './files/index.ts';
@@ -183,6 +184,7 @@ export class ShellSession {
    * child's copy of the shell's state, as in sh.
    */
   private runPipeline(p: Pipeline, out: Output): number {
+    this.forkChildren(p);
     const [only] = p.commands;
     if (p.commands.length === 1 && only !== undefined) return this.runSimple(only, out, this.state, {});
     let status = 0;
@@ -195,6 +197,18 @@ export class ShellSession {
     });
     this.state.lastStatus = status;
     return status;
+  }
+
+  /** The kernel side of the pipeline's programs: the shell forks, the children work (children.ts). */
+  private forkChildren(p: Pipeline): void {
+    const run = this.backend.runChildren;
+    if (run === undefined) return;
+    const env = this.expandEnv(this.state);
+    const children = childrenOf(
+      p.commands.map((c) => expandWords(c.words, env)),
+      this.state,
+    );
+    if (children.length > 0) run.call(this.backend, children);
   }
 
   private runSimple(cmd: SimpleCommand, out: Output, s: ShellState, plumbing: Plumbing): number {

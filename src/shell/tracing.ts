@@ -21,6 +21,8 @@ import {
 } from '../tracefs/index.ts';
 import type { KernelBackend } from './backend.ts';
 import { eventText, filterRecordOf, linePrefix, stackText } from './record.ts';
+import { DEFAULT_KERNEL } from '../kernel/releases.ts';
+import { traceLayout, type TraceLayout } from '../tracefs/trace-layout.ts';
 
 export interface EventState {
   /** The event type id (`id` file, `common_type`), R139. */
@@ -100,6 +102,8 @@ export class Tracing {
   /** Entries lost to overwriting since the last reset (entries-written = in buffer + overrun). */
   overrun = 0;
   private seq = 0;
+  /** The `trace` file's header and line layout of the backend's kernel release (R154). */
+  readonly layout: TraceLayout;
   private readonly firstEventId: number;
   private readonly capacity: number;
 
@@ -107,6 +111,7 @@ export class Tracing {
     readonly backend: KernelBackend,
     options: TracingOptions = {},
   ) {
+    this.layout = traceLayout(backend.kernel ?? DEFAULT_KERNEL);
     this.firstEventId = options.firstEventId ?? DEFAULT_FIRST_EVENT_ID;
     this.capacity = options.bufferEntries ?? DEFAULT_BUFFER_ENTRIES;
   }
@@ -184,8 +189,8 @@ export class Tracing {
       if (!st || !st.enabled || !primary) continue;
       if (!filterAccepts(st.filter, filterRecordOf(primary.probe, r, st.id))) continue;
       const symbolize = (a: bigint): string | null => this.backend.symbolize(a);
-      this.push(r.cpu, r.timestampNs, `${linePrefix(r)}${eventText(primary.probe, r, symbolize)}\n`);
-      if (this.options.get('stacktrace')) this.push(r.cpu, r.timestampNs, stackText(r));
+      this.push(r.cpu, r.timestampNs, `${linePrefix(r, this.layout)}${eventText(primary.probe, r, symbolize)}\n`);
+      if (this.options.get('stacktrace')) this.push(r.cpu, r.timestampNs, stackText(r, this.layout));
     }
   }
 

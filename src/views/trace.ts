@@ -1,49 +1,35 @@
-import type { LoggedEvent } from '../model/events.ts';
-import { findTask } from '../model/queries.ts';
-import type { KernelState } from '../model/state.ts';
-import type { SymbolTable } from '../kernel/index.ts';
-import { kernelTimestamp } from './clock.ts';
-import type { Projection } from './folder.ts';
+import { DEFAULT_KERNEL } from '../kernel/index.ts';
+import type { Scenario } from '../scenario/types.ts';
+import { traceHeader, traceLayout } from '../tracefs/trace-layout.ts';
 
-// A first ftrace `trace` view: one record per probe hit whose handlers ran, in the kernel's line
-// layout (spec R152, R154). Breakpoint-path kprobes run NMI-like with interrupts off: `d.Z..`.
+// The ftrace `trace` file of a scenario run, as the kernel shows it. A scenario's probes are a
+// module's: its tasks call register_kprobe(), and a struct kprobe registered that way is no
+// trace event (only a kprobe_events definition is, through trace_kprobe, R156). So the kernel's
+// file is the header of the run's release (src/tracefs/trace-layout.ts) with no records; what the
+// handlers did is in dmesg, the summary and `why`. A shell session's trace is the shell's own
+// `trace` file (src/shell/files/trace.ts), which prints through the same header.
 
-const HEADER = (entries: number, cpus: number) => [
-  '# tracer: nop',
-  '#',
-  `# entries-in-buffer/entries-written: ${entries}/${entries}   #P:${cpus}`,
-  '#',
-  '#                                _-----=> irqs-off/BH-disabled',
-  '#                               / _----=> need-resched',
-  '#                              | / _---=> hardirq/softirq',
-  '#                              || / _--=> preempt-depth',
-  '#                              ||| / _-=> migrate-disable',
-  '#                              |||| /     delay',
-  '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION',
-  '#              | |         |   |||||     |         |',
-];
+export class TraceView {
+  constructor(private readonly scenario: Scenario) {}
 
-export class TraceView implements Projection {
-  private readonly records: string[] = [];
-
-  constructor(private readonly symbols: SymbolTable) {}
-
-  observe(before: KernelState, e: LoggedEvent): void {
-    // A record per probe whose pre-phase dispatch happened (the event's handler ran).
-    const ran =
-      (e.type === 'handler.enter' && e.phase === 'pre') ||
-      (e.type === 'handler.skip' && e.phase === 'pre' && e.reason === 'no_handler');
-    if (!ran) return;
-    const cpu = before.cpus[e.cpu]!;
-    const pid = before.sched.curr[e.cpu] ?? 0;
-    const comm = findTask(before, pid)?.comm ?? '<idle>';
-    const addr = cpu.current === null ? 0n : BigInt(cpu.current);
-    const where = this.symbols.format(addr) ?? `0x${addr.toString(16).padStart(8, '0')}`;
-    const head = `${comm.padStart(16, ' ')}-${String(pid).padEnd(7, ' ')} [${String(e.cpu).padStart(3, '0')}] d.Z.. ${kernelTimestamp(e.t)}: `;
-    this.records.push(`${head}${e.probe}: (${where})`);
+  /** The file's text: stdout is exactly what `cat trace` prints. */
+  text(cpus: number = this.scenario.cpus): string {
+    return traceHeader(traceLayout(this.scenario.kernel ?? DEFAULT_KERNEL), 0, 0, cpus);
   }
 
-  text(cpus: number): string {
-    return [...HEADER(this.records.length, cpus), ...this.records].join('\n') + '\n';
+  /**
+   * Why the file is empty and where the run's probes do show, for stderr (the kernel prints no
+   * such line), or null when the run has no probes. `log` names the run's log for `why`.
+   */
+  note(log: string | null): string | null {
+    const names = this.scenario.probes.map((p) => p.name);
+    if (names.length === 0) return null;
+    const probes = names.length === 1 ? `probe ${names[0]} was` : `probes ${names.join(', ')} were`;
+    const why = log === null ? '`kprobesim why LOG`' : `\`kprobesim why ${log}\``;
+    return (
+      `kprobesim: note: this run's ${probes} registered by module code (register_kprobe), which creates no trace event: ` +
+      `the kernel's trace file has no records of them. Their handlers' printk lines are in dmesg ` +
+      `(\`kprobesim run … --dmesg\`), their counts in the run's summary and in ${why}.\n`
+    );
   }
 }

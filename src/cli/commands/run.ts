@@ -151,6 +151,10 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
     }),
   );
   if (flags.dmesg) out(['', '--- dmesg ---', ...result.dmesg, ''].join('\n'));
-  if (flags.trace) out('\n' + result.trace.text(scenario.cpus));
+  if (flags.trace) {
+    out('\n' + result.trace.text(scenario.cpus));
+    const note = result.trace.note(logNote === null ? null : target);
+    if (note !== null) process.stderr.write(note);
+  }
   return result.violations.length > 0 ? EXIT_CHECK_FAILED : EXIT_OK;
 }

@@ -1,5 +1,4 @@
 import { InputError } from '../../errors.ts';
-import { symbolsOf } from '../../model/setup.ts';
 import { foldLog } from '../../replay/fold-log.ts';
 import { openLog } from '../../replay/open-log.ts';
 import { rerunSession, sessionSettings, TRACING } from '../../session/recorded.ts';
@@ -10,8 +9,11 @@ import { noteIfPartial, out } from '../io.ts';
 export async function traceCommand(path: string): Promise<number> {
   if (await isSessionLog(path)) return sessionTrace(path);
   let view: TraceView | null = null;
-  const folded = await foldLog(path, (scenario) => [(view = new TraceView(symbolsOf(scenario)))]);
+  const folded = await foldLog(path, (scenario) => ((view = new TraceView(scenario)), []));
+  // stdout is the kernel's file; why it has no records goes to stderr.
   out(view!.text(folded.cpus));
+  const note = view!.note(path);
+  if (note !== null) process.stderr.write(note);
   noteIfPartial(path, folded);
   return EXIT_OK;
 }

@@ -7,24 +7,12 @@
 import type { Tracing } from '../tracing.ts';
 import { E } from '../messages.ts';
 import { ok, type FileOps } from './types.ts';
+import { traceHeader as header, traceLayout } from '../../tracefs/trace-layout.ts';
+import { DEFAULT_KERNEL } from '../../kernel/releases.ts';
 
-/** The header the nop tracer prints with the default options (print_func_help_header_irq, v6.x). */
+/** The reference kernel's header (the one implementation is src/tracefs/trace-layout.ts). */
 export function traceHeader(entries: number, written: number, cpus: number): string {
-  const pad = '#                              ';
-  return (
-    '# tracer: nop\n' +
-    '#\n' +
-    `# entries-in-buffer/entries-written: ${entries}/${written}   #P:${cpus}\n` +
-    '#\n' +
-    `${pad}  _-----=> irqs-off/BH-disabled\n` +
-    `${pad} / _----=> need-resched\n` +
-    `${pad}| / _---=> hardirq/softirq\n` +
-    `${pad}|| / _--=> preempt-depth\n` +
-    `${pad}||| / _-=> migrate-disable\n` +
-    `${pad}|||| /     delay\n` +
-    '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n' +
-    '#              | |         |   |||||     |         |\n'
-  );
+  return header(traceLayout(DEFAULT_KERNEL), entries, written, cpus);
 }
 
 export function traceFile(t: Tracing): FileOps {
@@ -37,7 +25,7 @@ export function traceFile(t: Tracing): FileOps {
     },
     read() {
       const entries = t.orderedEntries();
-      return ok(traceHeader(entries.length, entries.length + t.overrun, t.backend.cpus) + entries.map((e) => e.text).join(''));
+      return ok(header(t.layout, entries.length, entries.length + t.overrun, t.backend.cpus) + entries.map((e) => e.text).join(''));
     },
     write: () => 0,
   };

@@ -3,9 +3,11 @@
 
 import type { Applet } from './applet.ts';
 import { cat } from './cat.ts';
+import { dmesg } from './dmesg.ts';
 import { grep } from './grep.ts';
 import { head } from './head.ts';
 import { ls } from './ls.ts';
+import { sleep } from './sleep.ts';
 import { sort } from './sort.ts';
 import { tail } from './tail.ts';
 import { wc } from './wc.ts';
@@ -14,9 +16,11 @@ export type { Applet } from './applet.ts';
 
 export const APPLETS: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['cat', cat],
+  ['dmesg', dmesg],
   ['grep', grep],
   ['head', head],
   ['ls', ls],
+  ['sleep', sleep],
   ['sort', sort],
   ['tail', tail],
   ['wc', wc],
