@@ -14,6 +14,7 @@ import { replayLog } from '../src/replay/replay.ts';
 import { makeHeader } from '../src/run/record.ts';
 import { sessionScenario, SHELL_PID } from '../src/session/kernel-session.ts';
 import { SimBackend } from '../src/session/sim-backend.ts';
+import { openRead } from '../src/shell/io.ts';
 import { ShellSession } from '../src/shell/session.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import { ofType, scenario, trace } from './helpers.ts';
@@ -42,7 +43,19 @@ function open(cpus = 2, seed = 1, more: { arch?: 'x86_64' | 'arm64'; kernel?: '5
   const monitor = new InvariantMonitor();
   const backend = new SimBackend({ cpus, seed, ...more, onEvent: (e) => events.push(e), projections: [monitor] });
   const sh = new ShellSession(backend, { cwd: T });
-  return { backend, sh, events, monitor, run: (text: string) => sh.runScript(text) };
+  /**
+   * The trace file as the kernel serves it, read without running a program: `cat trace` forks a
+   * child that execs and reads, which adds its own records on kernel_clone and vfs_read (that
+   * is tested in test/shell-programs.test.ts).
+   */
+  const traceFile = (): string => {
+    sh.tracing.pull();
+    const o = openRead(sh.vfs, sh.tracing, T, 'trace');
+    if (!o.ok || 'dir' in o) throw new Error('trace');
+    const r = o.ops.read();
+    return r.ok ? r.data : '';
+  };
+  return { backend, sh, events, monitor, traceFile, run: (text: string) => sh.runScript(text) };
 }
 
 /** The record lines of `cat trace` (no header, no stack entries). */
@@ -123,8 +136,13 @@ describe('kprobesim shell on the simulated kernel', () => {
     expect(run('echo 1 > events/kprobes/myprobe/enable\nrun ls').stderr).toBe('');
     const out = run('cat trace').stdout;
     const lines = records(out);
-    // `run ls`: only the shell calls kernel_clone (the child opens and reads).
-    expect(lines).toHaveLength(1);
+    // `run ls`: only the shell calls kernel_clone (the child opens and reads); then the shell
+    // forks `cat`, whose record is in the buffer before cat reads it.
+    expect(lines).toHaveLength(2);
+    expect(lines.map((l) => LINE.exec(l)!.slice(1, 3))).toEqual([
+      ['sh', String(SHELL_PID)],
+      ['sh', String(SHELL_PID)],
+    ]);
     const m = LINE.exec(lines[0]!)!;
     expect(m).not.toBeNull();
     const [, comm, pid, , flags, secs, , event, where, args] = m;
@@ -144,24 +162,25 @@ describe('kprobesim shell on the simulated kernel', () => {
   });
 
   it('a child shell forks again; a filter on common_pid keeps only the child (seed 003 §2.2 (6))', () => {
-    const { run } = open();
+    const { run, traceFile } = open();
     run(`echo 'p:myprobe kernel_clone' > kprobe_events\necho 1 > events/kprobes/myprobe/enable\nrun sh`);
-    const all = records(run('cat trace').stdout).map((l) => LINE.exec(l)!.slice(1, 3));
+    const all = records(traceFile()).map((l) => LINE.exec(l)!.slice(1, 3));
     expect(all.map(([c]) => c)).toEqual(['sh', 'sh']);
     const child = all.find(([, p]) => Number(p) !== SHELL_PID)![1];
     run(`echo 'common_pid!=${SHELL_PID}' > events/kprobes/myprobe/filter\necho > trace\nrun sh`);
-    const filtered = records(run('cat trace').stdout).map((l) => LINE.exec(l)!.slice(1, 3));
+    const filtered = records(traceFile()).map((l) => LINE.exec(l)!.slice(1, 3));
     expect(filtered).toHaveLength(1);
     expect(Number(filtered[0]![1])).not.toBe(SHELL_PID);
     expect(Number(filtered[0]![1])).toBeGreaterThan(Number(child));
-    // R157: the profile counts hits before any filter: 2 + 2.
-    expect(run('cat kprobe_profile').stdout).toBe(`  ${'myprobe'.padEnd(44)} ${'4'.padStart(15)} ${'0'.padStart(15)}\n`);
+    // R157: the profile counts hits before any filter: 2 + 2, and the fork of the `cat` that
+    // reads it (pid 572: filtered out of the trace, counted here).
+    expect(run('cat kprobe_profile').stdout).toBe(`  ${'myprobe'.padEnd(44)} ${'5'.padStart(15)} ${'0'.padStart(15)}\n`);
   });
 
   it('a kretprobe event shows the real return site and the call’s own return value (R152, R76)', () => {
-    const { run } = open();
+    const { run, traceFile } = open();
     run(`echo 'r:myret vfs_read ret=$retval' >> kprobe_events\necho 1 > events/kprobes/myret/enable\nrun cat`);
-    const lines = records(run('cat trace').stdout);
+    const lines = records(traceFile());
     expect(lines).toHaveLength(1);
     const [, comm, , , flags, , , event, where, args] = LINE.exec(lines[0]!)!;
     expect([comm, event, flags]).toEqual(['cat', 'myret', 'd....']);
@@ -171,9 +190,9 @@ describe('kprobesim shell on the simulated kernel', () => {
   });
 
   it('stacktrace adds the call chain after each record, innermost first', () => {
-    const { run } = open();
+    const { run, traceFile } = open();
     run(`echo 'p:rd vfs_read' > kprobe_events\necho 1 > events/kprobes/rd/enable\necho 1 > options/stacktrace\ncall ksys_read`);
-    const text = run('cat trace').stdout;
+    const text = traceFile();
     expect(text).toMatch(/ rd: \(vfs_read\+0x0\/0x[0-9a-f]+\)\n +sh-572 +\[\d{3}\] .{5} +\d+\.\d{6}: <stack trace>\n => vfs_read\n => ksys_read\n => entry_SYSCALL_64\n$/);
   });
 
@@ -220,18 +239,18 @@ describe('kprobesim shell on the simulated kernel', () => {
   });
 
   it('a new event with a name used before gets a fresh model probe', () => {
-    const { run, backend } = open();
+    const { run, backend, traceFile } = open();
     run(`echo 'p:x vfs_read' > kprobe_events\necho '-:x' >> kprobe_events\necho 'p:x ksys_read' >> kprobe_events\necho 1 > events/kprobes/x/enable\ncall ksys_read`);
     expect(Object.keys(backend.session.state.kprobes.probes)).toEqual(['x', 'x_2']);
-    expect(records(run('cat trace').stdout).map((l) => LINE.exec(l)![8])).toEqual([at(image.lookup('ksys_read')!.addr)]);
+    expect(records(traceFile()).map((l) => LINE.exec(l)![8])).toEqual([at(image.lookup('ksys_read')!.addr)]);
   });
 
   it('on an IBT kernel with fentry sites, an entry probe is ftrace-based at +4: the layout of R152’s example (R24, R90, R93)', () => {
-    const { run, monitor } = open(1, 1, { config: { ftrace: true, ibt: true } });
+    const { run, monitor, traceFile } = open(1, 1, { config: { ftrace: true, ibt: true } });
     // `r` at +4 is a function entry after ENDBR64 (R24), so the return probe is accepted.
     expect(run(`echo 'p:myprobe vfs_read' > kprobe_events\necho 'r:myret vfs_read+4 $retval' >> kprobe_events`).stderr).toBe('');
     run('echo 1 > events/kprobes/enable\ncall ksys_read');
-    const lines = records(run('cat trace').stdout).map((l) => LINE.exec(l)!);
+    const lines = records(traceFile()).map((l) => LINE.exec(l)!);
     const ibt = symbolsFor('6.17', 'x86_64', { ftrace: true, ibt: true });
     const vfsRead = ibt.lookup('vfs_read')!;
     // No breakpoint: the probed context's flags, preemption disabled by ftrace (R93).
@@ -291,19 +310,19 @@ describe('kprobesim shell on the simulated kernel', () => {
   });
 
   it('§11 in the shell (--config optprobes): an event\'s probe is optimized once enabled ([OPTIMIZED], R89), its records come from the optimized callback (in the task\'s context, R86), and disabling the event queues the unoptimization (R87)', () => {
-    const { run, events, monitor } = open(1, 1, { config: { optprobes: true } });
+    const { run, events, monitor, traceFile } = open(1, 1, { config: { optprobes: true } });
     run(`echo 'p:myprobe vfs_read' > kprobe_events`);
     run('echo 1 > events/kprobes/myprobe/enable');
     expect(run('cat /sys/kernel/debug/kprobes/list').stdout).toMatch(/  k  vfs_read\+0x0    \[OPTIMIZED\]\n$/);
     // The session idles while the user types: the optimizer's 5 jiffies pass, the jump is in.
     expect(ofType(events, 'kprobe.opt.patch')).toHaveLength(1);
     run('run cat /etc/passwd');
-    expect(ofType(events, 'kprobe.opt.hit')).toHaveLength(1);
+    // Two reads through the jump: the `cat` that read the list, and `run cat`'s child.
+    expect(ofType(events, 'kprobe.opt.hit')).toHaveLength(2);
     expect(ofType(events, 'kprobe.trap')).toEqual([]);
     // Not the breakpoint's NMI-like context (d.Z..): interrupts on, preemption disabled.
-    const rec = records(run('cat trace').stdout);
-    expect(rec).toHaveLength(1);
-    expect(LINE.exec(rec[0]!)![4]).toBe('...1.');
+    const rec = records(traceFile());
+    expect(rec.map((l) => LINE.exec(l)![4])).toEqual(['...1.', '...1.']);
     run('echo 0 > events/kprobes/myprobe/enable');
     expect(ofType(events, 'kprobe.opt.unopt.queue')).toHaveLength(1);
     expect(monitor.violations).toEqual([]);
@@ -363,8 +382,10 @@ describe('examples/seed-003-session.sh on the simulated arm64 kernel (seed 003 �
     const out = r.stdout;
     const clone = arm.lookup('kernel_clone')!;
     const lines = out.split('\n').map((l) => LINE.exec(l)).filter((m) => m !== null && !m[0].includes('<stack trace>'));
-    // Three `cat trace`: 4 records; the same 4 and one more; after `echo > trace`, one.
-    expect(lines).toHaveLength(10);
+    // Three `cat trace`, each forked by the shell after what it shows: 4 records and the cat's
+    // own fork; the same 5, `run ls` and the second cat's fork; after `echo > trace`, the child
+    // shell's fork (the shell's own are filtered out).
+    expect(lines).toHaveLength(5 + 7 + 1);
     for (const m of lines) {
       const [, comm, , cpu, flags, , , event, where, args] = m!;
       expect([comm, cpu, flags, event, where]).toEqual(['sh', '000', 'd.Z..', 'myprobe', `kernel_clone+0x0/0x${clone.size.toString(16)}`]);
@@ -386,16 +407,17 @@ describe('examples/seed-003-session.sh on the simulated arm64 kernel (seed 003 �
     expect(pids).toHaveLength(1);
     expect(Number(pids[0])).not.toBe(SHELL_PID);
     expect(last).toContain('# entries-in-buffer/entries-written: 2/2   #P:1\n');
-    // (7) 4 + 1 + 1 (filtered out) + 2 (`run sh`: the shell and the child shell fork) hits.
-    expect(out).toContain(`  ${'myprobe'.padEnd(44)} ${'8'.padStart(15)} ${'0'.padStart(15)}\n`);
+    // (7) Every fork hits: 4 `run ls` + `cat trace` + `run ls` + `cat trace` + `cat …/filter` +
+    // `run ls` + 2 (`run sh`: the shell and the child shell) + `cat trace` + this `cat`.
+    expect(out).toContain(`  ${'myprobe'.padEnd(44)} ${'13'.padStart(15)} ${'0'.padStart(15)}\n`);
     expect(monitor.violations).toEqual([]);
   });
 
   it('on 5.10 arm64 took its breakpoint outside NMI context: no Z in the hardirq column', () => {
-    const { run } = open(1, 1, { arch: 'arm64', kernel: '5.10' });
+    const { run, traceFile } = open(1, 1, { arch: 'arm64', kernel: '5.10' });
     run(`echo 'p:k kernel_clone' > kprobe_events\necho 1 > events/kprobes/k/enable\nrun ls`);
     // v5.10 prints four flag columns (migrate-disable came in v5.11): `d...`, as in seed 003.
-    expect(records(run('cat trace').stdout).map((l) => / \[\d{3}\] (\S+) /.exec(l)![1])).toEqual(['d...']);
+    expect(records(traceFile()).map((l) => / \[\d{3}\] (\S+) /.exec(l)![1])).toEqual(['d...']);
   });
 
   it('x86 register names are refused on arm64, as the kernel’s parser does (BAD_REG_NAME)', () => {
