@@ -3,13 +3,14 @@ import { entryOffset } from '../kprobes/resolve.ts';
 import { symbolsOf } from '../model/setup.ts';
 import type { LoggedEvent } from '../model/events.ts';
 import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
-import type { CommandResult, KernelBackend, KernelCommandInfo, KprobesFileName, TraceRecord } from '../shell/backend.ts';
+import type { ChildTask, CommandResult, KernelBackend, KernelCommandInfo, KprobesFileName, TraceRecord } from '../shell/backend.ts';
 import type { FetchNode, ParseContext, ProbeDefinition } from '../tracefs/index.ts';
 import { KernelSession, sessionScenario } from './kernel-session.ts';
 import { TraceRecords } from './trace-records.ts';
 import type { Projection } from '../views/folder.ts';
 import { kprobesBlacklist, kprobesEnabled, kprobesList } from '../views/debugfs.ts';
-import { KERNEL_COMMANDS, kernelCommand } from './commands.ts';
+import { childrenOps, KERNEL_COMMANDS, kernelCommand } from './commands.ts';
+import { DmesgView } from '../views/dmesg.ts';
 import { own } from '../model/own.ts';
 
 // The `kprobesim shell` backend on the real model: every kprobe_events operation is the shell
@@ -41,6 +42,9 @@ export class SimBackend implements KernelBackend {
   readonly commands: readonly KernelCommandInfo[] = KERNEL_COMMANDS;
   readonly session: KernelSession;
   private readonly records: TraceRecords;
+  /** The kernel log, and how much of it `dmesg -c` has cleared. */
+  private readonly log = new DmesgView();
+  private logCleared = 0;
   /** Model probe name of each definition the shell registered. */
   private readonly names = new Map<ProbeDefinition, string>();
   private readonly used = new Set<string>();
@@ -52,7 +56,7 @@ export class SimBackend implements KernelBackend {
     const symbols = symbolsOf(scenario);
     this.cpus = opts.cpus;
     this.records = new TraceRecords(symbols, kernel);
-    this.session = new KernelSession(scenario, { seed: opts.seed, projections: [this.records, ...(opts.projections ?? [])], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+    this.session = new KernelSession(scenario, { seed: opts.seed, projections: [this.records, this.log, ...(opts.projections ?? [])], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     this.parseContext = {
       arch: this.arch,
       // The session loads no modules: a `MOD:` prefix always names a module that is not loaded.
@@ -151,6 +155,19 @@ export class SimBackend implements KernelBackend {
     if (this.session.ended !== null) return { stdout: '', stderr: `${argv[0]}: the kernel has stopped (${this.session.ended})\n`, status: 1 };
     this.session.perform(parsed.ops as TaskOp[]);
     return { stdout: '', stderr: '', status: 0 };
+  }
+
+  /** The shell forks its programs' children; each does its steps on the simulated CPUs. */
+  runChildren(children: readonly ChildTask[]): CommandResult {
+    if (this.session.ended !== null) return { stdout: '', stderr: '', status: 1 };
+    this.session.perform(childrenOps(children, (fn) => this.symbols.lookup(fn)));
+    return { stdout: '', stderr: '', status: 0 };
+  }
+
+  kernelLog(clear: boolean): readonly string[] {
+    const lines = this.log.lines.slice(this.logCleared);
+    if (clear) this.logCleared = this.log.lines.length;
+    return lines;
   }
 
   traceRecords(): readonly TraceRecord[] {

@@ -137,8 +137,11 @@ export interface KernelBackend {
    * programs make the kernel do nothing (their output is the shell's all the same).
    */
   runChildren?(children: readonly ChildTask[]): CommandResult;
-  /** The kernel log as `dmesg` prints it (`[    0.000066] text` lines). Absent: no `dmesg`. */
-  kernelLog?(): readonly string[];
+  /**
+   * The kernel log as `dmesg` prints it (`[    0.000066] text` lines) since it was last cleared;
+   * `clear`: empty it after reading (`dmesg -c`). Absent: the kernel has no log to read.
+   */
+  kernelLog?(clear: boolean): readonly string[];
 
   /**
    * The records produced by enabled events since the previous call, in production order
