@@ -71,3 +71,17 @@ describe('kprobesim shell on a terminal: Ctrl-C', () => {
     expect(r.screen).toMatch(/# cat kprobe_events; echo end-of-list\nend-of-list\n/);
   });
 });
+
+describe('kprobesim shell on a terminal: Tab', () => {
+  it('completes a path of the simulated tree on the command line', async () => {
+    const r = await onTerminal([
+      { after: prompts(1), keys: 'ls /sys/kernel/debug/kpr' },
+      { after: (s) => s.includes('debug/kpr'), keys: '\t' },
+      { after: (s) => s.includes('/sys/kernel/debug/kprobes/'), keys: '\r' },
+      { after: prompts(2), keys: 'exit\r' },
+    ]);
+    expect(r.status).toBe(0);
+    // The completed directory was listed.
+    expect(r.screen).toMatch(/# ls \/sys\/kernel\/debug\/kprobes\/\nblacklist\nenabled\nlist\n/);
+  });
+});

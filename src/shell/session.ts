@@ -5,7 +5,9 @@
 
 import type { KernelBackend } from './backend.ts';
 import { childrenOf } from './children.ts';
-import { runCommand, type CommandContext, type ShellState } from './commands.ts';
+import { BUILTINS, runCommand, type CommandContext, type ShellState } from './commands.ts';
+import { complete } from './complete.ts';
+import { APPLETS } from './utils/index.ts';
 import { expandWordNoSplit, expandWords, type ExpandEnv } from './expand.ts';
 import type { FileOps } from './files/index.ts';
 import { openRead, openWrite } from './io.ts';
@@ -121,6 +123,12 @@ export class ShellSession {
    */
   get history(): readonly string[] {
     return this.lines;
+  }
+
+  /** Tab completion of the end of `line` (complete.ts): readline's `[candidates, replaced text]`. */
+  complete(line: string): [string[], string] {
+    const commands = [...Object.keys(BUILTINS), ...APPLETS.keys(), ...this.backend.commands.map((c) => c.name)];
+    return complete(line, { vfs: this.vfs, cwd: this.state.cwd, commands });
   }
 
   /** Run one input line (or several lines forming complete commands). */

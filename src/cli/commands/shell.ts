@@ -56,7 +56,11 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   const shell = session.shell;
 
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
-  const rl = createInterface({ input: process.stdin, ...(interactive ? { output: process.stdout, terminal: true, historySize: 1000 } : { terminal: false }) });
+  const rl = createInterface({
+    input: process.stdin,
+    // Tab completes command names and paths of the simulated tree (src/shell/complete.ts).
+    ...(interactive ? { output: process.stdout, terminal: true, historySize: 1000, completer: (line: string) => shell.complete(line) } : { terminal: false }),
+  });
   const ps1 = () => session.prompt();
   let pending: string | null = null;
   if (interactive) {
