@@ -17,6 +17,7 @@ import { InputError } from '../errors.ts';
 import type { HandlerCallback } from '../kprobes/callbacks.ts';
 import { callbackNames } from '../scenario/callbacks.ts';
 import { own } from '../model/own.ts';
+import { maxTasksOf } from '../scenario/types.ts';
 import type { Strategy } from '../scheduler/strategies.ts';
 import type { Projection } from '../views/folder.ts';
 import { EventBus, type Outbox } from './bus.ts';
@@ -25,7 +26,7 @@ import { EventBus, type Outbox } from './bus.ts';
 // that merges their streams. The fold subscribes first, so every actor decides against the
 // state that includes every event published before its turn.
 
-export type EndReason = 'done' | 'deadlock' | 'limit' | 'bug';
+export type EndReason = 'done' | 'deadlock' | 'limit' | 'task_limit' | 'bug';
 
 export type InputEvent = EventOf<'input.line'> | EventOf<'input.probe'> | EventOf<'input.ops'>;
 
@@ -90,7 +91,7 @@ export class Simulation {
     );
     this.scheduler = createActor(schedulerLogic, {
       id: 'sched',
-      input: { sched: s0.sched, strategy: opts.strategy, outbox: this.bus.outbox('sched'), maxSteps: scenario.max_steps },
+      input: { sched: s0.sched, strategy: opts.strategy, outbox: this.bus.outbox('sched'), maxSteps: scenario.max_steps, maxTasks: maxTasksOf(scenario) },
     });
     this.logOutbox = this.bus.outbox('log');
     this.inputOutbox = this.bus.outbox('input');

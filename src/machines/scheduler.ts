@@ -16,13 +16,15 @@ export type SchedulerEvent = { type: 'TICK'; world: KernelState };
 export type Outcome =
   | { kind: 'step'; choice: Choice }
   | { kind: 'idle' }
-  | { kind: 'end'; reason: 'done' | 'deadlock' | 'limit' };
+  | { kind: 'end'; reason: 'done' | 'deadlock' | 'limit' | 'task_limit' };
 
 export interface SchedulerInput {
   readonly sched: SchedState;
   readonly strategy: Strategy;
   readonly outbox: Outbox;
   readonly maxSteps: number;
+  /** More live tasks than this end the run (scenario.max_tasks). */
+  readonly maxTasks: number;
 }
 
 interface SchedulerContext extends SchedulerInput {
@@ -32,6 +34,11 @@ interface SchedulerContext extends SchedulerInput {
 function decide(ctx: SchedulerContext, w: KernelState): { outcome: Outcome; events: DomainEvent[] } {
   if (w.sched.steps >= ctx.maxSteps) {
     return { outcome: { kind: 'end', reason: 'limit' }, events: [{ type: 'run.limit', steps: w.sched.steps }] };
+  }
+  // Tasks that fork faster than their children exit would grow the state (and memory) without
+  // bound; the run stops as soon as a fork took the live tasks past the limit.
+  if (w.tasks.length > ctx.maxTasks) {
+    return { outcome: { kind: 'end', reason: 'task_limit' }, events: [{ type: 'run.task_limit', tasks: w.tasks.length, max_tasks: ctx.maxTasks }] };
   }
   const choices = enabledChoices(w);
   if (choices.length === 0) {

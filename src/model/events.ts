@@ -53,7 +53,7 @@ export type JsonObject = { readonly [key: string]: unknown };
 const PHASE = ['pre', 'post', 'ret'] as const;
 const CTX = ['task', 'handler'] as const;
 const STATUS = ['KPROBE_HIT_ACTIVE', 'KPROBE_HIT_SS', 'KPROBE_HIT_SSDONE', 'KPROBE_REENTER'] as const;
-const END = ['done', 'deadlock', 'limit', 'bug'] as const;
+const END = ['done', 'deadlock', 'limit', 'task_limit', 'bug'] as const;
 /** How the kernel's page-fault path ends for a faulting instruction (spec R57). */
 const FAULT_OUTCOME = ['resolved', 'fixup', 'oops'] as const;
 
@@ -65,6 +65,7 @@ export const EVENT_FIELDS = {
   'time.advance': { to: 'int' },
   'kernel.deadlock': { blocked: 'int[]' },
   'run.limit': { steps: 'int' },
+  'run.task_limit': { tasks: 'int', max_tasks: 'int' },
 
   // ── a CPU (src "cpu/N"): instruction execution ──────────────────────────────────────────────
   'insn.exec': { cpu: 'int', pid: 'int', ip: 'hex', ctx: CTX },
@@ -243,7 +244,7 @@ export type EventType = keyof typeof EVENT_FIELDS;
 
 /** Which actor may emit each type: a slice of the state changes only through its owner's events. */
 type Emitter = 'cpu' | 'sched' | 'kprobes' | 'input' | 'log';
-const SCHED_TYPES = ['sched.pick', 'sched.switch', 'time.advance', 'kernel.deadlock', 'run.limit'];
+const SCHED_TYPES = ['sched.pick', 'sched.switch', 'time.advance', 'kernel.deadlock', 'run.limit', 'run.task_limit'];
 const KPROBES_TYPES = [
   'kprobe.register', 'kprobe.register.fail', 'kprobe.addr', 'kprobe.clear', 'mutex.lock', 'mutex.wait', 'mutex.unlock', 'kprobe.insert', 'kprobe.boostable',
   'kprobe.opt.queue', 'kprobe.opt.patch', 'kprobe.opt.unopt', 'kprobe.opt.unopt.queue', 'kprobe.opt.unpatch', 'kprobe.opt.rearm',

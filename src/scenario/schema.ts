@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ARCHES } from '../kernel/image.ts';
 import { KERNEL_VERSIONS } from '../kernel/releases.ts';
-import type { Scenario, TaskOp } from './types.ts';
+import { DEFAULT_MAX_TASKS, MAX_MAX_TASKS, type Scenario, type TaskOp } from './types.ts';
 
 // The shape of a scenario file. Structure only: names that must exist in the kernel image or
 // elsewhere in the scenario are checked by validate.ts, which can say "did you mean".
@@ -150,6 +150,8 @@ export const scenarioSchema = z
     modules: z.array(moduleSpec).max(8).optional().describe('loadable modules, loaded by insmod'),
     cpus: z.number().int().min(1).max(64).default(DEFAULT_CPUS).describe(`how many CPUs (default ${DEFAULT_CPUS})`),
     max_steps: z.number().int().min(1).max(100_000_000).default(100_000).describe('the run stops after this many scheduler steps'),
+    // No .default(): a default would enter every log header and change existing logs' bytes.
+    max_tasks: z.number().int().min(1).max(MAX_MAX_TASKS).optional().describe(`the run stops when a fork takes the live tasks past this many (default ${DEFAULT_MAX_TASKS})`),
     probes: z.array(probeSchema).max(4096).default([]).describe('the probes tasks register'),
     tasks: z.array(task).max(1024).describe('the tasks that run'),
   })

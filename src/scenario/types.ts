@@ -202,6 +202,22 @@ export interface Scenario {
   readonly cpus: number;
   /** The run stops after this many scheduler steps even if tasks remain. */
   readonly max_steps: number;
+  /**
+   * The run stops when a fork takes the live tasks past this many (default DEFAULT_MAX_TASKS):
+   * memory stays proportional to the live state. Absent unless given, so logs of scenarios
+   * without it keep their bytes.
+   */
+  readonly max_tasks?: number;
   readonly probes: readonly ProbeSpec[];
   readonly tasks: readonly TaskSpec[];
+}
+
+/** scenario.max_tasks when absent: far more than any built-in forks, far less than memory allows. */
+export const DEFAULT_MAX_TASKS = 4096;
+/** The largest max_tasks: the kernel's default pid_max (PID_MAX_DEFAULT, 32768). */
+export const MAX_MAX_TASKS = 32_768;
+
+/** The task limit a run of `s` has. */
+export function maxTasksOf(s: Pick<Scenario, 'max_tasks'>): number {
+  return s.max_tasks ?? DEFAULT_MAX_TASKS;
 }

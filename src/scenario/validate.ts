@@ -257,6 +257,9 @@ function checkScenario(s: Scenario, image: SymbolTable | undefined, err: (path: 
     }
   });
 
+  if (s.max_tasks !== undefined && s.tasks.length > s.max_tasks) {
+    err(['max_tasks'], `${s.max_tasks} is fewer than the ${s.tasks.length} tasks the scenario starts with`);
+  }
   const pids = new Set<number>();
   s.tasks.forEach((t, i) => {
     if (t.pid !== undefined) {

@@ -31,6 +31,7 @@ function table(rows: string[][]): string[] {
 const END_TEXT: Record<string, string> = {
   done: 'every task finished',
   limit: 'the step limit was reached',
+  task_limit: 'the task limit was reached (a fork took the live tasks past max_tasks)',
   deadlock: 'DEADLOCK: tasks remain but nothing can run (INV-progress)',
   bug: 'the kernel halted on a BUG',
 };
