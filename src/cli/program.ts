@@ -83,6 +83,7 @@ program
   .option('--log <FILE>', "write the session's event log (JSON Lines) to FILE")
   .option('--force', 'replace an existing --log FILE', false)
   .option('--replay <LOG>', 'run a logged session again: print what it printed, check its events')
+  .option('--echo', 'reading a script: print each command as typed ("+ CMD", as sh -x does) before its output, on standard output', false)
   .action(async (flags: ShellFlags) => done(await (await import('./commands/shell.ts')).shellCommand(flags)));
 
 program

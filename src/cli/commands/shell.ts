@@ -23,6 +23,8 @@ export interface ShellFlags {
   force: boolean;
   replay?: string;
   config?: string;
+  /** Script mode: print `+ CMD` (the command as typed) before its output. */
+  echo?: boolean;
 }
 
 /** The build options a session's kernel may have (the image's layout: fentry sites, ENDBR64). */
@@ -47,7 +49,9 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   for (const line of early) write(line);
   emit = write;
   let status = 0;
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const runChunk = (chunk: string): void => {
+    if (flags.echo === true && !interactive) echoCommand(chunk);
     const r = session.run(chunk);
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);
@@ -55,7 +59,6 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   };
   const shell = session.shell;
 
-  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const rl = createInterface({
     input: process.stdin,
     // Tab completes command names and paths of the simulated tree (src/shell/complete.ts).
@@ -114,6 +117,19 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   }
   // Like sh: the status of the last command, or the one `exit N` gave.
   return status;
+}
+
+/**
+ * `--echo`: the command as typed, after `+ ` (sh -x's PS4) and with `> ` before each continuation
+ * line, so that a transcript shows what produced each output. Unlike sh -x it shows the line as
+ * typed (quotes, redirections: `> kprobe_events` is what matters here), and it goes to standard
+ * output, in order with the output it explains (stderr would be written after each command's
+ * output). Blank and comment-only lines are not commands and are not echoed, as with sh -x.
+ */
+function echoCommand(chunk: string): void {
+  const r = parse(chunk);
+  if (r.ok && r.list.length === 0) return;
+  process.stdout.write(`+ ${chunk.replace(/\n/g, '\n> ')}\n`);
 }
 
 /**
