@@ -179,7 +179,7 @@ const help: Builtin = {
       'kprobesim shell: a tracefs session on a simulated kernel.\n' +
       'Files: /sys/kernel/tracing and /sys/kernel/debug/tracing (the same tracefs): kprobe_events,\n' +
       '  error_log, trace, trace_pipe, kprobe_profile, trace_options, options/, events/.\n' +
-      'Shell: quoting, $VAR, NAME=value, ;, &&, ||, #, > >> < 2>&1, *?[...] as in sh.\n' +
+      'Shell: quoting, $VAR, NAME=value, ;, &&, ||, |, #, > >> < 2>&1, *?[...] as in sh.\n' +
       'Commands:\n' +
       rows.map(([u, s]) => `  ${u.padEnd(w, ' ')}  ${s}\n`).join('');
     const errno = ctx.write(1, text);
