@@ -59,6 +59,10 @@ export class SimBackend implements KernelBackend {
     this.session = new KernelSession(scenario, { seed: opts.seed, projections: [this.records, this.log, ...(opts.projections ?? [])], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     this.parseContext = {
       arch: this.arch,
+      // The simulated kernels have no BTF (btf absent); what their parser knows of $arg follows
+      // the release: $argN since v4.20, the $arg* screening (and its NOSUP_BTFARG) since v6.5.
+      metaArgs: atLeast(kernel, '6.5'),
+      argN: atLeast(kernel, '4.20'),
       // The session loads no modules: a `MOD:` prefix always names a module that is not loaded.
       symbolExists: (name, module) => module === undefined && symbols.lookup(name) !== undefined,
       isModuleLoaded: () => false,

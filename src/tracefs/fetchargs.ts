@@ -106,7 +106,8 @@ function parseProbeVars(st: ParserState, origArg: string, pcode: Box): FetchNode
     return { kind: 'comm' };
   }
 
-  if (arg.startsWith('arg')) {
+  // Before v4.20 there is no $argN: `arg…` is an unknown variable, like any other.
+  if (arg.startsWith('arg') && st.ctx.argN !== false) {
     const v = kstrtoul(arg.slice(3), 10);
     if (typeof v !== 'bigint') return inval('BAD_VAR');
     if (v === 0n || v > BigInt(st.paramMaxStack)) return inval('BAD_ARG_NUM');

@@ -220,7 +220,7 @@ function createInternal(argv: readonly string[], ctx: ParseContext, log: ProbeLo
 
   // Step 5 (R128, R129): $arg screening and BTF expansion.
   const original = argv.slice(2);
-  const expanded = expandMetaArgs(st, original);
+  const expanded = st.ctx.metaArgs === false ? null : expandMetaArgs(st, original);
   let fetchArgs: string[] = expanded ?? [...original];
 
   // Step 6 (R126): argument count, after the expansion.

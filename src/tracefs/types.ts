@@ -261,6 +261,14 @@ export interface ParseContext {
    * and BTF names fail with NOSUP_BTFARG and `$argN` is parsed by register position.
    */
   readonly btf?: BtfProvider;
+  /**
+   * The release screens and expands `$arg*` (argv_has_var_arg(), traceprobe_expand_meta_args():
+   * v6.5+). false: `$arg*` is an unknown $-variable (BAD_VAR) and NOSUP_BTFARG does not exist.
+   * Default true (the reference kernel).
+   */
+  readonly metaArgs?: boolean;
+  /** The release has `$argN` (v4.20+, "tracing: probeevent: Add $argN"). false: BAD_VAR. Default true. */
+  readonly argN?: boolean;
   /** Build-specific offsets used by the `%pd`/`%pD` rewrite (R124). */
   readonly dentryNameOffset?: number;
   readonly fileDentryOffset?: number;
