@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import { counterexampleReporter } from './counterexample.ts';
 
 // Property runs are reproducible: a fixed seed unless FC_SEED says otherwise. A failure prints
-// the seed, the shrunk scenario and the run seed, so `FC_SEED=… npx vitest run` repeats it.
-fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261122) });
+// fast-check's seed and path, then the shrunk scenario as a file and the `kprobesim run FILE
+// --seed S` that reproduces it (counterexampleReporter); `FC_SEED=… npx vitest run` repeats it.
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261122), reporter: counterexampleReporter as (out: fc.RunDetails<unknown>) => void });

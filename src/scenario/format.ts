@@ -41,3 +41,11 @@ export function scenarioFileText(scenario: Scenario, schemaRef: string = SCENARI
   for (const [key, v] of Object.entries(fields)) if (!(key in ordered) && v !== undefined) ordered[key] = v;
   return prettyJson(ordered) + '\n';
 }
+
+/**
+ * A failing property's scenario and run seed as the user reproduces them: what to save, the
+ * command to run, then the scenario file.
+ */
+export function formatCounterexample(scenario: Scenario, seed: number, file = 'counterexample.json'): string {
+  return `save this as ${file}; \`kprobesim run ${file} --seed ${seed}\` reproduces it:\n${scenarioFileText(scenario)}`;
+}
