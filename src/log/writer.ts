@@ -82,6 +82,8 @@ export class LogWriter implements LineSink {
   static async create(target: string, opts: CreateOptions): Promise<LogWriter> {
     // "" would write "./.partial" and then rename it to nothing.
     if (target === '') throw new InputError('--log', 'empty file name (give the path of the log to write)');
+    // "-" reads as standard output, where the summary goes; a file named "-" would surprise.
+    if (target === '-') throw new InputError('--log', '"-" is not a log file name (the log cannot go to standard output; give a file name)');
     const stat = await fsp.stat(target).catch((err: unknown) => {
       if (errnoCode(err) === 'ENOENT') return undefined;
       throw labelled(err, target);
