@@ -53,16 +53,17 @@ program
 
 program
   .command('trace')
-  .description('print the ftrace `trace` text of a logged run')
+  .description('print the ftrace `trace` file of a logged run (up to --at SEQ)')
   .argument('<log>', 'an event log')
-  .action(async (log: string) => done(await (await import('./commands/trace.ts')).traceCommand(log)));
+  .option('--at <SEQ>', 'the file as it was after the event with this seq', parseSeq)
+  .action(async (log: string, flags: { at?: number }) => done(await (await import('./commands/trace.ts')).traceCommand(log, flags.at)));
 
 program
   .command('why')
-  .description("explain a probe's numbers: each nmissed increment, and what each unregister waited for")
+  .description("explain a probe's numbers: each nmissed increment, each failed registration, and what each unregister waited for; without --probe, every probe briefly")
   .argument('<log>', 'an event log')
-  .requiredOption('--probe <NAME>', 'the probe to explain')
-  .action(async (log: string, flags: { probe: string }) => done(await (await import('./commands/why.ts')).whyCommand(log, flags.probe)));
+  .option('--probe <NAME>', 'the probe to explain in full')
+  .action(async (log: string, flags: { probe?: string }) => done(await (await import('./commands/why.ts')).whyCommand(log, flags.probe)));
 
 program
   .command('debugfs')

@@ -33,7 +33,7 @@ export class RecordedSession {
 
   constructor(
     readonly settings: SessionSettings,
-    opts: { readonly onEvent?: (e: LoggedEvent) => void; readonly projections?: readonly Projection[] } = {},
+    opts: { readonly onEvent?: (e: LoggedEvent) => void; readonly projections?: readonly Projection[]; readonly traceUpTo?: number } = {},
   ) {
     this.scenario = sessionScenario(settings.cpus, settings.kernel, settings.arch, settings.config);
     this.backend = new SimBackend({ ...settings, ...opts });

@@ -32,6 +32,8 @@ export interface SimBackendOptions {
   readonly onEvent?: (e: LoggedEvent) => void;
   /** More views of the run (the invariant monitors, say). */
   readonly projections?: readonly Projection[];
+  /** The trace gets no record of an event past this seq (a trace "as of" a seq of a logged session). */
+  readonly traceUpTo?: number;
 }
 
 export class SimBackend implements KernelBackend {
@@ -55,7 +57,7 @@ export class SimBackend implements KernelBackend {
     const scenario = sessionScenario(opts.cpus, kernel, this.arch, opts.config);
     const symbols = symbolsOf(scenario);
     this.cpus = opts.cpus;
-    this.records = new TraceRecords(symbols, kernel);
+    this.records = new TraceRecords(symbols, kernel, opts.traceUpTo);
     this.session = new KernelSession(scenario, { seed: opts.seed, projections: [this.records, this.log, ...(opts.projections ?? [])], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     this.parseContext = {
       arch: this.arch,

@@ -42,13 +42,15 @@ export class TraceRecords implements Projection {
   constructor(
     private readonly symbols: SymbolTable,
     kernel: KernelVersion,
+    /** Write no record for an event past this seq (`kprobesim trace LOG --at SEQ`). */
+    private readonly upTo = Infinity,
   ) {
     this.layout = traceLayout(kernel);
     this.breakpointIsNmi = breakpointIsNmi(symbols.image.arch, kernel);
   }
 
   observe(before: KernelState, e: LoggedEvent): void {
-    if (e.type !== 'handler.enter') return;
+    if (e.type !== 'handler.enter' || e.seq > this.upTo) return;
     const def = this.probes.get(e.probe);
     if (def === undefined || e.phase !== (def.kind === 'kprobe' ? 'pre' : 'ret')) return;
     const cpu = before.cpus[e.cpu]!;

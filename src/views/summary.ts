@@ -1,6 +1,7 @@
 import { DEFAULT_KERNEL, type SymbolTable } from '../kernel/index.ts';
 import type { KernelState, ProbeReg, ProbeStats } from '../model/state.ts';
 import { errnoText } from '../errno.ts';
+import { count } from './count.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { INVARIANTS, type Violation } from '../monitors/invariants.ts';
 import { own } from '../model/own.ts';
@@ -21,6 +22,14 @@ export interface SummaryInput {
   readonly digest: string;
   readonly symbols: SymbolTable;
   readonly logNote: string | null;
+  /** `run --dmesg` prints the whole kernel log after the summary: the summary does not abridge it too. */
+  readonly dmesgFollows?: boolean;
+  /**
+   * The scenario as loaded, before --cpus, --kernel, --arch or --config changed it: the summary
+   * names each override, so a description written for the original ("4 CPUs") is not taken for
+   * what ran.
+   */
+  readonly asLoaded?: Scenario;
 }
 
 function table(rows: string[][]): string[] {
@@ -69,12 +78,27 @@ function refusals(scenario: Scenario, st: KernelState): string[] {
   return ['registration failures:', ...rows.map(([name, what]) => `  ${name!.padEnd(width)}  ${what}`), ''];
 }
 
+/** What the command-line options changed in the scenario, as `--cpus 64 (the scenario's: 4)`. */
+function overrides(loaded: Scenario, ran: Scenario): string[] {
+  const kernel = (sc: Scenario) => sc.kernel ?? DEFAULT_KERNEL;
+  const arch = (sc: Scenario) => sc.arch ?? 'x86_64';
+  const options = (sc: Scenario) => buildText({ ...sc, arch: 'x86_64' }).replace(/^ \((.*)\)$/, '$1') || 'none';
+  const out: string[] = [];
+  if (ran.cpus !== loaded.cpus) out.push(`--cpus ${ran.cpus} (the scenario's: ${loaded.cpus})`);
+  if (kernel(ran) !== kernel(loaded)) out.push(`--kernel ${kernel(ran)} (the scenario's: ${kernel(loaded)})`);
+  if (arch(ran) !== arch(loaded)) out.push(`--arch ${arch(ran)} (the scenario's: ${arch(loaded)})`);
+  if (options(ran) !== options(loaded)) out.push(`--config: ${options(ran)} (the scenario's: ${options(loaded)})`);
+  return out;
+}
+
 export function renderSummary(s: SummaryInput): string {
   const st = s.state;
   const out: string[] = [];
   out.push(`scenario ${s.scenario.name}: ${s.scenario.description}`);
-  out.push(`seed ${s.seed}, ${st.cpus.length} CPUs, kernel ${s.scenario.kernel ?? DEFAULT_KERNEL}${buildText(s.scenario)}, ${s.strategy} schedule`);
-  out.push(`ended: ${END_TEXT[s.endReason] ?? s.endReason} after ${st.sched.steps} steps, ${s.events} events (t=${st.t})`);
+  const changed = s.asLoaded === undefined ? [] : overrides(s.asLoaded, s.scenario);
+  if (changed.length > 0) out.push(`run with options that change it: ${changed.join(', ')}`);
+  out.push(`seed ${s.seed}, ${count(st.cpus.length, 'CPU')}, kernel ${s.scenario.kernel ?? DEFAULT_KERNEL}${buildText(s.scenario)}, ${s.strategy} schedule`);
+  out.push(`ended: ${END_TEXT[s.endReason] ?? s.endReason} after ${count(st.sched.steps, 'step')}, ${count(s.events, 'event')} (t=${st.t})`);
   out.push('');
   if (s.scenario.probes.length > 0) {
     out.push('probes:');
@@ -101,7 +125,7 @@ export function renderSummary(s: SummaryInput): string {
   const byInv = new Map<string, Violation[]>();
   for (const v of s.violations) byInv.set(v.inv, [...(byInv.get(v.inv) ?? []), v]);
   out.push(
-    `invariants: ${s.violations.length === 0 ? 'all hold' : `${s.violations.length} violation(s)`}`,
+    `invariants: ${s.violations.length === 0 ? 'all hold' : count(s.violations.length, 'violation')}`,
     ...INVARIANTS.map((inv) => {
       const vs = byInv.get(inv);
       return vs === undefined ? `  ${inv}: ok` : `  ${inv}: VIOLATED at seq ${vs[0]!.seq}: ${vs[0]!.message}${vs.length > 1 ? ` (+${vs.length - 1} more)` : ''}`;
@@ -110,9 +134,13 @@ export function renderSummary(s: SummaryInput): string {
   const bugs = s.dmesg.filter((l) => /\] (BUG: |Unrecoverable kprobe|Oops: )/.test(l));
   out.push(`kernel bugs reproduced: ${bugs.length === 0 ? 'none' : bugs.length}`, ...bugs.slice(0, 5).map((l) => `  ${l}`));
   out.push('');
-  const shown = s.dmesg.slice(0, 12);
-  out.push(`dmesg (${shown.length < s.dmesg.length ? `first ${shown.length} of ${s.dmesg.length}` : s.dmesg.length} lines):`);
-  out.push(...shown.map((l) => `  ${l}`));
+  if (s.dmesgFollows) {
+    out.push(`dmesg: ${count(s.dmesg.length, 'line')}, printed in full below`);
+  } else {
+    const shown = s.dmesg.slice(0, 12);
+    out.push(`dmesg (${shown.length < s.dmesg.length ? `first ${shown.length} of ${count(s.dmesg.length, 'line')}` : count(s.dmesg.length, 'line')}):`);
+    out.push(...shown.map((l) => `  ${l}`));
+  }
   out.push('', `digest: ${s.digest}`);
   if (s.logNote !== null) out.push(`log: ${s.logNote}`);
   return out.join('\n') + '\n';

@@ -4,6 +4,8 @@ import { instanceProbe } from '../model/evolve.ts';
 import type { CpuState, KernelState } from '../model/state.ts';
 import type { Projection } from './folder.ts';
 import { errnoText } from '../errno.ts';
+import { count } from './count.ts';
+import { probeName } from '../model/fold/input.ts';
 import { own } from '../model/own.ts';
 
 // `kprobesim why LOG --probe NAME`: the story behind a probe's numbers. Each nmissed increment
@@ -202,17 +204,39 @@ export class WhyView implements Projection {
     }
   }
 
-  text(final: KernelState): string {
+  /** The first line: the probe's counts, or that it never got registered. */
+  private headline(final: KernelState): string {
     const s = own(final.stats, this.probe);
+    if (s === undefined) return `probe ${this.probe}: no such probe in this run`;
+    if (this.registered === 0 && this.refusals.length > 0) {
+      return `probe ${this.probe}: never registered: the kernel refused every registration (${this.refusals.length}), so it could not be hit`;
+    }
+    return `probe ${this.probe}: ${count(s.hits, 'hit')}: ${s.handled} handled, ${s.nmissed} missed (nmissed), ${s.skipped} skipped while disabled`;
+  }
+
+  /** A few lines for `why LOG` without --probe: the headline and how much of each story there is. */
+  brief(final: KernelState): string[] {
+    const stories = [
+      count(this.misses.length, 'nmissed increment'),
+      ...(own(final.kretprobes, this.probe) !== undefined ? [count(this.poolMisses.length, 'pool miss', 'pool misses')] : []),
+      count(this.calls.length, 'unregister/disable call'),
+    ];
+    const refused = new Map<string, number>();
+    for (const r of this.refusals) {
+      const key = `${errnoText(r.errno)}: ${r.reason}`;
+      refused.set(key, (refused.get(key) ?? 0) + 1);
+    }
+    return [
+      this.headline(final),
+      `  ${stories.join(', ')}`,
+      ...[...refused].map(([what, n]) => `  register_kprobe returned ${what}${n > 1 ? ` (${n} times)` : ''}`),
+    ];
+  }
+
+  text(final: KernelState): string {
     const out: string[] = [];
     const at = (p: { seq: number; t: number }) => `seq ${p.seq} (t=${p.t})`;
-    out.push(
-      s === undefined
-        ? `probe ${this.probe}: no such probe in this run`
-        : this.registered === 0 && this.refusals.length > 0
-          ? `probe ${this.probe}: never registered: the kernel refused every registration (${this.refusals.length}), so it could not be hit`
-          : `probe ${this.probe}: ${s.hits} hits: ${s.handled} handled, ${s.nmissed} missed (nmissed), ${s.skipped} skipped while disabled`,
-    );
+    out.push(this.headline(final));
     if (this.refusals.length > 0) {
       // §3: a refusal changes nothing in the kernel (INV-validate); only the caller sees the errno.
       out.push('', `registration failures (${this.refusals.length}):`);
@@ -258,6 +282,37 @@ export class WhyView implements Projection {
       }
       out.push(c.end ? `    returned at ${at(c.end)}` : '    had not returned when the log ends');
     }
+    return out.join('\n') + '\n';
+  }
+}
+
+/**
+ * `kprobesim why LOG` without --probe: every probe of the run briefly, in the order they appear
+ * (a scenario's, then those a shell session defined), failed registrations included.
+ */
+export class WhyAllView implements Projection {
+  private readonly views = new Map<string, WhyView>();
+
+  constructor(
+    probes: readonly string[],
+    private readonly symbols: SymbolTable,
+  ) {
+    for (const p of probes) this.views.set(p, new WhyView(p, symbols));
+  }
+
+  observe(before: KernelState, e: LoggedEvent, after: KernelState): void {
+    if (e.type === 'input.probe') {
+      const name = probeName(e.probe);
+      if (!this.views.has(name)) this.views.set(name, new WhyView(name, this.symbols));
+    }
+    for (const v of this.views.values()) v.observe(before, e, after);
+  }
+
+  text(final: KernelState, log: string): string {
+    if (this.views.size === 0) return 'no probes in this run\n';
+    const out: string[] = [];
+    for (const v of this.views.values()) out.push(...v.brief(final), '');
+    out.push(`each in full: kprobesim why ${log} --probe NAME`);
     return out.join('\n') + '\n';
   }
 }

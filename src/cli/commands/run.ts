@@ -82,7 +82,8 @@ function withOverrides(s: Scenario, flags: RunFlags): Scenario {
 }
 
 export async function runCommand(arg: string | undefined, flags: RunFlags): Promise<number> {
-  const scenario = withOverrides(await loadScenario(arg ?? 'default'), flags);
+  const loaded = await loadScenario(arg ?? 'default');
+  const scenario = withOverrides(loaded, flags);
   const opts: RunOptions = { seed: flags.seed, strategy: flags.strategy };
 
   // Every run writes a log. Without --log it goes to kprobesim-runs/, named by what the run is:
@@ -148,6 +149,8 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       digest: result.digest,
       symbols: symbolsOf(scenario),
       logNote,
+      dmesgFollows: flags.dmesg,
+      asLoaded: loaded,
     }),
   );
   if (flags.dmesg) out(['', '--- dmesg ---', ...result.dmesg, ''].join('\n'));
