@@ -49,7 +49,7 @@ describe('a kretprobe return handler sees the real return address (R75)', () => 
   });
 
   const chains: [KernelVersion, Arch, string[]][] = [
-    // v6.17: rethook (x86 since v5.19, arm64 since v6.0).
+    // v6.17: rethook (x86 since v5.19; arm64 too by v6.17).
     ['6.17', 'x86_64', ['kretprobe_rethook_handler', 'rethook_trampoline_handler', 'arch_rethook_trampoline_callback', 'arch_rethook_trampoline']],
     ['6.17', 'arm64', ['kretprobe_rethook_handler', 'rethook_trampoline_handler', 'arch_rethook_trampoline_callback', 'arch_rethook_trampoline']],
     // v5.10: the arch's handler calls the generic __kretprobe_trampoline_handler.

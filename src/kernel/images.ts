@@ -17,13 +17,14 @@ export const ISAS: Readonly<Record<Arch, Isa>> = { x86_64: X86_64_ISA, arm64: AR
 /**
  * What runs when a kretprobed function returns into the trampoline, innermost first: the C
  * function that calls the return handlers, its callers, and the asm trampoline the hooked return
- * address pointed at (R75). x86 and arm64 moved to rethook (v5.19, v6.0): arch_rethook_trampoline
+ * address pointed at (R75). With rethook (x86 since v5.19; arm64 too by v6.17): arch_rethook_trampoline
  * calls arch_rethook_trampoline_callback → rethook_trampoline_handler → kretprobe_rethook_handler.
  * Before, kretprobe_trampoline called the arch's trampoline_handler (arm64:
  * trampoline_probe_handler), which since v5.10 walks the instances in the generic
  * __kretprobe_trampoline_handler. All of it is NOKPROBE_SYMBOL'd.
  */
 export function kretprobeTrampolineChain(arch: Arch, version: KernelVersion): readonly string[] {
+  // Of the modelled releases (4.14, 5.10, 6.17) only 6.17 has rethook, on both arches.
   if (atLeast(version, '6.0')) return ['kretprobe_rethook_handler', 'rethook_trampoline_handler', 'arch_rethook_trampoline_callback', 'arch_rethook_trampoline'];
   const handler = arch === 'x86_64' ? 'trampoline_handler' : 'trampoline_probe_handler';
   return [...(atLeast(version, '5.10') ? ['__kretprobe_trampoline_handler'] : []), handler, 'kretprobe_trampoline'];
