@@ -47,6 +47,12 @@ describe('scenarios --show NAME', () => {
     }
   });
 
+  it('"$schema" is the shipped schema file relative to the current directory when it is below it, else its published address', () => {
+    const here = spawnSync(process.execPath, [BIN, 'scenarios', '--show', 'default'], { cwd: resolve('.'), encoding: 'utf8' });
+    expect(JSON.parse(here.stdout).$schema).toBe('schema/scenario.schema.json');
+    expect(JSON.parse(cli('scenarios', '--show', 'default').out).$schema).toBe('https://unpkg.com/kprobesim/schema/scenario.schema.json');
+  });
+
   it('an unknown NAME gets "did you mean" and exit 2', () => {
     const r = cli('scenarios', '--show', 'unregister-rase');
     expect(r).toMatchObject({ code: 2, out: '' });
