@@ -16,8 +16,8 @@ export const NO_TEST: Readonly<Record<number, string>> = {
   41: '(info) boot-time ordering, not observable in a run',
   66: 'freeing an instruction slot or an aggregator is not observable in the model',
   81: '(info) implementation history',
-  113: 'no test names it; the R150 and R151 tests register only after the whole line parsed',
-  120: 'no test names it: other kernel memory reads 0 and user memory faults in the model (README, "kprobesim shell")',
+  113: 'the R150 and R151 tests see registration happen only after the whole line parsed',
+  120: 'in the model other kernel memory reads 0 and user memory faults (README, "kprobesim shell")',
   171: 'the INV-removed-race property (property-tests/invariants.test.ts) checks it',
   172: 'the INV-unregister and INV-mutex properties (property-tests/invariants.test.ts) check it',
   173: 'the INV-kretprobe property (property-tests/invariants.test.ts) checks it',
@@ -64,7 +64,7 @@ export function rulesMarkdown(root = '.'): string {
       (rule.items ?? []).forEach((item, i) => lines.push(`  - **R${rule.n}.${i + 1}** ${item}`));
       const files = cites.get(rule.n);
       lines.push(`  - kernel: ${code(rule.source)}`);
-      lines.push(`  - tests: ${files ? files.map(code).join(', ') : `none; ${NO_TEST[rule.n] ?? 'not modelled yet'}`}`);
+      lines.push(`  - tests: ${files ? files.map(code).join(', ') : `none (${NO_TEST[rule.n] ?? 'not modelled yet'})`}`);
     }
   }
   return lines.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
