@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -39,6 +39,27 @@ describe('INV-determinism: truncated replay', () => {
         const r = await replayLog(file);
         const cutMidLine = !prefix.endsWith('\n');
         expect(r).toEqual({ kind: 'identical', events: complete, digest: null, truncatedAt: cutMidLine ? complete + 2 : null });
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('INV-determinism (truncated replay): a shell session log cut anywhere replays as identical up to the cut', async () => {
+    const T = '/sys/kernel/tracing';
+    const script = [`echo 'p:kp kernel_clone' >> ${T}/kprobe_events`, `echo 1 > ${T}/events/kprobes/enable`, 'run ls', 'run ls', `echo '-:kp' >> ${T}/kprobe_events`, 'run ls', ''].join('\n');
+    const whole = join(dir, 'session.jsonl');
+    expect((await cliInProcess(['shell', '--log', whole], script)).code).toBe(0);
+    const text = readFileSync(whole, 'utf8');
+    const headerEnd = text.indexOf('\n') + 1;
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: headerEnd, max: text.length - 1 }), fc.boolean(), async (at, atLineBoundary) => {
+        const cut = atLineBoundary ? text.lastIndexOf('\n', at - 1) + 1 : at;
+        const prefix = text.slice(0, cut);
+        const complete = prefix.slice(0, prefix.lastIndexOf('\n') + 1).split('\n').length - 2;
+        const file = join(dir, `session-${n++}.jsonl`);
+        writeFileSync(file, prefix);
+        expect(await replayLog(file)).toEqual({ kind: 'identical', events: complete, digest: null, truncatedAt: prefix.endsWith('\n') ? null : complete + 2 });
       }),
       { numRuns: 25 },
     );
