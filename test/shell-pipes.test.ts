@@ -55,6 +55,8 @@ describe('grep', () => {
   it('selects lines with -i -v -c -n -w, and prefixes names with several files', () => {
     expect(grep("'ha'").stdout).toBe('alpha\ncharlie\n');
     expect(grep("-i 'HA'").stdout).toBe('alpha\ncharlie\n');
+    // -i folds the listed characters before `^` negates them: `[^a]` matches neither a nor A.
+    expect(run("echo A | grep -i '[^a]'").status).toBe(1);
     expect(grep("-v 'a'").stdout).toBe('echo\n');
     expect(grep("-c 'a'").stdout).toBe('4\n');
     expect(grep("-n 'o'").stdout).toBe('3:echo\n4:bravo\n');

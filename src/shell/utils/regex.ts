@@ -87,7 +87,10 @@ const ASSERTIONS: Readonly<Record<string, AssertTest>> = {
 const LINE_START: AssertTest = (p) => p === -1;
 const LINE_END: AssertTest = (_p, n) => n === -1;
 
-const literal = (c: number): Node => ({ k: 'char', test: (x) => x === c });
+/** With -i a character test also accepts the other case of the character (glibc's REG_ICASE). */
+function folded(test: CharTest): CharTest {
+  return (c) => test(c) || test(String.fromCharCode(c).toLowerCase().charCodeAt(0)) || test(String.fromCharCode(c).toUpperCase().charCodeAt(0));
+}
 
 /** Recursive-descent parser of one pattern, in either flavor. */
 class Parser {
@@ -97,8 +100,19 @@ class Parser {
   constructor(
     private readonly src: string,
     flavor: Flavor,
+    private readonly ignoreCase: boolean,
   ) {
     this.ere = flavor === 'extended';
+  }
+
+  private literal(c: number): Node {
+    const test: CharTest = (x) => x === c;
+    return { k: 'char', test: this.ignoreCase ? folded(test) : test };
+  }
+
+  /** -F: every character of the pattern stands for itself. */
+  fixed(): Node {
+    return { k: 'cat', items: [...this.src].map((c) => this.literal(c.charCodeAt(0))) };
   }
 
   parse(): Node {
@@ -156,11 +170,11 @@ class Parser {
     if (c === '^') {
       this.i++;
       // BRE: an anchor only at the start of the pattern or of a group or alternative (POSIX).
-      return this.ere || first ? { k: 'assert', test: LINE_START } : literal(94);
+      return this.ere || first ? { k: 'assert', test: LINE_START } : this.literal(94);
     }
     if (c === '$') {
       this.i++;
-      return this.ere || this.atEnd(depth) ? { k: 'assert', test: LINE_END } : literal(36);
+      return this.ere || this.atEnd(depth) ? { k: 'assert', test: LINE_END } : this.literal(36);
     }
     if (c === '.') {
       this.i++;
@@ -171,17 +185,17 @@ class Parser {
       // A `*` with nothing to repeat is an ordinary character (BRE at the start; ERE likewise,
       // as glibc takes it).
       this.i++;
-      return literal(42);
+      return this.literal(42);
     }
     if (this.ere && (c === '+' || c === '?' || (c === '{' && this.interval() !== null))) {
       if (first) {
         this.i++;
-        return literal(c.charCodeAt(0));
+        return this.literal(c.charCodeAt(0));
       }
     }
     if (c === '\\') return this.escape();
     this.i++;
-    return literal(c.charCodeAt(0));
+    return this.literal(c.charCodeAt(0));
   }
 
   private escape(): Node {
@@ -196,7 +210,7 @@ class Parser {
     const a = ASSERTIONS[n];
     if (a !== undefined && Object.prototype.hasOwnProperty.call(ASSERTIONS, n)) return { k: 'assert', test: a };
     if (!this.ere && n === '{') throw new RegexError(ERR.preceding);
-    return literal(n.charCodeAt(0));
+    return this.literal(n.charCodeAt(0));
   }
 
   /** `{m}`, `{m,}`, `{m,n}`, `{,n}` at the cursor (after the `{`): the bounds and the length. */
@@ -286,7 +300,10 @@ class Parser {
         tests.push((x) => x === lo);
       }
     }
-    const any: CharTest = (x) => tests.some((t) => t(x));
+    // Case folding applies to the listed characters, before a `^` negates them: with -i,
+    // `[^a]` matches neither `a` nor `A`.
+    const listed: CharTest = (x) => tests.some((t) => t(x));
+    const any = this.ignoreCase ? folded(listed) : listed;
     return { k: 'char', test: negate ? (x) => !any(x) : any };
   }
 }
@@ -341,26 +358,10 @@ class Builder {
   }
 }
 
-function foldCase(node: Node): Node {
-  switch (node.k) {
-    case 'char': {
-      const t = node.test;
-      return { k: 'char', test: (c) => t(c) || t(String.fromCharCode(c).toLowerCase().charCodeAt(0)) || t(String.fromCharCode(c).toUpperCase().charCodeAt(0)) };
-    }
-    case 'assert':
-      return node;
-    case 'cat':
-    case 'alt':
-      return { k: node.k, items: node.items.map(foldCase) };
-    case 'repeat':
-      return { ...node, node: foldCase(node.node) };
-  }
-}
-
 /** One pattern as a node: parsed, or each character literal with -F. */
 function patternNode(pattern: string, opts: RegexOptions): Node {
-  let node = opts.fixed ? { k: 'cat' as const, items: [...pattern].map((c) => literal(c.charCodeAt(0))) } : new Parser(pattern, opts.flavor).parse();
-  if (opts.ignoreCase) node = foldCase(node);
+  const parser = new Parser(pattern, opts.flavor, opts.ignoreCase);
+  let node = opts.fixed ? parser.fixed() : parser.parse();
   if (opts.wholeWord) node = { k: 'cat', items: [{ k: 'assert', test: (p) => !isWordChar(p) }, node, { k: 'assert', test: (_p, n) => !isWordChar(n) }] };
   return node;
 }
