@@ -17,10 +17,10 @@ export const NO_TEST: Readonly<Record<number, string>> = {
   66: 'freeing an instruction slot or an aggregator is not observable in the model',
   81: '(info) implementation history',
   113: 'the R150 and R151 tests see registration happen only after the whole line parsed',
-  120: 'in the model other kernel memory reads 0 and user memory faults (README, "kprobesim shell")',
-  171: 'the INV-removed-race property (property-tests/invariants.test.ts) checks it',
-  172: 'the INV-unregister and INV-mutex properties (property-tests/invariants.test.ts) check it',
-  173: 'the INV-kretprobe property (property-tests/invariants.test.ts) checks it',
+  120: 'in the model other kernel memory reads 0 and user memory faults, as the README says under "kprobesim shell"',
+  171: 'checked by the INV-removed-race property in `property-tests/invariants.test.ts`',
+  172: 'checked by the INV-unregister and INV-mutex properties in `property-tests/invariants.test.ts`',
+  173: 'checked by the INV-kretprobe property in `property-tests/invariants.test.ts`',
 };
 
 /** Test files, relative to `root`, that name each rule (`R50`, or `R25.1` for R25). */
@@ -35,11 +35,34 @@ export function testCitations(root = '.'): Map<number, string[]> {
   return cites;
 }
 
+/** Source files under src/ that name each rule: where a rule no test names is modelled. */
+export function sourceCitations(root = '.'): Map<number, string[]> {
+  const cites = new Map<number, string[]>();
+  const walk = (dir: string): string[] =>
+    readdirSync(join(root, dir), { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .flatMap((d) => (d.isDirectory() ? walk(`${dir}/${d.name}`) : d.name.endsWith('.ts') ? [`${dir}/${d.name}`] : []));
+  for (const f of walk('src')) {
+    const found = new Set([...readFileSync(join(root, f), 'utf8').matchAll(/\bR(\d{1,3})\b/g)].map((m) => Number(m[1])));
+    for (const n of found) cites.set(n, [...(cites.get(n) ?? []), f]);
+  }
+  return cites;
+}
+
 const code = (s: string) => `\`${s}\``;
+
+/** Why a rule has no test: NO_TEST's reason, else where src/ models it, else "not modelled yet". */
+function untested(n: number, src: Map<number, string[]>): string {
+  const reason = NO_TEST[n];
+  if (reason !== undefined) return reason;
+  const files = src.get(n);
+  return files ? `no test names it; modelled in ${files.map(code).join(', ')}` : 'not modelled yet';
+}
 const rangeOf = (rules: readonly RuleText[]) => (rules.length === 0 ? '' : rules.length === 1 ? ` (R${rules[0]!.n})` : ` (R${rules[0]!.n}–R${rules.at(-1)!.n})`);
 
 export function rulesMarkdown(root = '.'): string {
   const cites = testCitations(root);
+  const src = sourceCitations(root);
   const lines: string[] = [
     '# The kprobes rules kprobesim follows',
     '',
@@ -64,7 +87,7 @@ export function rulesMarkdown(root = '.'): string {
       (rule.items ?? []).forEach((item, i) => lines.push(`  - **R${rule.n}.${i + 1}** ${item}`));
       const files = cites.get(rule.n);
       lines.push(`  - kernel: ${code(rule.source)}`);
-      lines.push(`  - tests: ${files ? files.map(code).join(', ') : `none (${NO_TEST[rule.n] ?? 'not modelled yet'})`}`);
+      lines.push(`  - tests: ${files ? files.map(code).join(', ') : `none (${untested(rule.n, src)})`}`);
     }
   }
   return lines.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
@@ -80,10 +103,11 @@ function anchor(id: string, title: string): string {
 
 export function fidelityMarkdown(root = '.'): string {
   const cites = testCitations(root);
+  const src = sourceCitations(root);
   const rows: string[] = [];
   for (const rule of RULES.filter((x) => x.n <= FIDELITY_LAST_RULE)) {
     const files = cites.get(rule.n);
-    const status = files ? `tested: ${files.map(code).join(', ')}` : `no test: ${NO_TEST[rule.n] ?? 'not modelled yet'}`;
+    const status = files ? `tested: ${files.map(code).join(', ')}` : `no test: ${untested(rule.n, src)}`;
     rows.push(`| [R${rule.n}](rules.md#r${rule.n}) | ${rule.summary.replace(/\|/g, '\\|')} | ${status} |`);
   }
   const tested = RULES.filter((x) => x.n <= FIDELITY_LAST_RULE && cites.has(x.n)).length;
