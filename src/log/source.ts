@@ -43,6 +43,18 @@ function kindOf(st: fs.Stats): string {
  * callback results ahead), and a pipe can be read only once.
  */
 const spools = new WeakMap<object, Promise<string>>();
+/** The spools' directories, removed when the process exits (one listener for all of them). */
+const spoolDirs = new Set<string>();
+let cleanupHooked = false;
+
+function removeAtExit(dir: string): void {
+  spoolDirs.add(dir);
+  if (cleanupHooked) return;
+  cleanupHooked = true;
+  process.once('exit', () => {
+    for (const d of spoolDirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+}
 
 function spoolStdin(): Promise<string> {
   const stdin = process.stdin;
@@ -51,7 +63,7 @@ function spoolStdin(): Promise<string> {
     spool = (async () => {
       const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'kprobesim-stdin-'));
       const file = path.join(dir, 'log.jsonl');
-      process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+      removeAtExit(dir);
       await pipeline(stdin, boundedLines(), fs.createWriteStream(file, { flags: 'wx' }));
       return file;
     })();
