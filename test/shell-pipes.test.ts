@@ -100,6 +100,7 @@ describe('grep', () => {
     expect(grep("-E '(a{1000}){1000}'").stderr).toBe("grep: bad regex '(a{1000}){1000}': Regular expression too big\n");
     expect(grep('-z x')).toMatchObject({ stderr: expect.stringMatching(/^grep: invalid option -- 'z'\n/), status: 2 });
     expect(run('grep')).toMatchObject({ stderr: expect.stringMatching(/^Usage: grep /), status: 2 });
+    expect(run('grep -e')).toMatchObject({ stderr: expect.stringMatching(/^grep: option requires an argument -- 'e'\nUsage: grep /), status: 2 });
   });
 
   it('patterns that make a backtracking matcher take exponential time finish at once', () => {

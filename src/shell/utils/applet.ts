@@ -66,8 +66,3 @@ export function badOption(ctx: CommandContext, applet: string, option: string): 
   ctx.write(2, msg.invalidOption(applet, option));
   return STATUS.FAILURE;
 }
-
-/** A decimal count as BusyBox's xatou parses it (`head -n 3`), or null. */
-export function count(text: string): number | null {
-  return /^[0-9]{1,9}$/.test(text) ? Number(text) : null;
-}

@@ -17,7 +17,7 @@ interface GrepArgs {
 }
 
 /** getopt with GNU argument permutation (options may follow operands), as BusyBox builds it. */
-function parseArgs(argv: readonly string[]): GrepArgs | { readonly bad: string } | { readonly usage: true } {
+function parseArgs(argv: readonly string[]): GrepArgs | { readonly bad: string } | { readonly missing: string } | { readonly usage: true } {
   const flags = new Set<string>();
   const patterns: string[] = [];
   const operands: string[] = [];
@@ -37,7 +37,7 @@ function parseArgs(argv: readonly string[]): GrepArgs | { readonly bad: string }
       if (o === 'e') {
         const rest = a.slice(j + 1);
         const value = rest !== '' ? rest : argv[++i];
-        if (value === undefined) return { usage: true };
+        if (value === undefined) return { missing: 'e' };
         patterns.push(value);
         withE = true;
         break;
@@ -68,6 +68,10 @@ export const grep: Applet = {
     if ('bad' in a) {
       badOption(ctx, 'grep', a.bad);
       ctx.write(2, USAGE);
+      return 2;
+    }
+    if ('missing' in a) {
+      ctx.write(2, `grep: option requires an argument -- '${a.missing}'\n${USAGE}`);
       return 2;
     }
     if ('usage' in a) {
