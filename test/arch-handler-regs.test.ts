@@ -51,6 +51,34 @@ describe('handler registers follow the arch (kprobe_example.c #ifdef branches)',
     expect(ofType(r.events, 'printk').map((e) => e.text)).toEqual([`0x${pc} 0x${pc} 0x60000005`]);
   });
 
+  it('a post-handler sees the IP after the probed instruction: x86 p->addr + its length, arm64 p->addr + 4', () => {
+    for (const arch of ['x86_64', 'arm64'] as const) {
+      const fn = symbolsFor('6.17', arch).lookup('kernel_clone')!;
+      if (fn.kind !== 'func') throw new Error('kernel_clone');
+      // The model's first instruction is an ordinary one (kernel-image.test.ts), stepped in place.
+      const next = (fn.addr + BigInt(fn.body[0]!.len)).toString(16);
+      const text = arch === 'x86_64' ? '{ip} {reg:ip}' : '{pc} {reg:pc}';
+      const r = run({ name: 'kp', symbol: 'kernel_clone', post: [{ do: 'print', arch, text }] }, arch);
+      expect(ofType(r.events, 'printk').map((e) => e.text)).toEqual([`${next} 0x${next}`]);
+      if (arch === 'arm64') expect(fn.body[0]!.len).toBe(4);
+    }
+  });
+
+  it('through ftrace the post-handler sees the IP past the fentry call (kprobe_ftrace_handler: ip + MCOUNT_INSN_SIZE)', () => {
+    const s = validateScenario({
+      name: 'ft',
+      cpus: 1,
+      config: { ftrace: true },
+      probes: [{ name: 'kp', symbol: 'vfs_read', pre: [{ do: 'print', text: 'pre {ip}' }], post: [{ do: 'print', text: 'post {ip}' }] }],
+      tasks: [{ comm: 'cat', program: [{ op: 'register_kprobe', probe: 'kp' }, { op: 'call', fn: 'vfs_read' }] }],
+    });
+    const r = trace(s);
+    expect(ofType(r.events, 'kprobe.ftrace.hit')).toHaveLength(1);
+    const addr = BigInt(ofType(r.events, 'kprobe.ftrace.hit')[0]!.addr);
+    // x86's fentry call is 5 bytes (call rel32); pre sees p->addr + 1 as after an int3.
+    expect(ofType(r.events, 'printk').map((e) => e.text)).toEqual([`pre ${(addr + 1n).toString(16)}`, `post ${(addr + 5n).toString(16)}`]);
+  });
+
   it('a print step given "arch" is built only for that arch, as an #ifdef branch', () => {
     const steps = [
       { do: 'print' as const, arch: 'x86_64' as const, text: 'x86 ip={ip}' },

@@ -16,7 +16,7 @@ import { dumpStackLines } from './stack.ts';
 import { ftraceAfterPre, ftraceCall, ftraceDone, inFtraceHandler } from './ftrace-step.ts';
 import { stepsOf, withPendingAcks, type Ctx, type Here } from './here.ts';
 import { inOptimizedRun, optCall, optDone } from './opt-step.ts';
-import { breakpointPc, probedContext, returnAddress, taskStatus } from './regs.ts';
+import { breakpointPc, probedContext, resumeAddress, returnAddress, taskStatus } from './regs.ts';
 import { own } from '../model/own.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
@@ -206,7 +206,20 @@ function handlerPc(h: Here, phase: 'pre' | 'post' | 'ret'): bigint {
   const { c, task, setup } = h;
   const frame = task?.frames ?? null;
   if (phase === 'ret' && c.trampoline !== null && frame !== null) return returnAddress(setup.symbols, frame);
-  return c.current === null ? 0n : breakpointPc(setup.symbols.image.arch, BigInt(c.current));
+  if (c.current === null) return 0n;
+  const addr = BigInt(c.current);
+  if (phase === 'post') {
+    // A post-handler runs after the probed instruction: regs->ip is where execution goes on.
+    // kprobe_ftrace_handler() sets it past the fentry call (ip + MCOUNT_INSN_SIZE) before the
+    // post-handlers, the model's NOP still to run; after a single-step (x86 resume_execution(),
+    // arm64's simulation or XOL step) it is the task's next instruction, a call's target included.
+    if (isFtraceSite(setup.symbols, addr)) {
+      const at = setup.symbols.insnAt(addr);
+      return at === undefined ? addr : addr + BigInt(at.insn.len);
+    }
+    if (frame !== null) return resumeAddress(setup.symbols, frame);
+  }
+  return breakpointPc(setup.symbols.image.arch, addr);
 }
 
 /**

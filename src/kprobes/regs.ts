@@ -107,6 +107,14 @@ export function returnAddress(symbols: SymbolTable, frame: Frame): bigint {
   return i >= 0 ? pastInsn(symbols, entry.name, i)! : entry.addr + BigInt(entry.size - 1);
 }
 
+/** The address of the instruction a frame executes next (its function's end when it has none left). */
+export function resumeAddress(symbols: SymbolTable, frame: Frame): bigint {
+  const fn = symbols.lookup(frame.fn);
+  if (fn?.kind !== 'func') return 0n;
+  const insn = fn.body[frame.pc];
+  return fn.addr + BigInt(insn === undefined ? fn.size : insn.off);
+}
+
 /** The call chain for ftrace's `<stack trace>`, innermost first, ending in the system-call entry. */
 export function stackNames(symbols: SymbolTable, frame: Frame | null): string[] {
   const out: string[] = [];
