@@ -27,9 +27,9 @@ export class TraceView {
     const probes = names.length === 1 ? `probe ${names[0]} was` : `probes ${names.join(', ')} were`;
     const why = log === null ? '`kprobesim why LOG`' : `\`kprobesim why ${log}\``;
     return (
-      `kprobesim: note: this run's ${probes} registered by module code (register_kprobe), which creates no trace event: ` +
-      `the kernel's trace file has no records of them. Their handlers' printk lines are in dmesg ` +
-      `(\`kprobesim run … --dmesg\`), their counts in the run's summary and in ${why}.\n`
+      `kprobesim: note: this run's ${probes} registered by module code (register_kprobe), which creates no trace event, ` +
+      `so the kernel's trace file has no records. What the handlers printed is in dmesg ` +
+      `(\`kprobesim run … --dmesg\`); the counts are in the run's summary and in ${why}.\n`
     );
   }
 }
