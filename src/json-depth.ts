@@ -19,13 +19,22 @@ interface Frame {
  */
 export function tooDeep(value: unknown, limit: number): JsonPath | null {
   if (typeof value !== 'object' || value === null) return null;
-  const stack: Frame[] = [{ value, depth: 1, parent: null, key: '' }];
-  for (let f = stack.pop(); f !== undefined; f = stack.pop()) {
+  // Every log line passes through here, so no allocation unless a child is itself nested.
+  const stack: Frame[] = [];
+  for (let f: Frame | undefined = { value, depth: 1, parent: null, key: '' }; f !== undefined; f = stack.pop()) {
     if (f.depth > limit) return pathOf(f);
-    const entries: [string | number, unknown][] = Array.isArray(f.value) ? f.value.map((v, i) => [i, v]) : Object.entries(f.value);
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [key, child] = entries[i]!;
-      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: f.depth + 1, parent: f, key });
+    const v = f.value as Record<string, unknown> | unknown[];
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) {
+        const child = v[i];
+        if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: f.depth + 1, parent: f, key: i });
+      }
+    } else {
+      // JSON.parse makes plain objects: for…in sees exactly their own keys.
+      for (const key in v) {
+        const child = v[key];
+        if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: f.depth + 1, parent: f, key });
+      }
     }
   }
   return null;
