@@ -96,3 +96,19 @@ describe('handler registers follow the arch (kprobe_example.c #ifdef branches)',
     expect(load('{pstate}', 'x86_64')).toThrow('{pstate} is regs->pstate, an arm64 register; on x86_64 use {flags}');
   });
 });
+
+describe('kprobe events read the same regs (shell sessions)', () => {
+  it('%ip of a kprobe event is p->addr + 1 on x86 and %pc is p->addr on arm64, while the record names p->addr', async () => {
+    const { SimBackend } = await import('../src/session/sim-backend.ts');
+    const { ShellSession } = await import('../src/shell/session.ts');
+    for (const [arch, reg, delta] of [['x86_64', '%ip', 1n], ['arm64', '%pc', 0n]] as const) {
+      const sh = new ShellSession(new SimBackend({ cpus: 1, seed: 1, arch }), { cwd: '/sys/kernel/tracing' });
+      sh.runScript(`echo 'p:k kernel_clone v=${reg}' > kprobe_events\necho 1 > events/kprobes/k/enable\nrun ls`);
+      sh.tracing.pull();
+      const line = sh.tracing.orderedEntries().map((e) => e.text).find((t) => t.includes(' k: ('))!;
+      const addr = symbolsFor('6.17', arch).lookup('kernel_clone')!.addr;
+      expect(line).toContain(`k: (kernel_clone+0x0/`);
+      expect(line.trimEnd().endsWith(` v=0x${(addr + delta).toString(16)}`)).toBe(true);
+    }
+  });
+});

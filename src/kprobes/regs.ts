@@ -4,7 +4,8 @@ import type { Frame, TaskState } from '../model/state.ts';
 // What a probe handler sees of the interrupted context (pt_regs, the kernel stack, memory), made
 // from the model's state. The model runs instructions, not C, so only some of it is real:
 //
-// * real: the IP (`%ip`/`%pc`, the probe address), `$retval` at a return, `$comm`, the stack
+// * real: the IP (`%ip` just past the int3 on x86, `%pc` the probe address on arm64: see
+//   breakpointPc(); in a return handler the return site), `$retval` at a return, `$comm`, the stack
 //   pointer of the task's kernel stack at its call depth, and the return address: on x86_64 the
 //   word at the stack pointer at a function entry (`$stack0`), on arm64 the link register
 //   (`%lr`/`%x30`), where `[sp]` is the caller's frame record (a stack address, as `+0($stack)`

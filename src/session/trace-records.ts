@@ -7,7 +7,7 @@ import { evalArg } from '../shell/fetch-eval.ts';
 import type { ProbeDefinition } from '../tracefs/index.ts';
 import type { Projection } from '../views/folder.ts';
 import { isFtraceSite } from '../kprobes/resolve.ts';
-import { probedContext, returnAddress, stackNames } from '../kprobes/regs.ts';
+import { breakpointPc, probedContext, returnAddress, stackNames } from '../kprobes/regs.ts';
 import type { KernelVersion } from '../kernel/index.ts';
 import { breakpointIsNmi, contextFlags, traceLayout, type TraceLayout } from '../tracefs/trace-layout.ts';
 
@@ -61,7 +61,10 @@ export class TraceRecords implements Projection {
     if (def.kind === 'kprobe') {
       const ip = BigInt(cpu.current ?? '0x0');
       const fn = this.symbols.lookup(frame.fn);
-      const ctx = probedContext(this.symbols, { task, frame, ip, atEntry: fn !== undefined && fn.addr === ip, retval: null });
+      // `%ip`/`%pc` read regs as the handler got them (x86: past the int3; arm64: the BRK itself);
+      // the record's own `__probe_ip` is the probe address.
+      const regsIp = breakpointPc(this.symbols.image.arch, ip);
+      const ctx = probedContext(this.symbols, { task, frame, ip: regsIp, atEntry: fn !== undefined && fn.addr === ip, retval: null });
       this.pending.push({
         ...base,
         flags: contextFlags(this.layout, isFtraceSite(this.symbols, ip) || cpu.opt_run ? IN_CONTEXT_FLAGS : this.breakpointIsNmi ? KPROBE_FLAGS : KPROBE_FLAGS_NOT_NMI),
