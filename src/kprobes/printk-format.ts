@@ -2,7 +2,7 @@ import type { Setup } from '../model/setup.ts';
 import type { KernelState, ProbeReg } from '../model/state.ts';
 import { atLeast, DEFAULT_KERNEL, type Arch } from '../kernel/index.ts';
 import { entryOffset, isFtraceSite } from './resolve.ts';
-import { pcName, statusName } from './regs.ts';
+import { archOfPcOrStatus, pcName, statusName } from './regs.ts';
 import { own } from '../model/own.ts';
 
 // The text of scenario printk calls: plain text with {placeholders}, the declarative stand-in for
@@ -21,9 +21,6 @@ const HANDLER_ONLY: ReadonlySet<string> = new Set(['ip', 'flags', 'pc', 'pstate'
 
 const TOKEN = /\{([a-z_]+)(?::([A-Za-z_][A-Za-z0-9_]*))?\}/g;
 
-/** The pt_regs placeholders and the arch whose struct has that field. */
-const REG_FIELDS: Readonly<Record<string, Arch>> = { ip: 'x86_64', flags: 'x86_64', pc: 'arm64', pstate: 'arm64' };
-
 /** Checks a template at load time, for code built for `arch`; returns a message or null. */
 export function checkTemplate(text: string, probes: ReadonlySet<string>, inHandler: boolean, arch: Arch = 'x86_64'): string | null {
   for (const m of text.matchAll(TOKEN)) {
@@ -32,7 +29,7 @@ export function checkTemplate(text: string, probes: ReadonlySet<string>, inHandl
       return `unknown placeholder {${name}} (expected one of ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`;
     }
     if (!inHandler && HANDLER_ONLY.has(name!)) return `{${name}} is only known inside a handler`;
-    const owner = REG_FIELDS[name!];
+    const owner = archOfPcOrStatus(name!);
     if (owner !== undefined && owner !== arch) {
       // regs->ip does not compile on arm64 (nor regs->pc on x86): name the arch's own field.
       const same = name === 'ip' || name === 'pc' ? pcName(arch) : statusName(arch);

@@ -44,6 +44,11 @@ export function statusName(arch: Arch): string {
   return ARCH_REGS[arch].flags[0];
 }
 
+/** The arch whose pt_regs has this IP or status field (`ip` → x86_64, `pstate` → arm64), if any. */
+export function archOfPcOrStatus(name: string): Arch | undefined {
+  return (Object.keys(ARCH_REGS) as Arch[]).find((a) => pcName(a) === name || statusName(a) === name);
+}
+
 /**
  * The saved status register a handler sees, regs->flags or regs->pstate: the interrupted task
  * context's (handlers run for hits in task context, R50). x86 EFLAGS 0x246: IF (0x200) set,
