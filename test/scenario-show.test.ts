@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MemoryLog } from '../src/log/writer.ts';
 import { recordRun } from '../src/run/record.ts';
@@ -47,10 +48,10 @@ describe('scenarios --show NAME', () => {
     }
   });
 
-  it('"$schema" is the shipped schema file relative to the current directory when it is below it, else its published address', () => {
+  it('"$schema" is the shipped schema file relative to the current directory when it is below it, else its file: URL', () => {
     const here = spawnSync(process.execPath, [BIN, 'scenarios', '--show', 'default'], { cwd: resolve('.'), encoding: 'utf8' });
     expect(JSON.parse(here.stdout).$schema).toBe('schema/scenario.schema.json');
-    expect(JSON.parse(cli('scenarios', '--show', 'default').out).$schema).toBe('https://unpkg.com/kprobesim/schema/scenario.schema.json');
+    expect(JSON.parse(cli('scenarios', '--show', 'default').out).$schema).toBe(pathToFileURL(resolve('schema/scenario.schema.json')).href);
   });
 
   it('an unknown NAME gets "did you mean" and exit 2', () => {

@@ -4,8 +4,17 @@ import type { Scenario } from './types.ts';
 // Scenarios as files a user edits: pretty JSON whose small objects and arrays stay on one line
 // (as the README's example is written), with "$schema" first so editors complete the fields.
 
-/** Where the JSON Schema of scenario files is published (its `$id`). */
-export const SCENARIO_SCHEMA_ID = 'https://unpkg.com/kprobesim/schema/scenario.schema.json';
+/**
+ * The JSON Schema's `$id`: a name, not an address (nothing is fetched; editors find the schema
+ * through a file's "$schema" path, which `scenarios --show` writes).
+ */
+export const SCENARIO_SCHEMA_ID = 'urn:kprobesim:scenario-schema:1';
+
+/**
+ * The schema as a project that installed kprobesim has it, from the project's top directory:
+ * where a counterexample file is saved in a user's project, the "$schema" its editor can follow.
+ */
+export const INSTALLED_SCHEMA = './node_modules/kprobesim/schema/scenario.schema.json';
 
 /**
  * JSON with two-space indentation, where an object or array whose one-line form fits in `width`
@@ -33,7 +42,7 @@ export function prettyJson(value: unknown, width = 100): string {
  * then the top-level fields in the schema's order (name, description, the kernel build, cpus,
  * max_steps, probes, tasks); fields the scenario does not have are not added.
  */
-export function scenarioFileText(scenario: Scenario, schemaRef: string = SCENARIO_SCHEMA_ID): string {
+export function scenarioFileText(scenario: Scenario, schemaRef: string = INSTALLED_SCHEMA): string {
   const fields = scenario as unknown as Record<string, unknown>;
   const ordered: Record<string, unknown> = { $schema: schemaRef };
   for (const key of Object.keys(scenarioSchema.shape)) if (key !== '$schema' && fields[key] !== undefined) ordered[key] = fields[key];

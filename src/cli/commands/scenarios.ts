@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BUILTIN_SCENARIOS, unknownBuiltin } from '../../scenario/builtin/index.ts';
-import { scenarioFileText, SCENARIO_SCHEMA_ID } from '../../scenario/format.ts';
+import { scenarioFileText } from '../../scenario/format.ts';
 import { InputError } from '../../errors.ts';
 import { EXIT_OK } from '../errors.ts';
 import { out } from '../io.ts';
@@ -13,11 +13,11 @@ const SCHEMA_FILE = fileURLToPath(new URL('../../../schema/scenario.schema.json'
 /**
  * What `--show` puts in "$schema": the shipped schema file relative to the current directory
  * when it is below it (a clone, or a project with kprobesim in node_modules), so a file saved
- * here completes in an editor offline; otherwise the schema's published address.
+ * here completes in an editor offline; otherwise the installed file's file: URL.
  */
 function schemaRef(): string {
   const rel = relative(process.cwd(), SCHEMA_FILE);
-  if (!existsSync(SCHEMA_FILE) || rel.startsWith('..') || rel === SCHEMA_FILE) return SCENARIO_SCHEMA_ID;
+  if (!existsSync(SCHEMA_FILE) || rel.startsWith('..') || rel === SCHEMA_FILE) return pathToFileURL(SCHEMA_FILE).href;
   return rel.split(sep).join('/');
 }
 
