@@ -90,4 +90,17 @@ describe('scenario files: cpus may be omitted; every error is reported', () => {
     expect(lines[19]).toMatch(/^kprobesim: many\.json: scenario\.tasks\[19\]\.program\[0\]\.fn: /);
     expect(lines[20]).toBe('kprobesim: many.json: scenario: more errors not shown (stopped after 20)');
   });
+
+  it('an option that makes several fields misfit names each on its own line, each with the option', () => {
+    // x86's regs->ip and regs->flags do not exist on arm64 (its pt_regs has pc and pstate).
+    const probe = (name: string, text: string) => ({ name, symbol: 'vfs_read', pre: [{ do: 'print', text }] });
+    writeFileSync(join(dir, 'x86.json'), JSON.stringify({ name: 'x86', probes: [probe('kp', '{ip}'), probe('kq', '{flags}')], tasks: [{ comm: 'sh', program: [] }] }));
+    expect(cli('run', 'x86.json', '--no-log').code).toBe(0);
+    const r = cli('run', 'x86.json', '--arch', 'arm64', '--no-log');
+    expect(r.code).toBe(2);
+    const lines = r.err.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^kprobesim: --arch: arm64 does not fit the scenario: scenario\.probes\[0\]\.pre\[0\]\.text: .*\{pc\}/);
+    expect(lines[1]).toMatch(/^kprobesim: --arch: arm64 does not fit the scenario: scenario\.probes\[1\]\.pre\[0\]\.text: .*\{pstate\}/);
+  });
 });

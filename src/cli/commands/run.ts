@@ -13,7 +13,7 @@ import { validateScenario } from '../../scenario/validate.ts';
 import { renderSummary } from '../../views/summary.ts';
 import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.ts';
 import { abandonLog, exists, out } from '../io.ts';
-import { InputError } from '../../errors.ts';
+import { InputError, InputErrors } from '../../errors.ts';
 import { buildConfig, RUN_BUILD_OPTIONS, RUNS_DIR } from '../options.ts';
 
 export interface RunFlags {
@@ -75,9 +75,11 @@ function withOverrides(s: Scenario, flags: RunFlags): Scenario {
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     // The last option given is the likely misfit; all are named when there are several.
+    // Each of several validation errors keeps its own line, each naming the option.
     const [option, value] = changes.at(-1)!;
     const all = changes.length > 1 ? ` (with ${changes.map(([o, v]) => `${o} ${v}`).join(', ')})` : '';
-    throw new InputError(option, `${value} does not fit the scenario${all}: ${e.message}`);
+    const misfit = (x: InputError) => new InputError(option, `${value} does not fit the scenario${all}: ${x.message}`);
+    throw e instanceof InputErrors ? new InputErrors(e.errors.map(misfit)) : misfit(e);
   }
 }
 
