@@ -19,4 +19,4 @@ export function simulation(scenario: Scenario, seed: number): Simulation {
 /** Property runs per test; CI may raise it with FC_RUNS. */
 export const RUNS = Number(process.env.FC_RUNS ?? 25);
 
-export { counterexampleNote, counterexampleReporter } from './counterexample.ts';
+export { counterexampleNote, counterexampleReporter } from '../src/scenario/counterexample.ts';

@@ -16,6 +16,7 @@ export { loadScenario, parseScenarioText } from './scenario/load.ts';
 export { BUILTIN_SCENARIOS } from './scenario/builtin/index.ts';
 export { scenarioArbitrary, seedArbitrary, PROBEABLE_FUNCTIONS } from './scenario/arbitrary.ts';
 export { formatCounterexample, scenarioFileText, SCENARIO_SCHEMA_ID } from './scenario/format.ts';
+export { counterexampleNote, counterexampleReporter } from './scenario/counterexample.ts';
 export { scenarioJsonSchema } from './scenario/json-schema.ts';
 export { randomStrategy, roundRobinStrategy, replayStrategy, type Strategy } from './scheduler/strategies.ts';
 export { InvariantMonitor, INVARIANTS, type Violation } from './monitors/invariants.ts';

@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,13 @@ import { BUILTIN_SCENARIOS } from '../src/scenario/builtin/index.ts';
 // The consumer's other packages come from npm's cache when `npm ci` has just filled it.
 
 const CLONE = resolve('.');
+
+/** The README's code blocks under "## As a library", in order: what a user copies. */
+function readmeLibraryBlocks(): string[] {
+  const readme = readFileSync(join(CLONE, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## As a library'), readme.indexOf('\n## ', readme.indexOf('## As a library') + 1));
+  return [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
 const pinned = (name: string): string => {
   const lock = JSON.parse(spawnSync('npm', ['ls', name, '--json', '--depth=0'], { cwd: CLONE, encoding: 'utf8' }).stdout) as {
     dependencies?: Record<string, { version: string }>;
@@ -109,26 +116,59 @@ describe('the packed package', () => {
     ok(sh(process.execPath, [join(consumer, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], consumer));
   });
 
-  it('(c) runs a vitest + fast-check property over the exported scenarioArbitrary', () => {
+  it("(a) runs the README's library examples as written", () => {
+    const [run, callbacks] = readmeLibraryBlocks();
+    writeFileSync(join(consumer, 'readme-run.mjs'), run!);
+    // stats.kp_printk, then the violations: printk-recursion's handlers print through a probed
+    // _printk, so its probe misses (R50) and no invariant breaks.
+    const printed = ok(sh(process.execPath, ['readme-run.mjs'], consumer));
+    expect(printed).toMatch(/nmissed: [1-9]/);
+    expect(printed).toMatch(/\[\] sha256:[0-9a-f]{64} \d+/);
+    writeFileSync(join(consumer, 'readme-callbacks.mjs'), callbacks!);
+    // 300 reads through ksys_read → vfs_read, each a hit on kp.
+    expect(ok(sh(process.execPath, ['readme-callbacks.mjs'], consumer))).toMatch(/hits: 300\b/);
+  });
+
+  it("(c) runs the README's vitest + fast-check property over the exported scenarioArbitrary", () => {
+    const property = readmeLibraryBlocks()[2]!;
+    expect(property).toMatch(/scenarioArbitrary\(\)/);
+    writeFileSync(join(consumer, 'invariants.test.ts'), property);
+    const out = ok(sh(process.execPath, [join(consumer, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=verbose'], consumer));
+    expect(out).toMatch(/no invariant is ever violated/);
+    expect(out).toMatch(/1 passed/);
+  });
+
+  it('(c) a failing property prints its counterexample as a scenario file that `kprobesim run FILE --seed S` reproduces', () => {
+    // A false claim: with a probe on a function its own handler calls, nmissed stays 0 (R50
+    // says each nested hit is a miss).
     writeFileSync(
-      join(consumer, 'invariants.test.ts'),
+      join(consumer, 'false-claim.test.ts'),
       [
         "import fc from 'fast-check';",
         "import { expect, it } from 'vitest';",
-        "import { recordRun, scenarioArbitrary, seedArbitrary } from 'kprobesim';",
-        "it('every invariant holds on random scenarios', async () => {",
+        "import { counterexampleReporter, recordRun, scenarioArbitrary, seedArbitrary } from 'kprobesim';",
+        'fc.configureGlobal({ reporter: counterexampleReporter });',
+        "it('nmissed is always 0', async () => {",
         '  await fc.assert(',
         '    fc.asyncProperty(scenarioArbitrary(), seedArbitrary, async (scenario, seed) => {',
         "      const r = await recordRun(scenario, { seed, strategy: 'random' }, null);",
-        '      expect(r.violations).toEqual([]);',
+        '      expect(Object.values(r.state.stats).every((s) => s.nmissed === 0)).toBe(true);',
         '    }),',
-        '    { numRuns: 8, seed: 42 },',
+        '    { numRuns: 200, seed: 1 },',
         '  );',
         '});',
       ].join('\n'),
     );
-    const out = ok(sh(process.execPath, [join(consumer, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=verbose'], consumer));
-    expect(out).toMatch(/every invariant holds on random scenarios/);
-    expect(out).toMatch(/1 passed/);
+    const r = sh(process.execPath, [join(consumer, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'false-claim.test.ts'], consumer);
+    expect(r.status).toBe(1);
+    const text = r.stdout + r.stderr;
+    const m = /save this as counterexample\.json; `kprobesim run counterexample\.json --seed (\d+)` reproduces it:\n(\{[\s\S]*?\n\})/.exec(text);
+    expect(m, text).not.toBeNull();
+    writeFileSync(join(consumer, 'counterexample.json'), m![2]!);
+    const rerun = sh(join(consumer, 'node_modules', '.bin', 'kprobesim'), ['run', 'counterexample.json', '--seed', m![1]!, '--no-log'], consumer);
+    expect(rerun.status, rerun.stderr).toBe(0);
+    // The reproduced run misses too: some probe's NMISSED column is not 0.
+    const rows = rerun.stdout.slice(rerun.stdout.indexOf('probes:')).split('\n').slice(2).filter((l) => /^\s+\S+\s+\S+\s+\d+\s+\d+/.test(l));
+    expect(rows.some((l) => Number(l.trim().split(/\s+/)[3]) > 0), rerun.stdout).toBe(true);
   });
 });
