@@ -6,6 +6,7 @@
 import type { CommandContext } from '../commands.ts';
 import { compileRegex } from './regex.ts';
 import { badOption, lines, output, perror, readError, readInput, type Applet } from './applet.ts';
+import { getopt, type GetoptError } from './getopt.ts';
 
 const FLAGS = 'icnqvwEFhH';
 const USAGE = 'Usage: grep [-icnqvwEFhH] [-e PATTERN]... PATTERN [FILE]...\n';
@@ -16,41 +17,19 @@ interface GrepArgs {
   readonly files: readonly string[];
 }
 
-/** getopt with GNU argument permutation (options may follow operands), as BusyBox builds it. */
-function parseArgs(argv: readonly string[]): GrepArgs | { readonly bad: string } | { readonly missing: string } | { readonly usage: true } {
-  const flags = new Set<string>();
-  const patterns: string[] = [];
-  const operands: string[] = [];
-  let withE = false;
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      operands.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') {
-      operands.push(a);
-      continue;
-    }
-    for (let j = 1; j < a.length; j++) {
-      const o = a[j]!;
-      if (o === 'e') {
-        const rest = a.slice(j + 1);
-        const value = rest !== '' ? rest : argv[++i];
-        if (value === undefined) return { missing: 'e' };
-        patterns.push(value);
-        withE = true;
-        break;
-      }
-      if (!FLAGS.includes(o)) return { bad: o };
-      flags.add(o);
-    }
-  }
-  if (!withE) {
+function parseArgs(argv: readonly string[]): GrepArgs | GetoptError | { readonly usage: true } {
+  // Options may follow operands (GNU getopt's permutation, as BusyBox builds it).
+  const g = getopt(argv, `${FLAGS}e:`);
+  if (g.error) return g.error;
+  const patterns = g.options.filter((o) => o.letter === 'e').map((o) => o.value!);
+  const operands = [...g.operands];
+  // Without -e the first operand is the pattern.
+  if (patterns.length === 0) {
     const p = operands.shift();
     if (p === undefined) return { usage: true };
     patterns.push(p);
   }
+  const flags = new Set(g.options.filter((o) => o.letter !== 'e').map((o) => o.letter));
   // A pattern with newlines is several patterns, one per line.
   return { flags, patterns: patterns.flatMap((p) => p.split('\n')), files: operands };
 }

@@ -6,26 +6,13 @@
 import type { CommandContext } from '../commands.ts';
 import { STATUS, strerror } from '../messages.ts';
 import { badOption, lines, output, readError, readInput, type Applet } from './applet.ts';
+import { getopt } from './getopt.ts';
 
 function parseArgs(argv: readonly string[]): { readonly flags: ReadonlySet<string>; readonly files: readonly string[] } | { readonly bad: string } {
-  const flags = new Set<string>();
-  const files: string[] = [];
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      files.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') {
-      files.push(a);
-      continue;
-    }
-    for (const o of a.slice(1)) {
-      if (o !== 'r' && o !== 'n' && o !== 'u') return { bad: o };
-      flags.add(o);
-    }
-  }
-  return { flags, files };
+  const g = getopt(argv, 'nru');
+  // No option takes a value, so the only error is an unknown letter.
+  if (g.error) return { bad: 'bad' in g.error ? g.error.bad : g.error.missing };
+  return { flags: new Set(g.options.map((o) => o.letter)), files: g.operands };
 }
 
 const bytewise = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

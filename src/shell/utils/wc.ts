@@ -5,29 +5,17 @@
 import type { CommandContext } from '../commands.ts';
 import { STATUS } from '../messages.ts';
 import { badOption, output, perror, readError, readInput, type Applet } from './applet.ts';
+import { getopt } from './getopt.ts';
 
 const COLUMNS = ['l', 'w', 'c'] as const;
 type Column = (typeof COLUMNS)[number];
 
 function parseArgs(argv: readonly string[]): { readonly columns: readonly Column[]; readonly files: readonly string[] } | { readonly bad: string } {
-  const chosen = new Set<Column>();
-  const files: string[] = [];
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      files.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') {
-      files.push(a);
-      continue;
-    }
-    for (const o of a.slice(1)) {
-      if (o !== 'l' && o !== 'w' && o !== 'c') return { bad: o };
-      chosen.add(o);
-    }
-  }
-  return { columns: chosen.size === 0 ? COLUMNS : COLUMNS.filter((c) => chosen.has(c)), files };
+  const g = getopt(argv, 'lwc');
+  // No option takes a value, so the only error is an unknown letter.
+  if (g.error) return { bad: 'bad' in g.error ? g.error.bad : g.error.missing };
+  const chosen = new Set(g.options.map((o) => o.letter));
+  return { columns: chosen.size === 0 ? COLUMNS : COLUMNS.filter((c) => chosen.has(c)), files: g.operands };
 }
 
 function counts(data: string): Record<Column, number> {
