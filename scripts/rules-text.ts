@@ -281,10 +281,10 @@ export const RULES: readonly RuleText[] = [
   // §22 ERRORS table
   r(167, '22', 'error_log messages come from the probe parser\'s error table, in the order of their codes, printed verbatim (typos included); keys were added over releases and the model uses v6.17\'s full table.', 'kernel/trace/trace_probe.h: ERRORS, TP_ERR_*'),
   // §23 Invariants
-  r(168, '23', 'INV-nmissed is R53\'s refined count: some hits are skipped without a miss.', 'model: src/monitors/invariants.ts'),
-  r(169, '23', 'INV-text: a breakpoint byte is there exactly while an armed breakpoint-mode point is, except that an optimized point holds a jump, a GONE point is never restored, ftrace points never have one, and nothing is armed while global arming is off.', 'model: src/monitors/invariants.ts (kernel: arm_kprobe(), disarm_kprobe(), kill_kprobe())'),
-  r(170, '23', 'INV-disabled holds for hits that begin after the disable became visible (R37).', 'model: src/monitors/invariants.ts'),
-  r(171, '23', 'INV-removed-race follows R54 to R56: the legacy recovery before v6.3, the guarantee since.', 'model: src/monitors/invariants.ts'),
-  r(172, '23', 'INV-unregister and INV-mutex are R64 to R67 and R16.', 'model: src/monitors/invariants.ts'),
-  r(173, '23', 'INV-kretprobe is R72 to R80: each instance taken and given back once, and a never-returning call gives its instance back only when its task is freed.', 'model: src/monitors/invariants.ts'),
+  r(168, '23', 'INV-nmissed is R53\'s refined count: some hits are skipped without a miss.', 'model: src/monitors/inv-nmissed.ts'),
+  r(169, '23', 'INV-text: a breakpoint byte is there exactly while an armed breakpoint-mode point is, except that an optimized point holds a jump, a GONE point is never restored, ftrace points never have one, and nothing is armed while global arming is off.', 'model: src/monitors/inv-text.ts (kernel: arm_kprobe(), disarm_kprobe(), kill_kprobe())'),
+  r(170, '23', 'INV-disabled holds for hits that begin after the disable became visible (R37).', 'model: src/monitors/inv-disabled.ts'),
+  r(171, '23', 'INV-removed-race follows R54 to R56: the legacy recovery before v6.3, the guarantee since.', 'model: src/monitors/inv-removed-race.ts'),
+  r(172, '23', 'INV-unregister and INV-mutex are R64 to R67 and R16.', 'model: src/monitors/inv-unregister.ts, src/monitors/inv-mutex.ts'),
+  r(173, '23', 'INV-kretprobe is R72 to R80: each instance taken and given back once, and a never-returning call gives its instance back only when its task is freed.', 'model: src/monitors/inv-kretprobe.ts'),
 ];
