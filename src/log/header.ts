@@ -1,3 +1,5 @@
+import { STRATEGY_NAMES, type StrategyName } from '../scheduler/strategies/strategy.ts';
+
 // Line 1 of every log: everything needed to re-execute the run (log contract v1, design.md).
 // The reader refuses a file whose header is wrong before looking at any event, so a user who
 // passes the wrong file gets one precise message instead of a cascade of event errors.
@@ -5,8 +7,8 @@
 export const LOG_FORMAT = 'kprobesim-log';
 export const LOG_VERSION = 1;
 
-export const STRATEGY_NAMES = ['random', 'round-robin', 'replay'] as const;
-export type StrategyName = (typeof STRATEGY_NAMES)[number];
+// The names are the scheduler's (one list: a strategy that exists is one a header may name).
+export { STRATEGY_NAMES, type StrategyName };
 
 export interface LogHeader {
   format: typeof LOG_FORMAT;
