@@ -3,7 +3,7 @@
 // command a space, as ash completes.
 
 import { describe, expect, it } from 'vitest';
-import { FakeBackend } from '../src/shell/fake-backend.ts';
+import { FakeBackend } from './fakes/fake-backend.ts';
 import { ShellSession } from '../src/shell/session.ts';
 
 const T = '/sys/kernel/tracing';

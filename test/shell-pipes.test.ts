@@ -4,7 +4,7 @@
 // a hang. Expected outputs are worked out from what the programs do, over inputs the tests type.
 
 import { describe, expect, it } from 'vitest';
-import { FakeBackend } from '../src/shell/fake-backend.ts';
+import { FakeBackend } from './fakes/fake-backend.ts';
 import { ShellSession, type RunResult } from '../src/shell/session.ts';
 import { RecordedSession } from '../src/session/recorded.ts';
 

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FakeBackend, type FakeBackendOptions } from '../src/shell/fake-backend.ts';
+import { FakeBackend, type FakeBackendOptions } from './fakes/fake-backend.ts';
 import { kstrtobool } from '../src/shell/files/kprobes-enabled.ts';
 import { ShellSession, type RunResult } from '../src/shell/session.ts';
 

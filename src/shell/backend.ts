@@ -1,6 +1,7 @@
 // What `kprobesim shell` needs from the simulated kernel. The shell (lexer, file tree, tracefs
 // files, commands) is pure and synchronous given an implementation of this interface; the
-// simulator implements it on top of its kprobe manager and scheduler, tests use fake-backend.ts.
+// simulator implements it on top of its kprobe manager and scheduler (src/session/sim-backend.ts),
+// the shell's own tests use a scripted one (test/fakes/fake-backend.ts).
 //
 // Ownership split:
 // * the shell owns the tracefs *text* state: the `kprobe_events` store (src/tracefs), event ids,

@@ -1,7 +1,6 @@
 // Public API of the `kprobesim shell` front end (see README.md).
 
 export type { ArgValue, CommandResult, KernelBackend, KernelCommandInfo, TraceRecord } from './backend.ts';
-export { FakeBackend, FAKE_SHELL_COMM, FAKE_SHELL_PID, type FakeBackendOptions, type FakeSymbol } from './fake-backend.ts';
 export { ShellSession, splitScript, type RunResult, type ShellOptions } from './session.ts';
 export { tokenize, type LexResult, type Token, type Word, type WordPart } from './lexer.ts';
 export { parse, type AndOr, type ParseResult, type Pipeline, type Redirect, type SimpleCommand } from './parser.ts';

@@ -1,6 +1,9 @@
-// A deterministic in-memory KernelBackend for tests and examples. Not the simulator: a tiny
-// scripted kernel with a handful of symbols, one task (`sh`, pid 572, the shell the user types
-// into) and two commands:
+// A deterministic in-memory KernelBackend for the shell's own tests (test/shell-*.test.ts). Not the
+// simulator, which `kprobesim shell` runs on (src/session/sim-backend.ts): the shell's tests check
+// the front end alone, byte for byte, against the fixed symbols and register values below and the
+// list of backend calls it records, none of which the real kernel model has. A tiny scripted
+// kernel with a handful of symbols, one task (`sh`, pid 572, the shell the user types into) and
+// two commands:
 //
 //   run CMD [ARG]...  the shell forks (sh-572 calls kernel_clone on CPU 0), the child (comm CMD,
 //                     pid 573, 574, …, on CPU 1 when there are two CPUs) opens a file
@@ -15,9 +18,9 @@
 // (-EILSEQ, every 4 bytes is a boundary here), probe on a data symbol (-EINVAL), unknown or
 // unloaded `MOD:` (-ENOENT), unresolvable `@SYM` argument (-ENOENT).
 
-import { simpleContext, type Arch, type ArgType, type FetchNode, type ParseContext, type ProbeDefinition } from '../tracefs/index.ts';
-import type { ArgValue, CommandResult, KernelBackend, KernelCommandInfo, TraceRecord } from './backend.ts';
-import { evalArg as evalProbedArg, type ProbedContext } from './fetch-eval.ts';
+import { simpleContext, type Arch, type ArgType, type FetchNode, type ParseContext, type ProbeDefinition } from '../../src/tracefs/index.ts';
+import type { ArgValue, CommandResult, KernelBackend, KernelCommandInfo, TraceRecord } from '../../src/shell/backend.ts';
+import { evalArg as evalProbedArg, type ProbedContext } from '../../src/shell/fetch-eval.ts';
 
 export interface FakeSymbol {
   readonly name: string;
