@@ -8,6 +8,10 @@ export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
 
+// Not the kernel's errno table (src/errno.ts, the simulated kernel's values and texts): these
+// are the host's file errors, keyed by the code Node puts on a failed fs call (`err.code`), when
+// the CLI itself cannot read a scenario or write a log. Several (EROFS, ELOOP, EMFILE, …) never
+// occur in the simulated kernel, and no number is involved, so nothing here derives from it.
 const ERRNO_TEXT: ReadonlyMap<string, string> = new Map([
   ['ENOENT', 'No such file or directory'],
   ['EACCES', 'Permission denied'],

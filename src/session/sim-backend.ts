@@ -1,3 +1,4 @@
+import { Errno } from '../errno.ts';
 import { atLeast, DEFAULT_KERNEL, type Arch, type BuildConfig, type KernelVersion } from '../kernel/index.ts';
 import { entryOffset } from '../kprobes/resolve.ts';
 import { symbolsOf } from '../model/setup.ts';
@@ -18,8 +19,8 @@ import { own } from '../model/own.ts';
 // breakpoint, the text-patch sync and the grace period), and every kernel command is work the
 // shell's children do on the simulated CPUs.
 
-const ENOENT = -2;
-const EINVAL = -22;
+// The one errno table's values; backend calls return them negated, as the kernel does (-ENOENT).
+const { ENOENT, EINVAL } = Errno;
 
 export interface SimBackendOptions {
   readonly cpus: number;
@@ -84,8 +85,8 @@ export class SimBackend implements KernelBackend {
   registerProbe(probe: ProbeDefinition, options: { readonly enabled: boolean }): number {
     const loc = probe.location;
     // Registration resolves the symbol first (kprobe_lookup_name): -ENOENT changes nothing.
-    if (loc.kind === 'symbol' && (loc.module !== null || this.symbols.lookup(loc.symbol) === undefined)) return ENOENT;
-    if (loc.kind === 'symbol' && loc.offset > 0xffff) return EINVAL;
+    if (loc.kind === 'symbol' && (loc.module !== null || this.symbols.lookup(loc.symbol) === undefined)) return -ENOENT;
+    if (loc.kind === 'symbol' && loc.offset > 0xffff) return -EINVAL;
     // R150 step 10: `@SYM` arguments are resolved at registration.
     for (const a of probe.args) {
       const r = memSymbolErrno(a.fetch, (n) => this.symbols.lookup(n) !== undefined);
@@ -104,7 +105,7 @@ export class SimBackend implements KernelBackend {
     const events = this.session.perform([{ op: 'register_kprobe', probe: name }]);
     const fail = events.find((e) => e.type === 'kprobe.register.fail' && e.probe === name);
     if (fail?.type === 'kprobe.register.fail') return fail.errno;
-    if (own(this.session.state.kprobes.probes, name)?.state !== 'registered') return EINVAL;
+    if (own(this.session.state.kprobes.probes, name)?.state !== 'registered') return -EINVAL;
     this.names.set(probe, name);
     this.records.probes.set(name, probe);
     return 0;
@@ -145,7 +146,7 @@ export class SimBackend implements KernelBackend {
 
   private call(op: 'enable_kprobe' | 'disable_kprobe', probe: ProbeDefinition): number {
     const name = this.names.get(probe);
-    if (name === undefined) return EINVAL;
+    if (name === undefined) return -EINVAL;
     const events = this.session.perform([{ op, probe: name }]);
     const ret = events.find((e) => e.type === 'kprobe.returned' && e.probe === name);
     return ret?.type === 'kprobe.returned' ? ret.ret : 0;
@@ -244,7 +245,7 @@ export class SimBackend implements KernelBackend {
 }
 
 function memSymbolErrno(node: FetchNode, known: (name: string) => boolean): number {
-  if (node.kind === 'mem-symbol') return node.symbol === null ? EINVAL : known(node.symbol) ? 0 : ENOENT;
+  if (node.kind === 'mem-symbol') return node.symbol === null ? -EINVAL : known(node.symbol) ? 0 : -ENOENT;
   if (node.kind === 'deref') return memSymbolErrno(node.inner, known);
   return 0;
 }

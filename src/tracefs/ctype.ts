@@ -7,6 +7,8 @@
 // matches the kernel for UTF-8 input in names (a UTF-8 continuation byte is never a letter), but not
 // for the kernel's Latin-1 ctype quirks (e.g. byte 0xA0 counts as a space there).
 
+import { Errno } from '../errno.ts';
+
 export const U64_MASK = (1n << 64n) - 1n;
 const I64_MIN_ABS = 1n << 63n;
 
@@ -119,10 +121,10 @@ function parseDigits(s: string, i: number, base: number): { value: bigint; end: 
 
 /** A failed kstrto*() call: -EINVAL (not a number) or -ERANGE (overflow), as a positive errno. */
 export interface StrtoxError {
-  readonly errno: 22 | 34;
+  readonly errno: typeof Errno.EINVAL | typeof Errno.ERANGE;
 }
-const EINVAL_R: StrtoxError = { errno: 22 };
-const ERANGE_R: StrtoxError = { errno: 34 };
+const EINVAL_R: StrtoxError = { errno: Errno.EINVAL };
+const ERANGE_R: StrtoxError = { errno: Errno.ERANGE };
 
 /** _kstrtoull() (no leading '+'): the whole string must be a number, optionally followed by "\n". */
 function kstrtoullNoPlus(s: string, base: number): bigint | StrtoxError {

@@ -18,6 +18,7 @@
 // (-EILSEQ, every 4 bytes is a boundary here), probe on a data symbol (-EINVAL), unknown or
 // unloaded `MOD:` (-ENOENT), unresolvable `@SYM` argument (-ENOENT).
 
+import { Errno } from '../../src/errno.ts';
 import { simpleContext, type Arch, type ArgType, type FetchNode, type ParseContext, type ProbeDefinition } from '../../src/tracefs/index.ts';
 import type { ArgValue, CommandResult, KernelBackend, KernelCommandInfo, TraceRecord } from '../../src/shell/backend.ts';
 import { evalArg as evalProbedArg, type ProbedContext } from '../../src/shell/fetch-eval.ts';
@@ -132,6 +133,8 @@ const X86_64: ArchData = {
   userStrings: new Map([[0x00007ffd1e6c2f60n, '/etc/ld.so.cache']]),
 };
 
+const { ENOENT, EINVAL, EILSEQ } = Errno;
+
 interface ProbeState {
   enabled: boolean;
   hits: number;
@@ -198,21 +201,21 @@ export class FakeBackend implements KernelBackend {
     let sym: FakeSymbol | undefined;
     let offset: number;
     if (loc.kind === 'symbol') {
-      if (loc.module !== null) return -2; // no modules are loaded
+      if (loc.module !== null) return -ENOENT; // no modules are loaded
       sym = this.symbol(loc.symbol);
       offset = loc.offset;
     } else {
       sym = this.data.symbols.find((s) => loc.address >= s.address && loc.address < s.address + BigInt(s.size));
       offset = sym ? Number(loc.address - sym.address) : 0;
     }
-    if (!sym || sym.kind !== 'func' || offset >= sym.size) return -22;
-    if (sym.blacklisted) return -22;
+    if (!sym || sym.kind !== 'func' || offset >= sym.size) return -EINVAL;
+    if (sym.blacklisted) return -EINVAL;
     // @SYM arguments are resolved at registration (R150 step 10).
     for (const a of probe.args) {
       const r = checkMemSymbols(a.fetch, (n) => this.symbol(n) !== undefined);
       if (r !== 0) return r;
     }
-    if (offset % 4 !== 0) return -84;
+    if (offset % 4 !== 0) return -EILSEQ;
     return 0;
   }
 
@@ -357,8 +360,8 @@ export class FakeBackend implements KernelBackend {
 
 function checkMemSymbols(node: FetchNode, known: (name: string) => boolean): number {
   if (node.kind === 'mem-symbol') {
-    if (node.symbol === null) return -22;
-    return known(node.symbol) ? 0 : -2;
+    if (node.symbol === null) return -EINVAL;
+    return known(node.symbol) ? 0 : -ENOENT;
   }
   if (node.kind === 'deref') return checkMemSymbols(node.inner, known);
   return 0;
