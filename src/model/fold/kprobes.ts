@@ -4,6 +4,7 @@ import { fail } from './errors.ts';
 import { pointDisabled } from '../queries.ts';
 import { probeName } from './input.ts';
 import { own } from '../own.ts';
+import { recDelete, recEntries, recGet, recSet } from './record.ts';
 
 // ── the kprobe manager slice (owned by kprobes) ────────────────────────────────────────────
 
@@ -76,9 +77,9 @@ function endCall(k: KprobesState, pid: number): KprobesState {
 }
 
 function setProbe(k: KprobesState, name: string, patch: Partial<KprobesState['probes'][string]>): KprobesState {
-  const p = own(k.probes, name);
+  const p = recGet(k.probes, name);
   if (p === undefined) return fail(`unknown probe "${name}"`);
-  return { ...k, probes: { ...k.probes, [name]: { ...p, ...patch } } };
+  return { ...k, probes: recSet(k.probes, name, { ...p, ...patch }) };
 }
 
 function setPoint(
@@ -86,7 +87,7 @@ function setPoint(
   addr: Hex,
   patch: { probes?: readonly string[]; armed?: boolean; boost?: true; opt?: ProbePoint['opt'] | null; aggr_disabled?: boolean | null },
 ): KprobesState {
-  const point = k.table[addr];
+  const point = recGet(k.table, addr);
   if (point === undefined && patch.probes === undefined) return fail(`no probe point at ${addr}`);
   const { opt, aggr_disabled, ...rest } = patch;
   const keep = opt === undefined ? point?.opt : (opt ?? undefined);
@@ -99,20 +100,18 @@ function setPoint(
     ...(keep !== undefined ? { opt: keep } : {}),
     ...(flag !== undefined ? { aggr_disabled: flag } : {}),
   };
-  const table = { ...k.table };
   // R64/R68: an emptied aggregator leaves the table at once unless the optimizer still has to
   // unoptimize it, or a revival left it enabled (R15).
-  if (next.probes.length === 0 && next.opt?.state !== 'unopt' && next.aggr_disabled !== false) delete table[addr];
-  else table[addr] = next;
-  return { ...k, table };
+  const gone = next.probes.length === 0 && next.opt?.state !== 'unopt' && next.aggr_disabled !== false;
+  return { ...k, table: gone ? recDelete(k.table, addr) : recSet(k.table, addr, next) };
 }
 
 export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
   switch (e.type) {
     case 'input.probe': {
       const name = probeName(e.probe);
-      if (own(k.probes, name) !== undefined) return fail(`probe "${name}" is already defined`);
-      return { ...k, probes: { ...k.probes, [name]: unregisteredProbe(e.probe.disabled === true) } };
+      if (recGet(k.probes, name) !== undefined) return fail(`probe "${name}" is already defined`);
+      return { ...k, probes: recSet(k.probes, name, unregisteredProbe(e.probe.disabled === true)) };
     }
     case 'kprobe.register':
       return setProbe(
@@ -144,7 +143,7 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       // Hand-off: the first waiter owns the mutex at once; its own mutex.lock marks it running again.
       return advanceCall({ ...k, mutex: { owner: e.next, waiters: k.mutex.waiters } }, e.pid, e.type);
     case 'kprobe.insert': {
-      const existing = k.table[e.addr];
+      const existing = recGet(k.table, e.addr);
       // An enabled child joining clears the aggregator's DISABLED (R13): it follows its children
       // again, whatever R15 or R36 had left.
       const k2 = setPoint(k, e.addr, { probes: [e.probe, ...(existing?.probes ?? [])], ...(e.disabled ? {} : { aggr_disabled: null }) });
@@ -160,20 +159,20 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     case 'kprobe.opt.unopt':
       return setPoint(k, e.addr, { opt: null });
     case 'kprobe.opt.unopt.queue': {
-      const opt = k.table[e.addr]?.opt;
+      const opt = recGet(k.table, e.addr)?.opt;
       if (opt?.state !== 'optimized' && opt?.state !== 'trapping') return fail(`${e.addr} is not an optimized point`);
       return setPoint(k, e.addr, { opt: { state: 'unopt', due: e.due, ...(opt.state === 'trapping' ? { int3: true as const } : {}) } });
     }
     case 'kprobe.opt.unpatch': {
-      const point = k.table[e.addr];
+      const point = recGet(k.table, e.addr);
       if (point?.opt?.state !== 'unopt') return fail(`${e.addr} has no unoptimization queued`);
       // The breakpoint comes back and, the aggregator being disabled, goes (not from freed text, R95).
-      const gone = point.probes.length > 0 && point.probes.every((p) => own(k.probes, p)?.gone);
+      const gone = point.probes.length > 0 && point.probes.every((p) => recGet(k.probes, p)?.gone);
       return setPoint(k, e.addr, { opt: null, armed: gone ? point.armed : false });
     }
     case 'kprobe.opt.rearm':
     case 'kprobe.opt.revive': {
-      const opt = k.table[e.addr]?.opt;
+      const opt = recGet(k.table, e.addr)?.opt;
       if (opt?.state !== 'unopt') return fail(`${e.addr} has no unoptimization queued`);
       // A revival leaves the code as it was (the jump, or the int3 of an earlier re-arm).
       if (e.type === 'kprobe.opt.rearm') return setPoint(k, e.addr, { opt: { state: 'trapping' } });
@@ -236,7 +235,7 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       // call's to take down (R64).
       // __disable_kprobe() leaves a probe that is already disabled (or GONE) as it is.
       const k2 = { ...k, calls: { ...k.calls, [e.pid]: { ...call, effective: true } } };
-      const reg = own(k.probes, e.probe);
+      const reg = recGet(k.probes, e.probe);
       return advanceCall(setProbe(k2, e.probe, { disabled: reg?.disabled === true || reg?.gone !== true, state: 'unregistering' }), e.pid, e.type);
     }
     case 'kprobe.enable_kprobe':
@@ -247,8 +246,8 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     case 'kprobe.enable': {
       // R36: with global arming off the child's flag clears but a DISABLED aggregator keeps its
       // own; otherwise enable_kprobe() clears (and arms) the aggregator too.
-      const at = own(k.probes, e.probe)?.addr;
-      const point = at === null || at === undefined ? undefined : k.table[at];
+      const at = recGet(k.probes, e.probe)?.addr;
+      const point = at === null || at === undefined ? undefined : recGet(k.table, at);
       const held = k.all_disarmed && point !== undefined && pointDisabled(k, point);
       const k2 = point === undefined ? k : setPoint(k, at!, { aggr_disabled: held ? true : null });
       return advanceCall(setProbe(k2, e.probe, { disabled: false }), e.pid, e.type);
@@ -276,9 +275,9 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       let out: KprobesState = { ...k, modules };
       for (const p of e.gone) out = setProbe(out, p, { gone: true });
       // The breakpoint went with the freed text: text loaded there later has none (R14).
-      for (const [at, point] of Object.entries(out.table) as [Hex, ProbePoint][]) {
+      for (const [at, point] of recEntries(out.table) as [Hex, ProbePoint][]) {
         // kill_optimized_kprobe(): off the optimizer's queues, OPTIMIZED cleared, code untouched.
-        if (point.probes.length > 0 && point.probes.every((p) => own(out.probes, p)?.gone)) out = setPoint(out, at, { armed: false, opt: null });
+        if (point.probes.length > 0 && point.probes.every((p) => recGet(out.probes, p)?.gone)) out = setPoint(out, at, { armed: false, opt: null });
       }
       return out;
     }
@@ -293,7 +292,7 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     case 'kprobe.returned':
       return endCall(k, e.pid);
     case 'kprobe.unlink': {
-      const point = k.table[e.addr];
+      const point = recGet(k.table, e.addr);
       if (point === undefined) return fail(`no probe point at ${e.addr}`);
       return advanceCall(setPoint(k, e.addr, { probes: point.probes.filter((p) => p !== e.probe) }), e.pid, e.type);
     }
@@ -308,7 +307,7 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       if (!(k.calls[e.pid]?.effective || k.batches[e.pid]?.effective.includes(e.probe))) {
         // R64: phase 1 failed for this probe, so the kernel sets p->addr = NULL (which a struct
         // reused without clearing then needs, R22). Not under a registration racing with it.
-        const idle = own(k.probes, e.probe)?.state === 'unregistered';
+        const idle = recGet(k.probes, e.probe)?.state === 'unregistered';
         return endCall(idle ? setProbe(k, e.probe, { addr: null }) : k, e.pid);
       }
       // The struct keeps its addr (R22) and the DISABLED flag the unregister set (R64): reusing it

@@ -3,6 +3,7 @@ import type { KernelState, KretprobePool } from '../state.ts';
 import type { Draft } from './draft.ts';
 import { fail } from './errors.ts';
 import { own } from '../own.ts';
+import { recGet, recSet } from './record.ts';
 
 // ── kretprobe pools (shared: the manager allocates and detaches, CPUs take and give back) ──
 
@@ -17,9 +18,9 @@ export function instanceOfCurrentPool(pool: KretprobePool, instance: string): bo
 }
 
 function setPool(pools: KernelState['kretprobes'], name: string, f: (p: KretprobePool) => KretprobePool) {
-  const p = own(pools, name);
+  const p = recGet(pools, name);
   if (p === undefined) return fail(`kretprobe "${name}" has no instance pool`);
-  return { ...pools, [name]: f(p) };
+  return recSet(pools, name, f(p));
 }
 
 export function putInstance(pools: KernelState['kretprobes'], instance: string): KernelState['kretprobes'] {
@@ -42,11 +43,11 @@ export function evolvePools(d: Draft, e: DomainEvent): void {
   switch (e.type) {
     case 'kretprobe.pool': {
       // Instance numbers go on across registrations, so an old call's instance is recognised.
-      const taken = own(d.kretprobes, e.probe)?.taken ?? 0;
+      const taken = recGet(d.kretprobes, e.probe)?.taken ?? 0;
       // R72: maxactive instances, data zeroed; the last on the free list is taken first.
       const slots = Array.from({ length: e.maxactive }, (_, i) => e.maxactive - 1 - i);
       const data = Array.from({ length: e.maxactive }, () => 0);
-      d.kretprobes = { ...d.kretprobes, [e.probe]: { maxactive: e.maxactive, free: e.maxactive, nmissed: 0, attached: true, taken, first: taken + 1, slots, held: {}, data } };
+      d.kretprobes = recSet(d.kretprobes, e.probe, { maxactive: e.maxactive, free: e.maxactive, nmissed: 0, attached: true, taken, first: taken + 1, slots, held: {}, data });
       return;
     }
     case 'kretprobe.detach':

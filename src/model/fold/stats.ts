@@ -3,7 +3,7 @@ import { probeName } from './input.ts';
 import type { KernelState, ProbeStats, Refusal } from '../state.ts';
 import type { Draft } from './draft.ts';
 import { fail } from './errors.ts';
-import { own } from '../own.ts';
+import { recGet, recSet } from './record.ts';
 
 // ── hit-path statistics (shared: every CPU updates them without a lock, like nmissed) ─────
 
@@ -14,9 +14,9 @@ function bump(
 ): KernelState['stats'] {
   let out = stats;
   for (const n of names) {
-    const p = own(out, n);
+    const p = recGet(out, n);
     if (p === undefined) return fail(`unknown probe "${n}"`);
-    out = { ...out, [n]: f(p) };
+    out = recSet(out, n, f(p));
   }
   return out;
 }
@@ -33,14 +33,14 @@ const ZERO_STATS: ProbeStats = { hits: 0, nmissed: 0, handled: 0, skipped: 0, pr
 export function evolveStats(d: Draft, e: DomainEvent): void {
   switch (e.type) {
     case 'input.probe':
-      d.stats = { ...d.stats, [probeName(e.probe)]: ZERO_STATS };
+      d.stats = recSet(d.stats, probeName(e.probe), ZERO_STATS);
       return;
     case 'kprobe.register': {
       // R2: a registration that gets past address resolution resets nmissed (and with it the
       // counts it is accounted against, so INV-nmissed holds per registration). Earlier refusals
       // are the caller's history, not counts: they stay.
-      const refused = own(d.stats, e.probe)?.refused;
-      d.stats = { ...d.stats, [e.probe]: refused === undefined ? ZERO_STATS : { ...ZERO_STATS, refused } };
+      const refused = recGet(d.stats, e.probe)?.refused;
+      d.stats = recSet(d.stats, e.probe, refused === undefined ? ZERO_STATS : { ...ZERO_STATS, refused });
       return;
     }
     case 'kprobe.register.fail':
