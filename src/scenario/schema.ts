@@ -32,6 +32,8 @@ const handlerStep = z
     z.strictObject({ do: z.literal('fault'), fixup: z.boolean().optional().describe('an access with an exception-table fixup (no oops)') }).describe('touch a bad address'),
   ])
   .meta({ id: 'HandlerStep', title: 'Handler step', description: 'one step of a handler, chosen by "do"' });
+/** Probes a scenario may define, and so register at once (or in one batch): runs with thousands of probes are fine. */
+export const MAX_PROBES = 16_384;
 const steps = (what: string) => z.array(handlerStep).max(64).optional().describe(what);
 
 export const probeSchema = z
@@ -75,8 +77,8 @@ const taskOpUnion = z
     z.strictObject({ op: z.literal('register_kprobe'), probe: probeRef }).describe('register_kprobe() (also registers kretprobes and jprobes)'),
     z.strictObject({ op: z.literal('unregister_kprobe'), probe: probeRef }).describe('unregister_kprobe(): returns after the grace period'),
     z.strictObject({ op: z.literal('clear_kprobe'), probe: probeRef, fields: z.array(z.enum(['addr', 'flags'])).min(1).max(2).optional().describe('which fields to clear (default: addr)') }).describe('p->addr = NULL; p->flags = 0, so the struct can be registered again'),
-    z.strictObject({ op: z.literal('register_kprobes'), probes: z.array(probeRef).max(256).describe('the probes, in order') }).describe('register a batch: rolled back if one fails'),
-    z.strictObject({ op: z.literal('unregister_kprobes'), probes: z.array(probeRef).max(256).describe('the probes, in order') }).describe('unregister a batch with one grace period'),
+    z.strictObject({ op: z.literal('register_kprobes'), probes: z.array(probeRef).max(MAX_PROBES).describe('the probes, in order') }).describe('register a batch: rolled back if one fails'),
+    z.strictObject({ op: z.literal('unregister_kprobes'), probes: z.array(probeRef).max(MAX_PROBES).describe('the probes, in order') }).describe('unregister a batch with one grace period'),
     z.strictObject({ op: z.literal('enable_kprobe'), probe: probeRef }).describe('enable_kprobe()'),
     z.strictObject({ op: z.literal('disable_kprobe'), probe: probeRef }).describe('disable_kprobe()'),
     z.strictObject({ op: z.literal('kprobes_enabled'), value: z.boolean().describe('true: arm every probe; false: disarm them all') }).describe('echo 0|1 > /sys/kernel/debug/kprobes/enabled'),
@@ -152,7 +154,7 @@ export const scenarioSchema = z
     max_steps: z.number().int().min(1).max(100_000_000).default(100_000).describe('the run stops after this many scheduler steps'),
     // No .default(): a default would enter every log header and change existing logs' bytes.
     max_tasks: z.number().int().min(1).max(MAX_MAX_TASKS).optional().describe(`the run stops when a fork takes the live tasks past this many (default ${DEFAULT_MAX_TASKS})`),
-    probes: z.array(probeSchema).max(4096).default([]).describe('the probes tasks register'),
+    probes: z.array(probeSchema).max(MAX_PROBES).default([]).describe('the probes tasks register'),
     tasks: z.array(task).max(1024).describe('the tasks that run'),
   })
   .meta({ title: 'kprobesim scenario', description: 'A kprobesim scenario: the kernel, its probes and the tasks that run (kprobesim run FILE).' });
