@@ -182,8 +182,20 @@ export function kernelImage(version: KernelVersion, arch: Arch = 'x86_64', confi
   let image = IMAGES.get(key);
   // Only the options that change the layout go into the image.
   const layout: BuildConfig = { ...(config.ftrace ? { ftrace: true } : {}), ...(config.ibt ? { ibt: true } : {}) };
-  if (image === undefined) IMAGES.set(key, (image = buildImage(arch, version, layout)));
+  if (image === undefined) IMAGES.set(key, (image = deepFreeze(buildImage(arch, version, layout))));
   return image;
+}
+
+/**
+ * Freezes an image all the way down (symbols, bodies, instructions and their ops): images are
+ * built once per process and shared by every run, so nothing may change one.
+ */
+export function deepFreeze<T>(value: T, seen: Set<object> = new Set()): T {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return value;
+  seen.add(value);
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v, seen);
+  return value;
 }
 
 /** The built-in x86_64 image of a kernel release. */

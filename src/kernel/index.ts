@@ -2,7 +2,7 @@
 
 import { ImageBuilder, MODULE_SPAN } from './builder.ts';
 import type { Arch, BuildConfig } from './image.ts';
-import { buildKey, ISAS, kernelImage } from './images.ts';
+import { buildKey, deepFreeze, ISAS, kernelImage } from './images.ts';
 import { DEFAULT_KERNEL, type KernelVersion } from './releases.ts';
 import { SymbolTable } from './symbols.ts';
 
@@ -44,13 +44,31 @@ export interface ModuleText {
   readonly functions: readonly { readonly name: string; readonly calls?: readonly string[]; readonly ret?: number; readonly init?: boolean }[];
 }
 
+/** Tables with modules, by build and module text: scenarios of one process share a few. */
+const MODULE_TABLES = new Map<string, SymbolTable>();
+/** Distinct module sets kept (a generated scenario may bring its own; the oldest go first). */
+const MODULE_TABLES_KEPT = 64;
+
 /**
  * kallsyms of a release's image plus the text of the scenario's modules, each in its own slot of
  * the module area (whether a module is loaded is the kernel state's business, not kallsyms').
+ * Built once per build and module text, and shared: the table and its image are immutable.
  */
 export function symbolsWithModules(version: KernelVersion, modules: readonly ModuleText[], arch: Arch = 'x86_64', config: BuildConfig = {}): SymbolTable {
   const core = symbolsFor(version, arch, config);
   if (modules.length === 0) return core;
+  // Everything the module images are built from: their names, functions, calls, returns, init.
+  const key = `${buildKey(version, arch, config)} ${JSON.stringify(modules.map((m) => [m.name, m.functions.map((f) => [f.name, f.calls ?? [], f.ret ?? 0, f.init === true])]))}`;
+  let table = MODULE_TABLES.get(key);
+  if (table === undefined) {
+    table = buildWithModules(core, modules, arch, config);
+    if (MODULE_TABLES.size >= MODULE_TABLES_KEPT) MODULE_TABLES.delete(MODULE_TABLES.keys().next().value!);
+    MODULE_TABLES.set(key, table);
+  }
+  return table;
+}
+
+function buildWithModules(core: SymbolTable, modules: readonly ModuleText[], arch: Arch, config: BuildConfig): SymbolTable {
   const external = new Set(core.functions().map((f) => f.name));
   const extra = modules.flatMap((m, i) => {
     const isa = ISAS[arch];
@@ -58,7 +76,7 @@ export function symbolsWithModules(version: KernelVersion, modules: readonly Mod
     for (const f of m.functions) b.func({ name: f.name, calls: f.calls ?? [], ret: f.ret ?? 0, ...(f.init ? { init: true } : {}) });
     return b.build().symbols;
   });
-  return new SymbolTable({ ...core.image, symbols: [...core.image.symbols, ...extra] });
+  return new SymbolTable(deepFreeze({ ...core.image, symbols: [...core.image.symbols, ...extra] }));
 }
 
 /** kallsyms of the reference kernel's image. */

@@ -76,21 +76,29 @@ export const CHILD_PROGRAM: readonly TaskOp[] = [];
  * call whose child program is appended to `programs` (so indices follow the order of appearance).
  */
 function compile(program: readonly TaskOp[], programs: (readonly TaskOp[])[], symbols: SymbolTable): TaskOp[] {
-  return program.flatMap((op): TaskOp[] => {
+  const out: TaskOp[] = [];
+  for (const op of program) {
     if (op.op === 'fork') {
       const prog = programs.length;
       programs.push([]);
       programs[prog] = compile(op.program, programs, symbols);
-      return [{ op: 'call', fn: forkFunction(symbols), exec: { comm: op.comm, prog } }];
-    }
-    if (op.op === 'insmod') {
+      out.push({ op: 'call', fn: forkFunction(symbols), exec: { comm: op.comm, prog } });
+    } else if (op.op === 'insmod') {
       // load_module() makes the module COMING, do_init_module() calls its init function (the
       // first __init one) and then makes it LIVE (R96).
       const init = symbols.functions().find((f) => f.module === op.module && f.init === true);
-      return [op, ...(init ? [{ op: 'call' as const, fn: `${op.module}:${init.name}` }] : []), { op: 'module_live', module: op.module }];
+      out.push(op);
+      if (init) out.push({ op: 'call', fn: `${op.module}:${init.name}` });
+      out.push({ op: 'module_live', module: op.module });
+    } else if (op.op === 'call' && op.times !== undefined) {
+      // One read-only operation stands for each of the `times` calls (programs are only read).
+      const once: TaskOp = { op: 'call', fn: op.fn, fault: op.fault };
+      for (let i = 0; i < op.times; i++) out.push(once);
+    } else {
+      out.push(op);
     }
-    return op.op === 'call' && op.times !== undefined ? Array.from({ length: op.times }, () => ({ op: 'call', fn: op.fn, fault: op.fault })) : [op];
-  });
+  }
+  return out;
 }
 
 /** Each scenario task's compiled program at its own index, then the children of `fork`s. */
@@ -132,10 +140,41 @@ export function createSetup(
     steps: new Map(scenario.probes.map((p) => [p.name, phaseSteps(p, symbols.image.arch)])),
     printk: symbols.lookup('_printk') !== undefined ? '_printk' : 'printk',
     legacyInt3: !atLeast(scenario.kernel ?? DEFAULT_KERNEL, '6.3'),
-    code: new Map(
-      symbols.functions().map((fn) => [fn.name, { fn, addrs: fn.body.map((insn) => toHex(fn.addr + BigInt(insn.off))) }]),
-    ),
+    code: sharedCode(symbols),
   };
+}
+
+/** A Map that refuses changes once built: a code table is shared by every run of the process. */
+class SealedMap<K, V> extends Map<K, V> {
+  private readonly sealed: boolean;
+  constructor(entries: Iterable<readonly [K, V]>) {
+    super(entries);
+    this.sealed = true;
+  }
+  override set(key: K, value: V): this {
+    if (this.sealed) throw new Error('internal: a shared code table is read-only');
+    return super.set(key, value);
+  }
+  override delete(): boolean {
+    throw new Error('internal: a shared code table is read-only');
+  }
+  override clear(): void {
+    throw new Error('internal: a shared code table is read-only');
+  }
+}
+
+/** Setup.code of each symbol table, built once per table (as tables are once per build). */
+const CODE = new WeakMap<SymbolTable, ReadonlyMap<string, Code>>();
+
+function sharedCode(symbols: SymbolTable): ReadonlyMap<string, Code> {
+  let code = CODE.get(symbols);
+  if (code === undefined) {
+    code = new SealedMap(
+      symbols.functions().map((fn): [string, Code] => [fn.name, Object.freeze({ fn, addrs: Object.freeze(fn.body.map((insn) => toHex(fn.addr + BigInt(insn.off)))) })]),
+    );
+    CODE.set(symbols, code);
+  }
+  return code;
 }
 
 /**
