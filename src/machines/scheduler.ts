@@ -76,6 +76,9 @@ function decide(ctx: SchedulerContext, w: KernelState): { outcome: Outcome; even
  */
 export const schedulerLogic = fromTransition(
   (state: SchedulerContext, event: SchedulerEvent): SchedulerContext => {
+    // XState hands a transition actor its own events too: stopping it sends `xstate.stop`,
+    // which has no world to decide on (deciding threw a TypeError at the end of every run).
+    if (event.type !== 'TICK') return state;
     // The strategy draws from its own seeded stream: each TICK is processed exactly once.
     const { outcome, events } = decide(state, event.world);
     let sched = state.sched;
