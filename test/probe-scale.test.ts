@@ -3,6 +3,7 @@ import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { coldPoints, probeScaleScenario } from '../bench/probe-scale.ts';
+import { symbolsFor } from '../src/kernel/index.ts';
 import { canonicalJson } from '../src/model/digest.ts';
 import { recDelete, recEntries, recGet, recSet, SMALL } from '../src/model/fold/record.ts';
 import { recordRun } from '../src/run/record.ts';
@@ -132,6 +133,62 @@ function mixedScaleScenario(): Scenario {
   });
 }
 
+/** Optimized probes (§11) on neighbouring instructions: jumps covering armed probes, queued, patched, unoptimized. */
+function optScaleScenario(): Scenario {
+  const syms = symbolsFor('6.17');
+  const probes: ProbeSpec[] = [];
+  let i = 0;
+  for (const fname of ['kernel_clone', 'copy_process', 'do_sys_openat2', 'do_filp_open', 'ksys_read', 'vfs_read', 'dput', 'kfree', 'vfs_write', 'ksys_write']) {
+    const f = syms.lookup(fname)!;
+    if (f.kind !== 'func') continue;
+    for (const [n, insn] of f.body.entries()) {
+      if (fname !== 'kernel_clone' && n % 3 !== 0) continue;
+      for (let j = 0; j < (n % 2) + 1; j++) {
+        probes.push({
+          name: `o${i++}`,
+          addr: `0x${(f.addr + BigInt(insn.off)).toString(16)}`,
+          ...(i % 9 === 0 ? { post: [{ do: 'spin', steps: 1 }] } : {}),
+          ...(i % 11 === 0 ? { disabled: true } : {}),
+        });
+      }
+    }
+  }
+  const names = probes.map((p) => p.name);
+  const a: TaskOp[] = [
+    { op: 'register_kprobes', probes: names.slice(0, 120) },
+    ...names.slice(120).map((probe): TaskOp => ({ op: 'register_kprobe', probe })),
+    { op: 'sleep', ticks: 6000 },
+    { op: 'call', fn: 'kernel_clone', times: 3 },
+    ...names.filter((_, j) => j % 7 === 3).map((probe): TaskOp => ({ op: 'disable_kprobe', probe })),
+    { op: 'call', fn: 'ksys_read', times: 3 },
+    ...names.filter((_, j) => j % 11 === 10).map((probe): TaskOp => ({ op: 'enable_kprobe', probe })),
+    { op: 'unregister_kprobes', probes: names.filter((_, j) => j % 3 === 0) },
+    { op: 'sleep', ticks: 6000 },
+    { op: 'call', fn: 'do_sys_openat2', times: 3 },
+    { op: 'kprobes_enabled', value: false },
+    { op: 'kprobes_enabled', value: true },
+    { op: 'sleep', ticks: 6000 },
+    { op: 'call', fn: 'vfs_write', times: 3 },
+  ];
+  const b: TaskOp[] = [
+    { op: 'call', fn: 'kernel_clone', times: 10 },
+    { op: 'call', fn: 'ksys_read', times: 10 },
+    { op: 'sleep', ticks: 8000 },
+    { op: 'call', fn: 'do_sys_openat2', times: 10 },
+  ];
+  return validateScenario({
+    name: 'opt-scale',
+    cpus: 2,
+    max_steps: 1_000_000,
+    config: { optprobes: true },
+    probes,
+    tasks: [
+      { comm: 'insmod', cpu: 0, program: a },
+      { comm: 'sh', cpu: 1, program: b },
+    ],
+  });
+}
+
 async function fingerprint(s: Scenario): Promise<{ events: number; digest: string; log: string; violations: number }> {
   const h = createHash('sha256');
   const sink = {
@@ -151,6 +208,15 @@ describe('runs with hundreds of probes keep their bytes (INV-determinism)', () =
       events: 54957,
       digest: 'sha256:d421b12b2e2730936169278cf702873bb04e560e4d929c4587260d33667d1a11',
       log: '88bca36a48227cb6c734436fa56fb9e3839e9e9bbe7ea386209d79ef24c0a972',
+      violations: 0,
+    });
+  });
+
+  it('69 optimized probes on neighbouring instructions (R83-R87): queued, patched, covered, unoptimized', async () => {
+    expect(await fingerprint(optScaleScenario())).toEqual({
+      events: 10356,
+      digest: 'sha256:c847d145c4ad144bd9c78bb6620448070b5bd2b5542a7c92cfd1a602f5edcd86',
+      log: 'd168c72eda01b169ac2c16555dc05fda8fba6e2401dd4cb83bce9546e118074e',
       violations: 0,
     });
   });

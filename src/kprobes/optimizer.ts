@@ -1,7 +1,9 @@
 import type { DomainEvent, Hex } from '../model/events.ts';
+import { recGet } from '../model/fold/record.ts';
+import { toHex } from '../model/hex.ts';
 import { pointDisabled, probePoints } from '../model/queries.ts';
 import { codeOf, type Setup } from '../model/setup.ts';
-import type { KernelState } from '../model/state.ts';
+import type { KernelState, KprobesState, ProbePoint } from '../model/state.ts';
 
 // Optimized probes (spec §11): which points are queued at registration (R83, R84), what
 // unoptimizes them (R87, R40), and the optimizer itself: deferred work that runs once a queued
@@ -30,6 +32,23 @@ function taskInside(setup: Setup, w: KernelState, a: bigint): boolean {
 function insideJump(b: bigint, a: bigint): boolean {
   return a > b && a < b + JUMP_BYTES;
 }
+
+/**
+ * The points at `a + d` for d in `ds`, looked up by address: the few a jump can cover or be
+ * covered by, without a walk over the whole table.
+ */
+function pointsNear(k: KprobesState, a: bigint, ds: readonly bigint[]): ProbePoint[] {
+  const out: ProbePoint[] = [];
+  for (const d of ds) {
+    const point = recGet(k.table, toHex(a + d));
+    if (point !== undefined) out.push(point);
+  }
+  return out;
+}
+/** Offsets of the points whose jump would cover an address: a - 4 … a - 1. */
+const COVERING = [-4n, -3n, -2n, -1n];
+/** Offsets of the points inside the jump at an address: a + 1 … a + 4. */
+const INSIDE = [1n, 2n, 3n, 4n];
 
 /**
  * What the optimizer does now (nothing most of the time). Like kprobe_optimizer() it works under
@@ -90,12 +109,14 @@ export function queueOptimizer(setup: Setup, w: KernelState, cpu: number, pid: n
     if (start >= a && start < a + JUMP_BYTES && insn.op.k !== 'insn') return [];
   }
   // arch_check_optimized_kprobe(): a disarmed probe in the region does not block.
-  if (probePoints(k).some(([other, point]) => point.armed && insideJump(a, BigInt(other)))) return [];
+  if (pointsNear(k, a, INSIDE).some((point) => point.armed)) return [];
   return [{ type: 'kprobe.opt.queue', cpu, pid, addr, due: w.t + OPTIMIZE_DELAY_TICKS }];
 }
 
 /** R87: queue every armed, enabled point that can be optimized now (after something that blocked it went). */
 export function requeueOptimizer(setup: Setup, w: KernelState, cpu: number, pid: number, where: (addr: Hex) => boolean = () => true, sysctl = !w.kprobes.opt_off): DomainEvent[] {
+  // queueOptimizer() queues nothing then: no walk over the table.
+  if (setup.scenario.config?.optprobes !== true || setup.symbols.image.arch !== 'x86_64' || !sysctl) return [];
   return probePoints(w.kprobes)
     .filter(([addr, point]) => where(addr) && point.armed && !pointDisabled(w.kprobes, point))
     .flatMap(([addr, point]) => queueOptimizer(setup, w, cpu, pid, addr, point.probes, false, sysctl));
@@ -103,6 +124,7 @@ export function requeueOptimizer(setup: Setup, w: KernelState, cpu: number, pid:
 
 /** R87: "a probe that was blocked by a neighbour is re-optimized once the neighbour is gone". */
 export function requeueCovering(setup: Setup, w: KernelState, cpu: number, pid: number, addr: Hex): DomainEvent[] {
+  if (pointsNear(w.kprobes, BigInt(addr), COVERING).length === 0) return [];
   return requeueOptimizer(setup, w, cpu, pid, (b) => insideJump(BigInt(b), BigInt(addr)));
 }
 
@@ -113,6 +135,8 @@ export function requeueCovering(setup: Setup, w: KernelState, cpu: number, pid: 
  */
 export function unoptimizeCovering(w: KernelState, cpu: number, pid: number, addr: Hex): DomainEvent[] {
   const a = BigInt(addr);
+  // Most of the time no point near is optimized; otherwise the walk keeps the table's order.
+  if (!pointsNear(w.kprobes, a, COVERING).some((point) => point.opt !== undefined)) return [];
   return probePoints(w.kprobes)
     .filter(([b, point]) => point.opt !== undefined && insideJump(BigInt(b), a))
     .map(([b, point]): DomainEvent => (point.opt?.state === 'unopt' ? { type: 'kprobe.opt.unpatch', addr: b } : { type: 'kprobe.opt.unopt', cpu, pid, addr: b }));
