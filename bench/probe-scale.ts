@@ -102,7 +102,7 @@ export function scaleRun(n: number, hits: number): ScaleRun {
     registered,
     hits: hitCount,
     events,
-    usPerRegistration: ((regEnd - regStart) * 1000) / Math.max(1, registered - 1),
+    usPerRegistration: ((regEnd - regStart) * 1000) / Math.max(1, registered),
     usPerHit: ((hitEnd - hitStart) * 1000) / Math.max(1, hitCount - 1),
     violations: monitor.violations.length,
   };
@@ -112,3 +112,56 @@ const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1]!;
 };
+
+export interface ProbeScaleReport {
+  /** µs per hit of `hot` with 4,095 other probes registered over the same with 9 others. */
+  readonly hitRatio: number;
+  /** µs per registration with 4,096 probes over the same with 10. */
+  readonly registerRatio: number;
+  readonly small: { readonly usPerHit: number; readonly usPerRegistration: number };
+  readonly large: { readonly usPerHit: number; readonly usPerRegistration: number };
+  readonly seconds: number;
+}
+
+export const SMALL_N = 10;
+export const LARGE_N = 4096;
+export const HITS = 2000;
+export const ROUNDS = 3;
+
+/**
+ * hit_cost_ratio_4096_vs_10 and register_cost_ratio_4096_vs_10: after a warm-up run, ROUNDS
+ * rounds of one 4,096-probe run and (for registrations, whose 10 take too little time to time
+ * alone) 20 10-probe runs, alternating; each figure is the median over the rounds.
+ */
+export function probeScaleRatios(): ProbeScaleReport {
+  const t0 = performance.now();
+  scaleRun(256, 500);
+  const small: ScaleRun[][] = [];
+  const large: ScaleRun[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    small.push(Array.from({ length: 20 }, (_, i) => scaleRun(SMALL_N, i === 0 ? HITS : 1)));
+    large.push(scaleRun(LARGE_N, HITS));
+  }
+  for (const r of [...small.flat(), ...large]) {
+    if (r.violations > 0 || r.registered !== r.probes) throw new Error(`probe-scale run of ${r.probes} probes: ${r.registered} registered, ${r.violations} invariant violations`);
+  }
+  const smallHit = median(small.map((runs) => runs[0]!.usPerHit));
+  // Registrations of the 20 small runs together: total time over total registrations.
+  const smallReg = median(small.map((runs) => runs.reduce((t, r) => t + r.usPerRegistration * r.registered, 0) / runs.reduce((n, r) => n + r.registered, 0)));
+  const largeHit = median(large.map((r) => r.usPerHit));
+  const largeReg = median(large.map((r) => r.usPerRegistration));
+  return {
+    hitRatio: largeHit / smallHit,
+    registerRatio: largeReg / smallReg,
+    small: { usPerHit: smallHit, usPerRegistration: smallReg },
+    large: { usPerHit: largeHit, usPerRegistration: largeReg },
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const r = probeScaleRatios();
+  process.stdout.write(`hit_cost_ratio_4096_vs_10: ${r.hitRatio.toFixed(3)} x\n`);
+  process.stdout.write(`register_cost_ratio_4096_vs_10: ${r.registerRatio.toFixed(3)} x\n`);
+  process.stdout.write(`# ${JSON.stringify(r)}\n`);
+}

@@ -17,6 +17,7 @@ import type { KernelState } from '../src/model/state.ts';
 import { recordRun } from '../src/run/record.ts';
 import type { Scenario } from '../src/scenario/types.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
+import { HITS, LARGE_N, probeScaleRatios, ROUNDS, SMALL_N } from './probe-scale.ts';
 import { benchScenario } from './scenario.ts';
 import { startupVsNode } from './startup.ts';
 import { xstateRawSendsPerSecond } from './xstate-raw.ts';
@@ -214,6 +215,15 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  // 8. Runs with thousands of probes (bench/probe-scale.ts).
+  const scale = probeScaleRatios();
+  metric('hit_cost_ratio_4096_vs_10', fmtRatio(scale.hitRatio), 'x');
+  metric('register_cost_ratio_4096_vs_10', fmtRatio(scale.registerRatio), 'x');
+  note(
+    `probe_scale: in-process runs (fold and monitors, no log), 1 CPU: one task registers N probes (one on vfs_read, the others on other instructions, ` +
+      `aggregated once the image runs out of them), then calls vfs_read ${HITS} times; wall time per hit of that probe and per registration, N = ${LARGE_N} over N = ${SMALL_N}: ` +
+      `${scale.large.usPerHit.toFixed(0)} / ${scale.small.usPerHit.toFixed(0)} us per hit, ${scale.large.usPerRegistration.toFixed(0)} / ${scale.small.usPerRegistration.toFixed(0)} us per registration (medians of ${ROUNDS} rounds; ${scale.seconds.toFixed(1)} s)`,
+  );
   metric('bench_total_s', ((performance.now() - tStart) / 1000).toFixed(1), 's');
 }
 
