@@ -14,6 +14,8 @@ export interface OpenedLog {
   readonly scenario: Scenario;
   /** The remaining entries in batches: events, possibly ending with a truncated line. */
   readonly batches: AsyncGenerator<LogEntry[]>;
+  /** Stops reading (closes the file) when the batches are not wanted after all. */
+  close(): Promise<void>;
 }
 
 export async function openLog(path: string): Promise<OpenedLog> {
@@ -37,7 +39,14 @@ export async function openLog(path: string): Promise<OpenedLog> {
     if (rest.length > 0) yield rest;
     yield* batches;
   }
-  return { header, scenario, batches: all() };
+  return {
+    header,
+    scenario,
+    batches: all(),
+    close: async () => {
+      await batches.return(undefined);
+    },
+  };
 }
 
 export type { LoggedEvent };

@@ -3,7 +3,9 @@ import { canonicalJson } from '../model/digest.ts';
 import type { LoggedEvent } from '../model/events.ts';
 import type { Choice } from '../scheduler/choices.ts';
 import { describe, replayStrategy, ScheduleDivergence, strategyByName, type Strategy } from '../scheduler/strategies.ts';
-import { openLog } from './open-log.ts';
+import { openLog, type OpenedLog } from './open-log.ts';
+import type { LogHeader } from '../log/header.ts';
+import { logChunks, MAX_LINE_CHARS } from '../log/source.ts';
 import { readLogBatches } from '../log/reader.ts';
 import { LogWriter } from '../log/writer.ts';
 import type { HandlerCallback } from '../kprobes/callbacks.ts';
@@ -35,14 +37,21 @@ export type ReplayResult =
 
 export async function replayLog(path: string): Promise<ReplayResult> {
   const log = await openLog(path);
-  const { header, scenario } = log;
-  let decision: Choice | null = null;
-  const logged = replayStrategy(() => {
-    if (decision === null) throw new Error('the log has no scheduling decision here');
-    const d = decision;
-    decision = null;
-    return d;
-  });
+  // A log that re-executes line for line needs no line parsed but the decisions (replayLines);
+  // anything else (a difference, a cut, a bad line, a session's input, TypeScript handlers) is
+  // replayed again with every line read, checked and compared, which says what and where.
+  if (callbackNames(log.scenario).length === 0) {
+    await log.close();
+    const fast = await replayLines(path, log.header, log.scenario).catch(() => null);
+    if (fast !== null) return fast;
+    return replayChecked(path, await openLog(path));
+  }
+  return replayChecked(path, log);
+}
+
+/** A Simulation that takes each decision from `decisions` (and checks it against the log's strategy). */
+function replaySimulation(header: LogHeader, scenario: Scenario, decisions: () => Choice, extra: { callbacks?: Record<string, HandlerCallback> } = {}): Simulation {
+  const logged = replayStrategy(decisions);
   const reference: Strategy | null =
     header.strategy.name === 'replay' ? null : strategyByName(header.strategy.name, header.seed);
   const strategy: Strategy = {
@@ -58,7 +67,107 @@ export async function replayLog(path: string): Promise<ReplayResult> {
       return chosen;
     },
   };
-  const sim = new Simulation(scenario, { seed: header.seed, strategy, ...(await loggedCallbacks(path, scenario)) });
+  return new Simulation(scenario, { seed: header.seed, strategy, ...extra });
+}
+
+/**
+ * Replay of a complete log whose every event line is, byte for byte, the line the writer writes
+ * for the re-created event. Such a line needs no parsing or checking: the run made it. Only the
+ * first line of each step is parsed, for its scheduling decision. Returns null at the first line
+ * that is anything else, so that replayChecked says what it is; a log cut short is answered here
+ * as the checked replay answers it.
+ */
+async function replayLines(path: string, header: LogHeader, scenario: Scenario): Promise<ReplayResult | null> {
+  let decision: Choice | null = null;
+  const sim = replaySimulation(header, scenario, () => {
+    if (decision === null) throw new Error('the log has no scheduling decision here');
+    const d = decision;
+    decision = null;
+    return d;
+  });
+  const produced: LoggedEvent[] = [];
+  sim.events$.subscribe((e) => produced.push(e));
+  let lineNo = 0;
+  let count = 0;
+  let digest: string | null = null;
+  /** False when the line is not what the run writes next. */
+  const take = (raw: string): boolean => {
+    lineNo++;
+    if (lineNo === 1) return true; // the header, which openLog has read and checked
+    if (digest !== null) return false; // a line after log.end
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (produced.length === 0) {
+      let want: { type?: unknown; cpu?: unknown; switch_to?: unknown };
+      try {
+        want = JSON.parse(line) as typeof want;
+      } catch {
+        return false;
+      }
+      if (typeof want !== 'object' || want === null || typeof want.type !== 'string' || want.type.startsWith('input.')) return false;
+      decision = want.type === 'sched.pick' ? { cpu: want.cpu as number, switch_to: want.switch_to as number | null } : null;
+      try {
+        sim.step();
+      } catch {
+        return false;
+      }
+    }
+    const got = produced.shift();
+    if (got === undefined || LogWriter.serialize(got) !== line) return false;
+    count++;
+    if (got.type === 'log.end') digest = got.digest;
+    return true;
+  };
+  let pending: string[] = [];
+  let pendingChars = 0;
+  for await (const chunk of logChunks(path)) {
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', start)) {
+      const piece = chunk.slice(start, nl);
+      const line = pending.length === 0 ? piece : pending.join('') + piece;
+      pending = [];
+      pendingChars = 0;
+      start = nl + 1;
+      if (!take(line)) return null;
+    }
+    if (start < chunk.length) {
+      pending.push(chunk.slice(start));
+      pendingChars += chunk.length - start;
+      if (pendingChars > MAX_LINE_CHARS) return null;
+    }
+  }
+  if (digest === null) {
+    // A log cut before log.end (a crash): identical for the events it has. A last line without
+    // its newline that does not parse is the line the crash cut; one that does is an event, for
+    // the checked replay to compare.
+    if (pending.length === 0) return { kind: 'identical', events: count, digest: null, truncatedAt: null };
+    try {
+      JSON.parse(pending.join(''));
+    } catch {
+      return { kind: 'identical', events: count, digest: null, truncatedAt: lineNo + 1 };
+    }
+    return null;
+  }
+  // Anything after log.end, or events the log lacks: the checked replay says what.
+  if (pending.length > 0 || produced.length > 0) return null;
+  return { kind: 'identical', events: count, digest, truncatedAt: null };
+}
+
+/** Replay with every line read through the log reader, checked and compared (what replayLog falls back to). */
+export async function replayLogChecked(path: string): Promise<ReplayResult> {
+  return replayChecked(path, await openLog(path));
+}
+
+/** Replay reading every line through the log reader: each event checked, then compared. */
+async function replayChecked(path: string, log: OpenedLog): Promise<ReplayResult> {
+  const { header, scenario } = log;
+  let decision: Choice | null = null;
+  const decisions = (): Choice => {
+    if (decision === null) throw new Error('the log has no scheduling decision here');
+    const d = decision;
+    decision = null;
+    return d;
+  };
+  const sim = replaySimulation(header, scenario, decisions, await loggedCallbacks(path, scenario));
   const produced: LoggedEvent[] = [];
   sim.events$.subscribe((e) => produced.push(e));
 
