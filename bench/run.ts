@@ -18,6 +18,7 @@ import { recordRun } from '../src/run/record.ts';
 import type { Scenario } from '../src/scenario/types.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import { HITS, LARGE_N, probeScaleRatios, ROUNDS, SMALL_N } from './probe-scale.ts';
+import { raceRunsPerSecond, replayVsRun, smallRaceVsFastcheck, speedNotes } from './run-speed.ts';
 import { benchScenario } from './scenario.ts';
 import { startupVsNode } from './startup.ts';
 import { xstateRawSendsPerSecond } from './xstate-raw.ts';
@@ -224,6 +225,14 @@ async function main(): Promise<void> {
       `aggregated once the image runs out of them), then calls vfs_read ${HITS} times; wall time per hit of that probe and per registration, N = ${LARGE_N} over N = ${SMALL_N}: ` +
       `${scale.large.usPerHit.toFixed(0)} / ${scale.small.usPerHit.toFixed(0)} us per hit, ${scale.large.usPerRegistration.toFixed(0)} / ${scale.small.usPerRegistration.toFixed(0)} us per registration (medians of ${ROUNDS} rounds; ${scale.seconds.toFixed(1)} s)`,
   );
+  // 9. Replay against recording, and many short runs in one process (bench/run-speed.ts).
+  const replayRun = await replayVsRun();
+  metric('replay_vs_run_ratio', fmtRatio(replayRun.ratio), 'x');
+  const race = await raceRunsPerSecond();
+  metric('race_runs_per_s', race.runsPerSecond.toFixed(1), 'runs/s');
+  const small = await smallRaceVsFastcheck();
+  metric('small_race_vs_fastcheck_ratio', fmtRatio(small.ratio), 'x');
+  for (const n of speedNotes(replayRun, race, small)) note(n);
   metric('bench_total_s', ((performance.now() - tStart) / 1000).toFixed(1), 's');
 }
 
