@@ -70,6 +70,9 @@ function replaySimulation(header: LogHeader, scenario: Scenario, decisions: () =
   return new Simulation(scenario, { seed: header.seed, strategy, ...extra });
 }
 
+/** A sched.pick line as the writer writes it (most first lines of a step): its decision without a parse. */
+const PICK_LINE = /^\{"seq":\d+,"t":\d+,"src":"sched","type":"sched\.pick","cpu":(\d+),"switch_to":(null|\d+)\}$/;
+
 /**
  * Replay of a complete log whose every event line is, byte for byte, the line the writer writes
  * for the re-created event. Such a line needs no parsing or checking: the run made it. Only the
@@ -97,14 +100,19 @@ async function replayLines(path: string, header: LogHeader, scenario: Scenario):
     if (digest !== null) return false; // a line after log.end
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (produced.length === 0) {
-      let want: { type?: unknown; cpu?: unknown; switch_to?: unknown };
-      try {
-        want = JSON.parse(line) as typeof want;
-      } catch {
-        return false;
+      const pick = PICK_LINE.exec(line);
+      if (pick !== null) {
+        decision = { cpu: Number(pick[1]), switch_to: pick[2] === 'null' ? null : Number(pick[2]) };
+      } else {
+        let want: { type?: unknown; cpu?: unknown; switch_to?: unknown };
+        try {
+          want = JSON.parse(line) as typeof want;
+        } catch {
+          return false;
+        }
+        if (typeof want !== 'object' || want === null || typeof want.type !== 'string' || want.type.startsWith('input.')) return false;
+        decision = want.type === 'sched.pick' ? { cpu: want.cpu as number, switch_to: want.switch_to as number | null } : null;
       }
-      if (typeof want !== 'object' || want === null || typeof want.type !== 'string' || want.type.startsWith('input.')) return false;
-      decision = want.type === 'sched.pick' ? { cpu: want.cpu as number, switch_to: want.switch_to as number | null } : null;
       try {
         sim.step();
       } catch {
