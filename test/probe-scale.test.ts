@@ -212,7 +212,7 @@ describe('runs with hundreds of probes keep their bytes (INV-determinism)', () =
     });
   });
 
-  it('69 optimized probes on neighbouring instructions (R83-R87): queued, patched, covered, unoptimized', async () => {
+  it('69 optimized probes on neighbouring instructions (§11): queued, patched, covered, unoptimized', async () => {
     expect(await fingerprint(optScaleScenario())).toEqual({
       events: 10356,
       digest: 'sha256:c847d145c4ad144bd9c78bb6620448070b5bd2b5542a7c92cfd1a602f5edcd86',

@@ -8,6 +8,7 @@ import { EINVAL, ENOENT } from './errno.ts';
 import { moduleNotifier, startRmmod } from './modules.ts';
 import { kprobeBucket } from './table.ts';
 import { own } from '../model/own.ts';
+import { recGet } from '../model/fold/record.ts';
 
 // One step of a register_kprobe / unregister_kprobe call, made by the kprobe manager on behalf of
 // the task that called it (on that task's CPU). The order is the kernel's:
@@ -27,7 +28,7 @@ export interface ApiStepInput {
 
 /** register_kprobe's entry: R21-R28 checks, then the call (and a kretprobe's pool, R70-R72). */
 function startRegister({ setup, w, cpu, pid }: ApiStepInput, probe: string): DomainEvent[] {
-  const reg = own(w.kprobes.probes, probe)!;
+  const reg = recGet(w.kprobes.probes, probe)!;
   // R21, R22: an earlier registration wrote the resolved address into the struct; a struct given
   // by symbol and reused without clearing addr has both, and address resolution refuses it.
   if (setup.probes.get(probe)?.symbol !== undefined && reg.addr !== null) {
@@ -134,7 +135,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
 
   const probe = call.probe;
   // The global switch call names no probe.
-  const reg = own(k.probes, probe) ?? { state: 'unregistered' as const, addr: null, disabled: false, handle: null };
+  const reg = recGet(k.probes, probe) ?? { state: 'unregistered' as const, addr: null, disabled: false, handle: null };
   const addr = reg.addr;
   const unlock = (): DomainEvent => ({ type: 'mutex.unlock', cpu, pid, next: k.mutex.waiters[0] ?? null });
   // enable_kprobe / disable_kprobe return with kprobe_mutex released (spec §4).
@@ -142,9 +143,9 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     unlock(),
     { type: 'kprobe.returned', cpu, pid, probe, fn: call.fn === 'enable_kprobe' ? 'enable_kprobe' : 'disable_kprobe', ret: value },
   ];
-  const registered = reg.state === 'registered' && addr !== null && (k.table[addr]?.probes.includes(probe) ?? false);
+  const registered = reg.state === 'registered' && addr !== null && (recGet(k.table, addr)?.probes.includes(probe) ?? false);
   const enabledAt = (at: typeof addr, except: string) =>
-    at !== null && (k.table[at]?.probes.some((p) => p !== except && !kprobeDisabled(own(k.probes, p))) ?? false);
+    at !== null && (recGet(k.table, at)?.probes.some((p) => p !== except && !kprobeDisabled(recGet(k.probes, p))) ?? false);
   // Write the breakpoint byte (or the original byte back) and IPI every CPU to serialize (R55).
   const patchAt = (kind: 'text.arm' | 'text.disarm', at: Hex): DomainEvent[] => {
     const gen = k.sync_gen + 1;
@@ -165,7 +166,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       return [{ type: 'mutex.wait', cpu, pid }];
     case 'insert': {
       const at = addr!;
-      const point = k.table[at];
+      const point = recGet(k.table, at);
       // R2, R29: the caller's DISABLED flag, as the struct has it now (a reused struct keeps the
       // one its last unregister set unless the caller cleared it).
       const disabled = reg.disabled;
@@ -180,7 +181,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         disabled,
       };
       // R47.2: the copy is prepared when the point is new (or re-prepared at a GONE one, R14).
-      const fresh = point === undefined || (point.probes.length > 0 && point.probes.every((p) => own(k.probes, p)?.gone));
+      const fresh = point === undefined || (point.probes.length > 0 && point.probes.every((p) => recGet(k.probes, p)?.gone));
       const boost: DomainEvent[] = fresh && boostable(setup, probe, at) ? [{ type: 'kprobe.boostable', cpu, pid, addr: at }] : [];
       // R15, R87: at an OPTIMIZED point, or arming inside another point's jump.
       const unopt = joinOptimized(setup, w, cpu, pid, probe, at, disabled);
@@ -199,11 +200,11 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       return syncComplete(w) ? [{ type: 'text.sync.end', cpu, pid, sync: k.sync!.gen }] : [];
     case 'unlock':
       if (call.fn === 'register_kprobe') {
-        return [unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: addr! }, ...queueOptimizer(setup, w, cpu, pid, addr!, k.table[addr!]?.probes ?? [probe], false)];
+        return [unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: addr! }, ...queueOptimizer(setup, w, cpu, pid, addr!, recGet(k.table, addr!)?.probes ?? [probe], false)];
       }
       if (call.fn === 'unregister_kprobe') return [unlock()];
       // R87: an enabled point is optimized again; a disarmed one may unblock a neighbour's jump.
-      if (call.fn === 'enable_kprobe') return [...queueOptimizer(setup, w, cpu, pid, addr!, k.table[addr!]?.probes ?? [probe], false), ...ret(0)];
+      if (call.fn === 'enable_kprobe') return [...queueOptimizer(setup, w, cpu, pid, addr!, recGet(k.table, addr!)?.probes ?? [probe], false), ...ret(0)];
       if (call.fn === 'disable_kprobe') return [...requeueCovering(setup, w, cpu, pid, addr!), ...ret(0)];
       return ret(0);
     case 'enable':
@@ -213,20 +214,20 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       // R97: a GONE probe cannot be enabled again.
       if (reg.gone) return ret(-EINVAL);
       // An enabled child at an aggregator R36 left DISABLED: with arming on, this arms it.
-      const held = k.table[addr!] !== undefined && pointDisabled(k, k.table[addr!]!);
+      const held = recGet(k.table, addr!) !== undefined && pointDisabled(k, recGet(k.table, addr!)!);
       if (!reg.disabled && (k.all_disarmed || !held)) return ret(0);
       if (k.all_disarmed) {
         // R36 (quirk): with arming off a standalone probe's DISABLED is only cleared together
         // with arming, so it stays disabled although 0 is returned; a child's own flag clears.
-        if ((k.table[addr!]?.probes.length ?? 0) <= 1) return ret(0);
+        if ((recGet(k.table, addr!)?.probes.length ?? 0) <= 1) return ret(0);
         return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
       }
-      if (k.table[addr!]?.opt?.state === 'unopt') {
+      if (recGet(k.table, addr!)?.opt?.state === 'unopt') {
         // R87: arm_kprobe() on a point whose unoptimization is queued: int3 over the jump's first
         // byte (with its text-patch sync), and optimize_kprobe() takes it off the queue.
         return [{ type: 'kprobe.enable', cpu, pid, probe }, { type: 'kprobe.opt.rearm', cpu, pid, addr: addr! }, ...patch('text.arm')];
       }
-      if (k.table[addr!]?.armed) return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
+      if (recGet(k.table, addr!)?.armed) return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
       return [{ type: 'kprobe.enable', cpu, pid, probe }, ...unoptimizeCovering(w, cpu, pid, addr!), ...patch('text.arm')];
     case 'disable': {
       if (call.fn === 'disable_kprobe') {
@@ -235,7 +236,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
         if (!registered) return ret(-EINVAL);
         if (kprobeDisabled(reg)) return ret(0);
         const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
-        if (k.table[addr!]?.armed && !enabledAt(addr, probe)) {
+        if (recGet(k.table, addr!)?.armed && !enabledAt(addr, probe)) {
           // R87: an optimized point's unoptimization is queued; the optimizer disarms it later.
           const { events, disarm } = disarmOptimized(w, cpu, pid, addr!);
           out.push(...events);
@@ -245,12 +246,12 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       }
       // R64: checked under kprobe_mutex: a probe that is not registered (never was, or another
       // unregister already took it down) is skipped; the call still ends with a grace period.
-      if (reg.state !== 'registered' || addr === null || !k.table[addr]?.probes.includes(probe)) return [unlock()];
+      if (reg.state !== 'registered' || addr === null || !recGet(k.table, addr)?.probes.includes(probe)) return [unlock()];
       const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
       // R13/R34: the point is disarmed when its last enabled probe goes (a disabled one changes
       // nothing, R15's revived aggregator included; R95: a GONE one's memory is already freed);
       // R87: an optimized point's unoptimization is queued instead, and the jump stays for now.
-      if (!kprobeDisabled(reg) && k.table[addr]?.armed && !enabledAt(addr, probe)) {
+      if (!kprobeDisabled(reg) && recGet(k.table, addr)?.armed && !enabledAt(addr, probe)) {
         const { events, disarm } = disarmOptimized(w, cpu, pid, addr);
         out.push(...events);
         if (disarm) out.push(...patch('text.disarm'));
@@ -269,7 +270,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
       for (const [at, point] of probePoints(k)) {
         // A GONE point's text is freed: nothing to patch there (R95). A disabled point awaiting
         // its unoptimization is the optimizer's (arm_all/disarm_all skip disabled points).
-        if (point.probes.every((p) => own(k.probes, p)?.gone) || point.opt?.state === 'unopt') continue;
+        if (point.probes.every((p) => recGet(k.probes, p)?.gone) || point.opt?.state === 'unopt') continue;
         const wanted = on && !pointDisabled(k, point);
         if (point.armed === wanted) continue;
         // R87: disarming everything unoptimizes at once ("forced"); arming may unblock a jump.
@@ -286,7 +287,7 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     }
     case 'unlink': {
       const unlink: DomainEvent = { type: 'kprobe.unlink', cpu, pid, probe, addr: addr! };
-      const point = k.table[addr!]!;
+      const point = recGet(k.table, addr!)!;
       const rest = point.probes.filter((p) => p !== probe);
       // R64: an aggregator still enabled is optimized again (its post-handler child may be the one
       // that went); R87: a disarmed point may unblock the neighbour whose jump covers it.

@@ -18,6 +18,7 @@ import { stepsOf, withPendingAcks, type Ctx, type Here } from './here.ts';
 import { inOptimizedRun, optCall, optDone } from './opt-step.ts';
 import { breakpointPc, probedContext, resumeAddress, returnAddress, taskStatus } from './regs.ts';
 import { own } from '../model/own.ts';
+import { recGet } from '../model/fold/record.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
 // reference kernel v6.3+): trap → lookup → pre-handlers (HIT_ACTIVE) → single-step (HIT_SS) →
@@ -84,7 +85,7 @@ function events(list: DomainEvent[] | null): CpuPlan | null {
 
 function lookup(h: Here, addr: Hex): DomainEvent[] {
   const { c, pid } = h;
-  const point = h.w.kprobes.table[addr];
+  const point = recGet(h.w.kprobes.table, addr);
   if (point === undefined) {
     // R54 (before v6.3): the breakpoint byte is no longer there, so another CPU just removed the
     // probe: go back and run the original instruction.
@@ -137,8 +138,8 @@ function handlerPhase(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
   // it runs normally, and the text-patch sync waits for it (R55).
   // A GONE child (its module was unloaded, then reloaded and probed again, R14) counts as disabled.
   // An OPTIMIZED point is an aggregator even with one child (the optimized callback checks too, R86).
-  const reg = own(h.w.kprobes.probes, probe);
-  const aggregated = c.probes.length > 1 || c.opt_run === true || h.w.kprobes.table[c.current!]?.opt !== undefined;
+  const reg = recGet(h.w.kprobes.probes, probe);
+  const aggregated = c.probes.length > 1 || c.opt_run === true || recGet(h.w.kprobes.table, c.current!)?.opt !== undefined;
   if (aggregated && kprobeDisabled(reg)) {
     return [{ type: 'handler.skip', cpu: c.id, probe, phase, reason: reg?.gone ? 'gone' : 'disabled' }];
   }
@@ -177,8 +178,8 @@ function trampolineStep(h: Here, t: NonNullable<CpuState['trampoline']>): Domain
   const instance = t.pending[0];
   if (instance === undefined) return withPendingAcks(h.w, c, [{ type: 'kretprobe.return', cpu: c.id, pid, fn: t.fn, ret: t.ret }]);
   const probe = instanceProbe(instance);
-  const pool = own(h.w.kretprobes, probe);
-  const addr = own(h.w.kprobes.probes, probe)?.addr ?? null;
+  const pool = recGet(h.w.kretprobes, probe);
+  const addr = recGet(h.w.kprobes.probes, probe)?.addr ?? null;
   // R69/R80: a detached pool's instances are freed without a handler call.
   if (!pool?.attached || addr === null || !instanceOfCurrentPool(pool, instance)) {
     return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance, reason: 'detached' }];
@@ -248,7 +249,7 @@ function runningInstance(h: Here, phase: 'pre' | 'post' | 'ret'): string | undef
 /** `{data}` and `{elapsed}` of a kretprobe handler's print (R77). */
 function instanceData(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): { data?: number; now?: number } {
   const instance = runningInstance(h, phase);
-  const pool = own(h.w.kretprobes, probe);
+  const pool = recGet(h.w.kretprobes, probe);
   const slot = instance === undefined ? undefined : slotOf(pool, instance);
   return slot === undefined ? {} : { data: pool!.data[slot] ?? 0, now: h.w.t };
 }
@@ -265,7 +266,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
   switch (op.do) {
     case 'rp_take': {
       // R73: no instance (pool empty, or being unregistered) → rp->nmissed, and nothing else.
-      const pool = own(h.w.kretprobes, probe);
+      const pool = recGet(h.w.kretprobes, probe);
       if (!pool?.attached) return [{ type: 'kretprobe.miss', cpu: c.id, pid, probe, reason: 'detached' }, exit];
       if (pool.free === 0) return [{ type: 'kretprobe.miss', cpu: c.id, pid, probe, reason: 'empty' }, exit];
       return [{ type: 'kretprobe.take', cpu: c.id, pid, probe, instance: `${probe}#${pool.taken + 1}` }, done];
@@ -331,7 +332,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
       // A library user's TypeScript handler decides the steps; they are logged, then run here.
       const fn = setup.callbacks === undefined ? undefined : own(setup.callbacks, op.name);
       if (fn === undefined) throw new InputError('callbacks', `no callback named "${op.name}" was given to the simulation`);
-      const stats = own(h.w.stats, probe);
+      const stats = recGet(h.w.stats, probe);
       const returned = fn({
         cpu: c.id,
         pid,
@@ -393,7 +394,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
 function singleStep(h: Here): DomainEvent[] {
   const { c } = h;
   const addr = c.current!;
-  const point = h.w.kprobes.table[addr];
+  const point = recGet(h.w.kprobes.table, addr);
   // R47.1 (R85): a point queued for the optimizer resumes in its detour buffer's copy.
   if (point?.opt && c.status !== 'KPROBE_REENTER') return withPendingAcks(h.w, c, boosted(h, addr, 'kprobe.detour'));
   if (point?.boost && c.status !== 'KPROBE_REENTER') return withPendingAcks(h.w, c, boosted(h, addr));
@@ -497,7 +498,7 @@ function taskStep(h: Here): CpuPlan | null {
     case 'clear_kprobe':
       // Writing p->addr or p->flags of a probe the kernel still uses is a caller bug: the kernel
       // looks the probe up by that address (R6). The model stops there rather than guess.
-      if (own(w.kprobes.probes, op.probe)?.state !== 'unregistered') {
+      if (recGet(w.kprobes.probes, op.probe)?.state !== 'unregistered') {
         const message = `clear_kprobe: ${op.probe} is registered (or being registered or unregistered); the kernel still uses its struct`;
         return events([{ type: 'kernel.oops', cpu: c.id, pid: task.pid, addr: null, message }]);
       }
@@ -539,7 +540,7 @@ function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
   }
   // The int3 comes before the instruction's own memory access; an armed fentry site calls
   // kprobe_ftrace_handler instead (§12).
-  const point = h.w.kprobes.table[addr];
+  const point = recGet(h.w.kprobes.table, addr);
   if (point?.armed) {
     if (insn.op.k === 'fentry') return ftraceCall(h, ctx, addr);
     // R86: the optimizer replaced the breakpoint with a jump to the detour buffer.

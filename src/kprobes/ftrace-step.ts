@@ -2,6 +2,7 @@ import type { DomainEvent, Hex } from '../model/events.ts';
 import { pointDisabled } from '../model/queries.ts';
 import { stepsOf, withPendingAcks, type Ctx, type Here } from './here.ts';
 import { isFtraceSite } from './resolve.ts';
+import { recGet } from '../model/fold/record.ts';
 
 // Probes on ftrace sites (spec §12): the fentry call reaches kprobe_ftrace_handler instead of a
 // breakpoint, so there is no trap, no lookup step, no single-step and no REENTER.
@@ -15,7 +16,7 @@ export function inFtraceHandler(h: Here): boolean {
 /** R91: the fentry call of a function with an armed ftrace-based probe. */
 export function ftraceCall(h: Here, ctx: Ctx, addr: Hex): DomainEvent[] {
   const { c, pid } = h;
-  const point = h.w.kprobes.table[addr]!;
+  const point = recGet(h.w.kprobes.table, addr)!;
   // The NOP itself: what runs when the handler declines, after a miss, and after the handlers.
   const nop: DomainEvent = { type: 'insn.exec', cpu: c.id, pid, ip: addr, ctx };
   // A disabled probe (the aggregator's DISABLED, R13) does nothing; nor does any once ftrace has

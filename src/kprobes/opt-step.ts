@@ -2,6 +2,7 @@ import type { DomainEvent, Hex } from '../model/events.ts';
 import { pointDisabled } from '../model/queries.ts';
 import type { Ctx, Here } from './here.ts';
 import { withPendingAcks } from './here.ts';
+import { recGet } from '../model/fold/record.ts';
 
 // Optimized probes (spec §11), once the optimizer has replaced the breakpoint with a jump: the
 // CPU jumps to the detour buffer, which calls the optimized callback and then runs the copied
@@ -16,7 +17,7 @@ export function inOptimizedRun(h: Here): boolean {
 /** R86: the jump at an optimized point. */
 export function optCall(h: Here, ctx: Ctx, addr: Hex): DomainEvent[] {
   const { c, pid } = h;
-  const point = h.w.kprobes.table[addr]!;
+  const point = recGet(h.w.kprobes.table, addr)!;
   // The detour runs the original instruction after the callback, whatever the callback did.
   const copy: DomainEvent = { type: 'insn.exec', cpu: c.id, pid, ip: addr, ctx };
   // A disabled aggregator (its unoptimization queued, R87) does nothing and counts nothing.

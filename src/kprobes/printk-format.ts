@@ -3,7 +3,7 @@ import type { KernelState, ProbeReg } from '../model/state.ts';
 import { atLeast, DEFAULT_KERNEL, type Arch } from '../kernel/index.ts';
 import { entryOffset, isFtraceSite } from './resolve.ts';
 import { archOfPcOrStatus, pcName, statusName } from './regs.ts';
-import { own } from '../model/own.ts';
+import { recGet } from '../model/fold/record.ts';
 
 // The text of scenario printk calls: plain text with {placeholders}, the declarative stand-in for
 // the C samples' printf formats. `{addr}` prints as the kernel's %p does (a hashed pointer
@@ -92,7 +92,7 @@ export function hashPointer(addr: bigint, key: number): string {
 export function renderTemplate(text: string, setup: Setup, world: KernelState, ctx: PrintContext): string {
   return text.replace(TOKEN, (_all, name: Placeholder, named?: string) => {
     const probe = named ?? ctx.probe ?? '';
-    const reg = own(world.kprobes.probes, probe);
+    const reg = recGet(world.kprobes.probes, probe);
     const addr = reg?.addr === undefined || reg.addr === null ? null : BigInt(reg.addr);
     switch (name) {
       case 'symbol':
@@ -105,7 +105,7 @@ export function renderTemplate(text: string, setup: Setup, world: KernelState, c
       case 'raw_addr':
         return addr === null ? '0000000000000000' : addr.toString(16).padStart(16, '0');
       case 'nmissed':
-        return String(own(world.stats, probe)?.nmissed ?? 0);
+        return String(recGet(world.stats, probe)?.nmissed ?? 0);
       case 'ip':
       case 'pc':
         return (ctx.ip ?? 0n).toString(16);

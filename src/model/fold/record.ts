@@ -257,12 +257,13 @@ const handler: ProxyHandler<Target> = {
   preventExtensions: readOnly,
 };
 
+/** util.inspect shows a Proxy's target, and calls this on it with the Proxy: the record instead. */
+function inspectRecord(this: Rec<unknown>): Record<string, unknown> {
+  return Object.fromEntries(recEntries(this));
+}
+
 function asRecord<V>(trie: Trie<V>): Rec<V> {
-  const target = {
-    [TRIE]: trie,
-    // util.inspect shows a Proxy's target: let it show the record instead.
-    [INSPECT]: () => Object.fromEntries(trie.leaves().map((l) => [l.key, l.value])),
-  } as Target;
+  const target = { [TRIE]: trie, [INSPECT]: inspectRecord } as Target;
   return new Proxy(target, handler) as unknown as Rec<V>;
 }
 
