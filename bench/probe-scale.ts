@@ -129,13 +129,15 @@ export const HITS = 2000;
 export const ROUNDS = 3;
 
 /**
- * hit_cost_ratio_4096_vs_10 and register_cost_ratio_4096_vs_10: after a warm-up run, ROUNDS
+ * hit_cost_ratio_4096_vs_10 and register_cost_ratio_4096_vs_10: after a warm-up of each size, ROUNDS
  * rounds of one 4,096-probe run and (for registrations, whose 10 take too little time to time
  * alone) 20 10-probe runs, alternating; each figure is the median over the rounds.
  */
 export function probeScaleRatios(): ProbeScaleReport {
   const t0 = performance.now();
-  scaleRun(256, 500);
+  // Warm-up, not counted: both sizes once, so that every round runs JIT-compiled code.
+  scaleRun(SMALL_N, 500);
+  scaleRun(LARGE_N, 500);
   const small: ScaleRun[][] = [];
   const large: ScaleRun[] = [];
   for (let round = 0; round < ROUNDS; round++) {
