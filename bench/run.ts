@@ -25,9 +25,9 @@ import { xstateRawSendsPerSecond } from './xstate-raw.ts';
 
 const N_RAW = 1_000_000;
 /** ~2.1 events per scheduler step in the bench scenario: 500k steps give ~1.05M events. */
-const STEPS_1M = 500_000;
+export const STEPS_1M = 500_000;
 const STEPS_4M = 4 * STEPS_1M;
-const MIN_EVENTS = 1_000_000;
+export const MIN_EVENTS = 1_000_000;
 const SEED = 1;
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -45,7 +45,7 @@ function note(text: string): void {
 }
 
 /** recordRun into a real LogWriter file, committed (flushed, fsynced, renamed). */
-async function generate(scenario: Scenario, file: string): Promise<{ events: number; seconds: number; endReason: string }> {
+export async function generate(scenario: Scenario, file: string): Promise<{ events: number; seconds: number; endReason: string }> {
   const t0 = performance.now();
   const writer = await LogWriter.create(file, { force: false });
   const result = await recordRun(scenario, { seed: SEED, strategy: 'random' }, writer);
@@ -56,7 +56,7 @@ async function generate(scenario: Scenario, file: string): Promise<{ events: num
 }
 
 /** What `kprobesim state` does: foldLog streams the log in batches, validates every line, evolves. */
-async function foldFile(file: string): Promise<{ events: number; seconds: number; state: KernelState }> {
+export async function foldFile(file: string): Promise<{ events: number; seconds: number; state: KernelState }> {
   const t0 = performance.now();
   const folded = await foldLog(file);
   if (folded.truncatedAt !== null) throw new Error(`bench log is truncated at line ${folded.truncatedAt}`);
@@ -70,7 +70,7 @@ async function foldFile(file: string): Promise<{ events: number; seconds: number
  * spanning chunks joined once, "\r" chomped), but inline in one loop: no async generator per
  * line, no validation, no fold.
  */
-async function parseOnly(file: string): Promise<{ lines: number; seconds: number; sink: number }> {
+export async function parseOnly(file: string): Promise<{ lines: number; seconds: number; sink: number }> {
   const t0 = performance.now();
   const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
   let pending: string[] = [];
@@ -236,7 +236,9 @@ async function main(): Promise<void> {
   metric('bench_total_s', ((performance.now() - tStart) / 1000).toFixed(1), 's');
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
-});
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
