@@ -3,7 +3,8 @@
 // memory, and replay only ever needs the next event. The same LineChecker serves files and
 // in-memory text, so the two can never accept different logs.
 
-import { checkPayload, expectedSource, isEventType, type LoggedEvent } from '../model/events.ts';
+import { checkPayload, expectedSource, type LoggedEvent } from '../model/events.ts';
+import { payloadOk, sourceOk, typeCheck } from './payload-check.ts';
 import { describeJsonError, LogError } from './errors.ts';
 import { checkHeader, show, type LogHeader } from './header.ts';
 import { tooDeep } from '../json-depth.ts';
@@ -21,6 +22,9 @@ export type LogEntry =
  * (input.ops: task operations, as deep as a scenario's), a few levels below the line itself.
  */
 export const MAX_LINE_DEPTH = MAX_SCENARIO_DEPTH + 4;
+
+/** The shortest line that can nest more than MAX_LINE_DEPTH levels: two brackets per level. */
+const TOO_DEEP_CHARS = 2 * (MAX_LINE_DEPTH + 1);
 
 const SRC_RE = /^(?:cpu\/(?:0|[1-9][0-9]*)|sched|kprobes|input|log)$/;
 
@@ -41,12 +45,13 @@ export interface Cursor {
  * message `<what is wrong> (<what was expected>)`. Envelope fields are checked in the order
  * they appear on the line, then the payload against the catalog.
  */
-export function checkEventLine(value: unknown, prev: Cursor): string | null {
+export function checkEventLine(value: unknown, prev: Cursor, chars = Infinity): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return `line is ${describeValue(value)} (expected an event object with seq, t, src and type)`;
   }
-  // Before anything walks it recursively (messages, canonical JSON in replay).
-  if (tooDeep(value, MAX_LINE_DEPTH) !== null) return `line nests arrays and objects more than ${MAX_LINE_DEPTH} levels deep (no event does)`;
+  // Before anything walks it recursively (messages, canonical JSON in replay). Every level
+  // takes an opening and a closing bracket, so a line shorter than TOO_DEEP_CHARS cannot fail.
+  if (chars >= TOO_DEEP_CHARS && tooDeep(value, MAX_LINE_DEPTH) !== null) return `line nests arrays and objects more than ${MAX_LINE_DEPTH} levels deep (no event does)`;
   const obj = value as Record<string, unknown>;
   const { seq, t, src, type } = obj;
   if (!Number.isSafeInteger(seq)) {
@@ -63,17 +68,20 @@ export function checkEventLine(value: unknown, prev: Cursor): string | null {
     const expected = '(expected "cpu/N", "sched", "kprobes", "input" or "log")';
     return src === undefined ? `event lacks field "src" ${expected}` : `field "src" is ${show(src)} ${expected}`;
   }
-  if (!isEventType(type)) {
+  const check = typeCheck(type);
+  if (check === undefined) {
     if (typeof type === 'string') return `unknown event type ${show(type)} (expected a type listed in docs/events.md)`;
     return type === undefined
       ? 'event lacks field "type" (expected an event type string)'
       : `field "type" is ${show(type)} (expected an event type string)`;
   }
-  const bad = checkPayload(type, obj);
+  // The compiled tests answer for a valid line; a failing one gets the catalog's own message.
+  if (payloadOk(check, obj) && sourceOk(check, obj, src)) return null;
+  const bad = checkPayload(check.type, obj);
   if (bad !== null) return bad;
   // Ownership (INV-fold): a CPU's events come from that CPU, the manager's from "kprobes"…
-  const want = expectedSource(type, obj);
-  return src === want ? null : `event "${type}" has src ${show(src)} (expected "${want}")`;
+  const want = expectedSource(check.type, obj);
+  return src === want ? null : `event "${check.type}" has src ${show(src)} (expected "${want}")`;
 }
 
 /**
@@ -97,7 +105,7 @@ class LineChecker {
     if (this.lineNo === 1) return this.header(raw, terminated);
     if (this.endedAt !== undefined) this.fail(`event after log.end (the log ended at line ${this.endedAt})`);
     // An unterminated blank tail (say a lone "\r") falls through to truncation below.
-    if (terminated && raw.trim() === '') this.fail('empty line (expected one JSON event object per line)');
+    if (terminated && isBlank(raw)) this.fail('empty line (expected one JSON event object per line)');
     let value: unknown;
     try {
       value = JSON.parse(raw);
@@ -108,7 +116,7 @@ class LineChecker {
       const { what, column } = describeJsonError(err);
       this.fail(what, column);
     }
-    const problem = checkEventLine(value, this.cursor);
+    const problem = checkEventLine(value, this.cursor, raw.length);
     if (problem !== null) this.fail(problem);
     const event = value as LoggedEvent;
     this.cursor.seq = event.seq;
@@ -149,6 +157,11 @@ class LineChecker {
       this.fail('empty file: not a kprobesim log');
     }
   }
+}
+
+/** raw.trim() === '', without the trim for a line that starts with "{" (every event line). */
+function isBlank(raw: string): boolean {
+  return raw.charCodeAt(0) !== 0x7b && raw.trim() === '';
 }
 
 /** Drops the "\r" of a CRLF line ending, as readline would; JSON never ends in a raw "\r". */
