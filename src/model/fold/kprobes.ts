@@ -1,5 +1,6 @@
 import type { DomainEvent, Hex } from '../events.ts';
-import type { ApiCall, ApiPhase, Batch, KprobesState, ProbePoint, ProbeReg } from '../state.ts';
+import type { Batch, KprobesState, ProbePoint, ProbeReg } from '../state.ts';
+import { NEXT_PHASE } from '../../machines/kprobe-call.ts';
 import { fail } from './errors.ts';
 import { pointDisabled } from '../queries.ts';
 import { probeName } from './input.ts';
@@ -13,49 +14,9 @@ export function unregisteredProbe(disabled: boolean): ProbeReg {
   return { state: 'unregistered', addr: null, disabled, handle: null };
 }
 
-/** What phase a call is in after one of its events (the manager's steps, spec §3 and §8). */
-const NEXT_PHASE: Record<ApiCall['fn'], Partial<Record<DomainEvent['type'], ApiPhase>>> = {
-  register_kprobe: {
-    'kprobe.register': 'lock',
-    'mutex.lock': 'insert',
-    'kprobe.insert': 'arm',
-    'text.sync.start': 'sync',
-    'text.sync.end': 'unlock',
-  },
-  unregister_kprobe: {
-    'kprobe.unregister': 'lock',
-    'mutex.lock': 'disable',
-    'kprobe.disable': 'unlink',
-    'text.sync.start': 'sync',
-    'text.sync.end': 'unlink',
-    'kprobe.unlink': 'unlock',
-    'mutex.unlock': 'gp',
-  },
-  enable_kprobe: {
-    'kprobe.enable_kprobe': 'lock',
-    'mutex.lock': 'enable',
-    'kprobe.enable': 'unlock',
-    'text.sync.start': 'sync',
-    'text.sync.end': 'unlock',
-  },
-  insmod: { 'module.insmod': 'lock', 'mutex.lock': 'module' },
-  rmmod: { 'module.rmmod': 'lock', 'mutex.lock': 'module' },
-  module_live: { 'module.init': 'lock', 'mutex.lock': 'module' },
-  kprobes_enabled: {
-    'kprobes.enabled_write': 'lock',
-    'mutex.lock': 'switch',
-    'kprobes.all_disarmed': 'patch',
-    'text.sync.start': 'sync',
-    'text.sync.end': 'patch',
-  },
-  disable_kprobe: {
-    'kprobe.disable_kprobe': 'lock',
-    'mutex.lock': 'disable',
-    'kprobe.disable': 'unlock',
-    'text.sync.start': 'sync',
-    'text.sync.end': 'unlock',
-  },
-};
+// What phase a call is in after one of its events (the manager's steps, spec §3 and §8): derived,
+// once at load, from the call's graph in src/machines/kprobe-call.ts (a plain config object: no
+// XState runtime here).
 
 function advanceCall(k: KprobesState, pid: number, type: DomainEvent['type']): KprobesState {
   const call = k.calls[pid];
