@@ -3,19 +3,25 @@ import { toHex } from '../model/hex.ts';
 import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, kprobeDisabled, pointDisabled, probePoints, syncComplete } from '../model/queries.ts';
 import { disarmOptimized, flushUnoptimizations, joinOptimized, optimizationSysctl, queueOptimizer, requeueCovering, requeueOptimizer, unoptimizeCovering } from './optimizer.ts';
 import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
-import type { Batch, KernelState } from '../model/state.ts';
+import type { ApiCall, Batch, KernelState, KprobesState, ProbeReg, TaskState } from '../model/state.ts';
+import { STEP_OF, type CallStep } from '../machines/kprobe-call.ts';
 import { EINVAL, ENOENT } from './errno.ts';
 import { moduleNotifier, startRmmod } from './modules.ts';
 import { kprobeBucket } from './table.ts';
 import { own } from '../model/own.ts';
 import { recGet } from '../model/fold/record.ts';
 
-// One step of a register_kprobe / unregister_kprobe call, made by the kprobe manager on behalf of
-// the task that called it (on that task's CPU). The order is the kernel's:
-//   register:   resolve → lock kprobe_mutex → insert in table (R18) → arm + sync → unlock → return 0
-//   unregister: lock → disable (R64) → disarm + sync CPUs (R55) → unlink → unlock → grace period
-//               (R65) → return (R67)
-// Every arrow is an interleaving point: other CPUs step in between.
+// One step of a register_kprobe / unregister_kprobe / enable_kprobe / disable_kprobe call (and of
+// the debugfs switch and the module notifier), made by the kprobe manager on behalf of the task
+// that called it (on that task's CPU). The steps and their order are the call's graph in
+// src/machines/kprobe-call.ts, the one place they are written:
+//   register:   resolve → mutex_lock → hlist_add_head_rcu (R18) → arm_kprobe → text_poke_sync →
+//               mutex_unlock → return 0
+//   unregister: mutex_lock → __unregister_kprobe_top: __disable_kprobe (R64) → text_poke_sync (R55)
+//               → hlist_del_rcu; mutex_unlock → synchronize_rcu (R65) → return (R67)
+// A call's phase selects its step function here (STEP_OF, derived from that graph); the events the
+// step publishes move the call on (the fold's NEXT_PHASE, derived from the same graph). Every arrow
+// is an interleaving point: other CPUs step in between.
 
 export interface ApiStepInput {
   readonly setup: Setup;
@@ -160,159 +166,245 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
   };
   const patch = (kind: 'text.arm' | 'text.disarm'): DomainEvent[] => patchAt(kind, addr!);
 
-  switch (call.phase) {
-    case 'lock':
-      if (k.mutex.owner === null || k.mutex.owner === pid) return [{ type: 'mutex.lock', cpu, pid }];
-      return [{ type: 'mutex.wait', cpu, pid }];
-    case 'insert': {
-      const at = addr!;
-      const point = recGet(k.table, at);
-      // R2, R29: the caller's DISABLED flag, as the struct has it now (a reused struct keeps the
-      // one its last unregister set unless the caller cleared it).
-      const disabled = reg.disabled;
-      const insert: DomainEvent = {
-        type: 'kprobe.insert',
-        cpu,
-        pid,
-        probe,
-        addr: at,
-        bucket: kprobeBucket(BigInt(at)),
-        handle: newHandle(),
-        disabled,
-      };
-      // R47.2: the copy is prepared when the point is new (or re-prepared at a GONE one, R14).
-      const fresh = point === undefined || (point.probes.length > 0 && point.probes.every((p) => recGet(k.probes, p)?.gone));
-      const boost: DomainEvent[] = fresh && boostable(setup, probe, at) ? [{ type: 'kprobe.boostable', cpu, pid, addr: at }] : [];
-      // R15, R87: at an OPTIMIZED point, or arming inside another point's jump.
-      const unopt = joinOptimized(setup, w, cpu, pid, probe, at, disabled);
-      // R8: a second probe at an armed point joins it; the breakpoint stays armed throughout
-      // (unless it re-arms a point whose unoptimization was queued, R87).
-      // R29: a probe registered disabled is not armed; R30: nor is any while arming is off.
-      const rearm = unopt.some((e) => e.type === 'kprobe.opt.rearm');
-      if ((point?.armed && !rearm) || disabled || k.all_disarmed) {
-        return [...unopt, insert, ...boost, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }, ...queueOptimizer(setup, w, cpu, pid, at, [probe, ...(point?.probes ?? [])], disabled)];
-      }
-      return [...unopt, insert, ...boost];
-    }
-    case 'arm':
-      return patch('text.arm');
-    case 'sync':
-      return syncComplete(w) ? [{ type: 'text.sync.end', cpu, pid, sync: k.sync!.gen }] : [];
-    case 'unlock':
-      if (call.fn === 'register_kprobe') {
-        return [unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: addr! }, ...queueOptimizer(setup, w, cpu, pid, addr!, recGet(k.table, addr!)?.probes ?? [probe], false)];
-      }
-      if (call.fn === 'unregister_kprobe') return [unlock()];
-      // R87: an enabled point is optimized again; a disarmed one may unblock a neighbour's jump.
-      if (call.fn === 'enable_kprobe') return [...queueOptimizer(setup, w, cpu, pid, addr!, recGet(k.table, addr!)?.probes ?? [probe], false), ...ret(0)];
-      if (call.fn === 'disable_kprobe') return [...requeueCovering(setup, w, cpu, pid, addr!), ...ret(0)];
-      return ret(0);
-    case 'enable':
-      // R35: not registered → -EINVAL; already enabled → 0; else clear DISABLED and arm the
-      // point if it was not armed (no other enabled probe there).
-      if (!registered) return ret(-EINVAL);
-      // R97: a GONE probe cannot be enabled again.
-      if (reg.gone) return ret(-EINVAL);
-      // An enabled child at an aggregator R36 left DISABLED: with arming on, this arms it.
-      const held = recGet(k.table, addr!) !== undefined && pointDisabled(k, recGet(k.table, addr!)!);
-      if (!reg.disabled && (k.all_disarmed || !held)) return ret(0);
-      if (k.all_disarmed) {
-        // R36 (quirk): with arming off a standalone probe's DISABLED is only cleared together
-        // with arming, so it stays disabled although 0 is returned; a child's own flag clears.
-        if ((recGet(k.table, addr!)?.probes.length ?? 0) <= 1) return ret(0);
-        return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
-      }
-      if (recGet(k.table, addr!)?.opt?.state === 'unopt') {
-        // R87: arm_kprobe() on a point whose unoptimization is queued: int3 over the jump's first
-        // byte (with its text-patch sync), and optimize_kprobe() takes it off the queue.
-        return [{ type: 'kprobe.enable', cpu, pid, probe }, { type: 'kprobe.opt.rearm', cpu, pid, addr: addr! }, ...patch('text.arm')];
-      }
-      if (recGet(k.table, addr!)?.armed) return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
-      return [{ type: 'kprobe.enable', cpu, pid, probe }, ...unoptimizeCovering(w, cpu, pid, addr!), ...patch('text.arm')];
-    case 'disable': {
-      if (call.fn === 'disable_kprobe') {
-        // R34: not registered → -EINVAL; already disabled → 0, nothing changes; else set DISABLED
-        // and disarm the point when no enabled probe remains there (R13).
-        if (!registered) return ret(-EINVAL);
-        if (kprobeDisabled(reg)) return ret(0);
-        const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
-        if (recGet(k.table, addr!)?.armed && !enabledAt(addr, probe)) {
-          // R87: an optimized point's unoptimization is queued; the optimizer disarms it later.
-          const { events, disarm } = disarmOptimized(w, cpu, pid, addr!);
-          out.push(...events);
-          if (disarm) return [...out, ...patch('text.disarm')];
-        }
-        return [...out, ...ret(0)];
-      }
-      // R64: checked under kprobe_mutex: a probe that is not registered (never was, or another
-      // unregister already took it down) is skipped; the call still ends with a grace period.
-      if (reg.state !== 'registered' || addr === null || !recGet(k.table, addr)?.probes.includes(probe)) return [unlock()];
-      const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
-      // R13/R34: the point is disarmed when its last enabled probe goes (a disabled one changes
-      // nothing, R15's revived aggregator included; R95: a GONE one's memory is already freed);
-      // R87: an optimized point's unoptimization is queued instead, and the jump stays for now.
-      if (!kprobeDisabled(reg) && recGet(k.table, addr)?.armed && !enabledAt(addr, probe)) {
-        const { events, disarm } = disarmOptimized(w, cpu, pid, addr);
-        out.push(...events);
-        if (disarm) out.push(...patch('text.disarm'));
-      }
-      return out;
-    }
-    case 'switch': {
-      // R42: writing the current state again changes nothing.
-      const value = (programOf(setup, task.prog)[task.job] as { value?: boolean } | undefined)?.value ?? true;
-      if (value === !k.all_disarmed) return [unlock(), { type: 'kprobes.enabled_written', cpu, pid, value }];
-      return [{ type: 'kprobes.all_disarmed', cpu, pid, value: !value }];
-    }
-    case 'patch': {
-      // R42: arm (or disarm) every point that has an enabled probe, one text patch at a time.
-      const on = !k.all_disarmed;
-      for (const [at, point] of probePoints(k)) {
-        // A GONE point's text is freed: nothing to patch there (R95). A disabled point awaiting
-        // its unoptimization is the optimizer's (arm_all/disarm_all skip disabled points).
-        if (point.probes.every((p) => recGet(k.probes, p)?.gone) || point.opt?.state === 'unopt') continue;
-        const wanted = on && !pointDisabled(k, point);
-        if (point.armed === wanted) continue;
-        // R87: disarming everything unoptimizes at once ("forced"); arming may unblock a jump.
-        if (wanted) return [...unoptimizeCovering(w, cpu, pid, at), ...patchAt('text.arm', at)];
-        const forced: DomainEvent[] = point.opt === undefined ? [] : [{ type: 'kprobe.opt.unopt', cpu, pid, addr: at }];
-        return [...forced, ...patchAt('text.disarm', at)];
-      }
-      // R42: arming everything queues what can be optimized; disarming waits for the optimizer.
-      return [...(on ? requeueOptimizer(setup, w, cpu, pid) : flushUnoptimizations(w)), unlock(), { type: 'kprobes.enabled_written', cpu, pid, value: on }];
-    }
-    case 'module': {
-      const m = (programOf(setup, task.prog)[task.job] as { module?: string } | undefined)?.module ?? '';
-      return [...moduleNotifier(setup, w, cpu, pid, call.fn, m), unlock(), { type: 'module.done', cpu, pid, module: m }];
-    }
-    case 'unlink': {
-      const unlink: DomainEvent = { type: 'kprobe.unlink', cpu, pid, probe, addr: addr! };
-      const point = recGet(k.table, addr!)!;
-      const rest = point.probes.filter((p) => p !== probe);
-      // R64: an aggregator still enabled is optimized again (its post-handler child may be the one
-      // that went); R87: a disarmed point may unblock the neighbour whose jump covers it.
-      const stillEnabled = rest.length > 0 && point.armed && !pointDisabled(k, { ...point, probes: rest });
-      const reopt = stillEnabled ? queueOptimizer(setup, w, cpu, pid, addr!, rest, false) : point.armed ? [] : requeueCovering(setup, w, cpu, pid, addr!);
-      // R69: then the instance pool is detached; hooked calls still return, without a handler.
-      if (setup.probes.get(probe)?.kind !== 'kretprobe') return [unlink, ...reopt];
-      return [unlink, ...reopt, { type: 'kretprobe.detach', cpu, pid, probe }];
-    }
-    case 'gp': {
-      // In a batch, phase 1 of this entry is done; the batch shares one grace period (R65).
-      if (k.batches[pid] !== undefined) return [{ type: 'kprobe.batch.next', cpu, pid, probe }];
-      const done = (gp: number): DomainEvent[] => [
-        { type: 'rcu.gp.end', cpu, pid, gp },
-        { type: 'kprobe.unregistered', cpu, pid, probe },
-      ];
-      if (task.wait?.on === 'gp') return gpComplete(w, task.wait.gp) ? done(task.wait.gp) : [];
-      // R65: synchronize_rcu(); only CPUs inside a preempt-disabled region must be waited for.
-      const gp = k.gp_gen + 1;
-      const waiting = cpusInReadSection(w, cpu);
-      const start: DomainEvent = { type: 'rcu.gp.start', cpu, pid, gp, waiting };
-      return waiting.length === 0 ? [start, ...done(gp)] : [start];
-    }
-  }
+  const step = STEP_OF[call.fn][call.phase];
+  if (step === undefined) throw new Error(`internal: ${call.fn} has no ${call.phase} phase`);
+  return STEPS[step]({ setup, w, cpu, pid, newHandle, task, call, k, probe, reg, addr, unlock, ret, registered, enabledAt, patchAt, patch });
 }
+
+/** What every step of a call reads: the call, its probe and the helpers the steps share. */
+interface CallCtx {
+  readonly setup: Setup;
+  readonly w: KernelState;
+  readonly cpu: number;
+  readonly pid: number;
+  readonly newHandle: () => string;
+  readonly task: TaskState;
+  readonly call: ApiCall;
+  readonly k: KprobesState;
+  readonly probe: string;
+  readonly reg: ProbeReg;
+  readonly addr: Hex | null;
+  /** kprobe_mutex released, handed to its first waiter. */
+  readonly unlock: () => DomainEvent;
+  /** enable_kprobe / disable_kprobe return with kprobe_mutex released (spec §4). */
+  readonly ret: (value: number) => DomainEvent[];
+  /** The probe is registered and in the table at its address. */
+  readonly registered: boolean;
+  /** Another enabled probe is at `at`. */
+  readonly enabledAt: (at: Hex | null, except: string) => boolean;
+  /** Write the breakpoint byte (or the original byte back) and IPI every CPU to serialize (R55). */
+  readonly patchAt: (kind: 'text.arm' | 'text.disarm', at: Hex) => DomainEvent[];
+  readonly patch: (kind: 'text.arm' | 'text.disarm') => DomainEvent[];
+}
+
+// The kernel-named steps of a call; which one a phase runs, and the order of the phases, are the
+// call's graph (src/machines/kprobe-call.ts).
+
+/** kprobe_mutex, or a place in its wait list (R16). */
+function mutex_lock(c: CallCtx): DomainEvent[] {
+  const { cpu, pid, k } = c;
+  if (k.mutex.owner === null || k.mutex.owner === pid) return [{ type: 'mutex.lock', cpu, pid }];
+  return [{ type: 'mutex.wait', cpu, pid }];
+}
+
+/** register_kprobe's insert into the table, before any breakpoint is written (R18, R27). */
+function hlist_add_head_rcu(c: CallCtx): DomainEvent[] {
+  const { setup, w, cpu, pid, newHandle, k, probe, reg, addr, unlock } = c;
+  const at = addr!;
+  const point = recGet(k.table, at);
+  // R2, R29: the caller's DISABLED flag, as the struct has it now (a reused struct keeps the
+  // one its last unregister set unless the caller cleared it).
+  const disabled = reg.disabled;
+  const insert: DomainEvent = {
+    type: 'kprobe.insert',
+    cpu,
+    pid,
+    probe,
+    addr: at,
+    bucket: kprobeBucket(BigInt(at)),
+    handle: newHandle(),
+    disabled,
+  };
+  // R47.2: the copy is prepared when the point is new (or re-prepared at a GONE one, R14).
+  const fresh = point === undefined || (point.probes.length > 0 && point.probes.every((p) => recGet(k.probes, p)?.gone));
+  const boost: DomainEvent[] = fresh && boostable(setup, probe, at) ? [{ type: 'kprobe.boostable', cpu, pid, addr: at }] : [];
+  // R15, R87: at an OPTIMIZED point, or arming inside another point's jump.
+  const unopt = joinOptimized(setup, w, cpu, pid, probe, at, disabled);
+  // R8: a second probe at an armed point joins it; the breakpoint stays armed throughout
+  // (unless it re-arms a point whose unoptimization was queued, R87).
+  // R29: a probe registered disabled is not armed; R30: nor is any while arming is off.
+  const rearm = unopt.some((e) => e.type === 'kprobe.opt.rearm');
+  if ((point?.armed && !rearm) || disabled || k.all_disarmed) {
+    return [...unopt, insert, ...boost, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }, ...queueOptimizer(setup, w, cpu, pid, at, [probe, ...(point?.probes ?? [])], disabled)];
+  }
+  return [...unopt, insert, ...boost];
+}
+
+/** register_kprobe writes the breakpoint and starts the text-patch sync (R18, R27). */
+function arm_kprobe(c: CallCtx): DomainEvent[] {
+  const { patch } = c;
+  return patch('text.arm');
+}
+
+/** every CPU has acknowledged the serializing IPI, or the call waits (R55). */
+function text_poke_sync(c: CallCtx): DomainEvent[] {
+  const { w, cpu, pid, k } = c;
+  return syncComplete(w) ? [{ type: 'text.sync.end', cpu, pid, sync: k.sync!.gen }] : [];
+}
+
+/** kprobe_mutex released; the call returns (a register or enable may first offer the point to the optimizer, R87). */
+function mutex_unlock(c: CallCtx): DomainEvent[] {
+  const { setup, w, cpu, pid, call, k, probe, addr, unlock, ret } = c;
+  if (call.fn === 'register_kprobe') {
+    return [unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: addr! }, ...queueOptimizer(setup, w, cpu, pid, addr!, recGet(k.table, addr!)?.probes ?? [probe], false)];
+  }
+  if (call.fn === 'unregister_kprobe') return [unlock()];
+  // R87: an enabled point is optimized again; a disarmed one may unblock a neighbour's jump.
+  if (call.fn === 'enable_kprobe') return [...queueOptimizer(setup, w, cpu, pid, addr!, recGet(k.table, addr!)?.probes ?? [probe], false), ...ret(0)];
+  if (call.fn === 'disable_kprobe') return [...requeueCovering(setup, w, cpu, pid, addr!), ...ret(0)];
+  return ret(0);
+}
+
+/** enable_kprobe(): R35, R36, R97. */
+function enable_kprobe(c: CallCtx): DomainEvent[] {
+  const { w, cpu, pid, k, probe, reg, addr, ret, registered, patch } = c;
+  // R35: not registered → -EINVAL; already enabled → 0; else clear DISABLED and arm the
+  // point if it was not armed (no other enabled probe there).
+  if (!registered) return ret(-EINVAL);
+  // R97: a GONE probe cannot be enabled again.
+  if (reg.gone) return ret(-EINVAL);
+  // An enabled child at an aggregator R36 left DISABLED: with arming on, this arms it.
+  const held = recGet(k.table, addr!) !== undefined && pointDisabled(k, recGet(k.table, addr!)!);
+  if (!reg.disabled && (k.all_disarmed || !held)) return ret(0);
+  if (k.all_disarmed) {
+    // R36 (quirk): with arming off a standalone probe's DISABLED is only cleared together
+    // with arming, so it stays disabled although 0 is returned; a child's own flag clears.
+    if ((recGet(k.table, addr!)?.probes.length ?? 0) <= 1) return ret(0);
+    return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
+  }
+  if (recGet(k.table, addr!)?.opt?.state === 'unopt') {
+    // R87: arm_kprobe() on a point whose unoptimization is queued: int3 over the jump's first
+    // byte (with its text-patch sync), and optimize_kprobe() takes it off the queue.
+    return [{ type: 'kprobe.enable', cpu, pid, probe }, { type: 'kprobe.opt.rearm', cpu, pid, addr: addr! }, ...patch('text.arm')];
+  }
+  if (recGet(k.table, addr!)?.armed) return [{ type: 'kprobe.enable', cpu, pid, probe }, ...ret(0)];
+  return [{ type: 'kprobe.enable', cpu, pid, probe }, ...unoptimizeCovering(w, cpu, pid, addr!), ...patch('text.arm')];
+}
+
+/** disable_kprobe(), or __unregister_kprobe_top()'s disable and disarm (R34, R64). */
+function __disable_kprobe(c: CallCtx): DomainEvent[] {
+  const { w, cpu, pid, call, k, probe, reg, addr, unlock, ret, registered, enabledAt, patch } = c;
+  if (call.fn === 'disable_kprobe') {
+    // R34: not registered → -EINVAL; already disabled → 0, nothing changes; else set DISABLED
+    // and disarm the point when no enabled probe remains there (R13).
+    if (!registered) return ret(-EINVAL);
+    if (kprobeDisabled(reg)) return ret(0);
+    const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
+    if (recGet(k.table, addr!)?.armed && !enabledAt(addr, probe)) {
+      // R87: an optimized point's unoptimization is queued; the optimizer disarms it later.
+      const { events, disarm } = disarmOptimized(w, cpu, pid, addr!);
+      out.push(...events);
+      if (disarm) return [...out, ...patch('text.disarm')];
+    }
+    return [...out, ...ret(0)];
+  }
+  // R64: checked under kprobe_mutex: a probe that is not registered (never was, or another
+  // unregister already took it down) is skipped; the call still ends with a grace period.
+  if (reg.state !== 'registered' || addr === null || !recGet(k.table, addr)?.probes.includes(probe)) return [unlock()];
+  const out: DomainEvent[] = [{ type: 'kprobe.disable', cpu, pid, probe }];
+  // R13/R34: the point is disarmed when its last enabled probe goes (a disabled one changes
+  // nothing, R15's revived aggregator included; R95: a GONE one's memory is already freed);
+  // R87: an optimized point's unoptimization is queued instead, and the jump stays for now.
+  if (!kprobeDisabled(reg) && recGet(k.table, addr)?.armed && !enabledAt(addr, probe)) {
+    const { events, disarm } = disarmOptimized(w, cpu, pid, addr);
+    out.push(...events);
+    if (disarm) out.push(...patch('text.disarm'));
+  }
+  return out;
+}
+
+/** the debugfs kprobes/enabled write (R42). */
+function write_enabled_file_bool(c: CallCtx): DomainEvent[] {
+  const { setup, cpu, pid, task, k, unlock } = c;
+  // R42: writing the current state again changes nothing.
+  const value = (programOf(setup, task.prog)[task.job] as { value?: boolean } | undefined)?.value ?? true;
+  if (value === !k.all_disarmed) return [unlock(), { type: 'kprobes.enabled_written', cpu, pid, value }];
+  return [{ type: 'kprobes.all_disarmed', cpu, pid, value: !value }];
+}
+
+/** arm_all_kprobes() / disarm_all_kprobes(): one point per step (R42). */
+function arm_all_kprobes(c: CallCtx): DomainEvent[] {
+  const { setup, w, cpu, pid, k, unlock, patchAt } = c;
+  // R42: arm (or disarm) every point that has an enabled probe, one text patch at a time.
+  const on = !k.all_disarmed;
+  for (const [at, point] of probePoints(k)) {
+    // A GONE point's text is freed: nothing to patch there (R95). A disabled point awaiting
+    // its unoptimization is the optimizer's (arm_all/disarm_all skip disabled points).
+    if (point.probes.every((p) => recGet(k.probes, p)?.gone) || point.opt?.state === 'unopt') continue;
+    const wanted = on && !pointDisabled(k, point);
+    if (point.armed === wanted) continue;
+    // R87: disarming everything unoptimizes at once ("forced"); arming may unblock a jump.
+    if (wanted) return [...unoptimizeCovering(w, cpu, pid, at), ...patchAt('text.arm', at)];
+    const forced: DomainEvent[] = point.opt === undefined ? [] : [{ type: 'kprobe.opt.unopt', cpu, pid, addr: at }];
+    return [...forced, ...patchAt('text.disarm', at)];
+  }
+  // R42: arming everything queues what can be optimized; disarming waits for the optimizer.
+  return [...(on ? requeueOptimizer(setup, w, cpu, pid) : flushUnoptimizations(w)), unlock(), { type: 'kprobes.enabled_written', cpu, pid, value: on }];
+}
+
+/** kprobes' module notifier (§13). */
+function kprobes_module_callback(c: CallCtx): DomainEvent[] {
+  const { setup, w, cpu, pid, task, call, unlock } = c;
+  const m = (programOf(setup, task.prog)[task.job] as { module?: string } | undefined)?.module ?? '';
+  return [...moduleNotifier(setup, w, cpu, pid, call.fn, m), unlock(), { type: 'module.done', cpu, pid, module: m }];
+}
+
+/** __unregister_kprobe_top()'s unlink, after the disarm's sync (R64, R69). */
+function hlist_del_rcu(c: CallCtx): DomainEvent[] {
+  const { setup, w, cpu, pid, k, probe, addr } = c;
+  const unlink: DomainEvent = { type: 'kprobe.unlink', cpu, pid, probe, addr: addr! };
+  const point = recGet(k.table, addr!)!;
+  const rest = point.probes.filter((p) => p !== probe);
+  // R64: an aggregator still enabled is optimized again (its post-handler child may be the one
+  // that went); R87: a disarmed point may unblock the neighbour whose jump covers it.
+  const stillEnabled = rest.length > 0 && point.armed && !pointDisabled(k, { ...point, probes: rest });
+  const reopt = stillEnabled ? queueOptimizer(setup, w, cpu, pid, addr!, rest, false) : point.armed ? [] : requeueCovering(setup, w, cpu, pid, addr!);
+  // R69: then the instance pool is detached; hooked calls still return, without a handler.
+  if (setup.probes.get(probe)?.kind !== 'kretprobe') return [unlink, ...reopt];
+  return [unlink, ...reopt, { type: 'kretprobe.detach', cpu, pid, probe }];
+}
+
+/** unregister_kprobes()' grace period, then __unregister_kprobe_bottom() and return (R65, R67). */
+function synchronize_rcu(c: CallCtx): DomainEvent[] {
+  const { w, cpu, pid, task, k, probe } = c;
+  // In a batch, phase 1 of this entry is done; the batch shares one grace period (R65).
+  if (k.batches[pid] !== undefined) return [{ type: 'kprobe.batch.next', cpu, pid, probe }];
+  const done = (gp: number): DomainEvent[] => [
+    { type: 'rcu.gp.end', cpu, pid, gp },
+    { type: 'kprobe.unregistered', cpu, pid, probe },
+  ];
+  if (task.wait?.on === 'gp') return gpComplete(w, task.wait.gp) ? done(task.wait.gp) : [];
+  // R65: synchronize_rcu(); only CPUs inside a preempt-disabled region must be waited for.
+  const gp = k.gp_gen + 1;
+  const waiting = cpusInReadSection(w, cpu);
+  const start: DomainEvent = { type: 'rcu.gp.start', cpu, pid, gp, waiting };
+  return waiting.length === 0 ? [start, ...done(gp)] : [start];
+}
+
+const STEPS: Readonly<Record<CallStep, (c: CallCtx) => DomainEvent[]>> = {
+  mutex_lock,
+  hlist_add_head_rcu,
+  arm_kprobe,
+  text_poke_sync,
+  mutex_unlock,
+  enable_kprobe,
+  __disable_kprobe,
+  write_enabled_file_bool,
+  arm_all_kprobes,
+  kprobes_module_callback,
+  hlist_del_rcu,
+  synchronize_rcu,
+};
 
 /**
  * R47.2: whether a copy prepared for `probe` at `addr` is boostable: only on x86_64 kernels without
