@@ -50,6 +50,9 @@ export function evolve(s: KernelState, e: LoggedEvent): KernelState {
   if (s.ftrace_dead) d.ftrace_dead = true;
   if (e.src === 'sched') {
     d.sched = evolveSched(s.sched, e);
+    // Half of a log is sched.pick, and only the scheduler slice reads it: the reducers below
+    // would each fall through to their default.
+    if (e.type === 'sched.pick') return d;
   } else if (e.src === 'kprobes' || e.src === 'input') {
     d.kprobes = evolveKprobes(s.kprobes, e);
   } else if ('cpu' in e) {
