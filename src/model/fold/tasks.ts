@@ -1,5 +1,5 @@
 import type { DomainEvent } from '../events.ts';
-import type { TaskState } from '../state.ts';
+import type { Frame, TaskState } from '../state.ts';
 import type { Draft } from './draft.ts';
 import { fail } from './errors.ts';
 import { callFrame, retFrame, stepFrame } from './frames.ts';
@@ -16,6 +16,23 @@ function updateTask(tasks: readonly TaskState[], pid: number, f: (t: TaskState) 
   const i = taskIndex(tasks, pid);
   const out = tasks.slice();
   out[i] = f(tasks[i]!);
+  return out;
+}
+
+/**
+ * `{ ...t, frames }` for the per-instruction events, as a literal when the task has the usual
+ * keys (every task is made with them in this order; only `fault` is ever added, last): the same
+ * object, without a generic copy per event.
+ */
+function withFrames(t: TaskState, frames: Frame | null): TaskState {
+  if ('fault' in t) return { ...t, frames };
+  return { pid: t.pid, comm: t.comm, prog: t.prog, job: t.job, cpu: t.cpu, last_cpu: t.last_cpu, pinned: t.pinned, frames, wait: t.wait, child: t.child };
+}
+
+/** updateTask with withFrames, for the task t found at index i, without a closure per event. */
+function updateFrames(tasks: readonly TaskState[], frames: Frame | null, t: TaskState, i: number): TaskState[] {
+  const out = tasks.slice();
+  out[i] = withFrames(t, frames);
   return out;
 }
 
@@ -36,12 +53,20 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
       d.tasks = updateTask(out, e.next, (t) => ({ ...t, cpu: e.cpu, last_cpu: e.cpu }));
       return;
     }
-    case 'insn.exec':
-      if (e.ctx === 'task') d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, frames: stepFrame(t.frames) }));
+    case 'insn.exec': {
+      if (e.ctx !== 'task') return;
+      const i = taskIndex(tasks, e.pid);
+      const t = tasks[i]!;
+      d.tasks = updateFrames(tasks, stepFrame(t.frames), t, i);
       return;
-    case 'func.call':
-      if (e.ctx === 'task') d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, frames: callFrame(t.frames, e.fn, e.ip !== null) }));
+    }
+    case 'func.call': {
+      if (e.ctx !== 'task') return;
+      const i = taskIndex(tasks, e.pid);
+      const t = tasks[i]!;
+      d.tasks = updateFrames(tasks, callFrame(t.frames, e.fn, e.ip !== null), t, i);
       return;
+    }
     case 'fault.inject':
       d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, fault: { addr: e.addr, outcome: e.outcome } }));
       return;
