@@ -75,9 +75,6 @@ export const kprobeCallConfig = {
     // never enters this graph); then the probe enters the table before its breakpoint is written.
     register_kprobe: {
       initial: 'mutex_lock',
-      // A probe that is not armed (R29 DISABLED, R30 arming off, R8 an armed point it joins)
-      // unlocks and returns in the step that inserts it.
-      on: { 'kprobe.registered': '.registered' },
       states: {
         mutex_lock: { meta: LOCK, on: { 'mutex.lock': 'hlist_add_head_rcu' } },
         hlist_add_head_rcu: {
@@ -90,11 +87,14 @@ export const kprobeCallConfig = {
         },
         arm_kprobe: {
           meta: { phase: 'arm', kernel: 'arm_kprobe() → arch_arm_kprobe(): text_poke() of int3', rules: ['R18', 'R27'] },
-          on: { 'text.sync.start': 'text_poke_sync' },
+          // A probe that is not armed (R29 DISABLED, R30 arming off, R8 an armed point it joins)
+          // unlocks and returns in the step that inserts it, without a text patch.
+          on: { 'text.sync.start': 'text_poke_sync', 'kprobe.registered': 'registered' },
         },
         text_poke_sync: { meta: SYNC, on: { 'text.sync.end': 'mutex_unlock' } },
         mutex_unlock: {
           meta: { phase: 'unlock', kernel: 'try_to_optimize_kprobe(), mutex_unlock(&kprobe_mutex), return 0', rules: ['R16', 'R27'] },
+          on: { 'kprobe.registered': 'registered' },
         },
         registered: { type: 'final' },
       },
@@ -105,14 +105,13 @@ export const kprobeCallConfig = {
     // ends before it (kprobe.batch.next) and the batch waits once for all of them.
     unregister_kprobe: {
       initial: 'mutex_lock',
-      on: { 'kprobe.batch.next': '.__unregister_kprobe_bottom', 'kprobe.unregistered': '.__unregister_kprobe_bottom' },
       states: {
         mutex_lock: { meta: LOCK, on: { 'mutex.lock': '__unregister_kprobe_top' } },
         __unregister_kprobe_top: {
           meta: { kernel: '__unregister_kprobe_top(): phase 1, under kprobe_mutex', rules: ['R64'] },
           initial: '__disable_kprobe',
           // Disarming writes the original byte and waits for every CPU (R55) before the unlink.
-          on: { 'text.sync.start': '.text_poke_sync', 'text.sync.end': '.hlist_del_rcu' },
+          on: { 'text.sync.start': '.text_poke_sync' },
           states: {
             __disable_kprobe: {
               meta: {
@@ -123,7 +122,7 @@ export const kprobeCallConfig = {
               // R64: a probe not registered when the mutex is held is skipped: unlock at once.
               on: { 'kprobe.disable': 'hlist_del_rcu', 'mutex.unlock': at('unregister_kprobe', 'synchronize_rcu') },
             },
-            text_poke_sync: { meta: SYNC },
+            text_poke_sync: { meta: SYNC, on: { 'text.sync.end': 'hlist_del_rcu' } },
             hlist_del_rcu: {
               meta: {
                 phase: 'unlink',
@@ -144,6 +143,9 @@ export const kprobeCallConfig = {
             kernel: 'synchronize_rcu(): waits for every CPU in a preempt-disabled region',
             rules: ['R65', 'R67'],
           },
+          // The call returns only after the grace period (R67); a batch's entry ends here at once and
+          // the batch waits for all its entries in one grace period (R65).
+          on: { 'kprobe.unregistered': '__unregister_kprobe_bottom', 'kprobe.batch.next': '__unregister_kprobe_bottom' },
         },
         __unregister_kprobe_bottom: {
           type: 'final',
@@ -157,31 +159,32 @@ export const kprobeCallConfig = {
     // the sync before it unlocks.
     enable_kprobe: {
       initial: 'mutex_lock',
-      on: { 'text.sync.start': '.text_poke_sync', 'kprobe.returned': '.returned' },
+      on: { 'text.sync.start': '.text_poke_sync' },
       states: {
         mutex_lock: { meta: LOCK, on: { 'mutex.lock': 'enable_kprobe' } },
         enable_kprobe: {
           meta: { phase: 'enable', kernel: 'enable_kprobe(): clear DISABLED, arm_kprobe()', rules: ['R35', 'R36', 'R97'] },
           // An enable that arms the point waits for its text-patch sync.
-          on: { 'kprobe.enable': 'mutex_unlock' },
+          // Refused (-EINVAL), or nothing to do: unlock and return at once.
+          on: { 'kprobe.enable': 'mutex_unlock', 'kprobe.returned': 'returned' },
         },
         text_poke_sync: { meta: SYNC, on: { 'text.sync.end': 'mutex_unlock' } },
-        mutex_unlock: { meta: { phase: 'unlock', kernel: 'mutex_unlock(&kprobe_mutex), return', rules: ['R16', 'R37'] } },
+        mutex_unlock: { meta: { phase: 'unlock', kernel: 'mutex_unlock(&kprobe_mutex), return', rules: ['R16', 'R37'] }, on: { 'kprobe.returned': 'returned' } },
         returned: { type: 'final' },
       },
     },
 
     disable_kprobe: {
       initial: 'mutex_lock',
-      on: { 'text.sync.start': '.text_poke_sync', 'kprobe.returned': '.returned' },
+      on: { 'text.sync.start': '.text_poke_sync' },
       states: {
         mutex_lock: { meta: LOCK, on: { 'mutex.lock': '__disable_kprobe' } },
         __disable_kprobe: {
           meta: { phase: 'disable', kernel: 'disable_kprobe() → __disable_kprobe() → disarm_kprobe()', rules: ['R34', 'R13', 'R18'] },
-          on: { 'kprobe.disable': 'mutex_unlock' },
+          on: { 'kprobe.disable': 'mutex_unlock', 'kprobe.returned': 'returned' },
         },
         text_poke_sync: { meta: SYNC, on: { 'text.sync.end': 'mutex_unlock' } },
-        mutex_unlock: { meta: { phase: 'unlock', kernel: 'mutex_unlock(&kprobe_mutex), return', rules: ['R16', 'R37'] } },
+        mutex_unlock: { meta: { phase: 'unlock', kernel: 'mutex_unlock(&kprobe_mutex), return', rules: ['R16', 'R37'] }, on: { 'kprobe.returned': 'returned' } },
         returned: { type: 'final' },
       },
     },
@@ -189,16 +192,15 @@ export const kprobeCallConfig = {
     // echo 0|1 > /sys/kernel/debug/kprobes/enabled (spec §5).
     kprobes_enabled: {
       initial: 'mutex_lock',
-      on: { 'kprobes.enabled_written': '.written' },
       states: {
         mutex_lock: { meta: LOCK, on: { 'mutex.lock': 'write_enabled_file_bool' } },
         write_enabled_file_bool: {
           meta: { phase: 'switch', kernel: 'write_enabled_file_bool(): the current state again is a no-op', rules: ['R42'] },
-          on: { 'kprobes.all_disarmed': 'arm_all_kprobes' },
+          on: { 'kprobes.all_disarmed': 'arm_all_kprobes', 'kprobes.enabled_written': 'written' },
         },
         arm_all_kprobes: {
           meta: { phase: 'patch', kernel: 'arm_all_kprobes() / disarm_all_kprobes(): one point at a time', rules: ['R42', 'R30'] },
-          on: { 'text.sync.start': 'text_poke_sync' },
+          on: { 'text.sync.start': 'text_poke_sync', 'kprobes.enabled_written': 'written' },
         },
         text_poke_sync: { meta: SYNC, on: { 'text.sync.end': 'arm_all_kprobes' } },
         written: { type: 'final' },
@@ -215,11 +217,11 @@ export const kprobeCallConfig = {
 function moduleCall(): CallStateConfig {
   return {
     initial: 'mutex_lock',
-    on: { 'module.done': '.done' },
     states: {
       mutex_lock: { meta: LOCK, on: { 'mutex.lock': 'kprobes_module_callback' } },
       kprobes_module_callback: {
         meta: { phase: 'module', kernel: 'kprobes_module_callback(): module text is GONE, or its blacklist added', rules: ['R95', 'R96', 'R28', 'R16'] },
+        on: { 'module.done': 'done' },
       },
       done: { type: 'final' },
     },
