@@ -1,16 +1,33 @@
 // The catalog's payload and ownership rules (src/model/events.ts: checkPayload, expectedSource)
 // compiled once per event type into a flat list of field tests, so that a valid line costs one
-// Map lookup and one direct test per field instead of a generic walk over the catalog. It only
+// Map lookup and one switch per field instead of a generic walk over the catalog. It only
 // answers "valid or not": on the first failing test the reader asks checkPayload and
 // expectedSource themselves for the message, so messages come from one place.
 
 import { EVENT_FIELDS, emitterOf, type EventType } from '../model/events.ts';
 
-type Test = (v: unknown) => boolean;
+// Field kinds as small integers: one switch in payloadOk, no call through a closure per field.
+const INT = 0, INT_OR_NULL = 1, HEX = 2, HEX_OR_NULL = 3, STR = 4, STR_OR_NULL = 5, BOOL = 6, INTS = 7, STRS = 8, OBJ = 9, OBJS = 10, ENUM = 11;
+
+const KIND_CODES: Readonly<Record<string, number>> = {
+  int: INT,
+  'int?': INT_OR_NULL,
+  hex: HEX,
+  'hex?': HEX_OR_NULL,
+  str: STR,
+  'str?': STR_OR_NULL,
+  bool: BOOL,
+  'int[]': INTS,
+  'str[]': STRS,
+  obj: OBJ,
+  'obj[]': OBJS,
+};
 
 interface Field {
   readonly name: string;
-  readonly ok: Test;
+  readonly kind: number;
+  /** The allowed strings of an enumeration (kind ENUM), else null. */
+  readonly allowed: ReadonlySet<string> | null;
 }
 
 export interface TypeCheck {
@@ -22,59 +39,57 @@ export interface TypeCheck {
 
 const HEX_RE = /^0x[0-9a-f]{1,16}$/;
 
-const isInt: Test = (v) => Number.isSafeInteger(v);
-const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+function isObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
-/** The same predicate as events.ts's kindOk for one kind, chosen once. */
-function testFor(kind: unknown): Test {
-  if (typeof kind !== 'string') {
-    const allowed = new Set(kind as readonly string[]);
-    return (v) => typeof v === 'string' && allowed.has(v);
-  }
-  switch (kind) {
-    case 'int':
-      return isInt;
-    case 'int?':
-      return (v) => v === null || Number.isSafeInteger(v);
-    case 'hex':
-      return (v) => typeof v === 'string' && HEX_RE.test(v);
-    case 'hex?':
-      return (v) => v === null || (typeof v === 'string' && HEX_RE.test(v));
-    case 'str':
-      return (v) => typeof v === 'string';
-    case 'str?':
-      return (v) => v === null || typeof v === 'string';
-    case 'bool':
-      return (v) => typeof v === 'boolean';
-    case 'int[]':
-      return (v) => {
-        if (!Array.isArray(v)) return false;
-        for (let i = 0; i < v.length; i++) if (!Number.isSafeInteger(v[i])) return false;
-        return true;
-      };
-    case 'str[]':
-      return (v) => {
-        if (!Array.isArray(v)) return false;
-        for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
-        return true;
-      };
-    case 'obj':
-      return isObject;
-    case 'obj[]':
-      return (v) => {
-        if (!Array.isArray(v)) return false;
-        for (let i = 0; i < v.length; i++) if (!isObject(v[i])) return false;
-        return true;
-      };
+function field(name: string, kind: unknown): Field {
+  if (typeof kind !== 'string') return { name, kind: ENUM, allowed: new Set(kind as readonly string[]) };
+  const code = KIND_CODES[kind];
+  if (code === undefined) throw new Error(`unknown field kind ${kind}`);
+  return { name, kind: code, allowed: null };
+}
+
+/** The same predicate as events.ts's kindOk. */
+function kindOk(f: Field, v: unknown): boolean {
+  switch (f.kind) {
+    case INT:
+      return Number.isSafeInteger(v);
+    case INT_OR_NULL:
+      return v === null || Number.isSafeInteger(v);
+    case HEX:
+      return typeof v === 'string' && HEX_RE.test(v);
+    case HEX_OR_NULL:
+      return v === null || (typeof v === 'string' && HEX_RE.test(v));
+    case STR:
+      return typeof v === 'string';
+    case STR_OR_NULL:
+      return v === null || typeof v === 'string';
+    case BOOL:
+      return typeof v === 'boolean';
+    case INTS:
+      if (!Array.isArray(v)) return false;
+      for (let i = 0; i < v.length; i++) if (!Number.isSafeInteger(v[i])) return false;
+      return true;
+    case STRS:
+      if (!Array.isArray(v)) return false;
+      for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
+      return true;
+    case OBJ:
+      return isObject(v);
+    case OBJS:
+      if (!Array.isArray(v)) return false;
+      for (let i = 0; i < v.length; i++) if (!isObject(v[i])) return false;
+      return true;
     default:
-      throw new Error(`unknown field kind ${kind}`);
+      return typeof v === 'string' && f.allowed!.has(v);
   }
 }
 
 const CHECKS: ReadonlyMap<string, TypeCheck> = new Map(
   (Object.keys(EVENT_FIELDS) as EventType[]).map((type) => {
     const spec = EVENT_FIELDS[type] as Record<string, unknown>;
-    const fields = Object.keys(spec).map((name) => ({ name, ok: testFor(spec[name]) }));
+    const fields = Object.keys(spec).map((name) => field(name, spec[name]));
     const who = emitterOf(type);
     return [type, { type, fields, src: who === 'cpu' ? null : who }];
   }),
@@ -90,7 +105,7 @@ export function payloadOk(check: TypeCheck, obj: Record<string, unknown>): boole
   const fields = check.fields;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
-    if (!(f.name in obj) || !f.ok(obj[f.name])) return false;
+    if (!(f.name in obj) || !kindOk(f, obj[f.name])) return false;
   }
   return true;
 }
