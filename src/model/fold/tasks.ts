@@ -20,7 +20,7 @@ function updateTask(tasks: readonly TaskState[], pid: number, f: (t: TaskState) 
 }
 
 /**
- * `{ ...t, frames }` for the per-instruction events, as a literal when the task has the usual
+ * `{ ...t, frames }` for the per-instruction events (and calls and returns), as a literal when the task has the usual
  * keys (every task is made with them in this order; only `fault` is ever added, last): the same
  * object, without a generic copy per event.
  */
@@ -81,10 +81,10 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
       if (e.ctx !== 'task') return;
       d.tasks = updateTask(tasks, e.pid, (t) => {
         // The interrupt handler returns to the interrupted code, not to the task's program.
-        if (t.frames?.irq) return { ...t, frames: retFrame(t.frames, e.fn) };
+        if (t.frames?.irq) return withFrames(t, retFrame(t.frames, e.fn));
         const frames = retFrame(t.frames, e.fn);
         // Returning from the outermost frame completes the program operation that called it.
-        return frames === null ? finishJob({ ...t, frames }) : { ...t, frames };
+        return frames === null ? finishJob(withFrames(t, frames)) : withFrames(t, frames);
       });
       return;
     case 'task.fork': {
