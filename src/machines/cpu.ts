@@ -1,20 +1,37 @@
-import { enqueueActions, setup, type AnyActorRef } from 'xstate';
+import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import type { Outbox } from '../actors/bus.ts';
 import { planCpuStep } from '../kprobes/cpu-step.ts';
 import type { DomainEvent } from '../model/events.ts';
 import { evolveCpu } from '../model/evolve.ts';
 import type { Setup } from '../model/setup.ts';
 import type { CpuState, KernelState, KprobeStatus } from '../model/state.ts';
+import { KPROBE_STATUS_STATES, STATUS_EVENTS, type StatusEventType } from './kprobe-status.ts';
 
-// One CPU. The machine's state value is the CPU's kprobe_status, and its transitions are the
-// kernel's graph (spec §6): a move the graph does not allow is not taken, so the state value and
-// the folded status part ways and INV-fold reports it. The context is the CPU's own slice of the
+// One CPU. The machine's state value is the CPU's kprobe_status, and its states and transitions
+// are the kernel's graph (spec §6), defined once in ./kprobe-status.ts. Each event of a step that
+// the graph knows is sent through it in order; an event with no transition from the current
+// status is refused: the machine stays where it is and records the refusal in `refused`, the
+// folded status moves on without it, and the run's INV-status checker (derived from the same
+// graph) reports the move. Nothing throws. The context's `cpu` is the CPU's own slice of the
 // kernel state, kept by folding the events this CPU emits through the same evolveCpu as the log.
 
-export type CpuEvent =
-  | { type: 'STEP'; world: KernelState }
-  /** Internal: the kcb status moved (raised by the CPU itself). */
-  | { type: 'KCB'; to: KprobeStatus | 'halted' };
+/** A domain event of the graph, as the CPU machine receives it. */
+export interface StatusEvent {
+  readonly type: StatusEventType;
+  readonly event: DomainEvent;
+  /** The folded status when the event happened (what a refusal reports). */
+  readonly status: KprobeStatus;
+  /** The status prev_kprobe holds when the event happens (restore_previous_kprobe(), R51). */
+  readonly saved: KprobeStatus | null;
+}
+
+export type CpuEvent = { type: 'STEP'; world: KernelState } | StatusEvent;
+
+/** An event the graph refused, and the CPU's folded status when it happened. */
+export interface Refusal {
+  readonly status: KprobeStatus;
+  readonly type: string;
+}
 
 export interface CpuInput {
   readonly cpu: CpuState;
@@ -23,22 +40,29 @@ export interface CpuInput {
   readonly manager: AnyActorRef;
 }
 
-interface CpuContext extends CpuInput {}
-
-function fold(c: CpuState, events: readonly DomainEvent[]): CpuState {
-  let out = c;
-  for (const e of events) out = evolveCpu(out, e);
-  return out;
+interface CpuContext extends CpuInput {
+  readonly refused: readonly Refusal[];
 }
-
-const to = (...targets: (KprobeStatus | 'halted')[]) =>
-  targets.map((target) => ({ guard: ({ event }: { event: CpuEvent }) => event.type === 'KCB' && event.to === target, target }));
 
 export const cpuMachine = setup({
   types: {} as { context: CpuContext; events: CpuEvent; input: CpuInput },
+  guards: {
+    /** R51: restore_previous_kprobe() puts back the status the nested hit saved. */
+    saved: ({ event }, params: { status: KprobeStatus }) => (event as StatusEvent).saved === params.status,
+    /** R75: the kretprobe return handler finished: current_kprobe goes back to NULL. */
+    returned: ({ event }) => {
+      const e = (event as StatusEvent).event;
+      return e !== undefined && e.type === 'kretprobe.put' && e.reason === 'returned';
+    },
+  },
+  actions: {
+    refuse: assign({
+      refused: ({ context, event }) => [...context.refused, { status: (event as StatusEvent).status, type: event.type }],
+    }),
+  },
 }).createMachine({
   id: 'cpu',
-  context: ({ input }) => ({ ...input }),
+  context: ({ input }) => ({ ...input, refused: [] }),
   initial: 'idle',
   on: {
     STEP: {
@@ -52,23 +76,20 @@ export const cpuMachine = setup({
           return;
         }
         const before = context.cpu;
-        const after = fold(before, plan.events);
+        let after = before;
+        for (const e of plan.events) {
+          // The graph's events go through the machine in order, each seeing the slice as it
+          // was when it happened (the saved status of a nested hit, R51).
+          if (STATUS_EVENTS.has(e.type)) enqueue.raise({ type: e.type as StatusEventType, event: e, status: after.status, saved: after.prev?.status ?? null });
+          after = evolveCpu(after, e);
+        }
         // Most steps run task code and leave the CPU's own slice as it was.
         if (after !== before) enqueue.assign({ cpu: after });
         enqueue(() => context.outbox.publish(plan.events));
-        if (after.halted && !before.halted) enqueue.raise({ type: 'KCB', to: 'halted' });
-        else if (after.status !== before.status) enqueue.raise({ type: 'KCB', to: after.status });
       }),
     },
+    // An event of the graph that the current status has no transition for.
+    '*': { actions: 'refuse' },
   },
-  states: {
-    idle: { on: { KCB: to('KPROBE_HIT_ACTIVE', 'halted') } },
-    // R92: an ftrace-based probe goes from its pre- to its post-handlers without a single-step.
-    KPROBE_HIT_ACTIVE: { on: { KCB: to('KPROBE_HIT_SS', 'KPROBE_HIT_SSDONE', 'KPROBE_REENTER', 'idle', 'halted') } },
-    KPROBE_HIT_SS: { on: { KCB: to('KPROBE_HIT_SSDONE', 'KPROBE_REENTER', 'halted') } },
-    KPROBE_HIT_SSDONE: { on: { KCB: to('idle', 'KPROBE_REENTER', 'halted') } },
-    // R49/R51: a reentrant single-step ends by restoring whatever status was saved.
-    KPROBE_REENTER: { on: { KCB: to('KPROBE_HIT_ACTIVE', 'KPROBE_HIT_SS', 'KPROBE_HIT_SSDONE', 'halted') } },
-    halted: { type: 'final' },
-  },
+  states: KPROBE_STATUS_STATES,
 });

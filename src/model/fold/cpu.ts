@@ -1,9 +1,40 @@
+import { statusEffect, type StatusEffect, type StatusEventType } from '../../machines/kprobe-status.ts';
 import type { DomainEvent } from '../events.ts';
-import type { CpuState, Frame } from '../state.ts';
+import type { CpuState, Frame, KprobeStatus } from '../state.ts';
 import { fail } from './errors.ts';
 import { callFrame, retFrame, stepFrame } from './frames.ts';
 
 // ── the CPU slice (owned by cpu/N) ─────────────────────────────────────────────────────────
+
+// The statuses the events assign come from the kprobe_status graph, the CPU machine's config
+// (src/machines/kprobe-status.ts): from REENTER the graph's own move (stay, or restore the saved
+// status), from any other status the one status the event's transitions lead to. Off the graph
+// the fold still records what the event did; INV-status, derived from the same graph, reports it.
+
+/** The status `type` moves a CPU to from any status but REENTER (fixed per event type). */
+function target(type: StatusEventType): KprobeStatus {
+  const to = statusEffect(type, false);
+  if (to === undefined || to === 'stay' || to === 'restore') throw new Error(`internal: ${type} leads to no one status in the kprobe_status graph`);
+  return to;
+}
+
+/** What `type` does to the status of a CPU in `status`. */
+function effect(status: KprobeStatus, type: StatusEventType): StatusEffect {
+  const eff = statusEffect(type, status === 'KPROBE_REENTER');
+  if (eff === undefined) throw new Error(`internal: ${type} sets no status in the kprobe_status graph`);
+  return eff;
+}
+
+const ON_HIT = target('kprobe.hit');
+const ON_FTRACE_HIT = target('kprobe.ftrace.hit');
+const ON_FTRACE_POST = target('kprobe.ftrace.post');
+const ON_MISS = target('kprobe.miss');
+const ON_REDIRECT = { 'kprobe.redirect': target('kprobe.redirect'), 'kprobe.override': target('kprobe.override'), 'kprobe.jump': target('kprobe.jump') } as const;
+const ON_OPT_HIT = target('kprobe.opt.hit');
+const ON_OPT_DONE = target('kprobe.opt.done');
+const ON_DONE = target('kprobe.done');
+const ON_RET_HANDLER = target('kretprobe.ret_handler');
+const ON_RETURNED = target('kretprobe.put');
 
 function withHandlerFrames(c: CpuState, frames: Frame | null): CpuState {
   if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
@@ -33,9 +64,9 @@ function interruptedIrqsOff(c: CpuState): boolean {
 }
 
 /** current_kprobe := NULL; the trap returns with the probed context's IF restored. */
-function resetCurrentKprobe(c: CpuState): CpuState {
+function resetCurrentKprobe(c: CpuState, status: KprobeStatus): CpuState {
   const { opt_run: _over, ...rest } = c;
-  return withoutRegs({ ...rest, current: null, probes: [], status: 'idle', next: 0, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) });
+  return withoutRegs({ ...rest, current: null, probes: [], status, next: 0, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) });
 }
 
 /** The hit is over: the registers its handlers wrote go back into the code's own state. */
@@ -59,13 +90,13 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'kprobe.trap':
       return { ...c, trap: e.addr, preempt_count: c.preempt_count + 1, irqs_off: true };
     case 'kprobe.hit':
-      return atIrqLevel({ ...c, trap: null, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0 });
+      return atIrqLevel({ ...c, trap: null, current: e.addr, probes: e.probes, status: ON_HIT, next: 0 });
     case 'kprobe.ftrace.hit':
       // R92/R93: the ftrace handler runs with preemption disabled and interrupts as they were.
-      return atIrqLevel({ ...c, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0, preempt_count: c.preempt_count + 1 });
+      return atIrqLevel({ ...c, current: e.addr, probes: e.probes, status: ON_FTRACE_HIT, next: 0, preempt_count: c.preempt_count + 1 });
     case 'kprobe.ftrace.post':
       // R92: the 5-byte NOP is deemed executed; the post-handlers run in HIT_SSDONE.
-      return { ...c, status: 'KPROBE_HIT_SSDONE', next: 0 };
+      return { ...c, status: ON_FTRACE_POST, next: 0 };
     case 'kprobe.miss': {
       if (c.current === null) return fail(`cpu ${c.id}: reentrant hit with no running kprobe`);
       // The reentering hit is a breakpoint hit; an optimized outer run is saved with the rest.
@@ -83,7 +114,7 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
         },
         current: e.addr,
         probes: e.probes,
-        status: 'KPROBE_REENTER',
+        status: ON_MISS,
         next: 0,
       });
     }
@@ -95,7 +126,7 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
     case 'kprobe.jump':
       // R46: a pre-handler returned non-zero: no single-step, no post-handler, current_kprobe
       // NULL, and the trap returns to whatever IP the handler left.
-      return withoutRegs({ ...c, current: null, probes: [], status: 'idle', next: 0, handler: null, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) });
+      return withoutRegs({ ...c, current: null, probes: [], status: ON_REDIRECT[e.type], next: 0, handler: null, preempt_count: c.preempt_count - 1, irqs_off: interruptedIrqsOff(c) });
     case 'kprobe.recovered':
       // R54 (before v6.3): IP back to the trap address, the trap returns; the original
       // instruction runs next, with no handler and no miss.
@@ -117,25 +148,31 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
       return { ...c, handler: { ...c.handler, step: e.step + 1, spin: 0 } };
     case 'handler.exit':
       return { ...c, handler: null };
-    case 'kprobe.ss':
-      return { ...c, stepped: true, status: c.status === 'KPROBE_REENTER' ? c.status : 'KPROBE_HIT_SS' };
-    case 'kprobe.ss.done':
-      if (c.status === 'KPROBE_REENTER') return restorePreviousKprobe(c);
-      return { ...c, status: 'KPROBE_HIT_SSDONE', next: 0, stepped: false };
+    case 'kprobe.ss': {
+      const to = effect(c.status, e.type);
+      return { ...c, stepped: true, status: to === 'stay' || to === 'restore' ? c.status : to };
+    }
+    case 'kprobe.ss.done': {
+      const to = effect(c.status, e.type);
+      if (to === 'restore') return restorePreviousKprobe(c);
+      return { ...c, status: to === 'stay' ? c.status : to, next: 0, stepped: false };
+    }
     case 'kprobe.opt.hit':
       // R86: the optimized callback: preemption disabled, interrupts as they were.
-      return atIrqLevel({ ...c, current: e.addr, probes: e.probes, status: 'KPROBE_HIT_ACTIVE', next: 0, preempt_count: c.preempt_count + 1, opt_run: true });
+      return atIrqLevel({ ...c, current: e.addr, probes: e.probes, status: ON_OPT_HIT, next: 0, preempt_count: c.preempt_count + 1, opt_run: true });
     case 'kprobe.opt.done':
-      return resetCurrentKprobe(c);
+      return resetCurrentKprobe(c, ON_OPT_DONE);
     case 'kprobe.detour':
     case 'kprobe.boost':
-      // R47.2: a boosted reentry never touched the control block: the outer run is as it was.
-      return c.status === 'KPROBE_REENTER' ? restorePreviousKprobe(c) : { ...resetCurrentKprobe(c), stepped: false };
-    case 'kprobe.ss.fault':
+    // R47.2: a boosted reentry never touched the control block: the outer run is as it was.
+    case 'kprobe.ss.fault': {
       // R57: the same two exits, taken early; IP goes back to the probe address.
-      return c.status === 'KPROBE_REENTER' ? restorePreviousKprobe(c) : { ...resetCurrentKprobe(c), stepped: false };
+      const to = effect(c.status, e.type);
+      if (to === 'restore') return restorePreviousKprobe(c);
+      return { ...resetCurrentKprobe(c, to === 'stay' ? c.status : to), stepped: false };
+    }
     case 'kprobe.done':
-      return resetCurrentKprobe(c);
+      return resetCurrentKprobe(c, ON_DONE);
     case 'kretprobe.take':
       if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
       return { ...c, handler: { ...c.handler, instance: e.instance } };
@@ -146,13 +183,13 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
       // R75: the trampoline walks the frame's instances with preemption disabled.
       return { ...c, trampoline: { fn: e.fn, ret: e.ret, pending: e.instances }, preempt_count: c.preempt_count + 1 };
     case 'kretprobe.ret_handler':
-      return atIrqLevel({ ...c, current: e.addr, probes: [e.probe], status: 'KPROBE_HIT_ACTIVE', next: 0 });
+      return atIrqLevel({ ...c, current: e.addr, probes: [e.probe], status: ON_RET_HANDLER, next: 0 });
     case 'kretprobe.put': {
       const t = c.trampoline;
       const walked = t !== null && t.pending[0] === e.instance ? { ...t, pending: t.pending.slice(1) } : t;
       if (e.reason === 'entry_handler') return { ...c, handler: c.handler && { ...c.handler, instance: null } };
       // R75: after a return handler current_kprobe goes back to NULL, not to an earlier value.
-      if (e.reason === 'returned') return withoutRegs({ ...c, trampoline: walked, current: null, probes: [], status: 'idle', next: 0 });
+      if (e.reason === 'returned') return withoutRegs({ ...c, trampoline: walked, current: null, probes: [], status: ON_RETURNED, next: 0 });
       return { ...c, trampoline: walked };
     }
     case 'kretprobe.set_retval':
