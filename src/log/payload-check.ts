@@ -37,7 +37,16 @@ export interface TypeCheck {
   readonly src: string | null;
 }
 
-const HEX_RE = /^0x[0-9a-f]{1,16}$/;
+/** HEX_RE.test(v) of events.ts (/^0x[0-9a-f]{1,16}$/) as a loop: most CPU events carry an address. */
+function isHex(v: string): boolean {
+  const n = v.length;
+  if (n < 3 || n > 18 || v.charCodeAt(0) !== 0x30 || v.charCodeAt(1) !== 0x78) return false;
+  for (let i = 2; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
 
 function isObject(v: unknown): boolean {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -58,9 +67,9 @@ function kindOk(f: Field, v: unknown): boolean {
     case INT_OR_NULL:
       return v === null || Number.isSafeInteger(v);
     case HEX:
-      return typeof v === 'string' && HEX_RE.test(v);
+      return typeof v === 'string' && isHex(v);
     case HEX_OR_NULL:
-      return v === null || (typeof v === 'string' && HEX_RE.test(v));
+      return v === null || (typeof v === 'string' && isHex(v));
     case STR:
       return typeof v === 'string';
     case STR_OR_NULL:
