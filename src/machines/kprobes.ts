@@ -10,7 +10,10 @@ import type { KernelState, KprobesState } from '../model/state.ts';
 // The kprobe manager: the probe table, kprobe_mutex, arming and disarming, text-patch syncs and
 // grace periods. Its state value is kprobe_mutex (locked/unlocked), so INV-mutex is visible in
 // the machine itself. Its context is its slice of the kernel state, kept by folding its own
-// events through evolveKprobes.
+// events through evolveKprobes. The steps of each call it serves (register, unregister, enable,
+// disable, the debugfs switch, the module notifier) and their order are one XState machine config,
+// kprobeCallConfig in ./kprobe-call.ts: planApiStep runs the step a call's phase names there, and
+// the fold moves the phase by the table derived from it.
 
 export type KprobesEvent =
   | { type: 'API'; cpu: number; pid: number; world: KernelState }
