@@ -44,22 +44,26 @@ async function logOf(name: string): Promise<string> {
   return log.text();
 }
 
+/** Cuts `text` (a whole log) at random places, at line boundaries or anywhere, and replays each cut. */
+async function cutsReplayAsPrefixes(text: string, label: string): Promise<void> {
+  const headerEnd = text.indexOf('\n') + 1;
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: headerEnd, max: text.length - 1 }), fc.boolean(), async (at, atLineBoundary) => {
+      // A cut at a line boundary keeps whole lines only; otherwise the cut is where it falls.
+      const cut = atLineBoundary ? text.lastIndexOf('\n', at - 1) + 1 : at;
+      const prefix = text.slice(0, cut);
+      const file = join(dir, `${label}-${n++}.jsonl`);
+      writeFileSync(file, prefix);
+      expect(await replayLog(file)).toEqual(expectedReplay(prefix));
+    }),
+    { numRuns: 25 },
+  );
+}
+
 describe('INV-determinism: truncated replay', () => {
   it.each(NAMES)('INV-determinism (truncated replay): %s cut at any line boundary or inside any line replays as identical up to the cut', async (name) => {
-    const text = await logOf(name);
-    const headerEnd = text.indexOf('\n') + 1;
-    let n = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.integer({ min: headerEnd, max: text.length - 1 }), fc.boolean(), async (at, atLineBoundary) => {
-        // A cut at a line boundary keeps whole lines only; otherwise the cut is where it falls.
-        const cut = atLineBoundary ? text.lastIndexOf('\n', at - 1) + 1 : at;
-        const prefix = text.slice(0, cut);
-        const file = join(dir, `${name}-${n++}.jsonl`);
-        writeFileSync(file, prefix);
-        expect(await replayLog(file)).toEqual(expectedReplay(prefix));
-      }),
-      { numRuns: 25 },
-    );
+    await cutsReplayAsPrefixes(await logOf(name), name);
   });
 
   it('INV-determinism (truncated replay): a shell session log cut anywhere replays as identical up to the cut', async () => {
@@ -67,19 +71,7 @@ describe('INV-determinism: truncated replay', () => {
     const script = [`echo 'p:kp kernel_clone' >> ${T}/kprobe_events`, `echo 1 > ${T}/events/kprobes/enable`, 'run ls', 'run ls', `echo '-:kp' >> ${T}/kprobe_events`, 'run ls', ''].join('\n');
     const whole = join(dir, 'session.jsonl');
     expect((await cliInProcess(['shell', '--log', whole], script)).code).toBe(0);
-    const text = readFileSync(whole, 'utf8');
-    const headerEnd = text.indexOf('\n') + 1;
-    let n = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.integer({ min: headerEnd, max: text.length - 1 }), fc.boolean(), async (at, atLineBoundary) => {
-        const cut = atLineBoundary ? text.lastIndexOf('\n', at - 1) + 1 : at;
-        const prefix = text.slice(0, cut);
-        const file = join(dir, `session-${n++}.jsonl`);
-        writeFileSync(file, prefix);
-        expect(await replayLog(file)).toEqual(expectedReplay(prefix));
-      }),
-      { numRuns: 25 },
-    );
+    await cutsReplayAsPrefixes(readFileSync(whole, 'utf8'), 'session');
   });
 
   it('replay of `head -147` of an aggregate log exits 0 and says the log stops before log.end', async () => {
