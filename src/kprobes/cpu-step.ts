@@ -5,7 +5,7 @@ import { codeOf, programOf, type Setup } from '../model/setup.ts';
 import { instanceOfCurrentPool, instanceProbe, slotOf } from '../model/evolve.ts';
 import { toHex } from '../model/hex.ts';
 import { atLeast, DEFAULT_KERNEL, JUST_RETURN_FUNC } from '../kernel/index.ts';
-import type { CpuState, Frame, KernelState } from '../model/state.ts';
+import type { CpuState, Frame, KernelState, ProbePoint } from '../model/state.ts';
 import type { TaskOp } from '../scenario/types.ts';
 import { InputError } from '../errors.ts';
 
@@ -13,16 +13,18 @@ import { asJson, checkCallbackSteps, contextPhase, effectiveSteps } from './call
 import { renderTemplate } from './printk-format.ts';
 import { isFtraceSite } from './resolve.ts';
 import { dumpStackLines } from './stack.ts';
-import { ftraceAfterPre, ftraceCall, ftraceDone, inFtraceHandler } from './ftrace-step.ts';
+import { ftraceAfterPre, ftraceDone, inFtraceHandler, kprobe_ftrace_handler } from './ftrace-step.ts';
 import { stepsOf, withPendingAcks, type Ctx, type Here } from './here.ts';
-import { inOptimizedRun, optCall, optDone } from './opt-step.ts';
+import { inOptimizedRun, optDone, optimized_callback } from './opt-step.ts';
 import { breakpointPc, probedContext, resumeAddress, returnAddress, taskStatus } from './regs.ts';
 import { own } from '../model/own.ts';
 import { recGet } from '../model/fold/record.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
-// reference kernel v6.3+): trap → lookup → pre-handlers (HIT_ACTIVE) → single-step (HIT_SS) →
-// second int3 → post-handlers (HIT_SSDONE) → done; a hit while a kprobe runs is a miss (R50).
+// reference kernel v6.3+) and is named after arch/x86/kernel/kprobes/core.c and kernel/kprobes.c:
+// trap → kprobe_int3_handler (get_kprobe) → aggr_pre_handler (HIT_ACTIVE) → setup_singlestep
+// (HIT_SS) → second int3 → kprobe_post_process → aggr_post_handler (HIT_SSDONE) → done; a hit
+// while a kprobe runs is reenter_kprobe's miss (R50).
 
 /** A CPU's next step: its own events, or a kprobes API call to hand to the manager. */
 export type CpuPlan =
@@ -38,7 +40,7 @@ export function planCpuStep(setup: Setup, w: KernelState, c: CpuState): CpuPlan 
   const here: Here = { setup, w, c, task, pid: task?.pid ?? 0 };
   const irq = timerInterrupt(here);
   if (irq !== null) return events(irq);
-  if (c.trap !== null) return events(lookup(here, c.trap));
+  if (c.trap !== null) return events(kprobe_int3_handler(here, c.trap));
   // An interrupt arrived during a kprobe run (an ftrace-based handler, interrupts on): its code
   // runs to its end before the run goes on.
   if (c.current !== null && (c.in_irq ?? 0) > (c.kprobe_irq ?? 0)) return taskStep(here);
@@ -49,12 +51,12 @@ export function planCpuStep(setup: Setup, w: KernelState, c: CpuState): CpuPlan 
   }
   switch (c.status) {
     case 'KPROBE_HIT_ACTIVE':
-      return events(handlerPhase(here, 'pre'));
+      return events(aggr_pre_handler(here));
     case 'KPROBE_HIT_SS':
     case 'KPROBE_REENTER':
-      return events(c.stepped ? [{ type: 'kprobe.ss.done', cpu: c.id, addr: c.current! }] : singleStep(here));
+      return events(c.stepped ? kprobe_post_process(here) : setup_singlestep(here));
     case 'KPROBE_HIT_SSDONE':
-      return events(handlerPhase(here, 'post'));
+      return events(aggr_post_handler(here));
     case 'idle':
       return taskStep(here);
   }
@@ -83,9 +85,15 @@ function events(list: DomainEvent[] | null): CpuPlan | null {
 
 // ── the breakpoint path ────────────────────────────────────────────────────────────────────
 
-function lookup(h: Here, addr: Hex): DomainEvent[] {
+/** get_kprobe(): the probe point at `addr` in kprobe_table, if any (R6: a lockless read). */
+function get_kprobe(h: Here, addr: Hex): ProbePoint | undefined {
+  return recGet(h.w.kprobes.table, addr);
+}
+
+/** kprobe_int3_handler(): the breakpoint trap's step: find the point, then hit it or reenter. */
+function kprobe_int3_handler(h: Here, addr: Hex): DomainEvent[] {
   const { c, pid } = h;
-  const point = recGet(h.w.kprobes.table, addr);
+  const point = get_kprobe(h, addr);
   if (point === undefined) {
     // R54 (before v6.3): the breakpoint byte is no longer there, so another CPU just removed the
     // probe: go back and run the original instruction.
@@ -96,9 +104,15 @@ function lookup(h: Here, addr: Hex): DomainEvent[] {
       { type: 'kernel.oops', cpu: c.id, pid, addr, message: 'int3 with no kprobe behind it' },
     ];
   }
-  switch (c.status) {
-    case 'idle':
-      return [{ type: 'kprobe.hit', cpu: c.id, pid, addr, probes: point.probes }];
+  const status = c.status;
+  if (status === 'idle') return [{ type: 'kprobe.hit', cpu: c.id, pid, addr, probes: point.probes }];
+  return reenter_kprobe(h, addr, point, status);
+}
+
+/** reenter_kprobe(): a hit while a kprobe already runs on this CPU. */
+function reenter_kprobe(h: Here, addr: Hex, point: ProbePoint, status: Exclude<CpuState['status'], 'idle'>): DomainEvent[] {
+  const { c, pid } = h;
+  switch (status) {
     case 'KPROBE_REENTER':
       // R50: a hit while single-stepping a reentrant probe cannot be recovered.
       return [
@@ -109,7 +123,7 @@ function lookup(h: Here, addr: Hex): DomainEvent[] {
         { type: 'kprobe.bug', cpu: c.id, pid, addr, message: 'Unrecoverable kprobe detected.' },
       ];
     default: {
-      const miss: DomainEvent = { type: 'kprobe.miss', cpu: c.id, pid, addr, probes: point.probes, running: c.current!, status: c.status };
+      const miss: DomainEvent = { type: 'kprobe.miss', cpu: c.id, pid, addr, probes: point.probes, running: c.current!, status };
       // R47.1/R47.2: a reentry at an OPTIMIZED or boosted point runs the copy at once, leaving the
       // control block as it was.
       if (point.opt) return withPendingAcks(h.w, c, [miss, ...boosted(h, addr, 'kprobe.detour')]);
@@ -119,8 +133,29 @@ function lookup(h: Here, addr: Hex): DomainEvent[] {
   }
 }
 
-/** R10/R11: run each probe's handler of this phase in list order, skipping disabled probes. */
-function handlerPhase(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
+/**
+ * kprobe_post_process(): the trap after the single-stepped copy (x86 v6.x: the int3 that
+ * follows the copy) ends HIT_SS or REENTER; the post-handlers, if any, come next.
+ */
+function kprobe_post_process(h: Here): DomainEvent[] {
+  return [{ type: 'kprobe.ss.done', cpu: h.c.id, addr: h.c.current! }];
+}
+
+/** aggr_pre_handler(): the pre-handlers of the point's children (HIT_ACTIVE), one step at a time. */
+function aggr_pre_handler(h: Here): DomainEvent[] {
+  return aggr_handler_step(h, 'pre');
+}
+
+/** aggr_post_handler(): the post-handlers of the point's children (HIT_SSDONE), one step at a time. */
+function aggr_post_handler(h: Here): DomainEvent[] {
+  return aggr_handler_step(h, 'post');
+}
+
+/**
+ * The loop of aggr_pre_handler/aggr_post_handler (R10/R11): run each child's handler of this
+ * phase in list order, skipping disabled children; one call is one step of that loop.
+ */
+function aggr_handler_step(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
   const { c } = h;
   const run = c.handler;
   if (run !== null) return handlerStep(h, run.probe, phase);
@@ -129,7 +164,7 @@ function handlerPhase(h: Here, phase: 'pre' | 'post'): DomainEvent[] {
     // Every handler of the phase is done.
     const ftrace = isFtraceSite(h.setup.symbols, BigInt(c.current!));
     if (phase === 'pre' && inOptimizedRun(h)) return optDone(h);
-    if (phase === 'pre') return ftrace ? ftraceAfterPre(h) : singleStep(h);
+    if (phase === 'pre') return ftrace ? ftraceAfterPre(h) : setup_singlestep(h);
     if (ftrace) return ftraceDone(h);
     return withPendingAcks(h.w, c, [{ type: 'kprobe.done', cpu: c.id, addr: c.current! }]);
   }
@@ -390,8 +425,12 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
   }
 }
 
-/** R47.3: execute the probed instruction's copy out of line (status HIT_SS or REENTER). */
-function singleStep(h: Here): DomainEvent[] {
+/**
+ * setup_singlestep(): R47.3: execute the probed instruction's copy out of line (status HIT_SS or
+ * REENTER); an optimizer-queued point takes setup_detour_execution's path, a boostable one the
+ * booster's (R47.1, R47.2).
+ */
+function setup_singlestep(h: Here): DomainEvent[] {
   const { c } = h;
   const addr = c.current!;
   const point = recGet(h.w.kprobes.table, addr);
@@ -542,9 +581,9 @@ function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
   // kprobe_ftrace_handler instead (§12).
   const point = recGet(h.w.kprobes.table, addr);
   if (point?.armed) {
-    if (insn.op.k === 'fentry') return ftraceCall(h, ctx, addr);
+    if (insn.op.k === 'fentry') return kprobe_ftrace_handler(h, ctx, addr);
     // R86: the optimizer replaced the breakpoint with a jump to the detour buffer.
-    if (jumpInPlace(point)) return optCall(h, ctx, addr);
+    if (jumpInPlace(point)) return optimized_callback(h, ctx, addr);
     return [{ type: 'kprobe.trap', cpu: h.c.id, pid: h.pid, addr }];
   }
   if (ctx === 'task' && h.task?.fault?.addr === addr) return pageFault(h, addr, h.task.fault.outcome);

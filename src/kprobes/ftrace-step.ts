@@ -5,7 +5,7 @@ import { isFtraceSite } from './resolve.ts';
 import { recGet } from '../model/fold/record.ts';
 
 // Probes on ftrace sites (spec §12): the fentry call reaches kprobe_ftrace_handler instead of a
-// breakpoint, so there is no trap, no lookup step, no single-step and no REENTER.
+// breakpoint, so there is no trap, no kprobe_int3_handler step, no single-step and no REENTER.
 
 /** Whether the kprobe running on this CPU was entered through kprobe_ftrace_handler. */
 export function inFtraceHandler(h: Here): boolean {
@@ -13,8 +13,8 @@ export function inFtraceHandler(h: Here): boolean {
   return c.status !== 'idle' && c.trampoline === null && c.current !== null && isFtraceSite(h.setup.symbols, BigInt(c.current));
 }
 
-/** R91: the fentry call of a function with an armed ftrace-based probe. */
-export function ftraceCall(h: Here, ctx: Ctx, addr: Hex): DomainEvent[] {
+/** kprobe_ftrace_handler(): R91: the fentry call of a function with an armed ftrace-based probe. */
+export function kprobe_ftrace_handler(h: Here, ctx: Ctx, addr: Hex): DomainEvent[] {
   const { c, pid } = h;
   const point = recGet(h.w.kprobes.table, addr)!;
   // The NOP itself: what runs when the handler declines, after a miss, and after the handlers.

@@ -14,8 +14,8 @@ export function inOptimizedRun(h: Here): boolean {
   return c.status !== 'idle' && c.trampoline === null && c.opt_run === true;
 }
 
-/** R86: the jump at an optimized point. */
-export function optCall(h: Here, ctx: Ctx, addr: Hex): DomainEvent[] {
+/** optimized_callback(): R86: the jump at an optimized point, through the detour buffer. */
+export function optimized_callback(h: Here, ctx: Ctx, addr: Hex): DomainEvent[] {
   const { c, pid } = h;
   const point = recGet(h.w.kprobes.table, addr)!;
   // The detour runs the original instruction after the callback, whatever the callback did.
