@@ -9,6 +9,6 @@ export { Tracing, TRACE_OPTIONS, DEFAULT_FIRST_EVENT_ID, type TracingOptions } f
 export { Vfs, type FileRef, type VNode } from './vfs.ts';
 export { BUILTINS } from './commands.ts';
 export { msg, strerror } from './messages.ts';
-export { formatTraceTimestamp, linePrefix } from './record.ts';
+export { formatTraceTimestamp, linePrefix } from './trace-output.ts';
 export { traceHeader } from './files/trace.ts';
 export { profileLine } from './files/kprobe-profile.ts';

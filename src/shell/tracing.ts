@@ -20,7 +20,7 @@ import {
   type StoredProbe,
 } from '../tracefs/index.ts';
 import type { KernelBackend } from './backend.ts';
-import { eventText, filterRecordOf, linePrefix, stackText } from './record.ts';
+import { eventText, filterRecordOf, linePrefix, stackText } from './trace-output.ts';
 import { DEFAULT_KERNEL } from '../kernel/releases.ts';
 import { traceLayout, type TraceLayout } from '../tracefs/trace-layout.ts';
 

@@ -1,5 +1,5 @@
-// Turning a kernel TraceRecord into ftrace text (spec §19 R152–R154) and into the field values a
-// filter sees (§17). Pure functions.
+// kernel/trace/trace_output.c's part: a kernel TraceRecord as ftrace text (spec §19 R152–R154), and
+// the field values a filter sees (§17). Pure functions.
 
 import type { ArgType, ElementType, FilterRecord, ProbeDefinition } from '../tracefs/index.ts';
 import type { ArgValue, TraceRecord } from './backend.ts';
