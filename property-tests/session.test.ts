@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { Arch } from '../src/kernel/index.ts';
 import { InvariantMonitor } from '../src/monitors/invariants.ts';
 import { replayLog } from '../src/replay/replay.ts';
-import { RecordedSession, rerunSession } from '../src/session/recorded.ts';
+import { RecordedSession, replaySession } from '../src/session/recorded.ts';
 
 const EVENTS = ['a', 'b', 'c'];
 const TARGETS = ['kernel_clone', 'vfs_read', 'ksys_read', 'do_sys_open', 'getname', 'rw_verify_area', '_printk', 'copy_process', 'kprobe_breakpoint_handler', 'kprobe_int3_handler', 'nosuch'];
@@ -89,7 +89,7 @@ describe('kprobesim shell sessions (property)', () => {
         writeFileSync(file, log.join('\n') + '\n');
         expect(await replayLog(file)).toMatchObject({ kind: 'identical', events: log.length - 1 });
         // The typed lines alone give the same events and the same output (derived outputs replay).
-        const again = await rerunSession(file);
+        const again = await replaySession(file);
         expect(again.kind).toBe('identical');
         expect(again.outputs.map((o) => o.result)).toEqual(printed);
       }),

@@ -13,8 +13,8 @@ import { SimBackend } from './sim-backend.ts';
 
 // A shell session whose log carries what the user typed (`input.line`) as well as what the
 // kernel did: running those lines again on the same settings reproduces the session, kernel
-// events and shell output alike. `kprobesim shell` records one; `kprobesim shell --replay`
-// and `kprobesim trace` re-run one from its log.
+// events and shell output alike. `kprobesim shell` records one (writes its log, as recordRun does
+// for a run); `kprobesim shell --replay` and `kprobesim trace` replay one from its log.
 
 export const TRACING = '/sys/kernel/tracing';
 
@@ -87,7 +87,7 @@ export interface CommandOutput {
   readonly result: RunResult;
 }
 
-export type Rerun =
+export type SessionReplayResult =
   | {
       readonly kind: 'identical';
       readonly events: number;
@@ -99,10 +99,11 @@ export type Rerun =
   | { readonly kind: 'diverged'; readonly seq: number; readonly line: number; readonly expected: string; readonly actual: string; readonly outputs: readonly CommandOutput[] };
 
 /**
- * Re-runs a session from its log: the typed lines on a new session with the same settings, its
- * events compared with the logged ones. A log cut short is re-run up to its last complete line.
+ * Replays a session from its log (`kprobesim shell --replay`, as `replayLog` does for a run): the
+ * typed lines on a new session with the same settings, its events compared with the logged ones.
+ * A log cut short is replayed up to its last complete line.
  */
-export async function rerunSession(path: string): Promise<Rerun> {
+export async function replaySession(path: string): Promise<SessionReplayResult> {
   const log = await openLog(path);
   const settings = sessionSettings(path, log.header, log.scenario);
   const logged: { event: LoggedEvent; raw: string; line: number }[] = [];

@@ -2,7 +2,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { InputError } from '../../errors.ts';
 import { ARCHES, DEFAULT_KERNEL, type KernelVersion } from '../../kernel/index.ts';
 import { LogWriter } from '../../log/writer.ts';
-import { promptFor, RecordedSession, rerunSession } from '../../session/recorded.ts';
+import { promptFor, RecordedSession, replaySession } from '../../session/recorded.ts';
 import { parse } from '../../shell/index.ts';
 import { EXIT_CHECK_FAILED } from '../errors.ts';
 import { abandonLog, out } from '../io.ts';
@@ -31,7 +31,7 @@ export interface ShellFlags {
 const SHELL_BUILD_OPTIONS = ['ftrace', 'ibt', 'optprobes', 'nopreempt'];
 
 export async function shellCommand(flags: ShellFlags): Promise<number> {
-  if (flags.replay !== undefined) return replaySession(flags.replay);
+  if (flags.replay !== undefined) return shellReplay(flags.replay);
   const arch = ARCHES.find((a) => a === flags.arch);
   if (arch === undefined) throw new InputError('--arch', `"${flags.arch}" is not an architecture of the simulator (expected ${ARCHES.join(' or ')})`);
   const writer = flags.log === undefined ? null : await LogWriter.create(flags.log, { force: flags.force });
@@ -149,8 +149,8 @@ function discardLine(rl: Interface): void {
 }
 
 /** `--replay LOG`: the logged session again, as a transcript; its events must be the logged ones. */
-async function replaySession(path: string): Promise<number> {
-  const r = await rerunSession(path);
+async function shellReplay(path: string): Promise<number> {
+  const r = await replaySession(path);
   for (const { cwd, line, result } of r.outputs) {
     out(`${promptFor(cwd)}${line.replace(/\n/g, '\n> ')}\n${result.stdout}${result.stderr}`);
   }

@@ -1,7 +1,7 @@
 import { InputError } from '../../errors.ts';
 import { foldLog } from '../../replay/fold-log.ts';
 import { openLog } from '../../replay/open-log.ts';
-import { RecordedSession, rerunSession, sessionSettings, TRACING } from '../../session/recorded.ts';
+import { RecordedSession, replaySession, sessionSettings, TRACING } from '../../session/recorded.ts';
 import { openRead } from '../../shell/io.ts';
 import { TraceView } from '../../views/trace.ts';
 import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.ts';
@@ -47,7 +47,7 @@ function traceFile(session: RecordedSession): string {
  * the session runs again from its log, and the file is read as it was at the end.
  */
 async function sessionTrace(path: string): Promise<number> {
-  const r = await rerunSession(path);
+  const r = await replaySession(path);
   if (r.kind === 'diverged') {
     process.stderr.write(`kprobesim: ${path}:${r.line}: the session does not re-run as logged (seq ${r.seq} differs); see kprobesim shell --replay\n`);
     return EXIT_CHECK_FAILED;
