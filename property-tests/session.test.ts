@@ -84,7 +84,7 @@ describe('kprobesim shell sessions (property)', () => {
         if (text.includes('"type":"kprobe.unregistered"')) seen.unregistered++;
         expect(monitor.violations).toEqual([]);
         // Whatever the user typed, the kernel kept running (no BUG from empty trace handlers).
-        expect(backend.session.ended).toBe('done');
+        expect(backend.shellKernel.ended).toBe('done');
         const file = join(dir, `s${n++}.jsonl`);
         writeFileSync(file, log.join('\n') + '\n');
         expect(await replayLog(file)).toMatchObject({ kind: 'identical', events: log.length - 1 });

@@ -153,8 +153,8 @@ describe('ftracetest kprobe cases on the simulated kernel', () => {
     expect(run('run echo forked')).toBe(0);
     expect(run('echo 0 > events/kprobes/enable')).toBe(0);
     expect(run('echo > kprobe_events')).toBe(0);
-    expect(Object.values(backend.session.state.kprobes.probes).every((p) => p.state === 'unregistered')).toBe(true);
-    expect(backend.session.state.kprobes.table).toEqual({});
+    expect(Object.values(backend.shellKernel.state.kprobes.probes).every((p) => p.state === 'unregistered')).toBe(true);
+    expect(backend.shellKernel.state.kprobes.table).toEqual({});
   });
 
   it('profile.tc: 0 0 when created, hits and no misses after a fork, gone with the event (R157, R158)', () => {
@@ -187,6 +187,6 @@ describe('ftracetest kprobe cases on the simulated kernel', () => {
     expect(run('echo 1 > events/kprobes/enable')).toBe(0);
     expect(run('echo 0 > events/kprobes/enable')).toBe(0);
     expect(run('echo > kprobe_events')).toBe(0);
-    expect(backend.session.state.kprobes.table).toEqual({});
+    expect(backend.shellKernel.state.kprobes.table).toEqual({});
   });
 });

@@ -12,7 +12,7 @@ import type { LoggedEvent } from '../src/model/events.ts';
 import { InvariantMonitor } from '../src/monitors/invariants.ts';
 import { replayLog } from '../src/replay/replay.ts';
 import { makeHeader } from '../src/run/record.ts';
-import { sessionScenario, SHELL_PID } from '../src/session/kernel-session.ts';
+import { sessionScenario, SHELL_PID } from '../src/session/shell-kernel.ts';
 import { SimBackend } from '../src/session/sim-backend.ts';
 import { openRead } from '../src/shell/io.ts';
 import { ShellSession } from '../src/shell/session.ts';
@@ -221,7 +221,7 @@ describe('kprobesim shell on the simulated kernel', () => {
     );
     // Nothing stays registered (INV-validate), and the file lists no event.
     expect(run('cat kprobe_events').stdout).toBe('');
-    expect(Object.values(backend.session.state.kprobes.probes).map((p) => p.state)).toEqual(['unregistered', 'unregistered']);
+    expect(Object.values(backend.shellKernel.state.kprobes.probes).map((p) => p.state)).toEqual(['unregistered', 'unregistered']);
   });
 
   it('deleting an event unregisters its probe: disabled, disarmed, unlinked after a grace period (R133, §8)', () => {
@@ -230,7 +230,7 @@ describe('kprobesim shell on the simulated kernel', () => {
     // EBUSY while enabled (R133); then disable and delete.
     expect(run(`echo '-:myprobe' >> kprobe_events`).stderr).toBe('sh: write error: Device or resource busy\n');
     expect(run(`echo 0 > events/kprobes/myprobe/enable\necho '-:myprobe' >> kprobe_events\ncall ksys_read`).stderr).toBe('');
-    expect(backend.session.state.kprobes.probes.myprobe!.state).toBe('unregistered');
+    expect(backend.shellKernel.state.kprobes.probes.myprobe!.state).toBe('unregistered');
     const types = events.filter((e) => e.src === 'kprobes' && 'probe' in e && e.probe === 'myprobe').map((e) => e.type);
     expect(types.slice(-4)).toEqual(['kprobe.unregister', 'kprobe.disable', 'kprobe.unlink', 'kprobe.unregistered']);
     // No hit after the probe is gone.
@@ -241,7 +241,7 @@ describe('kprobesim shell on the simulated kernel', () => {
   it('a new event with a name used before gets a fresh model probe', () => {
     const { run, backend, traceFile } = open();
     run(`echo 'p:x vfs_read' > kprobe_events\necho '-:x' >> kprobe_events\necho 'p:x ksys_read' >> kprobe_events\necho 1 > events/kprobes/x/enable\ncall ksys_read`);
-    expect(Object.keys(backend.session.state.kprobes.probes)).toEqual(['x', 'x_2']);
+    expect(Object.keys(backend.shellKernel.state.kprobes.probes)).toEqual(['x', 'x_2']);
     expect(records(traceFile()).map((l) => LINE.exec(l)![8])).toEqual([at(image.lookup('ksys_read')!.addr)]);
   });
 
@@ -350,7 +350,7 @@ describe('kprobesim shell on the simulated kernel', () => {
     const backend = new SimBackend({ cpus: 2, seed: 7, onEvent: (e) => lines.push(JSON.stringify(e)) });
     const sh = new ShellSession(backend, { cwd: T });
     sh.runScript(`echo 'p:a kernel_clone' > kprobe_events\necho 'r4:b vfs_read' >> kprobe_events\necho 1 > events/kprobes/enable\nrun sh\nrun ls\necho 0 > events/kprobes/a/enable\necho '-:a' >> kprobe_events\ntick 3\ncall vfs_read 5`);
-    backend.session.finish();
+    backend.shellKernel.finish();
     const file = join(mkdtempSync(join(tmpdir(), 'kprobesim-session-')), 'session.jsonl');
     writeFileSync(file, lines.join('\n') + '\n');
     const r = await replayLog(file);

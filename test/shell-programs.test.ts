@@ -8,7 +8,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { LoggedEvent } from '../src/model/events.ts';
-import { SHELL_PID } from '../src/session/kernel-session.ts';
+import { SHELL_PID } from '../src/session/shell-kernel.ts';
 import { SimBackend } from '../src/session/sim-backend.ts';
 import { FakeBackend } from './fakes/fake-backend.ts';
 import { ShellSession } from '../src/shell/session.ts';

@@ -8,7 +8,7 @@ import { openLog } from '../replay/open-log.ts';
 import { makeHeader } from '../run/record.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { ShellSession, type RunResult } from '../shell/session.ts';
-import { sessionScenario } from './kernel-session.ts';
+import { sessionScenario } from './shell-kernel.ts';
 import { SimBackend } from './sim-backend.ts';
 
 // A shell session whose log carries what the user typed (`input.line`) as well as what the
@@ -52,13 +52,13 @@ export class RecordedSession {
 
   /** One complete command, logged before it runs. */
   run(chunk: string): RunResult {
-    this.backend.session.noteLine(chunk);
+    this.backend.shellKernel.noteLine(chunk);
     return this.shell.run(chunk);
   }
 
   /** The user is done: the kernel's log gets its log.end. */
   finish(): void {
-    this.backend.session.finish();
+    this.backend.shellKernel.finish();
   }
 }
 

@@ -6,7 +6,7 @@ import type { LoggedEvent } from '../model/events.ts';
 import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
 import type { ChildTask, CommandResult, KernelBackend, KernelCommandInfo, KprobesFileName, TraceRecord } from '../shell/backend.ts';
 import type { FetchNode, ParseContext, ProbeDefinition } from '../tracefs/index.ts';
-import { KernelSession, sessionScenario } from './kernel-session.ts';
+import { ShellKernel, sessionScenario } from './shell-kernel.ts';
 import { TraceRecords } from './trace-records.ts';
 import type { Projection } from '../views/folder.ts';
 import { kprobesBlacklist, kprobesEnabled, kprobesList } from '../views/debugfs.ts';
@@ -43,7 +43,7 @@ export class SimBackend implements KernelBackend {
   readonly kernel: KernelVersion;
   readonly parseContext: ParseContext;
   readonly commands: readonly KernelCommandInfo[] = KERNEL_COMMANDS;
-  readonly session: KernelSession;
+  readonly shellKernel: ShellKernel;
   private readonly records: TraceRecords;
   /** The kernel log, and how much of it `dmesg -c` has cleared. */
   private readonly log = new DmesgView();
@@ -59,7 +59,7 @@ export class SimBackend implements KernelBackend {
     const symbols = symbolsOf(scenario);
     this.cpus = opts.cpus;
     this.records = new TraceRecords(symbols, kernel, opts.traceUpTo);
-    this.session = new KernelSession(scenario, { seed: opts.seed, projections: [this.records, this.log, ...(opts.projections ?? [])], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+    this.shellKernel = new ShellKernel(scenario, { seed: opts.seed, projections: [this.records, this.log, ...(opts.projections ?? [])], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     this.parseContext = {
       arch: this.arch,
       // The simulated kernels have no BTF (btf absent); what their parser knows of $arg follows
@@ -79,7 +79,7 @@ export class SimBackend implements KernelBackend {
   }
 
   private get symbols() {
-    return this.session.sim.setup.symbols;
+    return this.shellKernel.sim.setup.symbols;
   }
 
   registerProbe(probe: ProbeDefinition, options: { readonly enabled: boolean }): number {
@@ -101,11 +101,11 @@ export class SimBackend implements KernelBackend {
       // R134: an event's probes are registered disabled until the event is enabled.
       ...(options.enabled ? {} : { disabled: true }),
     };
-    this.session.defineProbe(spec);
-    const events = this.session.perform([{ op: 'register_kprobe', probe: name }]);
+    this.shellKernel.defineProbe(spec);
+    const events = this.shellKernel.perform([{ op: 'register_kprobe', probe: name }]);
     const fail = events.find((e) => e.type === 'kprobe.register.fail' && e.probe === name);
     if (fail?.type === 'kprobe.register.fail') return fail.errno;
-    if (own(this.session.state.kprobes.probes, name)?.state !== 'registered') return -EINVAL;
+    if (own(this.shellKernel.state.kprobes.probes, name)?.state !== 'registered') return -EINVAL;
     this.names.set(probe, name);
     this.records.probes.set(name, probe);
     return 0;
@@ -122,7 +122,7 @@ export class SimBackend implements KernelBackend {
   unregisterProbe(probe: ProbeDefinition): void {
     const name = this.names.get(probe);
     if (name === undefined) return;
-    this.session.perform([{ op: 'unregister_kprobe', probe: name }]);
+    this.shellKernel.perform([{ op: 'unregister_kprobe', probe: name }]);
     this.names.delete(probe);
     this.records.probes.delete(name);
   }
@@ -147,27 +147,27 @@ export class SimBackend implements KernelBackend {
   private call(op: 'enable_kprobe' | 'disable_kprobe', probe: ProbeDefinition): number {
     const name = this.names.get(probe);
     if (name === undefined) return -EINVAL;
-    const events = this.session.perform([{ op, probe: name }]);
+    const events = this.shellKernel.perform([{ op, probe: name }]);
     const ret = events.find((e) => e.type === 'kprobe.returned' && e.probe === name);
     return ret?.type === 'kprobe.returned' ? ret.ret : 0;
   }
 
   nowNs(): bigint {
-    return BigInt(this.session.state.t) * 1000n;
+    return BigInt(this.shellKernel.state.t) * 1000n;
   }
 
   runCommand(argv: readonly string[]): CommandResult {
     const parsed = kernelCommand(argv, (fn) => this.symbols.lookup(fn));
     if ('error' in parsed) return { stdout: '', stderr: parsed.error, status: parsed.status };
-    if (this.session.ended !== null) return { stdout: '', stderr: `${argv[0]}: the kernel has stopped (${this.session.ended})\n`, status: 1 };
-    this.session.perform(parsed.ops as TaskOp[]);
+    if (this.shellKernel.ended !== null) return { stdout: '', stderr: `${argv[0]}: the kernel has stopped (${this.shellKernel.ended})\n`, status: 1 };
+    this.shellKernel.perform(parsed.ops as TaskOp[]);
     return { stdout: '', stderr: '', status: 0 };
   }
 
   /** The shell forks its programs' children; each does its steps on the simulated CPUs. */
   runChildren(children: readonly ChildTask[]): CommandResult {
-    if (this.session.ended !== null) return { stdout: '', stderr: '', status: 1 };
-    this.session.perform(childrenOps(children, (fn) => this.symbols.lookup(fn)));
+    if (this.shellKernel.ended !== null) return { stdout: '', stderr: '', status: 1 };
+    this.shellKernel.perform(childrenOps(children, (fn) => this.symbols.lookup(fn)));
     return { stdout: '', stderr: '', status: 0 };
   }
 
@@ -192,12 +192,12 @@ export class SimBackend implements KernelBackend {
     const name = this.names.get(probe);
     const st = this.stats(probe);
     if (name === undefined || st === undefined) return 0;
-    return st.nmissed + (probe.kind === 'kretprobe' ? (own(this.session.state.kretprobes, name)?.nmissed ?? 0) : 0);
+    return st.nmissed + (probe.kind === 'kretprobe' ? (own(this.shellKernel.state.kretprobes, name)?.nmissed ?? 0) : 0);
   }
 
   private stats(probe: ProbeDefinition) {
     const name = this.names.get(probe);
-    return name === undefined ? undefined : own(this.session.state.stats, name);
+    return name === undefined ? undefined : own(this.shellKernel.state.stats, name);
   }
 
   symbolize(address: bigint): string | null {
@@ -219,16 +219,16 @@ export class SimBackend implements KernelBackend {
 
   /** debugfs kprobes/ (§14), from the kernel state, as `kprobesim debugfs` prints it. */
   kprobesFile(name: KprobesFileName): string {
-    const setup = this.session.sim.setup;
+    const setup = this.shellKernel.sim.setup;
     if (name === 'blacklist') return kprobesBlacklist(setup.symbols);
-    if (name === 'enabled') return kprobesEnabled(this.session.state);
+    if (name === 'enabled') return kprobesEnabled(this.shellKernel.state);
     // The scenario's probes and those the session defined since (kprobe_events lines).
-    return kprobesList(this.session.state, { probes: [...setup.probes.values()] }, setup.symbols);
+    return kprobesList(this.shellKernel.state, { probes: [...setup.probes.values()] }, setup.symbols);
   }
 
   /** `echo 0|1 > /sys/kernel/debug/kprobes/enabled`: the shell task writes the switch (R42). */
   setKprobesEnabled(on: boolean): number {
-    this.session.perform([{ op: 'kprobes_enabled', value: on }]);
+    this.shellKernel.perform([{ op: 'kprobes_enabled', value: on }]);
     return 0;
   }
 

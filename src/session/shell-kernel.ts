@@ -7,18 +7,18 @@ import { randomStrategy } from '../scheduler/strategies.ts';
 import type { Projection } from '../views/folder.ts';
 import { checkOpsInput, checkProbeInput } from './input.ts';
 
-// A simulated kernel that a user drives step by step: the `kprobesim shell` session. One
-// interactive task, the shell (`sh`, pid 572 as in the seeds' session), performs what the user
-// types: writing `kprobe_events` registers a probe from the shell's own write(2), `run ls` forks.
-// Each input is an event of the log (`input.probe`, `input.ops`), and the kernel then runs until
-// only the shell is left waiting, so a session's log replays like any other run.
+// The shell's kernel: a simulated kernel that a user drives step by step in a `kprobesim shell`
+// session. One interactive task, the shell (`sh`, pid 572 as in the seeds' session), performs
+// what the user types: writing `kprobe_events` registers a probe from the shell's own write(2),
+// `run ls` forks. Each input is an event of the log (`input.probe`, `input.ops`), and the kernel
+// then runs until only the shell is left waiting, so a session's log replays like any other run.
 
 export const SHELL_PID = 572;
 export const SHELL_COMM = 'sh';
 /** The user logs in ten seconds after boot: trace timestamps look like a real session's. */
 export const LOGIN_TICKS = 10_000_000;
 
-export interface SessionOptions {
+export interface ShellKernelOptions {
   readonly seed: number;
   readonly projections?: readonly Projection[];
   /** Every event as it is published (the log writer). */
@@ -39,11 +39,11 @@ export function sessionScenario(cpus: number, kernel: KernelVersion = DEFAULT_KE
   };
 }
 
-export class KernelSession {
+export class ShellKernel {
   readonly sim: Simulation;
   private batch: LoggedEvent[] = [];
 
-  constructor(readonly scenario: Scenario, opts: SessionOptions) {
+  constructor(readonly scenario: Scenario, opts: ShellKernelOptions) {
     this.sim = new Simulation(scenario, {
       seed: opts.seed,
       strategy: randomStrategy(opts.seed),
