@@ -10,7 +10,7 @@ import { ShellKernel, sessionScenario } from './shell-kernel.ts';
 import { TraceRecords } from './trace-records.ts';
 import type { Projection } from '../views/folder.ts';
 import { kprobesBlacklist, kprobesEnabled, kprobesList } from '../views/debugfs.ts';
-import { childrenOps, KERNEL_COMMANDS, kernelCommand } from './commands.ts';
+import { childrenOps, KERNEL_COMMANDS, kernelCommandOps } from './kernel-ops.ts';
 import { DmesgView } from '../views/dmesg.ts';
 import { own } from '../model/own.ts';
 
@@ -157,7 +157,7 @@ export class SimBackend implements KernelBackend {
   }
 
   runCommand(argv: readonly string[]): CommandResult {
-    const parsed = kernelCommand(argv, (fn) => this.symbols.lookup(fn));
+    const parsed = kernelCommandOps(argv, (fn) => this.symbols.lookup(fn));
     if ('error' in parsed) return { stdout: '', stderr: parsed.error, status: parsed.status };
     if (this.shellKernel.ended !== null) return { stdout: '', stderr: `${argv[0]}: the kernel has stopped (${this.shellKernel.ended})\n`, status: 1 };
     this.shellKernel.perform(parsed.ops as TaskOp[]);

@@ -2,9 +2,9 @@ import type { AddressedSymbol } from '../kernel/index.ts';
 import type { TaskOp } from '../scenario/types.ts';
 import type { ChildTask, KernelCommandInfo } from '../shell/backend.ts';
 
-// The commands of a shell session that make the kernel work, as operations of the shell task.
-// Each is what a tiny userspace program would make the kernel do, no more: a command opens a
-// file and reads it; a shell forks once more.
+// The shell's kernel commands (`run`, `tick`, `call`: KernelBackend.runCommand) and its forked
+// children, as operations of the shell task (TaskOp). Each is what a tiny userspace program would
+// make the kernel do, no more: a command opens a file and reads it; a shell forks once more.
 
 export const KERNEL_COMMANDS: readonly KernelCommandInfo[] = [
   { name: 'run', usage: 'run COMMAND [ARG]...', summary: 'the shell forks; the child, named COMMAND, opens a file and reads it (a child `sh` forks once more)' },
@@ -12,7 +12,7 @@ export const KERNEL_COMMANDS: readonly KernelCommandInfo[] = [
   { name: 'call', usage: 'call FUNCTION [N]', summary: 'the shell calls a kernel function of the image N times (default 1)' },
 ];
 
-export type ParsedCommand = { readonly ops: readonly TaskOp[] } | { readonly error: string; readonly status: number };
+export type KernelCommandOps = { readonly ops: readonly TaskOp[] } | { readonly error: string; readonly status: number };
 
 const SHELLS = new Set(['sh', 'ash', 'bash', 'dash']);
 const MAX_CALLS = 100_000;
@@ -56,7 +56,7 @@ export function childrenOps(children: readonly ChildTask[], lookup: (name: strin
   });
 }
 
-export function kernelCommand(argv: readonly string[], lookup: (name: string) => AddressedSymbol | undefined): ParsedCommand {
+export function kernelCommandOps(argv: readonly string[], lookup: (name: string) => AddressedSymbol | undefined): KernelCommandOps {
   const [name, ...args] = argv;
   switch (name) {
     case 'run': {
