@@ -12,7 +12,7 @@
 // `cat trace` shows its own kernel_clone).
 
 import type { ChildStep, ChildTask } from './backend.ts';
-import { BUILTINS, type ShellState } from './commands.ts';
+import { BUILTINS, type ShellState } from './builtins.ts';
 import { APPLETS, type Applet } from './utils/index.ts';
 
 /** comm is at most 15 characters (TASK_COMM_LEN), the program's base name. */

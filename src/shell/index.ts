@@ -7,7 +7,7 @@ export { parse, type AndOr, type ParseResult, type Pipeline, type Redirect, type
 export { expandWords, expandWordNoSplit, type ExpandEnv } from './expand.ts';
 export { Tracing, TRACE_OPTIONS, DEFAULT_FIRST_EVENT_ID, type TracingOptions } from './tracing.ts';
 export { Vfs, type FileRef, type VNode } from './vfs.ts';
-export { BUILTINS } from './commands.ts';
+export { BUILTINS } from './builtins.ts';
 export { msg, strerror } from './messages.ts';
 export { formatTraceTimestamp, linePrefix } from './trace-output.ts';
 export { traceHeader } from './files/trace.ts';

@@ -1,11 +1,12 @@
 // One `kprobesim shell` session: parses input lines (parser.ts), expands words (expand.ts), sets
-// up redirections on the simulated tree (io.ts) and runs commands (commands.ts), keeping the
-// current directory, variables, the last status and the tracefs state (tracing.ts) between lines.
+// up redirections on the simulated tree (io.ts) and runs commands (builtins.ts: evalCommand),
+// keeping the current directory, variables, the last status and the tracefs state (tracing.ts)
+// between lines.
 // Pure and synchronous given the backend: no clocks, no host I/O.
 
 import type { KernelBackend } from './backend.ts';
 import { childrenOf } from './children.ts';
-import { BUILTINS, runCommand, type CommandContext, type ShellState } from './commands.ts';
+import { BUILTINS, evalCommand, type CommandContext, type ShellState } from './builtins.ts';
 import { complete } from './complete.ts';
 import { APPLETS } from './utils/index.ts';
 import { expandWordNoSplit, expandWords, type ExpandEnv } from './expand.ts';
@@ -292,7 +293,7 @@ export class ShellSession {
       state: s,
     };
     try {
-      return runCommand(ctx);
+      return evalCommand(ctx);
     } catch (e) {
       // A bug must not end the session: report it like a crashed command.
       write(2, `sh: ${argv[0]}: internal error: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -3,7 +3,7 @@
 // writing the output, BusyBox's option errors.
 
 import type { ChildStep } from '../backend.ts';
-import type { CommandContext } from '../commands.ts';
+import type { CommandContext } from '../builtins.ts';
 import { openRead } from '../io.ts';
 import { E, msg, STATUS, strerror } from '../messages.ts';
 

@@ -1,7 +1,7 @@
 // BusyBox cat: each file (or standard input) in turn. trace_pipe is consumed; reading never
 // blocks.
 
-import type { CommandContext } from '../commands.ts';
+import type { CommandContext } from '../builtins.ts';
 import { msg, STATUS } from '../messages.ts';
 import { readInput, type Applet } from './applet.ts';
 

@@ -1,7 +1,7 @@
 // BusyBox dmesg: the kernel log (`[    0.000066] text`, the timestamps of the simulated clock);
 // -c clears it after printing (klogctl's SYSLOG_ACTION_READ_CLEAR), as BusyBox's does.
 
-import type { CommandContext } from '../commands.ts';
+import type { CommandContext } from '../builtins.ts';
 import { STATUS } from '../messages.ts';
 import { badOption, output, type Applet } from './applet.ts';
 

@@ -3,7 +3,7 @@
 // back-references). Exit status 0 when a line was selected, 1 when none, 2 when a file could not
 // be read or the pattern is bad (BusyBox: "0 = success, 1 = failed, 2 = error").
 
-import type { CommandContext } from '../commands.ts';
+import type { CommandContext } from '../builtins.ts';
 import { compileRegex } from './regex.ts';
 import { badOption, lines, output, perror, readError, readInput, type Applet } from './applet.ts';
 import { getopt, type GetoptError } from './getopt.ts';

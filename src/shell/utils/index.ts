@@ -1,5 +1,5 @@
 // The programs of the simulated system (BusyBox applets), by name: what the shell runs in a
-// forked child, unlike its builtins (commands.ts).
+// forked child, unlike its builtins (builtins.ts).
 
 import type { Applet } from './applet.ts';
 import { cat } from './cat.ts';

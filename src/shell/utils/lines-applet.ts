@@ -1,7 +1,7 @@
 // head and tail: the same loop over files (`==> FILE <==` headers between several, as BusyBox
 // prints them), each keeping its own part of the lines.
 
-import type { CommandContext } from '../commands.ts';
+import type { CommandContext } from '../builtins.ts';
 import { STATUS, strerror } from '../messages.ts';
 import { lines, output, perror, readError, readInput, type Applet } from './applet.ts';
 import { parseLinesArgs, type LinesArgs } from './head-tail-args.ts';

@@ -1,7 +1,7 @@
 // BusyBox ls as it prints when standard output is not a terminal: one name per line, sorted
 // bytewise; several operands: files first, then `DIR:` blocks separated by blank lines.
 
-import type { CommandContext } from '../commands.ts';
+import type { CommandContext } from '../builtins.ts';
 import { msg, STATUS } from '../messages.ts';
 import { type Applet } from './applet.ts';
 

@@ -5,7 +5,7 @@
 // a typo (`sleep 1e9`) cannot fill a session log with timer events.
 
 import type { ChildStep } from '../backend.ts';
-import type { CommandContext } from '../commands.ts';
+import type { CommandContext } from '../builtins.ts';
 import { STATUS } from '../messages.ts';
 import type { Applet } from './applet.ts';
 

@@ -3,7 +3,7 @@
 // -r reverses; -u keeps the first of each run of equal keys. A file that cannot be opened ends
 // sort at once (xfopen: `sort: can't open 'F': …`, status 1, nothing printed).
 
-import type { CommandContext } from '../commands.ts';
+import type { CommandContext } from '../builtins.ts';
 import { STATUS, strerror } from '../messages.ts';
 import { badOption, lines, output, readError, readInput, type Applet } from './applet.ts';
 import { getopt } from './getopt.ts';

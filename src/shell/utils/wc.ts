@@ -2,7 +2,7 @@
 // of one input prints bare (`wc -l` → `5`); otherwise each column is `%9lu` wide, with the file
 // name after it and a `total` line for several files, as BusyBox's format strings have it.
 
-import type { CommandContext } from '../commands.ts';
+import type { CommandContext } from '../builtins.ts';
 import { STATUS } from '../messages.ts';
 import { badOption, output, perror, readError, readInput, type Applet } from './applet.ts';
 import { getopt } from './getopt.ts';

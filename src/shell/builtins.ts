@@ -1,6 +1,6 @@
-// The commands of the kprobesim shell. Builtins imitate BusyBox ash's, programs (cat, grep, …)
-// BusyBox's applets (utils/);
-// kernel-work commands (`run`, `tick`, … as the backend lists them) are delegated to the
+// The kprobesim shell's builtins, and evalCommand (BusyBox ash's evalcommand), which runs one
+// command: a builtin (imitating BusyBox ash's), a program (cat, grep, …: BusyBox's applets,
+// utils/), or a kernel command (`run`, `tick`, … as the backend lists them) delegated to the
 // KernelBackend. Every command returns an exit status and never throws for bad input.
 
 import type { KernelBackend } from './backend.ts';
@@ -203,7 +203,7 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
  * Run one command: a builtin, a program (applet), a kernel-work command of the backend (after which the kernel's new
  * trace records are pulled into the buffer), or `sh: NAME: not found` (status 127).
  */
-export function runCommand(ctx: CommandContext): number {
+export function evalCommand(ctx: CommandContext): number {
   const name = ctx.argv[0] as string;
   const b = Object.prototype.hasOwnProperty.call(BUILTINS, name) ? BUILTINS[name] : undefined;
   if (b) return b.run(ctx);
