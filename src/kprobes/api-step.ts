@@ -1,7 +1,7 @@
 import type { DomainEvent, Hex } from '../model/events.ts';
 import { toHex } from '../model/hex.ts';
 import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, kprobeDisabled, pointDisabled, probePoints, syncComplete } from '../model/queries.ts';
-import { disarmOptimized, flushUnoptimizations, joinOptimized, optimizationSysctl, queueOptimizer, requeueCovering, requeueOptimizer, unoptimizeCovering } from './optimizer.ts';
+import { disarmOptimized, flushUnoptimizations, joinOptimized, optimizationSysctl, optimize_kprobe, requeueCovering, requeueOptimizer, unoptimizeCovering } from './optimizer.ts';
 import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
 import type { ApiCall, Batch, KernelState, KprobesState, ProbeReg, TaskState } from '../model/state.ts';
 import { STEP_OF, type CallStep } from '../machines/kprobe-call.ts';
@@ -235,7 +235,7 @@ function hlist_add_head_rcu(c: CallCtx): DomainEvent[] {
   // R29: a probe registered disabled is not armed; R30: nor is any while arming is off.
   const rearm = unopt.some((e) => e.type === 'kprobe.opt.rearm');
   if ((point?.armed && !rearm) || disabled || k.all_disarmed) {
-    return [...unopt, insert, ...boost, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }, ...queueOptimizer(setup, w, cpu, pid, at, [probe, ...(point?.probes ?? [])], disabled)];
+    return [...unopt, insert, ...boost, unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: at }, ...optimize_kprobe(setup, w, cpu, pid, at, [probe, ...(point?.probes ?? [])], disabled)];
   }
   return [...unopt, insert, ...boost];
 }
@@ -256,11 +256,11 @@ function text_poke_sync(c: CallCtx): DomainEvent[] {
 function mutex_unlock(c: CallCtx): DomainEvent[] {
   const { setup, w, cpu, pid, call, k, probe, addr, unlock, ret } = c;
   if (call.fn === 'register_kprobe') {
-    return [unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: addr! }, ...queueOptimizer(setup, w, cpu, pid, addr!, recGet(k.table, addr!)?.probes ?? [probe], false)];
+    return [unlock(), { type: 'kprobe.registered', cpu, pid, probe, addr: addr! }, ...optimize_kprobe(setup, w, cpu, pid, addr!, recGet(k.table, addr!)?.probes ?? [probe], false)];
   }
   if (call.fn === 'unregister_kprobe') return [unlock()];
   // R87: an enabled point is optimized again; a disarmed one may unblock a neighbour's jump.
-  if (call.fn === 'enable_kprobe') return [...queueOptimizer(setup, w, cpu, pid, addr!, recGet(k.table, addr!)?.probes ?? [probe], false), ...ret(0)];
+  if (call.fn === 'enable_kprobe') return [...optimize_kprobe(setup, w, cpu, pid, addr!, recGet(k.table, addr!)?.probes ?? [probe], false), ...ret(0)];
   if (call.fn === 'disable_kprobe') return [...requeueCovering(setup, w, cpu, pid, addr!), ...ret(0)];
   return ret(0);
 }
@@ -368,7 +368,7 @@ function hlist_del_rcu(c: CallCtx): DomainEvent[] {
   // R64: an aggregator still enabled is optimized again (its post-handler child may be the one
   // that went); R87: a disarmed point may unblock the neighbour whose jump covers it.
   const stillEnabled = rest.length > 0 && point.armed && !pointDisabled(k, { ...point, probes: rest });
-  const reopt = stillEnabled ? queueOptimizer(setup, w, cpu, pid, addr!, rest, false) : point.armed ? [] : requeueCovering(setup, w, cpu, pid, addr!);
+  const reopt = stillEnabled ? optimize_kprobe(setup, w, cpu, pid, addr!, rest, false) : point.armed ? [] : requeueCovering(setup, w, cpu, pid, addr!);
   // R69: then the instance pool is detached; hooked calls still return, without a handler.
   if (setup.probes.get(probe)?.kind !== 'kretprobe') return [unlink, ...reopt];
   return [unlink, ...reopt, { type: 'kretprobe.detach', cpu, pid, probe }];

@@ -46,8 +46,8 @@ export function planCpuStep(setup: Setup, w: KernelState, c: CpuState): CpuPlan 
   if (c.current !== null && (c.in_irq ?? 0) > (c.kprobe_irq ?? 0)) return taskStep(here);
   // A hooked function returned into the kretprobe trampoline: it runs to its end first (R75).
   if (c.trampoline !== null) {
-    if (c.status === 'idle') return events(trampolineStep(here, c.trampoline));
-    if (c.status === 'KPROBE_HIT_ACTIVE') return events(returnHandler(here, c.trampoline));
+    if (c.status === 'idle') return events(rethook_trampoline_handler(here, c.trampoline));
+    if (c.status === 'KPROBE_HIT_ACTIVE') return events(kretprobe_rethook_handler(here, c.trampoline));
   }
   switch (c.status) {
     case 'KPROBE_HIT_ACTIVE':
@@ -207,8 +207,8 @@ function redirect(h: Here): DomainEvent[] {
 
 // ── kretprobes (spec §9) ───────────────────────────────────────────────────────────────────
 
-/** R75: the trampoline takes the frame's instances newest first, then returns for real. */
-function trampolineStep(h: Here, t: NonNullable<CpuState['trampoline']>): DomainEvent[] {
+/** rethook_trampoline_handler(), R75: the frame's instances newest first, then return for real. */
+function rethook_trampoline_handler(h: Here, t: NonNullable<CpuState['trampoline']>): DomainEvent[] {
   const { c, pid } = h;
   const instance = t.pending[0];
   if (instance === undefined) return withPendingAcks(h.w, c, [{ type: 'kretprobe.return', cpu: c.id, pid, fn: t.fn, ret: t.ret }]);
@@ -223,8 +223,8 @@ function trampolineStep(h: Here, t: NonNullable<CpuState['trampoline']>): Domain
   return [{ type: 'kretprobe.ret_handler', cpu: c.id, pid, probe, instance, addr }];
 }
 
-/** R75: current_kprobe := &rp->kp, status HIT_ACTIVE, call the handler, current_kprobe := NULL. */
-function returnHandler(h: Here, t: NonNullable<CpuState['trampoline']>): DomainEvent[] {
+/** kretprobe_rethook_handler(), R75: current_kprobe := &rp->kp, HIT_ACTIVE, the handler, NULL. */
+function kretprobe_rethook_handler(h: Here, t: NonNullable<CpuState['trampoline']>): DomainEvent[] {
   const { c, pid } = h;
   const probe = c.probes[0]!;
   if (c.handler !== null) return handlerStep(h, probe, 'ret');

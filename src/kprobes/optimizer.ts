@@ -51,13 +51,13 @@ const COVERING = [-4n, -3n, -2n, -1n];
 const INSIDE = [1n, 2n, 3n, 4n];
 
 /**
- * What the optimizer does now (nothing most of the time). Like kprobe_optimizer() it works under
+ * kprobe_optimizer(): what the optimizer does now (nothing most of the time). It works under
  * kprobe_mutex, first the queued unoptimizations (R87: breakpoint back, then removed from a
  * disabled aggregator, and an emptied aggregator leaves the table, R68), then the queued
  * optimizations (R84). The model leaves a point alone while a CPU is handling it or a task stands
  * inside its jump region: the RCU-tasks wait the kernel does before patching and before freeing.
  */
-export function planOptimizer(setup: Setup, w: KernelState): DomainEvent[] {
+export function kprobe_optimizer(setup: Setup, w: KernelState): DomainEvent[] {
   if (setup.scenario.config?.optprobes !== true || w.kprobes.mutex.owner !== null) return [];
   const ready = (addr: Hex, due: number) => due <= w.t && !handling(w, addr) && !taskInside(setup, w, BigInt(addr));
   const points = probePoints(w.kprobes);
@@ -90,13 +90,13 @@ export function flushUnoptimizations(w: KernelState): DomainEvent[] {
 export const OPTIMIZE_DELAY_TICKS = 5 * 1000;
 
 /**
- * R83/R84: right after a point was armed (registration, enable_kprobe, arm-all, the sysctl, an
+ * optimize_kprobe(), R83/R84: right after a point was armed (registration, enable_kprobe, arm-all, the sysctl, an
  * unregister that took a post-handler or a neighbour away), queue it for the optimizer when it can
  * be optimized: CONFIG_OPTPROBES (x86_64), not ftrace-based, armed, not already OPTIMIZED, no child
  * with a post-handler, and the 5-byte jump fits: inside one function, over ordinary instructions
  * only (no call, ret or fentry site to relocate), with no armed probe inside it.
  */
-export function queueOptimizer(setup: Setup, w: KernelState, cpu: number, pid: number, addr: Hex, children: readonly string[], disabled: boolean, sysctl = !w.kprobes.opt_off): DomainEvent[] {
+export function optimize_kprobe(setup: Setup, w: KernelState, cpu: number, pid: number, addr: Hex, children: readonly string[], disabled: boolean, sysctl = !w.kprobes.opt_off): DomainEvent[] {
   if (setup.scenario.config?.optprobes !== true || setup.symbols.image.arch !== 'x86_64' || !sysctl) return [];
   const k = w.kprobes;
   if (disabled || k.all_disarmed || k.table[addr]?.opt !== undefined) return [];
@@ -115,11 +115,11 @@ export function queueOptimizer(setup: Setup, w: KernelState, cpu: number, pid: n
 
 /** R87: queue every armed, enabled point that can be optimized now (after something that blocked it went). */
 export function requeueOptimizer(setup: Setup, w: KernelState, cpu: number, pid: number, where: (addr: Hex) => boolean = () => true, sysctl = !w.kprobes.opt_off): DomainEvent[] {
-  // queueOptimizer() queues nothing then: no walk over the table.
+  // optimize_kprobe() queues nothing then: no walk over the table.
   if (setup.scenario.config?.optprobes !== true || setup.symbols.image.arch !== 'x86_64' || !sysctl) return [];
   return probePoints(w.kprobes)
     .filter(([addr, point]) => where(addr) && point.armed && !pointDisabled(w.kprobes, point))
-    .flatMap(([addr, point]) => queueOptimizer(setup, w, cpu, pid, addr, point.probes, false, sysctl));
+    .flatMap(([addr, point]) => optimize_kprobe(setup, w, cpu, pid, addr, point.probes, false, sysctl));
 }
 
 /** R87: "a probe that was blocked by a neighbour is re-optimized once the neighbour is gone". */

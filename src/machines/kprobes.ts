@@ -1,7 +1,7 @@
 import { enqueueActions, setup } from 'xstate';
 import type { Outbox } from '../actors/bus.ts';
 import { planApiStep } from '../kprobes/api-step.ts';
-import { planOptimizer } from '../kprobes/optimizer.ts';
+import { kprobe_optimizer } from '../kprobes/optimizer.ts';
 import type { DomainEvent } from '../model/events.ts';
 import { evolveKprobes } from '../model/evolve.ts';
 import type { Setup } from '../model/setup.ts';
@@ -42,7 +42,7 @@ export const kprobesMachine = setup({
     OPTIMIZE: {
       actions: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'OPTIMIZE') return;
-        const events = planOptimizer(context.setup, event.world);
+        const events = kprobe_optimizer(context.setup, event.world);
         if (events.length === 0) return;
         let k = context.kprobes;
         for (const e of events) k = evolveKprobes(k, e);
