@@ -6,7 +6,7 @@
 export type Hex = `0x${string}`;
 
 /** Field kinds the reader can check cheaply, line by line. */
-type FieldKind =
+export type FieldKind =
   | 'int'
   | 'int?'
   | 'hex'
@@ -305,9 +305,28 @@ export function isEventType(s: unknown): s is EventType {
   return typeof s === 'string' && Object.prototype.hasOwnProperty.call(EVENT_FIELDS, s);
 }
 
-const HEX_RE = /^0x[0-9a-f]{1,16}$/;
+/** /^0x[0-9a-f]{1,16}$/ as a loop: most CPU events carry an address, and the reader checks every one. */
+function isHex(v: string): boolean {
+  const n = v.length;
+  if (n < 3 || n > 18 || v.charCodeAt(0) !== 0x30 || v.charCodeAt(1) !== 0x78) return false;
+  for (let i = 2; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
 
-function kindOk(kind: FieldKind, v: unknown): boolean {
+function allOf(v: unknown, ok: (x: unknown) => boolean): boolean {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (!ok(v[i])) return false;
+  return true;
+}
+
+const isInt = (x: unknown): boolean => Number.isSafeInteger(x);
+const isString = (x: unknown): boolean => typeof x === 'string';
+
+/** Whether `v` is a value of field kind `kind`: the one definition, for the reader and checkPayload. */
+export function kindOk(kind: FieldKind, v: unknown): boolean {
   if (typeof kind !== 'string') return typeof v === 'string' && kind.includes(v);
   switch (kind) {
     case 'int':
@@ -315,9 +334,9 @@ function kindOk(kind: FieldKind, v: unknown): boolean {
     case 'int?':
       return v === null || Number.isSafeInteger(v);
     case 'hex':
-      return typeof v === 'string' && HEX_RE.test(v);
+      return typeof v === 'string' && isHex(v);
     case 'hex?':
-      return v === null || (typeof v === 'string' && HEX_RE.test(v));
+      return v === null || (typeof v === 'string' && isHex(v));
     case 'str':
       return typeof v === 'string';
     case 'str?':
@@ -325,13 +344,13 @@ function kindOk(kind: FieldKind, v: unknown): boolean {
     case 'bool':
       return typeof v === 'boolean';
     case 'int[]':
-      return Array.isArray(v) && v.every((x) => Number.isSafeInteger(x));
+      return allOf(v, isInt);
     case 'str[]':
-      return Array.isArray(v) && v.every((x) => typeof x === 'string');
+      return allOf(v, isString);
     case 'obj':
       return isObject(v);
     case 'obj[]':
-      return Array.isArray(v) && v.every(isObject);
+      return allOf(v, isObject);
   }
 }
 
