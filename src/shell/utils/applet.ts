@@ -24,6 +24,11 @@ export interface Applet {
 export type Input = { readonly ok: true; readonly data: string } | { readonly ok: false; readonly errno: number; readonly opened: boolean };
 
 /** Read `path` (`-`: standard input) whole. `opened`: the open succeeded and the read failed. */
+/** The files an applet reads: its operands, or standard input ("-") when it has none. */
+export function inputFiles(files: readonly string[]): readonly string[] {
+  return files.length === 0 ? ['-'] : files;
+}
+
 export function readInput(ctx: CommandContext, path: string): Input {
   if (path === '-') return { ok: true, data: ctx.stdin };
   const s = ctx.state;

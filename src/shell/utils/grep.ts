@@ -5,7 +5,7 @@
 
 import type { CommandContext } from '../builtins.ts';
 import { compileRegex } from './regex.ts';
-import { badOption, lines, output, perror, readError, readInput, type Applet } from './applet.ts';
+import { type Applet, badOption, inputFiles, lines, output, perror, readError, readInput } from './applet.ts';
 import { getopt, type GetoptError } from './getopt.ts';
 
 const FLAGS = 'icnqvwEFhH';
@@ -40,7 +40,7 @@ export const grep: Applet = {
   inputs(argv) {
     const a = parseArgs(argv);
     if (!('flags' in a)) return null;
-    return a.files.length === 0 ? ['-'] : a.files;
+    return inputFiles(a.files);
   },
   run(ctx: CommandContext) {
     const a = parseArgs(ctx.argv);
@@ -63,7 +63,7 @@ export const grep: Applet = {
       ctx.write(2, `grep: bad regex '${a.patterns.join('\n')}': ${re.error}\n`);
       return 2;
     }
-    const files = a.files.length === 0 ? ['-'] : a.files;
+    const files = inputFiles(a.files);
     const prefixName = f.has('H') || (files.length > 1 && !f.has('h'));
     let matched = false;
     let openErrors = false;

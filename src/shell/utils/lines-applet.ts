@@ -3,7 +3,7 @@
 
 import type { CommandContext } from '../builtins.ts';
 import { STATUS, strerror } from '../messages.ts';
-import { lines, output, perror, readError, readInput, type Applet } from './applet.ts';
+import { type Applet, inputFiles, lines, output, perror, readError, readInput } from './applet.ts';
 import { parseLinesArgs, type LinesArgs } from './head-tail-args.ts';
 
 export function linesApplet(applet: 'head' | 'tail', usage: string, summary: string, keep: (all: string[], args: LinesArgs) => string[]): Applet {
@@ -13,7 +13,7 @@ export function linesApplet(applet: 'head' | 'tail', usage: string, summary: str
     inputs(argv) {
       const p = parseLinesArgs(applet, argv);
       if (!p.ok) return null;
-      return p.args.files.length === 0 ? ['-'] : p.args.files;
+      return inputFiles(p.args.files);
     },
     run(ctx: CommandContext) {
       const p = parseLinesArgs(applet, ctx.argv);
@@ -21,7 +21,7 @@ export function linesApplet(applet: 'head' | 'tail', usage: string, summary: str
         ctx.write(2, p.message);
         return STATUS.FAILURE;
       }
-      const files = p.args.files.length === 0 ? ['-'] : p.args.files;
+      const files = inputFiles(p.args.files);
       const headers = p.args.headers === 'always' || (p.args.headers === 'auto' && files.length > 1);
       let status = 0;
       let first = true;

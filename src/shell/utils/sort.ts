@@ -5,7 +5,7 @@
 
 import type { CommandContext } from '../builtins.ts';
 import { STATUS, strerror } from '../messages.ts';
-import { badOption, lines, output, readError, readInput, type Applet } from './applet.ts';
+import { type Applet, badOption, inputFiles, lines, output, readError, readInput } from './applet.ts';
 import { getopt } from './getopt.ts';
 
 function parseArgs(argv: readonly string[]): { readonly flags: ReadonlySet<string>; readonly files: readonly string[] } | { readonly bad: string } {
@@ -29,13 +29,13 @@ export const sort: Applet = {
   inputs(argv) {
     const a = parseArgs(argv);
     if ('bad' in a) return null;
-    return a.files.length === 0 ? ['-'] : a.files;
+    return inputFiles(a.files);
   },
   run(ctx: CommandContext) {
     const a = parseArgs(ctx.argv);
     if ('bad' in a) return badOption(ctx, 'sort', a.bad);
     const all: string[] = [];
-    for (const file of a.files.length === 0 ? ['-'] : a.files) {
+    for (const file of inputFiles(a.files)) {
       const input = readInput(ctx, file);
       if (!input.ok) {
         if (input.opened) readError(ctx, 'sort', input.errno);

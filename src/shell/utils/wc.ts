@@ -4,7 +4,7 @@
 
 import type { CommandContext } from '../builtins.ts';
 import { STATUS } from '../messages.ts';
-import { badOption, output, perror, readError, readInput, type Applet } from './applet.ts';
+import { type Applet, badOption, inputFiles, output, perror, readError, readInput } from './applet.ts';
 import { getopt } from './getopt.ts';
 
 const COLUMNS = ['l', 'w', 'c'] as const;
@@ -32,12 +32,12 @@ export const wc: Applet = {
   inputs(argv) {
     const a = parseArgs(argv);
     if ('bad' in a) return null;
-    return a.files.length === 0 ? ['-'] : a.files;
+    return inputFiles(a.files);
   },
   run(ctx: CommandContext) {
     const a = parseArgs(ctx.argv);
     if ('bad' in a) return badOption(ctx, 'wc', a.bad);
-    const files = a.files.length === 0 ? ['-'] : a.files;
+    const files = inputFiles(a.files);
     const bare = files.length === 1 && a.columns.length === 1;
     const row = (n: Record<Column, number>, name: string | null): string =>
       a.columns.map((c, i) => (bare ? String(n[c]) : `${i === 0 ? '' : ' '}${String(n[c]).padStart(9, ' ')}`)).join('') + (name === null ? '\n' : ` ${name}\n`);
