@@ -1,6 +1,6 @@
 import { statusEffect, type StatusEffect, type StatusEventType } from '../../machines/kprobe-status.ts';
 import type { DomainEvent } from '../events.ts';
-import type { CpuState, Frame, HandlerRun, KprobeStatus } from '../state.ts';
+import type { CpuState, Frame, KprobeStatus } from '../state.ts';
 import { fail } from './errors.ts';
 import { callFrame, retFrame, stepFrame } from './frames.ts';
 
@@ -36,25 +36,9 @@ const ON_DONE = target('kprobe.done');
 const ON_RET_HANDLER = target('kretprobe.ret_handler');
 const ON_RETURNED = target('kretprobe.put');
 
-/**
- * The handler's frames after one of its instructions, calls or returns: the hot path of a handler
- * run (every instruction it executes). The two new objects are written out as literals in the
- * slice's own key order rather than spread, which copies generically: the handler's keys are
- * those `handler.enter` makes, then `expansions` once a callback ran; a CPU without optional keys
- * has exactly `initialCpu`'s. A CPU with any optional key (a timer scenario's, set registers, an
- * optimized run) may hold them in any order its history gave, and keeps the spread.
- */
 function withHandlerFrames(c: CpuState, frames: Frame | null): CpuState {
-  const h = c.handler;
-  if (h === null) return fail(`cpu ${c.id} runs no handler`);
-  const { probe, phase, instance, step, spin, expansions } = h;
-  const handler: HandlerRun =
-    expansions === undefined ? { probe, phase, instance, step, spin, frames } : { probe, phase, instance, step, spin, frames, expansions };
-  if (c.regs_set !== undefined || c.next_timer !== undefined || c.in_irq !== undefined || c.kprobe_irq !== undefined || c.opt_run !== undefined) {
-    return { ...c, handler };
-  }
-  const { id, status, current, probes, next, prev, stepped, trap, preempt_count, irqs_off, acked_sync, trampoline, rcu_gp, halted } = c;
-  return { id, status, current, probes, next, prev, stepped, trap, preempt_count, irqs_off, handler, acked_sync, trampoline, rcu_gp, halted };
+  if (c.handler === null) return fail(`cpu ${c.id} runs no handler`);
+  return { ...c, handler: { ...c.handler, frames } };
 }
 
 /** R49/R51: restore the outer probe exactly as it was; the nested trap returns. */
