@@ -19,14 +19,9 @@ function updateTask(tasks: readonly TaskState[], pid: number, f: (t: TaskState) 
   return out;
 }
 
-/**
- * `{ ...t, frames }` for the per-instruction events (and calls and returns), as a literal when the task has the usual
- * keys (every task is made with them in this order; only `fault` is ever added, last): the same
- * object, without a generic copy per event.
- */
+/** The task with new frames (per instruction, call and return): a spread, so every field is kept. */
 function withFrames(t: TaskState, frames: Frame | null): TaskState {
-  if ('fault' in t) return { ...t, frames };
-  return { pid: t.pid, comm: t.comm, prog: t.prog, job: t.job, cpu: t.cpu, last_cpu: t.last_cpu, pinned: t.pinned, frames, wait: t.wait, child: t.child };
+  return { ...t, frames };
 }
 
 /** updateTask with withFrames, for the task t found at index i, without a closure per event. */
