@@ -15,6 +15,7 @@ import type { Scenario } from '../scenario/types.ts';
 import { seededIds } from '../scheduler/rng.ts';
 import { InputError } from '../errors.ts';
 import type { HandlerCallback } from '../kprobes/callbacks.ts';
+import type { MutantName } from '../kprobes/mutants.ts';
 import { callbackNames } from '../scenario/callbacks.ts';
 import { own } from '../model/own.ts';
 import { maxTasksOf } from '../scenario/types.ts';
@@ -45,6 +46,8 @@ export interface SimulationOptions {
    * pure function of its context (the run stays reproducible); what it returns is logged.
    */
   readonly callbacks?: Readonly<Record<string, HandlerCallback>>;
+  /** A planted-bug kernel (src/kprobes/mutants.ts); absent: the correct kernel. */
+  readonly mutant?: MutantName;
 }
 
 export class Simulation {
@@ -69,7 +72,11 @@ export class Simulation {
     if (missing.length > 0) {
       throw new InputError('callbacks', `the scenario calls TypeScript handler${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')}; run it through the library with them (kprobesim replay and the views read its log without them)`);
     }
-    this.setup = opts.callbacks === undefined ? createSetup(scenario, opts.seed) : { ...createSetup(scenario, opts.seed), callbacks: opts.callbacks };
+    this.setup = {
+      ...createSetup(scenario, opts.seed),
+      ...(opts.callbacks !== undefined ? { callbacks: opts.callbacks } : {}),
+      ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
+    };
     this.state = initialState(scenario);
     const s0 = this.state;
     // XState's own actor ids come from a process-wide counter; ours are fixed names (`id`), so

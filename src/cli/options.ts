@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { MUTANTS } from '../kprobes/mutants.ts';
 import { InputError } from '../errors.ts';
 import { ARCHES, type Arch, type BuildConfig } from '../kernel/image.ts';
 
@@ -56,3 +57,8 @@ export function buildConfig(text: string | undefined, arch: Arch, allowed: reado
 
 /** What `run --config` accepts: every build option a scenario's `config` has. */
 export const RUN_BUILD_OPTIONS = Object.keys(BUILD_OPTIONS);
+
+/** `--mutant NAME` (run, explore): a planted-bug kernel; an unknown name is a usage error listing the valid ones. */
+export function mutantOption(): Option {
+  return new Option('--mutant <NAME>', 'boot a kernel with a planted bug (kprobesim mutants lists them)').choices([...MUTANTS]);
+}

@@ -4,7 +4,7 @@ import type { RunFlags } from './commands/run.ts';
 import type { ShellFlags } from './commands/shell.ts';
 import { KERNEL_VERSIONS } from '../kernel/releases.ts';
 import { EXIT_BAD_INPUT, userMessage } from './errors.ts';
-import { DEBUGFS_FILES, DEFAULT_SEED, parseArch, parseCpus, parseSeed, parseSeq, RUN_BUILD_OPTIONS, RUNS_DIR } from './options.ts';
+import { DEBUGFS_FILES, DEFAULT_SEED, mutantOption, parseArch, parseCpus, parseSeed, parseSeq, RUN_BUILD_OPTIONS, RUNS_DIR } from './options.ts';
 
 // `kprobesim <command>`: exit 0 success, 1 a check failed (divergence, violated invariant),
 // 2 bad input or usage (design.md, "Command line").
@@ -34,6 +34,7 @@ program
   .addOption(new Option('--kernel <version>', "kernel release to follow (overrides the scenario's; default 6.17)").choices([...KERNEL_VERSIONS]))
   .option('--arch <arch>', "architecture: x86_64 or arm64 (overrides the scenario's)", parseArch)
   .option('--config <LIST>', `kernel build options added to the scenario's (x86_64), comma-separated: ${RUN_BUILD_OPTIONS.join(', ')}`)
+  .addOption(mutantOption())
   .option('--dmesg', 'print the whole kernel log after the summary', false)
   .option('--trace', 'print the ftrace trace view after the summary', false)
   .action(async (scenario: string | undefined, flags: RunFlags) => done(await (await import('./commands/run.ts')).runCommand(scenario, flags)));
@@ -86,6 +87,11 @@ program
   .option('--replay <LOG>', 'run a logged session again: print what it printed, check its events')
   .option('--echo', 'reading a script: print each command as typed ("+ CMD", as sh -x does) before its output, on standard output', false)
   .action(async (flags: ShellFlags) => done(await (await import('./commands/shell.ts')).shellCommand(flags)));
+
+program
+  .command('mutants')
+  .description('list the planted-bug kernels for --mutant: name, the rule each breaks, the invariant that catches it')
+  .action(async () => done((await import('./commands/mutants.ts')).mutantsCommand()));
 
 program
   .command('scenarios')

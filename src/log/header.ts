@@ -1,3 +1,4 @@
+import { isMutant, MUTANTS, type MutantName } from '../kprobes/mutants.ts';
 import { STRATEGY_NAMES, type StrategyName } from '../scheduler/strategies/strategy.ts';
 
 // Line 1 of every log: everything needed to re-execute the run (log contract v1, design.md).
@@ -20,6 +21,11 @@ export interface LogHeader {
   strategy: { name: StrategyName };
   /** A run id. It is part of the bytes, so it must be derived deterministically. */
   run: string;
+  /**
+   * The planted bug the kernel of this run has (`--mutant`, src/kprobes/mutants.ts); absent for
+   * the correct kernel. An addition within version 1: logs without it read as before.
+   */
+  mutant?: MutantName;
 }
 
 /** A short JSON rendering of a found value for messages; a log line can be very long. */
@@ -77,5 +83,6 @@ export function checkHeader(obj: unknown): string | null {
     return fieldMsg('strategy.name', strategy.name, `one of ${names}`);
   }
   if (typeof obj.run !== 'string' || obj.run === '') return fieldMsg('run', obj.run, 'a non-empty run id string');
+  if ('mutant' in obj && !isMutant(obj.mutant)) return fieldMsg('mutant', obj.mutant, `one of ${MUTANTS.map((m) => `"${m}"`).join(', ')}`);
   return null;
 }

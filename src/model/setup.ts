@@ -2,6 +2,7 @@ import { atLeast, DEFAULT_KERNEL, symbolsWithModules, type Arch, type FunctionSy
 import { resolveProbe, type Resolution } from '../kprobes/resolve.ts';
 import type { HandlerStep, ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
 import type { HandlerCallback } from '../kprobes/callbacks.ts';
+import type { MutantName } from '../kprobes/mutants.ts';
 import type { Hex } from './events.ts';
 import { toHex } from './hex.ts';
 
@@ -30,6 +31,11 @@ export interface Setup {
    * looked its probe up, and a trap whose breakpoint is gone is recovered instead of declined.
    */
   readonly legacyInt3: boolean;
+  /**
+   * A planted bug (`--mutant`, src/kprobes/mutants.ts): the kernel steps it breaks test this flag,
+   * each at one place marked `MUTANT <name>`. Absent: the correct kernel.
+   */
+  readonly mutant?: MutantName;
   /** What each probe runs in each phase (undefined: no handler for that phase). */
   readonly steps: ReadonlyMap<string, PhaseSteps>;
 }

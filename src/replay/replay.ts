@@ -67,7 +67,8 @@ function replaySimulation(header: LogHeader, scenario: Scenario, decisions: () =
       return chosen;
     },
   };
-  return new Simulation(scenario, { seed: header.seed, strategy, ...extra });
+  // The same kernel as the logged run: a mutant's too.
+  return new Simulation(scenario, { seed: header.seed, strategy, ...extra, ...(header.mutant !== undefined ? { mutant: header.mutant } : {}) });
 }
 
 /** A sched.pick line as the writer writes it (most first lines of a step): its decision without a parse. */

@@ -3,6 +3,7 @@ import { canonicalJson } from '../model/digest.ts';
 import { LOG_FORMAT, LOG_VERSION, type LogHeader } from '../log/header.ts';
 import type { LineSink } from '../log/writer.ts';
 import type { KernelState } from '../model/state.ts';
+import type { MutantName } from '../kprobes/mutants.ts';
 import { InvariantMonitor, type Violation } from '../monitors/invariants.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { seededIds } from '../scheduler/rng.ts';
@@ -17,6 +18,8 @@ import { TraceView } from '../views/trace.ts';
 export interface RunOptions {
   readonly seed: number;
   readonly strategy: 'random' | 'round-robin';
+  /** A planted-bug kernel (src/kprobes/mutants.ts); absent: the correct kernel. */
+  readonly mutant?: MutantName;
 }
 
 /** Raised when a run is stopped from outside (Ctrl-C); its log so far stays readable. */
@@ -49,6 +52,8 @@ export function makeHeader(scenario: Scenario, opts: RunOptions): LogHeader {
     strategy: { name: opts.strategy },
     // The run id is a function of what the run is, so equal runs have equal bytes.
     run: seededIds(opts.seed ^ canonicalJson(scenario).length, 'run')(),
+    // Only a mutant run has the field: the correct kernel's logs keep their bytes.
+    ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
   };
 }
 
@@ -61,6 +66,7 @@ export async function recordRun(scenario: Scenario, opts: RunOptions, sink: Line
     seed: opts.seed,
     strategy: strategyByName(opts.strategy, opts.seed),
     projections: [monitor, dmesg],
+    ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
   });
   let events = 0;
   let digest = '';

@@ -30,6 +30,8 @@ export interface SummaryInput {
    * what ran.
    */
   readonly asLoaded?: Scenario;
+  /** The planted bug the run's kernel has (`--mutant`), if any. */
+  readonly mutant?: string;
 }
 
 function table(rows: string[][]): string[] {
@@ -98,6 +100,7 @@ export function renderSummary(s: SummaryInput): string {
   const changed = s.asLoaded === undefined ? [] : overrides(s.asLoaded, s.scenario);
   if (changed.length > 0) out.push(`run with options that change it: ${changed.join(', ')}`);
   out.push(`seed ${s.seed}, ${count(st.cpus.length, 'CPU')}, kernel ${s.scenario.kernel ?? DEFAULT_KERNEL}${buildText(s.scenario)}, ${s.strategy} schedule`);
+  if (s.mutant !== undefined) out.push(`MUTANT kernel: ${s.mutant} (a planted bug: kprobesim mutants says which)`);
   out.push(`ended: ${END_TEXT[s.endReason] ?? s.endReason} after ${count(st.sched.steps, 'step')}, ${count(s.events, 'event')} (t=${st.t})`);
   out.push('');
   if (s.scenario.probes.length > 0) {

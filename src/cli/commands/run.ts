@@ -15,6 +15,7 @@ import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.ts';
 import { abandonLog, exists, out } from '../io.ts';
 import { InputError, InputErrors } from '../../errors.ts';
 import { buildConfig, RUN_BUILD_OPTIONS, RUNS_DIR } from '../options.ts';
+import type { MutantName } from '../../kprobes/mutants.ts';
 
 export interface RunFlags {
   seed: number;
@@ -25,6 +26,7 @@ export interface RunFlags {
   kernel?: KernelVersion;
   arch?: Arch;
   config?: string;
+  mutant?: MutantName;
   dmesg: boolean;
   trace: boolean;
 }
@@ -86,7 +88,7 @@ function withOverrides(s: Scenario, flags: RunFlags): Scenario {
 export async function runCommand(arg: string | undefined, flags: RunFlags): Promise<number> {
   const loaded = await loadScenario(arg ?? 'default');
   const scenario = withOverrides(loaded, flags);
-  const opts: RunOptions = { seed: flags.seed, strategy: flags.strategy };
+  const opts: RunOptions = { seed: flags.seed, strategy: flags.strategy, ...(flags.mutant !== undefined ? { mutant: flags.mutant } : {}) };
 
   // Every run writes a log. Without --log it goes to kprobesim-runs/, named by what the run is:
   // the same scenario and seed always give the same name and, by determinism, the same bytes.
@@ -97,7 +99,8 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
     else {
       const id = createHash('sha256').update(canonicalJson(makeHeader(scenario, opts))).digest('hex').slice(0, 8);
       await mkdir(RUNS_DIR, { recursive: true });
-      target = join(RUNS_DIR, `${scenario.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-seed${opts.seed}-${id}.jsonl`);
+      const mutant = opts.mutant === undefined ? '' : `-mutant-${opts.mutant}`;
+      target = join(RUNS_DIR, `${scenario.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-seed${opts.seed}${mutant}-${id}.jsonl`);
       isDefault = true;
     }
   }
@@ -153,6 +156,7 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       logNote,
       dmesgFollows: flags.dmesg,
       asLoaded: loaded,
+      ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
     }),
   );
   if (flags.dmesg) out(['', '--- dmesg ---', ...result.dmesg, ''].join('\n'));
