@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_SYMBOLS } from '../src/kernel/index.ts';
-import { planCpuStep } from '../src/kprobes/cpu-step.ts';
+import { hereOf, kprobe_int3_handler } from '../src/kprobes/cpu-step.ts';
+import { KPROBE_STATUS_STATES } from '../src/machines/kprobe-status.ts';
 import { toHex } from '../src/model/hex.ts';
 import { indexOf, ofType, scenario, trace } from './helpers.ts';
 
@@ -121,9 +122,10 @@ describe('reentrancy (spec §6.3)', () => {
     const i = run.events.indexOf(ofType(run.events, 'kprobe.miss')[0]!);
     const world = run.states[i]!;
     const cpu = { ...world.cpus[0]!, trap: addrOf('dput') };
-    const plan = planCpuStep(run.sim.setup, world, cpu);
-    expect(plan?.kind).toBe('events');
-    const events = plan?.kind === 'events' ? plan.events : [];
+    // The machine runs kprobe_int3_handler for a pending trap in REENTER, before the single-step.
+    expect(KPROBE_STATUS_STATES.KPROBE_REENTER.step.find((c) => c.guard === 'trapped')?.run).toBe('kprobe_int3_handler');
+    expect(KPROBE_STATUS_STATES.KPROBE_REENTER.step.findIndex((c) => c.guard === 'trapped')).toBeLessThan(KPROBE_STATUS_STATES.KPROBE_REENTER.step.findIndex((c) => c.run === 'setup_singlestep'));
+    const events = kprobe_int3_handler(hereOf(run.sim.setup, world, cpu));
     expect(events.map((e) => e.type)).toContain('kprobe.bug');
     expect(events.find((e) => e.type === 'printk')).toMatchObject({ text: 'Unrecoverable kprobe detected.' });
   });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { NEVER } from 'rxjs';
 import { createActor } from 'xstate';
 import { cpuMachine, type CpuEvent } from '../src/machines/cpu.ts';
 import {
@@ -134,8 +135,8 @@ describe('the kprobe_status graph (machine config) against the rules', () => {
 const s0 = initialState(scenario({ cpus: 1, probes: [{ name: 'kp', symbol: 'vfs_read' }], tasks: [{ comm: 'a', program: [] }] }));
 
 function cpuActor() {
-  // Only the graph's events are sent here: STEP (and with it setup, outbox, manager) is not used.
-  const a = createActor(cpuMachine, { input: { cpu: s0.cpus[0]!, setup: {} as never, outbox: {} as never, manager: {} as never } });
+  // Only the graph's events are sent here: no grant comes (and view, outbox are not used).
+  const a = createActor(cpuMachine, { input: { cpu: s0.cpus[0]!, view: {} as never, outbox: {} as never, grants: NEVER } });
   a.start();
   return a;
 }

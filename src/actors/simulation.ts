@@ -9,7 +9,7 @@ import { findTask } from '../model/queries.ts';
 import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
 import { evolve } from '../model/evolve.ts';
 import { initialState } from '../model/initial.ts';
-import { addProbe, appendOps, createSetup, type Setup } from '../model/setup.ts';
+import { createSetup, withOps, withProbe, type Setup } from '../model/setup.ts';
 import type { KernelState } from '../model/state.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { seededIds } from '../scheduler/rng.ts';
@@ -22,10 +22,14 @@ import { maxTasksOf } from '../scenario/types.ts';
 import type { Strategy } from '../scheduler/strategies.ts';
 import type { Projection } from '../views/folder.ts';
 import { EventBus, type Outbox } from './bus.ts';
+import { Channels, emitted, type KprobesCall, type RunView } from './channels.ts';
 
-// The actor system of one run: a scheduler, one actor per CPU, the kprobe manager, and the bus
-// that merges their streams. The fold subscribes first, so every actor decides against the
-// state that includes every event published before its turn.
+// The actor system of one run: a scheduler, one actor per CPU, the kprobe manager, the streams
+// between them (grants, kprobes calls: ./channels.ts) and the bus that merges the streams of
+// their domain events. The fold subscribes to the bus first, so every actor decides against the
+// state that includes every event published before its turn. This class only drives: it asks
+// the scheduler for a decision (TICK) and the manager for the optimizer's deferred work, and
+// learns from the scheduler's snapshot when the run is over.
 
 export type EndReason = 'done' | 'deadlock' | 'limit' | 'task_limit' | 'bug';
 
@@ -51,10 +55,12 @@ export interface SimulationOptions {
 }
 
 export class Simulation {
-  readonly setup: Setup;
   readonly events$: Observable<LoggedEvent>;
   private state: KernelState;
+  /** Replaced (never changed) by a session's input. */
+  private currentSetup: Setup;
   private readonly bus = new EventBus();
+  private readonly channels: Channels;
   private readonly scheduler: Actor<typeof schedulerLogic>;
   private readonly cpus: Actor<typeof cpuMachine>[];
   private readonly kprobes: Actor<typeof kprobesMachine>;
@@ -72,33 +78,45 @@ export class Simulation {
     if (missing.length > 0) {
       throw new InputError('callbacks', `the scenario calls TypeScript handler${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')}; run it through the library with them (kprobesim replay and the views read its log without them)`);
     }
-    this.setup = {
+    this.currentSetup = {
       ...createSetup(scenario, opts.seed),
       ...(opts.callbacks !== undefined ? { callbacks: opts.callbacks } : {}),
       ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
     };
     this.state = initialState(scenario);
     const s0 = this.state;
+    const view: RunView = { world: () => this.state, setup: () => this.currentSetup };
+    this.channels = new Channels(s0.cpus.length);
     // XState's own actor ids come from a process-wide counter; ours are fixed names (`id`), so
     // nothing in a run depends on what else the process created before.
+    this.cpus = s0.cpus.map((cpu) =>
+      createActor(cpuMachine, {
+        id: `cpu/${cpu.id}`,
+        input: { cpu, view, outbox: this.bus.outbox(`cpu/${cpu.id}`), grants: this.channels.grantsTo(cpu.id) },
+      }),
+    );
     this.kprobes = createActor(kprobesMachine, {
       id: 'kprobes',
       input: {
         kprobes: s0.kprobes,
-        setup: this.setup,
+        view,
         outbox: this.bus.outbox('kprobes'),
+        // Each CPU emits its tasks' kprobes calls; the manager subscribes to them all.
+        calls: emitted<KprobesCall>(this.cpus, 'API'),
         newHandle: seededIds(opts.seed, 'kprobes'),
       },
     });
-    this.cpus = s0.cpus.map((cpu) =>
-      createActor(cpuMachine, {
-        id: `cpu/${cpu.id}`,
-        input: { cpu, setup: this.setup, outbox: this.bus.outbox(`cpu/${cpu.id}`), manager: this.kprobes },
-      }),
-    );
     this.scheduler = createActor(schedulerLogic, {
       id: 'sched',
-      input: { sched: s0.sched, strategy: opts.strategy, outbox: this.bus.outbox('sched'), maxSteps: scenario.max_steps, maxTasks: maxTasksOf(scenario) },
+      input: {
+        sched: s0.sched,
+        strategy: opts.strategy,
+        outbox: this.bus.outbox('sched'),
+        maxSteps: scenario.max_steps,
+        maxTasks: maxTasksOf(scenario),
+        world: view.world,
+        grants: this.channels.grantObservers,
+      },
     });
     this.logOutbox = this.bus.outbox('log');
     this.inputOutbox = this.bus.outbox('input');
@@ -122,6 +140,11 @@ export class Simulation {
     this.kprobes.start();
     for (const c of this.cpus) c.start();
     this.scheduler.start();
+  }
+
+  /** Everything about the run that its events do not change (a session's input replaces it). */
+  get setup(): Setup {
+    return this.currentSetup;
   }
 
   /** The folded kernel state after every event published so far. */
@@ -150,13 +173,16 @@ export class Simulation {
     if (this.ended !== null) return false;
     if (this.state.halted !== null) return this.end('bug'), false;
     // The optimizer's deferred work (spec §11) runs when it is due, between scheduling decisions.
-    if (this.setup.scenario.config?.optprobes) {
+    if (this.currentSetup.scenario.config?.optprobes) {
       const seq = this.state.seq;
-      this.kprobes.send({ type: 'OPTIMIZE', world: this.state });
+      this.kprobes.send({ type: 'OPTIMIZE' });
       if (this.failure !== null) throw this.failure;
       if (this.state.seq !== seq) return true;
     }
-    this.scheduler.send({ type: 'TICK', world: this.state });
+    // The scheduler decides and grants the chosen CPU its step, which runs (with any kprobes call
+    // it hands to the manager) before send() returns.
+    this.scheduler.send({ type: 'TICK' });
+    if (this.failure !== null) throw this.failure;
     const snap = this.scheduler.getSnapshot();
     if (snap.status === 'error') throw snap.error;
     const outcome = snap.context.outcome as Outcome;
@@ -165,8 +191,6 @@ export class Simulation {
     if (outcome.kind === 'end') return this.end(outcome.reason), false;
     if (outcome.kind === 'idle') return true;
     const cpu = this.cpus[outcome.choice.cpu]!;
-    cpu.send({ type: 'STEP', world: this.state });
-    if (this.failure !== null) throw this.failure;
     // An actor that threw is stopped by XState; surface the error here, synchronously.
     if (cpu.getSnapshot().status === 'error') throw cpu.getSnapshot().error;
     if (this.kprobes.getSnapshot().status === 'error') throw this.kprobes.getSnapshot().error;
@@ -180,12 +204,12 @@ export class Simulation {
   input(event: InputEvent): void {
     if (this.ended !== null) throw new Error('internal: input after the run ended');
     if (event.type === 'input.probe') {
-      addProbe(this.setup, event.probe as unknown as ProbeSpec);
+      this.currentSetup = withProbe(this.currentSetup, event.probe as unknown as ProbeSpec);
       this.kprobes.send({ type: 'INPUT', event });
     } else if (event.type === 'input.ops') {
       const task = findTask(this.state, event.pid);
       if (task === undefined) throw new Error(`internal: no task ${event.pid} for input`);
-      appendOps(this.setup, task.prog, event.ops as unknown as TaskOp[]);
+      this.currentSetup = withOps(this.currentSetup, task.prog, event.ops as unknown as TaskOp[]);
     }
     this.inputOutbox.publish([event]);
     if (this.failure !== null) throw this.failure;
@@ -208,6 +232,7 @@ export class Simulation {
     this.scheduler.stop();
     for (const c of this.cpus) c.stop();
     this.kprobes.stop();
+    this.channels.complete();
     this.bus.complete();
   }
 }

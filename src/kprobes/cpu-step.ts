@@ -33,54 +33,53 @@ export type CpuPlan =
 
 export { withPendingAcks } from './here.ts';
 
-/** Decides the next step of CPU `c` (the CPU actor's own slice) against the world `w`. */
-export function planCpuStep(setup: Setup, w: KernelState, c: CpuState): CpuPlan | null {
-  if (c.halted) return null;
+/**
+ * Where CPU `c` (the CPU actor's own slice) stands against the world `w`: what the guards of the
+ * CPU machine (src/machines/cpu.ts) test and its kernel steps run on. The machine decides which
+ * step runs from its state (the kprobe_status) and these guards; the functions below only do it.
+ */
+export function hereOf(setup: Setup, w: KernelState, c: CpuState): Here {
   const task = currentTask(w, c.id);
-  const here: Here = { setup, w, c, task, pid: task?.pid ?? 0 };
-  const irq = timerInterrupt(here);
-  if (irq !== null) return events(irq);
-  if (c.trap !== null) return events(kprobe_int3_handler(here, c.trap));
-  // An interrupt arrived during a kprobe run (an ftrace-based handler, interrupts on): its code
-  // runs to its end before the run goes on.
-  if (c.current !== null && (c.in_irq ?? 0) > (c.kprobe_irq ?? 0)) return taskStep(here);
-  // A hooked function returned into the kretprobe trampoline: it runs to its end first (R75).
-  if (c.trampoline !== null) {
-    if (c.status === 'idle') return events(rethook_trampoline_handler(here, c.trampoline));
-    if (c.status === 'KPROBE_HIT_ACTIVE') return events(kretprobe_rethook_handler(here, c.trampoline));
-  }
-  switch (c.status) {
-    case 'KPROBE_HIT_ACTIVE':
-      return events(aggr_pre_handler(here));
-    case 'KPROBE_HIT_SS':
-    case 'KPROBE_REENTER':
-      return events(c.stepped ? kprobe_post_process(here) : setup_singlestep(here));
-    case 'KPROBE_HIT_SSDONE':
-      return events(aggr_post_handler(here));
-    case 'idle':
-      return taskStep(here);
-  }
+  return { setup, w, c, task, pid: task?.pid ?? 0 };
 }
+
+// ── what the machine's guards test ─────────────────────────────────────────────────────────
+
+/** A breakpoint trap is pending on this CPU (the int3 was taken, its handler not yet run). */
+export const trapped = (h: Here): boolean => h.c.trap !== null;
 
 /**
- * The local timer interrupt, when it is due on this CPU and interrupts are on there: in task
- * code, or inside an ftrace-based probe's handlers (R93); the breakpoint path has them off (R60).
+ * An interrupt arrived during a kprobe run (an ftrace-based handler, interrupts on): its code
+ * runs to its end before the run goes on.
  */
-function timerInterrupt(h: Here): DomainEvent[] | null {
+export const irqInKprobe = (h: Here): boolean => h.c.current !== null && (h.c.in_irq ?? 0) > (h.c.kprobe_irq ?? 0);
+
+/** A hooked function returned into the kretprobe trampoline: it runs to its end first (R75). */
+export const onTrampoline = (h: Here): boolean => h.c.trampoline !== null;
+
+/** The probed instruction's copy has been stepped: the trap after it is next (R48). */
+export const stepped = (h: Here): boolean => h.c.stepped === true;
+
+/**
+ * The local timer interrupt is due on this CPU and interrupts are on there: in task code, or
+ * inside an ftrace-based probe's handlers (R93); the breakpoint path has them off (R60).
+ */
+export function timerDue(h: Here): boolean {
   const { c, w, task, setup } = h;
   const period = setup.scenario.timer?.period;
-  if (period === undefined || c.next_timer === undefined || w.t < c.next_timer) return null;
-  if (c.irqs_off || c.trap !== null || c.trampoline !== null) return null;
+  if (period === undefined || c.next_timer === undefined || w.t < c.next_timer) return false;
+  if (c.irqs_off || c.trap !== null || c.trampoline !== null) return false;
   const quiet = c.status === 'idle' && c.handler === null;
-  if (!quiet && !(inFtraceHandler(h) && (c.in_irq ?? 0) === (c.kprobe_irq ?? 0))) return null;
-  if (task === undefined || task.wait !== null || w.kprobes.calls[task.pid] !== undefined) return null;
-  const fn = setup.symbols.image.timerEntry;
-  if (fn === undefined) return null;
-  return [{ type: 'irq.enter', cpu: c.id, pid: task.pid, fn }];
+  if (!quiet && !(inFtraceHandler(h) && (c.in_irq ?? 0) === (c.kprobe_irq ?? 0))) return false;
+  if (task === undefined || task.wait !== null || w.kprobes.calls[task.pid] !== undefined) return false;
+  return setup.symbols.image.timerEntry !== undefined;
 }
 
-function events(list: DomainEvent[] | null): CpuPlan | null {
-  return list === null ? null : { kind: 'events', events: list };
+// ── what the machine's actions run ─────────────────────────────────────────────────────────
+
+/** The local timer interrupt's entry (when timerDue). */
+export function timer_interrupt(h: Here): DomainEvent[] {
+  return [{ type: 'irq.enter', cpu: h.c.id, pid: h.task!.pid, fn: h.setup.symbols.image.timerEntry! }];
 }
 
 // ── the breakpoint path ────────────────────────────────────────────────────────────────────
@@ -90,9 +89,10 @@ function get_kprobe(h: Here, addr: Hex): ProbePoint | undefined {
   return recGet(h.w.kprobes.table, addr);
 }
 
-/** kprobe_int3_handler(): the breakpoint trap's step: find the point, then hit it or reenter. */
-function kprobe_int3_handler(h: Here, addr: Hex): DomainEvent[] {
+/** kprobe_int3_handler(): the pending breakpoint trap's step: find the point, then hit it or reenter. */
+export function kprobe_int3_handler(h: Here): DomainEvent[] {
   const { c, pid } = h;
+  const addr = c.trap!;
   const point = get_kprobe(h, addr);
   if (point === undefined) {
     // R54 (before v6.3): the breakpoint byte is no longer there, so another CPU just removed the
@@ -105,7 +105,9 @@ function kprobe_int3_handler(h: Here, addr: Hex): DomainEvent[] {
     ];
   }
   const status = c.status;
-  if (status === 'idle') return [{ type: 'kprobe.hit', cpu: c.id, pid, addr, probes: point.probes }];
+  // MUTANT no-reenter-check: no kprobe_running() test, against R50: a hit on a CPU that already
+  // runs a kprobe starts it over as a new hit, handlers and all (INV-status reports the move).
+  if (status === 'idle' || h.setup.mutant === 'no-reenter-check') return [{ type: 'kprobe.hit', cpu: c.id, pid, addr, probes: point.probes }];
   return reenter_kprobe(h, addr, point, status);
 }
 
@@ -137,17 +139,17 @@ function reenter_kprobe(h: Here, addr: Hex, point: ProbePoint, status: Exclude<C
  * kprobe_post_process(): the trap after the single-stepped copy (x86 v6.x: the int3 that
  * follows the copy) ends HIT_SS or REENTER; the post-handlers, if any, come next.
  */
-function kprobe_post_process(h: Here): DomainEvent[] {
+export function kprobe_post_process(h: Here): DomainEvent[] {
   return [{ type: 'kprobe.ss.done', cpu: h.c.id, addr: h.c.current! }];
 }
 
 /** aggr_pre_handler(): the pre-handlers of the point's children (HIT_ACTIVE), one step at a time. */
-function aggr_pre_handler(h: Here): DomainEvent[] {
+export function aggr_pre_handler(h: Here): DomainEvent[] {
   return aggr_handler_step(h, 'pre');
 }
 
 /** aggr_post_handler(): the post-handlers of the point's children (HIT_SSDONE), one step at a time. */
-function aggr_post_handler(h: Here): DomainEvent[] {
+export function aggr_post_handler(h: Here): DomainEvent[] {
   return aggr_handler_step(h, 'post');
 }
 
@@ -208,8 +210,9 @@ function redirect(h: Here): DomainEvent[] {
 // ── kretprobes (spec §9) ───────────────────────────────────────────────────────────────────
 
 /** rethook_trampoline_handler(), R75: the frame's instances newest first, then return for real. */
-function rethook_trampoline_handler(h: Here, t: NonNullable<CpuState['trampoline']>): DomainEvent[] {
+export function rethook_trampoline_handler(h: Here): DomainEvent[] {
   const { c, pid } = h;
+  const t = c.trampoline!;
   const instance = t.pending[0];
   if (instance === undefined) return withPendingAcks(h.w, c, [{ type: 'kretprobe.return', cpu: c.id, pid, fn: t.fn, ret: t.ret }]);
   const probe = instanceProbe(instance);
@@ -224,8 +227,9 @@ function rethook_trampoline_handler(h: Here, t: NonNullable<CpuState['trampoline
 }
 
 /** kretprobe_rethook_handler(), R75: current_kprobe := &rp->kp, HIT_ACTIVE, the handler, NULL. */
-function kretprobe_rethook_handler(h: Here, t: NonNullable<CpuState['trampoline']>): DomainEvent[] {
+export function kretprobe_rethook_handler(h: Here): DomainEvent[] {
   const { c, pid } = h;
+  const t = c.trampoline!;
   const probe = c.probes[0]!;
   if (c.handler !== null) return handlerStep(h, probe, 'ret');
   if (c.next === 0) return [{ type: 'handler.enter', cpu: c.id, probe, phase: 'ret' }];
@@ -430,7 +434,7 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
  * REENTER); an optimizer-queued point takes setup_detour_execution's path, a boostable one the
  * booster's (R47.1, R47.2).
  */
-function setup_singlestep(h: Here): DomainEvent[] {
+export function setup_singlestep(h: Here): DomainEvent[] {
   const { c } = h;
   const addr = c.current!;
   const point = recGet(h.w.kprobes.table, addr);
@@ -491,7 +495,12 @@ function pageFault(h: Here, ip: Hex, outcome: 'resolved' | 'fixup' | 'oops', ins
 
 // ── ordinary execution ─────────────────────────────────────────────────────────────────────
 
-function taskStep(h: Here): CpuPlan | null {
+function events(list: DomainEvent[]): CpuPlan {
+  return { kind: 'events', events: list };
+}
+
+/** The running task's next step: its code, its next operation, or its kprobes call (the manager's). */
+export function run_task(h: Here): CpuPlan | null {
   const { task, w, c, setup } = h;
   if (task === undefined) return null;
   if (task.wait !== null) {

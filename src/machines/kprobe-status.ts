@@ -1,7 +1,9 @@
 import type { KprobeStatus } from '../model/state.ts';
 
 // The per-CPU kprobe_status graph (rules §6, R43–R58), defined once. This object is the states
-// config of the CPU machine (src/machines/cpu.ts passes it to createMachine as it is); everything
+// config of the CPU machine (src/machines/cpu.ts turns each status's `step` list into its STEP
+// transitions and passes the rest to createMachine as it is): in each status, `step` says which
+// kernel function a granted step runs, and `on` where the events that step emits lead. Everything
 // else that knows the graph is derived from it below: the INV-status checker's allowed edges
 // (src/monitors/inv-status.ts) and the status the fold assigns (src/model/fold/cpu.ts).
 //
@@ -32,6 +34,28 @@ export interface StatusTransition {
 export interface StatusStateConfig {
   readonly type?: 'final';
   readonly on?: Readonly<Record<string, readonly StatusTransition[]>>;
+  /** What a step the scheduler grants runs in this status: the first choice whose guard holds. */
+  readonly step?: readonly StepChoice[];
+}
+
+/** What the CPU machine's step guards test (src/kprobes/cpu-step.ts defines each). */
+export type StepGuard = 'timerDue' | 'trapped' | 'irqInKprobe' | 'onTrampoline' | 'stepped';
+
+/** The kernel functions a CPU's step runs (src/kprobes/cpu-step.ts; run_task is the task's own code). */
+export type KernelStep =
+  | 'timer_interrupt'
+  | 'kprobe_int3_handler'
+  | 'run_task'
+  | 'rethook_trampoline_handler'
+  | 'kretprobe_rethook_handler'
+  | 'aggr_pre_handler'
+  | 'aggr_post_handler'
+  | 'setup_singlestep'
+  | 'kprobe_post_process';
+
+export interface StepChoice {
+  readonly guard?: StepGuard;
+  readonly run: KernelStep;
 }
 
 /** R50: the statuses in which a hit is a miss, saved in prev_kprobe and restored after (R51). */
@@ -47,8 +71,23 @@ const restore = (rules: readonly string[], kernel: string): StatusTransition[] =
 const OOPS = go('halted', ['R54', 'R57', 'R58'], 'die() (oops)');
 const MISS = go('KPROBE_REENTER', ['R50'], 'kprobe_int3_handler(): reenter_kprobe(), save_previous_kprobe()');
 
+/**
+ * In every status, before the status's own work: a due timer interrupt (when interrupts are on:
+ * task code, or an ftrace-based handler, R93), a pending breakpoint trap (a hit, or a reentry
+ * from a handler, R50), and an interrupt that arrived inside a kprobe run, which runs to its end.
+ */
+const FIRST: readonly StepChoice[] = [
+  { guard: 'timerDue', run: 'timer_interrupt' },
+  { guard: 'trapped', run: 'kprobe_int3_handler' },
+  { guard: 'irqInKprobe', run: 'run_task' },
+];
+/** R47.3, R48: step the probed instruction's copy, then the trap after it. */
+const SINGLESTEP: readonly StepChoice[] = [...FIRST, { guard: 'stepped', run: 'kprobe_post_process' }, { run: 'setup_singlestep' }];
+
 export const KPROBE_STATUS_STATES = {
   idle: {
+    // R75: a function returning into the kretprobe trampoline runs it before anything else.
+    step: [...FIRST, { guard: 'onTrampoline', run: 'rethook_trampoline_handler' }, { run: 'run_task' }],
     on: {
       'kprobe.hit': go('KPROBE_HIT_ACTIVE', ['R46'], 'kprobe_int3_handler(): set_current_kprobe()'),
       'kprobe.ftrace.hit': go('KPROBE_HIT_ACTIVE', ['R92', 'R93'], 'kprobe_ftrace_handler()'),
@@ -60,6 +99,8 @@ export const KPROBE_STATUS_STATES = {
     },
   },
   KPROBE_HIT_ACTIVE: {
+    // R10, R75: the pre-handlers, one step at a time; on the trampoline, the return handler.
+    step: [...FIRST, { guard: 'onTrampoline', run: 'kretprobe_rethook_handler' }, { run: 'aggr_pre_handler' }],
     on: {
       'kprobe.ss': go('KPROBE_HIT_SS', ['R47.3'], 'setup_singlestep()'),
       'kprobe.boost': go('idle', ['R47.2'], 'setup_singlestep(): reset_current_kprobe()'),
@@ -83,6 +124,7 @@ export const KPROBE_STATUS_STATES = {
     },
   },
   KPROBE_HIT_SS: {
+    step: SINGLESTEP,
     on: {
       'kprobe.ss.done': go('KPROBE_HIT_SSDONE', ['R48', 'R49'], 'kprobe_int3_handler(): resume_singlestep(), kprobe_post_process()'),
       'kprobe.ss.fault': go('idle', ['R57'], 'kprobe_fault_handler(): reset_current_kprobe()'),
@@ -91,6 +133,8 @@ export const KPROBE_STATUS_STATES = {
     },
   },
   KPROBE_HIT_SSDONE: {
+    // R11: the post-handlers, one step at a time.
+    step: [...FIRST, { run: 'aggr_post_handler' }],
     on: {
       'kprobe.done': go('idle', ['R49'], 'kprobe_post_process(): reset_current_kprobe()'),
       'kprobe.miss': MISS,
@@ -98,6 +142,8 @@ export const KPROBE_STATUS_STATES = {
     },
   },
   KPROBE_REENTER: {
+    // R50: the nested hit's copy is stepped with no handlers.
+    step: SINGLESTEP,
     on: {
       // R47.3/R50: the nested hit's copy is stepped in KPROBE_REENTER.
       'kprobe.ss': stay(['R47.3', 'R50'], 'setup_singlestep(reenter=1)'),

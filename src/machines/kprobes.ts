@@ -1,11 +1,12 @@
+import type { Observable } from 'rxjs';
 import { enqueueActions, setup } from 'xstate';
 import type { Outbox } from '../actors/bus.ts';
+import { streamEvents, type KprobesCall, type RunView } from '../actors/channels.ts';
 import { planApiStep } from '../kprobes/api-step.ts';
 import { kprobe_optimizer } from '../kprobes/optimizer.ts';
 import type { DomainEvent } from '../model/events.ts';
 import { evolveKprobes } from '../model/evolve.ts';
-import type { Setup } from '../model/setup.ts';
-import type { KernelState, KprobesState } from '../model/state.ts';
+import type { KprobesState } from '../model/state.ts';
 
 // The kprobe manager: the probe table, kprobe_mutex, arming and disarming, text-patch syncs and
 // grace periods. Its state value is kprobe_mutex (locked/unlocked), so INV-mutex is visible in
@@ -16,17 +17,20 @@ import type { KernelState, KprobesState } from '../model/state.ts';
 // the fold moves the phase by the table derived from it.
 
 export type KprobesEvent =
-  | { type: 'API'; cpu: number; pid: number; world: KernelState }
+  /** A CPU's task takes the next step of its kprobes call (on the calls stream). */
+  | KprobesCall
   /** A session's input that changes this slice (a new probe's registry entry). */
   | { type: 'INPUT'; event: DomainEvent }
   /** The deferred optimizer's turn (spec §11): patch the points that are due. */
-  | { type: 'OPTIMIZE'; world: KernelState }
+  | { type: 'OPTIMIZE' }
   | { type: 'MUTEX'; held: boolean };
 
 export interface KprobesInput {
   readonly kprobes: KprobesState;
-  readonly setup: Setup;
+  readonly view: RunView;
   readonly outbox: Outbox;
+  /** The CPUs' tasks' kprobes calls. */
+  readonly calls: Observable<KprobesCall>;
   readonly newHandle: () => string;
 }
 
@@ -34,15 +38,17 @@ interface KprobesContext extends KprobesInput {}
 
 export const kprobesMachine = setup({
   types: {} as { context: KprobesContext; events: KprobesEvent; input: KprobesInput },
+  actors: { calls: streamEvents<KprobesCall>() },
 }).createMachine({
   id: 'kprobes',
   context: ({ input }) => ({ ...input }),
   initial: 'unlocked',
+  invoke: { src: 'calls', input: ({ context }) => context.calls },
   on: {
     OPTIMIZE: {
       actions: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'OPTIMIZE') return;
-        const events = kprobe_optimizer(context.setup, event.world);
+        const events = kprobe_optimizer(context.view.setup(), context.view.world());
         if (events.length === 0) return;
         let k = context.kprobes;
         for (const e of events) k = evolveKprobes(k, e);
@@ -59,8 +65,8 @@ export const kprobesMachine = setup({
       actions: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'API') return;
         const events: DomainEvent[] = planApiStep({
-          setup: context.setup,
-          w: event.world,
+          setup: context.view.setup(),
+          w: context.view.world(),
           cpu: event.cpu,
           pid: event.pid,
           newHandle: context.newHandle,

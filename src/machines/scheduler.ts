@@ -1,5 +1,7 @@
 import { fromTransition } from 'xstate';
+import type { Observer } from 'rxjs';
 import type { Outbox } from '../actors/bus.ts';
+import type { Grant } from '../actors/channels.ts';
 import type { DomainEvent } from '../model/events.ts';
 import { evolveSched } from '../model/evolve.ts';
 import { optimizerDue } from '../model/queries.ts';
@@ -8,10 +10,11 @@ import { enabledChoices, type Choice } from '../scheduler/choices.ts';
 import type { Strategy } from '../scheduler/strategies.ts';
 
 // The scheduler owns the one clock: on each TICK it lists the enabled choices, lets its strategy
-// pick one, and publishes the decision (`sched.pick`, then `sched.switch` for a context switch).
+// pick one, publishes the decision (`sched.pick`, then `sched.switch` for a context switch), and
+// grants the chosen CPU its step on that CPU's grant stream (src/actors/channels.ts).
 // When nothing can run it says why: every task finished, or a deadlock (INV-progress).
 
-export type SchedulerEvent = { type: 'TICK'; world: KernelState };
+export type SchedulerEvent = { type: 'TICK' };
 
 export type Outcome =
   | { kind: 'step'; choice: Choice }
@@ -25,6 +28,10 @@ export interface SchedulerInput {
   readonly maxSteps: number;
   /** More live tasks than this end the run (scenario.max_tasks). */
   readonly maxTasks: number;
+  /** The folded kernel state, as it is when the scheduler's turn comes. */
+  readonly world: () => KernelState;
+  /** Each CPU's grant stream: the chosen CPU is told to take its step. */
+  readonly grants: readonly Observer<Grant>[];
 }
 
 interface SchedulerContext extends SchedulerInput {
@@ -80,10 +87,12 @@ export const schedulerLogic = fromTransition(
     // which has no world to decide on (deciding threw a TypeError at the end of every run).
     if (event.type !== 'TICK') return state;
     // The strategy draws from its own seeded stream: each TICK is processed exactly once.
-    const { outcome, events } = decide(state, event.world);
+    const { outcome, events } = decide(state, state.world());
     let sched = state.sched;
     for (const e of events) sched = evolveSched(sched, e);
     state.outbox.publish(events);
+    // The grant goes out once the decision is in the fold: the CPU steps on the state after it.
+    if (outcome.kind === 'step') state.grants[outcome.choice.cpu]!.next({ type: 'STEP' });
     return { ...state, sched, outcome };
   },
   ({ input }: { input: SchedulerInput }): SchedulerContext => ({ ...input, outcome: null }),

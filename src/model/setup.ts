@@ -184,20 +184,27 @@ function sharedCode(symbols: SymbolTable): ReadonlyMap<string, Code> {
 }
 
 /**
- * A shell session's input (events `input.probe`, `input.ops`): the setup grows, in log order,
- * so that a replay that applies the same inputs at the same seqs compiles the same programs.
- * The caller has validated the probe and the operations against the scenario.
+ * A shell session's input (events `input.probe`, `input.ops`): a new setup, the old one with the
+ * probe or the operations added. Setups never change: the setup in force at any seq is the
+ * initial one with the logged inputs before it applied in log order, so a replay that applies
+ * the same inputs at the same seqs compiles the same programs. The caller has validated the
+ * probe and the operations against the scenario.
  */
-export function addProbe(setup: Setup, p: ProbeSpec): void {
-  (setup.probes as Map<string, ProbeSpec>).set(p.name, p);
-  (setup.resolutions as Map<string, Resolution>).set(p.name, resolveProbe(p, setup.symbols));
-  (setup.steps as Map<string, PhaseSteps>).set(p.name, phaseSteps(p, setup.symbols.image.arch));
+export function withProbe(setup: Setup, p: ProbeSpec): Setup {
+  return {
+    ...setup,
+    probes: new Map(setup.probes).set(p.name, p),
+    resolutions: new Map(setup.resolutions).set(p.name, resolveProbe(p, setup.symbols)),
+    steps: new Map(setup.steps).set(p.name, phaseSteps(p, setup.symbols.image.arch)),
+  };
 }
 
-export function appendOps(setup: Setup, prog: number, ops: readonly TaskOp[]): void {
-  const programs = setup.programs as (readonly TaskOp[])[];
+export function withOps(setup: Setup, prog: number, ops: readonly TaskOp[]): Setup {
+  // Forks in the operations compile into programs appended after the existing ones.
+  const programs = [...setup.programs];
   const compiled = compile(ops, programs, setup.symbols);
   programs[prog] = [...programs[prog]!, ...compiled];
+  return { ...setup, programs };
 }
 
 export function programOf(setup: Setup, prog: number): readonly TaskOp[] {
