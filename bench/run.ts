@@ -20,6 +20,7 @@ import { validateScenario } from '../src/scenario/validate.ts';
 import { HITS, LARGE_N, probeScaleRatios, ROUNDS, SMALL_N } from './probe-scale.ts';
 import { raceRunsPerSecond, replayVsRun, smallRaceVsFastcheck, speedNotes } from './run-speed.ts';
 import { benchScenario } from './scenario.ts';
+import { channelCosts } from './channels.ts';
 import { startupVsNode } from './startup.ts';
 import { xstateRawSendsPerSecond } from './xstate-raw.ts';
 
@@ -171,6 +172,11 @@ async function main(): Promise<void> {
     metric('engine_events_per_s', fmtRate(engine), 'events/s');
     // 3.
     metric('engine_vs_raw_ratio', fmtRatio(engine / raw), 'x');
+    // The channels between actors, per message, over a direct XState send (bench/channels.ts).
+    const channels = channelCosts();
+    metric('grant_channel_overhead_ns', channels.grantNs.toFixed(0), 'ns');
+    metric('call_channel_overhead_ns', channels.callNs.toFixed(0), 'ns');
+    note(`channels: per message over a direct send to the same machine (${channels.directNs.toFixed(0)} ns); medians of 5 rounds of 200,000 (bench/channels.ts)`);
     note(
       `log_1m: ${gen1.events} events, ${mib(fs.statSync(log1).size)} MiB, max_steps ${STEPS_1M}, ` +
         `end ${gen1.endReason}, recorded in ${gen1.seconds.toFixed(1)} s`,
