@@ -1,5 +1,8 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import type { DebugfsFile } from './commands/debugfs.ts';
+import type { ExploreFlags } from './commands/explore.ts';
+import { EXPLORE_STRATEGIES } from '../explore/report.ts';
+import { DEFAULT_RUNS, EXPLORE_DIR, parseBound, parseDepth, parseRuns, parseShard, parseWorkers } from './explore-options.ts';
 import type { RunFlags } from './commands/run.ts';
 import type { ShellFlags } from './commands/shell.ts';
 import { KERNEL_VERSIONS } from '../kernel/releases.ts';
@@ -87,6 +90,33 @@ program
   .option('--replay <LOG>', 'run a logged session again: print what it printed, check its events')
   .option('--echo', 'reading a script: print each command as typed ("+ CMD", as sh -x does) before its output, on standard output', false)
   .action(async (flags: ShellFlags) => done(await (await import('./commands/shell.ts')).shellCommand(flags)));
+
+const exploreCmd = program
+  .command('explore')
+  .description('search the interleavings of a scenario for a failure (an INV-* violation, a kernel BUG/oops/WARN, a deadlock, a liveness failure), shrink it to its essential preemptions and write its log; exit 1 when one is found')
+  .argument('[scenario]', 'built-in scenario name or JSON file (default: "default")')
+  .addOption(new Option('--strategy <name>', 'how runs choose their schedules').choices([...EXPLORE_STRATEGIES]).default('portfolio'))
+  .option('--runs <N>', 'runs to make (dfs: at most)', parseRuns, DEFAULT_RUNS)
+  .option('--seed <S>', 'seed of the exploration (each run\'s schedule seed derives from it and the run\'s index)', parseSeed, DEFAULT_SEED)
+  .option('--depth <D>', 'pct: the bug depth d (default 3); dfs: branch only at the first D decisions', parseDepth)
+  .option('--preemption-bound <B>', 'dfs: at most B preemptions per schedule (default 2)', parseBound)
+  .option('--workers <W>', 'worker threads (the report does not depend on W)', parseWorkers, 1)
+  .option('--shard <I/N>', 'run only the runs whose index is I mod N (explore merge combines the shards)', parseShard)
+  .option('--out <DIR>', 'where failure logs are written', EXPLORE_DIR)
+  .option('--report <FILE>', 'write the report as JSON to FILE')
+  .option('--keep-going', 'go on after a failure (without it: stop at the first)', false)
+  .addOption(mutantOption())
+  .option('--cpus <N>', "number of CPUs (overrides the scenario's)", parseCpus)
+  .addOption(new Option('--kernel <version>', "kernel release to follow (overrides the scenario's; default 6.17)").choices([...KERNEL_VERSIONS]))
+  .option('--arch <arch>', "architecture: x86_64 or arm64 (overrides the scenario's)", parseArch)
+  .option('--config <LIST>', `kernel build options added to the scenario's (x86_64), comma-separated: ${RUN_BUILD_OPTIONS.join(', ')}`)
+  .action(async (scenario: string | undefined, flags: ExploreFlags) => done(await (await import('./commands/explore.ts')).exploreCommand(scenario, flags)));
+
+exploreCmd
+  .command('merge')
+  .description('combine the reports of explore --shard I/N runs into the report of the whole exploration (JSON on standard output)')
+  .argument('<report...>', 'report files (explore --report)')
+  .action(async (reports: string[]) => done(await (await import('./commands/explore.ts')).exploreMergeCommand(reports)));
 
 program
   .command('mutants')

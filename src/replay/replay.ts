@@ -53,7 +53,7 @@ export async function replayLog(path: string): Promise<ReplayResult> {
 function replaySimulation(header: LogHeader, scenario: Scenario, decisions: () => Choice, extra: { callbacks?: Record<string, HandlerCallback> } = {}): Simulation {
   const logged = replayStrategy(decisions);
   const reference: Strategy | null =
-    header.strategy.name === 'replay' ? null : strategyByName(header.strategy.name, header.seed);
+    header.strategy.name === 'random' || header.strategy.name === 'round-robin' ? strategyByName(header.strategy.name, header.seed) : null;
   const strategy: Strategy = {
     name: 'replay',
     choose(choices, t) {

@@ -11,6 +11,10 @@ export { STRATEGY_NAMES, type Strategy, type StrategyName } from './strategies/s
 export { randomStrategy } from './strategies/random.ts';
 export { roundRobinStrategy } from './strategies/round-robin.ts';
 export { describe, replayStrategy, ScheduleDivergence } from './strategies/replay.ts';
+export { defaultIndex, forcedStrategy } from './strategies/dfs.ts';
+export { pctStrategy, pctGuarantee, type PctOptions } from './strategies/pct.ts';
+export { swarmStrategy } from './strategies/swarm.ts';
+export { PORTFOLIO, portfolioMember, portfolioStrategy, type PortfolioMember } from './strategies/portfolio.ts';
 
 /** The strategy a run (or a log header) names; replay is built from a log, not by name. */
 export function strategyByName(name: 'random' | 'round-robin', seed: number): Strategy {

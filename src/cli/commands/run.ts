@@ -63,7 +63,7 @@ function hashFile(path: string): Promise<string> {
  * --cpus, --kernel, --arch and --config override the scenario's (--config adds build options to
  * its own); the result is validated again as a whole, and a misfit names the option.
  */
-function withOverrides(s: Scenario, flags: RunFlags): Scenario {
+export function withOverrides(s: Scenario, flags: Pick<RunFlags, 'cpus' | 'kernel' | 'arch' | 'config'>): Scenario {
   const arch = flags.arch ?? s.arch ?? 'x86_64';
   const config = { ...s.config, ...buildConfig(flags.config, arch, RUN_BUILD_OPTIONS) };
   const changes: [string, string, Partial<Scenario>][] = [];

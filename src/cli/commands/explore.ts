@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import { explore, type Progress } from '../../explore/explore.ts';
+import { checkReport, mergeReports } from '../../explore/merge.ts';
+import { reportText, type ExploreReport, type ExploreStrategyName, type FailureReport } from '../../explore/report.ts';
+import { InputError } from '../../errors.ts';
+import type { Arch, KernelVersion } from '../../kernel/index.ts';
+import type { MutantName } from '../../kprobes/mutants.ts';
+import { loadScenario } from '../../scenario/load.ts';
+import { describe } from '../../scheduler/strategies.ts';
+import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.ts';
+import { out, writeFileAtomically } from '../io.ts';
+import { withOverrides } from './run.ts';
+
+export interface ExploreFlags {
+  strategy: ExploreStrategyName;
+  runs: number;
+  seed: number;
+  depth?: number;
+  preemptionBound?: number;
+  workers: number;
+  shard?: { index: number; count: number };
+  out: string;
+  report?: string;
+  keepGoing: boolean;
+  mutant?: MutantName;
+  cpus?: number;
+  kernel?: KernelVersion;
+  arch?: Arch;
+  config?: string;
+}
+
+/** One failure, as the command prints it: what, where found, the shrunk schedule, and how to look at it. */
+function failureLines(f: FailureReport, i: number): string[] {
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  const lines = [
+    `failure ${i + 1}: run ${f.run} (${f.strategy}, seed ${f.seed}): ${f.message}`,
+    `  shrunk to ${plural(f.preemptions, 'preemption')} in ${plural(f.decisions, 'decision')} (from ${plural(f.preemptions_before_shrinking, 'preemption')} in ${plural(f.decisions_before_shrinking, 'decision')})`,
+  ];
+  for (const p of f.schedule) lines.push(`  preempt at decision ${p.at}: ${describe(p)}`);
+  if (f.log !== null) lines.push(`  log: ${f.log}`, `  replay: kprobesim replay ${f.log}`, `  explain: kprobesim why ${f.log}`);
+  return lines;
+}
+
+function verdict(r: ExploreReport): string {
+  const what = `${r.runs} run${r.runs === 1 ? '' : 's'} (${r.strategy}, seed ${r.seed}, ${r.distinct_states} distinct states)`;
+  if (r.failures.length === 0) return `OK: no failure in ${what}`;
+  const checks = [...new Set(r.failures.map((f) => f.check))].join(', ');
+  return `FAILED: ${r.failures.length} failure${r.failures.length === 1 ? '' : 's'} (${checks}) in ${what}`;
+}
+
+/** A progress line on a terminal (runs, runs/s, states, failures, ETA); nothing elsewhere. */
+function progressLine(): { update: (p: Progress) => void; done: () => void } {
+  if (!process.stderr.isTTY) return { update: () => {}, done: () => {} };
+  const start = Date.now();
+  let shown = false;
+  return {
+    update(p) {
+      const s = (Date.now() - start) / 1000;
+      const rate = s > 0 ? p.runs / s : 0;
+      const eta = rate > 0 ? Math.ceil((p.of - p.runs) / rate) : 0;
+      process.stderr.write(`\rexplore: ${p.runs}/${p.of} runs, ${rate.toFixed(1)} runs/s, ${p.states} states, ${p.failures} failures, ETA ${eta}s\x1b[K`);
+      shown = true;
+    },
+    done() {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+export async function exploreCommand(arg: string | undefined, flags: ExploreFlags): Promise<number> {
+  const scenario = withOverrides(await loadScenario(arg ?? 'default'), flags);
+  if (flags.strategy === 'dfs' && flags.shard !== undefined) throw new InputError('--shard', 'dfs explores one tree, each run depending on the ones before it, and cannot be split into shards (use random, pct, swarm or portfolio)');
+  if (flags.strategy !== 'dfs' && flags.preemptionBound !== undefined) throw new InputError('--preemption-bound', `bounds the dfs strategy only (--strategy is ${flags.strategy})`);
+  if (flags.strategy === 'random' || flags.strategy === 'swarm') {
+    if (flags.depth !== undefined) throw new InputError('--depth', `is PCT's bug depth or dfs's branching depth (--strategy is ${flags.strategy})`);
+  }
+  const progress = progressLine();
+  let report: ExploreReport;
+  try {
+    report = await explore(scenario, {
+      strategy: flags.strategy,
+      runs: flags.runs,
+      seed: flags.seed,
+      ...(flags.depth !== undefined ? { depth: flags.depth } : {}),
+      ...(flags.preemptionBound !== undefined ? { preemptionBound: flags.preemptionBound } : {}),
+      workers: flags.workers,
+      ...(flags.shard !== undefined ? { shard: flags.shard } : {}),
+      keepGoing: flags.keepGoing,
+      ...(flags.mutant !== undefined ? { mutant: flags.mutant } : {}),
+      out: flags.out,
+      onProgress: progress.update,
+    });
+  } finally {
+    progress.done();
+  }
+  const lines = [
+    `explore ${scenario.name}: ${flags.strategy}, ${flags.runs} runs${flags.shard === undefined ? '' : ` (shard ${flags.shard.index}/${flags.shard.count})`}, seed ${flags.seed}, ${scenario.cpus} CPUs${report.mutant === null ? '' : `, MUTANT kernel ${report.mutant}`}`,
+  ];
+  if (report.pct !== null) {
+    const { d, k, n, guarantee } = report.pct;
+    lines.push(`PCT: depth d=${d}, k=${k} decisions (the default schedule's), n=${n} threads (CPUs and tasks): a run finds a bug of depth ${d} with probability at least 1/(n·k^(d−1)) = ${guarantee.toPrecision(3)}`);
+  }
+  if (report.dfs !== null) {
+    const { depth, preemption_bound, exhausted } = report.dfs;
+    lines.push(`dfs: at most ${preemption_bound} preemptions, branching at ${depth === null ? 'every decision' : `the first ${depth} decisions`}: ${exhausted ? 'every schedule within these bounds was run' : 'stopped before every schedule within these bounds was run'}`);
+  }
+  report.failures.forEach((f, i) => lines.push(...failureLines(f, i)));
+  if (flags.report !== undefined) {
+    await writeFileAtomically(flags.report, reportText(report), true);
+    lines.push(`report: ${flags.report}`);
+  }
+  lines.push(verdict(report));
+  out(lines.join('\n') + '\n');
+  return report.failures.length > 0 ? EXIT_CHECK_FAILED : EXIT_OK;
+}
+
+/** `kprobesim explore merge REPORT...`: the merged report as JSON on standard output. */
+export async function exploreMergeCommand(files: readonly string[]): Promise<number> {
+  const reports: ExploreReport[] = [];
+  for (const file of files) {
+    const text = await readFile(file, 'utf8');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new InputError(file, `not JSON: ${(e as Error).message}`);
+    }
+    reports.push(checkReport(value, file));
+  }
+  const merged = mergeReports(reports, files);
+  out(reportText(merged));
+  return merged.failures.length > 0 ? EXIT_CHECK_FAILED : EXIT_OK;
+}

@@ -1,0 +1,78 @@
+import type { MutantName } from '../kprobes/mutants.ts';
+import type { Scenario } from '../scenario/types.ts';
+import type { Choice } from '../scheduler/choices.ts';
+import { pctStrategy, portfolioMember, portfolioStrategy, randomStrategy, swarmStrategy, type PctOptions, type Strategy } from '../scheduler/strategies.ts';
+import type { Failure } from './detectors.ts';
+import { executeRun } from './execute.ts';
+
+// Runs of the strategies whose runs are independent of each other (all but dfs): run i is a
+// function of the exploration's seed and i alone, so any subset of them can be run anywhere (a
+// worker thread, another shard) and merged by index into what one process would have found.
+
+export type IndependentStrategy = 'random' | 'pct' | 'swarm' | 'portfolio';
+
+export interface BatchTask {
+  readonly scenario: Scenario;
+  /** --seed: the simulation's seed, and the root of every run's schedule seed. */
+  readonly seed: number;
+  readonly strategy: IndependentStrategy;
+  readonly pct: PctOptions;
+  readonly mutant?: MutantName;
+  readonly indices: readonly number[];
+}
+
+export interface RunResult {
+  readonly index: number;
+  /** The seed of this run's schedule. */
+  readonly seed: number;
+  /** The strategy that made it (a portfolio's member). */
+  readonly strategy: string;
+  readonly failure: Failure | null;
+  readonly failureAt: number;
+  /** The run's decisions when it failed (to shrink), else null. */
+  readonly decisions: readonly Choice[] | null;
+  /** The distinct state fingerprints the run visited. */
+  readonly hashes: readonly number[];
+}
+
+/** Run i's schedule seed: --seed and i mixed (a 32-bit finalizer, so neighbouring runs differ in every bit). */
+export function runSeed(seed: number, index: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 0x632be5ab, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export function strategyFor(name: IndependentStrategy, index: number, seed: number, pct: PctOptions): { strategy: Strategy; member: string } {
+  switch (name) {
+    case 'random':
+      return { strategy: randomStrategy(seed), member: name };
+    case 'pct':
+      return { strategy: pctStrategy(seed, pct), member: name };
+    case 'swarm':
+      return { strategy: swarmStrategy(seed), member: name };
+    case 'portfolio':
+      return { strategy: portfolioStrategy(index, seed, pct), member: portfolioMember(index) };
+  }
+}
+
+export function runBatch(task: BatchTask): RunResult[] {
+  return task.indices.map((index) => {
+    const seed = runSeed(task.seed, index);
+    const { strategy, member } = strategyFor(task.strategy, index, seed, task.pct);
+    const spec = { scenario: task.scenario, seed: task.seed, strategy, stopAtFailure: true };
+    const r = executeRun(task.mutant === undefined ? spec : { ...spec, mutant: task.mutant });
+    return {
+      index,
+      seed,
+      strategy: member,
+      failure: r.failure,
+      failureAt: r.failureAt,
+      decisions: r.failure === null ? null : r.decisions.slice(0, r.failureAt),
+      hashes: [...new Set(r.hashes)],
+    };
+  });
+}

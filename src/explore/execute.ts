@@ -1,0 +1,106 @@
+import type { MutantName } from '../kprobes/mutants.ts';
+import { Simulation, type EndReason, type SimulationOptions } from '../actors/simulation.ts';
+import type { LoggedEvent } from '../model/events.ts';
+import type { Scenario } from '../scenario/types.ts';
+import type { Choice } from '../scheduler/choices.ts';
+import { roundRobinStrategy, type Strategy } from '../scheduler/strategies.ts';
+import { DETECTORS, type Failure, type FailureDetector } from './detectors.ts';
+import { LIVENESS_BOUND, LivenessDetector } from './liveness.ts';
+import { stateHash } from './state-hash.ts';
+
+// One exploration run: the scenario under a strategy, watched by every failure detector, with a
+// fair liveness phase at the end of its step budget. It records what a search needs: each
+// decision, the state's fingerprint before it and, for systematic search, the menu it was
+// chosen from.
+
+export interface RunSpec {
+  readonly scenario: Scenario;
+  /** The simulation's seed (ids, pointer hashing): the same for every run of one exploration. */
+  readonly seed: number;
+  readonly strategy: Strategy;
+  /** A planted-bug kernel (`--mutant`), passed to the simulation. */
+  readonly mutant?: MutantName;
+  /** Keep each decision's menu (systematic search expands them). */
+  readonly menus?: boolean;
+  /** Stop stepping once a failure is seen (the rest of the run cannot undo it). */
+  readonly stopAtFailure: boolean;
+  /** Every event of the run, as it is published (writing a log). */
+  readonly onEvent?: (e: LoggedEvent) => void;
+}
+
+export interface RunRecord {
+  readonly decisions: readonly Choice[];
+  /** menus[i]: the enabled choices decision i was made from (when asked for). */
+  readonly menus: readonly (readonly Choice[])[] | null;
+  /** hashes[i]: the state's fingerprint when decision i was made. */
+  readonly hashes: readonly number[];
+  readonly failure: Failure | null;
+  /** Decisions made when the failure showed (its step's own decision included). */
+  readonly failureAt: number;
+  /** Why the run ended, or null when it was stopped at its failure. */
+  readonly endReason: EndReason | null;
+}
+
+/** The fair phase's bound for a scenario: LIVENESS_BOUND, or half its step limit when that is less. */
+export function livenessBound(scenario: Scenario): number {
+  return Math.max(1, Math.min(LIVENESS_BOUND, Math.floor(scenario.max_steps / 2)));
+}
+
+function firstFailure(detectors: readonly FailureDetector[]): Failure | null {
+  let best: Failure | null = null;
+  for (const d of detectors) if (d.found !== null && (best === null || d.found.seq < best.seq)) best = d.found;
+  return best;
+}
+
+export function executeRun(spec: RunSpec): RunRecord {
+  const { scenario } = spec;
+  const bound = livenessBound(scenario);
+  const safetySteps = scenario.max_steps - bound;
+  const liveness = new LivenessDetector(bound);
+  const detectors: FailureDetector[] = [];
+  for (const make of DETECTORS) {
+    const d = make(scenario);
+    if (d !== null) detectors.push(d);
+  }
+  detectors.push(liveness);
+
+  const decisions: Choice[] = [];
+  const menus: (readonly Choice[])[] | null = spec.menus ? [] : null;
+  const hashes: number[] = [];
+  const fair = roundRobinStrategy();
+  let sim: Simulation | undefined;
+  const recording: Strategy = {
+    name: spec.strategy.name,
+    choose(choices, t) {
+      const world = sim!.world;
+      hashes.push(stateHash(world));
+      menus?.push(choices);
+      if (decisions.length === safetySteps) liveness.startFairPhase(world);
+      const chosen = decisions.length < safetySteps ? spec.strategy.choose(choices, t) : fair.choose(choices, t);
+      decisions.push(chosen);
+      return chosen;
+    },
+  };
+  const options: SimulationOptions = { seed: spec.seed, strategy: recording, projections: detectors };
+  sim = new Simulation(scenario, spec.mutant === undefined ? options : { ...options, mutant: spec.mutant });
+  if (spec.onEvent !== undefined) sim.events$.subscribe(spec.onEvent);
+
+  let failure: Failure | null = null;
+  let failureAt = 0;
+  while (sim.step()) {
+    if (failure === null) {
+      failure = firstFailure(detectors);
+      if (failure !== null) {
+        failureAt = decisions.length;
+        if (spec.stopAtFailure) return { decisions, menus, hashes, failure, failureAt, endReason: null };
+      }
+    }
+  }
+  const endReason = sim.endReason!;
+  if (failure === null) {
+    for (const d of detectors) d.end?.(endReason, sim.world);
+    failure = firstFailure(detectors);
+    failureAt = decisions.length;
+  }
+  return { decisions, menus, hashes, failure, failureAt, endReason };
+}

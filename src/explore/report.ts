@@ -1,0 +1,60 @@
+import type { MutantName } from '../kprobes/mutants.ts';
+import type { FailureKind } from './detectors.ts';
+
+// The exploration report (`kprobesim explore --report FILE`, and what explore() returns): its
+// first four fields are the contract of issue 12; the rest say how it was made, so that shard
+// reports can be checked against each other and merged. Nothing in it depends on time or on
+// the number of workers: the same command gives the same bytes.
+
+export const EXPLORE_STRATEGIES = ['portfolio', 'random', 'pct', 'dfs', 'swarm'] as const;
+export type ExploreStrategyName = (typeof EXPLORE_STRATEGIES)[number];
+
+export interface FailureReport {
+  readonly kind: FailureKind;
+  readonly message: string;
+  /** The shrunk failure's log (an ordinary kprobesim log), or null when no log was written. */
+  readonly log: string | null;
+  /** Decisions of the shrunk run up to the failure. */
+  readonly decisions: number;
+  /** Decisions of the run that found it, up to the failure. */
+  readonly decisions_before_shrinking: number;
+  /** Decisions of the shrunk run that differ from the default schedule. */
+  readonly preemptions: number;
+  readonly preemptions_before_shrinking: number;
+  /** The seed of the run's schedule (derived from --seed and the run's index; dfs: --seed). */
+  readonly seed: number;
+  /** The invariant, event or check that failed (INV-unregister, kernel.oops, kernel.deadlock, liveness). */
+  readonly check: string;
+  /** The run's index in the exploration. */
+  readonly run: number;
+  /** The strategy that made the run (a portfolio's member). */
+  readonly strategy: string;
+  /** The shrunk schedule: the decisions where it leaves the default schedule. */
+  readonly schedule: readonly { readonly at: number; readonly cpu: number; readonly switch_to: number | null }[];
+}
+
+export interface ExploreReport {
+  readonly runs: number;
+  readonly strategy: ExploreStrategyName;
+  /** Distinct fingerprints of the kernel states at scheduling decisions (a merged report: summed over shards). */
+  readonly distinct_states: number;
+  readonly failures: readonly FailureReport[];
+  readonly scenario: string;
+  readonly seed: number;
+  /** --runs. */
+  readonly budget: number;
+  readonly keep_going: boolean;
+  readonly mutant: MutantName | null;
+  readonly shard: { readonly index: number; readonly count: number } | null;
+  /** pct and portfolio: PCT's parameters and its per-run bound 1/(n·k^(d−1)). */
+  readonly pct: { readonly d: number; readonly k: number; readonly n: number; readonly guarantee: number } | null;
+  /** dfs: its bounds, and whether the tree was explored to the end within them. */
+  readonly dfs: { readonly depth: number | null; readonly preemption_bound: number; readonly exhausted: boolean } | null;
+  /** The decisions the fair liveness phase gives pending calls and grace periods. */
+  readonly liveness_bound: number;
+}
+
+/** The report as the file holds it: two-space JSON and a final newline. */
+export function reportText(r: ExploreReport): string {
+  return `${JSON.stringify(r, null, 2)}\n`;
+}
