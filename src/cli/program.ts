@@ -1,5 +1,6 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import type { DebugfsFile } from './commands/debugfs.ts';
+import type { ExportFlags } from './commands/export.ts';
 import type { ExploreFlags } from './commands/explore.ts';
 import { EXPLORE_STRATEGIES } from '../explore/report.ts';
 import { DEFAULT_RUNS, EXPLORE_DIR, parseBound, parseDepth, parseRuns, parseShard, parseWorkers } from './explore-options.ts';
@@ -76,6 +77,17 @@ program
   .addArgument(new Argument('<file>', 'which file').choices([...DEBUGFS_FILES]))
   .option('--at <SEQ>', 'as it was after the event with this seq', parseSeq)
   .action(async (log: string, file: DebugfsFile, flags: { at?: number }) => done(await (await import('./commands/debugfs.ts')).debugfsCommand(log, file, flags.at)));
+
+program
+  .command('export')
+  .description('write a picture of a logged run: a Perfetto / chrome://tracing timeline (perfetto) or a self-contained HTML viewer (html), next to the log unless --out says where')
+  .argument('<log>', 'an event log')
+  .addOption(new Option('--format <format>', 'what to write').choices(['perfetto', 'html']).makeOptionMandatory())
+  .option('--out <FILE>', 'write to FILE (default: the log\'s name with .perfetto.json or .html for .jsonl)')
+  .option('--force', 'replace an existing output file', false)
+  .option('--from <SEQ>', 'show the run from the event with this seq', parseSeq)
+  .option('--to <SEQ>', 'show the run up to the event with this seq', parseSeq)
+  .action(async (log: string, flags: ExportFlags) => done(await (await import('./commands/export.ts')).exportCommand(log, flags)));
 
 program
   .command('shell')
