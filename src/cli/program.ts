@@ -71,6 +71,13 @@ program
   .action(async (log: string, flags: { probe?: string }) => done(await (await import('./commands/why.ts')).whyCommand(log, flags.probe)));
 
 program
+  .command('view')
+  .description('write the self-contained HTML viewer of a log next to it (LOG with .html): per-CPU lanes, the kernel state at any seq; prints its path')
+  .argument('<log>', 'an event log')
+  .option('--force', 'replace an existing HTML file', false)
+  .action(async (log: string, flags: { force: boolean }) => done(await (await import('./commands/view.ts')).viewCommand(log, flags)));
+
+program
   .command('debugfs')
   .description('print a /sys/kernel/debug/kprobes file (list, blacklist, enabled) as the logged kernel shows it')
   .argument('<log>', 'an event log')

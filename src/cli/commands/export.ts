@@ -5,6 +5,7 @@ import { openLog } from '../../replay/open-log.ts';
 import { TimelineBuilder } from '../../timeline/build.ts';
 import type { Timeline } from '../../timeline/model.ts';
 import { perfettoJson } from '../../timeline/perfetto.ts';
+import { readViewerLog, viewerHtml } from '../../viewer/html.ts';
 import { EXIT_OK } from '../errors.ts';
 import { exists, noteIfPartial, writeFileAtomically } from '../io.ts';
 
@@ -37,12 +38,23 @@ const perfetto: ExportFormat = {
 };
 
 /**
- * The formats `--format` accepts. `html` (the self-contained viewer, issue 13) is the viewer's to
- * fill in: an entry here with its extension (`.html`) and render function is all `export` needs.
+ * The self-contained HTML viewer with time travel (src/viewer/html.ts): the page lays the window
+ * out with the same timeline builder, and folds the whole log up to the window's end itself.
  */
+const html: ExportFormat = {
+  extension: '.html',
+  async render(path, range) {
+    const read = await readViewerLog(path, range);
+    checkRangeInLog(range, read.lastSeq);
+    if (range.to === undefined) noteIfPartial(path, read);
+    return viewerHtml(read.payload);
+  },
+};
+
+/** The formats `--format` accepts. */
 export const FORMATS: Readonly<Record<string, ExportFormat | undefined>> = {
   perfetto,
-  html: undefined,
+  html,
 };
 
 export const FORMAT_NAMES = ['perfetto', 'html'] as const;
