@@ -23,7 +23,7 @@ describe('kprobesim CLI', () => {
   it('scenarios lists every built-in with one line each', () => {
     const r = cli('scenarios');
     expect(r.code).toBe(0);
-    expect(r.out.trim().split('\n').map((l) => l.split(/\s+/)[0])).toEqual(['default', 'printk-recursion', 'unregister-race', 'kretprobe-pool', 'do-fork-4.14', 'aggregate', 'mutex-contention', 'registration-errors', 'enable-disable', 'global-switch', 'kunit-missed', 'sleep-in-handler', 'module-unload', 'module-init', 'ss-fault', 'ftrace-probes', 'jprobe-4.14', 'optprobes', 'optprobes-teardown', 'timer-tick']);
+    expect(r.out.trim().split('\n').map((l) => l.split(/\s+/)[0])).toEqual(['default', 'printk-recursion', 'unregister-race', 'unregister-shared-point', 'unregister-busy', 'kretprobe-pool', 'do-fork-4.14', 'aggregate', 'mutex-contention', 'registration-errors', 'enable-disable', 'global-switch', 'kunit-missed', 'sleep-in-handler', 'module-unload', 'module-init', 'ss-fault', 'ftrace-probes', 'jprobe-4.14', 'optprobes', 'optprobes-teardown', 'timer-tick']);
   });
 
   it('run prints the summary and writes a log; replay says identical; state and trace read it', () => {

@@ -102,7 +102,7 @@ function batchStep(input: ApiStepInput, b: Batch): DomainEvent[] {
   const task = findTask(w, pid)!;
   if (task.wait?.on === 'gp') return gpComplete(w, task.wait.gp) ? done(task.wait.gp) : [];
   const gp = w.kprobes.gp_gen + 1;
-  const waiting = cpusInReadSection(w, cpu);
+  const waiting = gracePeriodWaiters(input.setup, w, cpu);
   const start: DomainEvent = { type: 'rcu.gp.start', cpu, pid, gp, waiting };
   return waiting.length === 0 ? [start, ...done(gp)] : [start];
 }
@@ -156,7 +156,9 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
   const patchAt = (kind: 'text.arm' | 'text.disarm', at: Hex): DomainEvent[] => {
     const gen = k.sync_gen + 1;
     // Before v6.3 the sync does not wait for a CPU between its trap and its probe lookup (R54).
-    const waiting = cpusWithIrqsOff(w, cpu).filter((id) => !setup.legacyInt3 || w.cpus[id]!.trap === null);
+    // MUTANT int3-sync-gap: nor does it on a later kernel, which has no recovery for it (R56).
+    const gap = setup.legacyInt3 || setup.mutant === 'int3-sync-gap';
+    const waiting = cpusWithIrqsOff(w, cpu).filter((id) => !gap || w.cpus[id]!.trap === null);
     const out: DomainEvent[] = [
       { type: kind, cpu, pid, addr: at },
       { type: 'text.sync.start', cpu, pid, sync: gen, waiting },
@@ -215,6 +217,10 @@ function hlist_add_head_rcu(c: CallCtx): DomainEvent[] {
   // R2, R29: the caller's DISABLED flag, as the struct has it now (a reused struct keeps the
   // one its last unregister set unless the caller cleared it).
   const disabled = reg.disabled;
+  // MUTANT arm-before-insert: arch_arm_kprobe() before hlist_add_head_rcu(), against R18: the
+  // breakpoint is written in a step of its own at a new point, so other CPUs can trap on it while
+  // the table has no probe there; the next step inserts the probe at the armed point (R8's path).
+  if (setup.mutant === 'arm-before-insert' && point === undefined && !disabled && !k.all_disarmed) return [{ type: 'text.arm', cpu, pid, addr: at }];
   const insert: DomainEvent = {
     type: 'kprobe.insert',
     cpu,
@@ -318,7 +324,10 @@ function __disable_kprobe(c: CallCtx): DomainEvent[] {
   if (!kprobeDisabled(reg) && recGet(k.table, addr)?.armed && !enabledAt(addr, probe)) {
     const { events, disarm } = disarmOptimized(w, cpu, pid, addr);
     out.push(...events);
-    if (disarm) out.push(...patch('text.disarm'));
+    // MUTANT disarm-without-sync: the original byte goes back but no CPU is synchronized before
+    // the unlink, against R18/R55: a CPU that trapped on the old int3 may then find no probe.
+    if (disarm && c.setup.mutant === 'disarm-without-sync') out.push({ type: 'text.disarm', cpu, pid, addr });
+    else if (disarm) out.push(...patch('text.disarm'));
   }
   return out;
 }
@@ -386,9 +395,16 @@ function synchronize_rcu(c: CallCtx): DomainEvent[] {
   if (task.wait?.on === 'gp') return gpComplete(w, task.wait.gp) ? done(task.wait.gp) : [];
   // R65: synchronize_rcu(); only CPUs inside a preempt-disabled region must be waited for.
   const gp = k.gp_gen + 1;
-  const waiting = cpusInReadSection(w, cpu);
+  const waiting = gracePeriodWaiters(c.setup, w, cpu);
   const start: DomainEvent = { type: 'rcu.gp.start', cpu, pid, gp, waiting };
   return waiting.length === 0 ? [start, ...done(gp)] : [start];
+}
+
+/** The CPUs unregistration's synchronize_rcu() waits for: those in a preempt-disabled region (R65). */
+function gracePeriodWaiters(setup: Setup, w: KernelState, cpu: number): number[] {
+  // MUTANT no-grace-period: it waits for no one, against R65/R67: unregister returns while CPUs
+  // may still run the probe's handlers.
+  return setup.mutant === 'no-grace-period' ? [] : cpusInReadSection(w, cpu);
 }
 
 const STEPS: Readonly<Record<CallStep, (c: CallCtx) => DomainEvent[]>> = {

@@ -50,7 +50,7 @@ export const MUTANT_INFO: Readonly<Record<MutantName, MutantInfo>> = {
     rules: ['R18', 'R55'],
     at: '__disable_kprobe',
     caughtBy: 'INV-removed-race',
-    scenario: 'unregister-race',
+    scenario: 'unregister-busy',
   },
   'int3-sync-gap': {
     breaks:
@@ -58,7 +58,7 @@ export const MUTANT_INFO: Readonly<Record<MutantName, MutantInfo>> = {
     rules: ['R54', 'R55', 'R56'],
     at: 'text_poke_sync',
     caughtBy: 'INV-removed-race',
-    scenario: 'unregister-race',
+    scenario: 'unregister-busy',
   },
 };
 

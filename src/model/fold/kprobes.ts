@@ -62,8 +62,10 @@ function setPoint(
     ...(flag !== undefined ? { aggr_disabled: flag } : {}),
   };
   // R64/R68: an emptied aggregator leaves the table at once unless the optimizer still has to
-  // unoptimize it, or a revival left it enabled (R15).
-  const gone = next.probes.length === 0 && next.opt?.state !== 'unopt' && next.aggr_disabled !== false;
+  // unoptimize it, or a revival left it enabled (R15). A point with no probe whose breakpoint is
+  // armed stays too: only a kernel that breaks R18 leaves one (a mutant, or an unlink before the
+  // disarm), and INV-text reports it while the byte is there.
+  const gone = next.probes.length === 0 && !next.armed && next.opt?.state !== 'unopt' && next.aggr_disabled !== false;
   return { ...k, table: gone ? recDelete(k.table, addr) : recSet(k.table, addr, next) };
 }
 
@@ -166,7 +168,9 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       return e.value ? rest : { ...k, opt_off: true };
     }
     case 'text.arm':
-      return setPoint(k, e.addr, { armed: true });
+      // A breakpoint written where no probe is yet (the arm-before-insert mutant) is a point
+      // without probes: get_kprobe() finds nothing to run there.
+      return setPoint(k, e.addr, recGet(k.table, e.addr) === undefined ? { probes: [], armed: true } : { armed: true });
     case 'text.disarm':
       return setPoint(k, e.addr, { armed: false });
     case 'text.sync.start':

@@ -22,6 +22,8 @@ import {
   jprobeScenario,
 } from './spec-sections.ts';
 import { unregisterRaceScenario } from './unregister-race.ts';
+import { unregisterSharedPointScenario } from './unregister-shared-point.ts';
+import { unregisterBusyScenario } from './unregister-busy.ts';
 
 /** Built-in scenarios by name, in the order `kprobesim scenarios` lists them. */
 export const BUILTIN_SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
@@ -29,6 +31,8 @@ export const BUILTIN_SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
     defaultScenario,
     printkRecursionScenario,
     unregisterRaceScenario,
+    unregisterSharedPointScenario,
+    unregisterBusyScenario,
     kretprobePoolScenario,
     doFork414Scenario,
     aggregateScenario,
