@@ -20,6 +20,9 @@ export { counterexampleNote, counterexampleReporter } from './scenario/counterex
 export { scenarioJsonSchema } from './scenario/json-schema.ts';
 export { randomStrategy, roundRobinStrategy, replayStrategy, type Strategy } from './scheduler/strategies.ts';
 export { InvariantMonitor, INVARIANTS, type Violation } from './monitors/invariants.ts';
+export { ExpectMonitor, checkExpectations, compileExpectations, type ExpectFailure, type CompiledExpectation } from './expect/monitor.ts';
+export { compileExpr, parseExpr, ExprError, type CompiledExpr } from './expect/compile.ts';
+export { MUTANTS, MUTANT_INFO, isMutant, parseMutant, type MutantName, type MutantInfo } from './kprobes/mutants.ts';
 export { LogWriter, MemoryLog } from './log/writer.ts';
 export { readLog, parseLogText } from './log/reader.ts';
 export { BUILTIN_SYMBOLS, SymbolTable, X86_64_IMAGE } from './kernel/index.ts';

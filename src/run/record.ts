@@ -5,6 +5,7 @@ import type { LineSink } from '../log/writer.ts';
 import type { KernelState } from '../model/state.ts';
 import type { MutantName } from '../kprobes/mutants.ts';
 import { InvariantMonitor, type Violation } from '../monitors/invariants.ts';
+import { ExpectMonitor, type ExpectFailure } from '../expect/monitor.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { seededIds } from '../scheduler/rng.ts';
 import { strategyByName } from '../scheduler/strategies.ts';
@@ -37,6 +38,8 @@ export interface RunResult {
   readonly state: KernelState;
   readonly events: number;
   readonly violations: readonly Violation[];
+  /** The scenario's `expect` assertions that failed, each at its first false state. */
+  readonly expectFailures: readonly ExpectFailure[];
   readonly dmesg: readonly string[];
   readonly trace: TraceView;
   readonly digest: string;
@@ -59,13 +62,14 @@ export function makeHeader(scenario: Scenario, opts: RunOptions): LogHeader {
 
 export async function recordRun(scenario: Scenario, opts: RunOptions, sink: LineSink | null, signal?: AbortSignal): Promise<RunResult> {
   const monitor = new InvariantMonitor();
+  const expectations = ExpectMonitor.of(scenario);
   const dmesg = new DmesgView();
   // A scenario's probes are a module's: no trace event, so the trace file is only its header.
   const trace = new TraceView(scenario);
   const sim = new Simulation(scenario, {
     seed: opts.seed,
     strategy: strategyByName(opts.strategy, opts.seed),
-    projections: [monitor, dmesg],
+    projections: expectations === null ? [monitor, dmesg] : [monitor, expectations, dmesg],
     ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
   });
   let events = 0;
@@ -93,6 +97,7 @@ export async function recordRun(scenario: Scenario, opts: RunOptions, sink: Line
     state: sim.world,
     events,
     violations: monitor.violations,
+    expectFailures: expectations?.failures ?? [],
     dmesg: dmesg.lines,
     trace,
     digest,

@@ -126,6 +126,18 @@ const moduleSpec = z
   })
   .meta({ id: 'Module', title: 'Module', description: 'a loadable module\'s text' });
 
+const condition = (when: string, example: string) => z.string().min(1).max(4000).describe(`a condition over the kernel state ${when}, e.g. ${example} (docs/expect.md)`);
+const expectName = z.string().min(1).max(200).optional().describe('what the condition means, shown when it fails');
+const expectation = z
+  .union(
+    [
+      z.strictObject({ always: condition('that holds after every event', 'count(c in cpus: c.handler == "kp") <= 1'), name: expectName }).describe('a condition that holds after every event'),
+      z.strictObject({ at_end: condition('that holds when the run ends', 'probes.kp.hits == probes.kp.handled + probes.kp.nmissed'), name: expectName }).describe('a condition that holds when the run ends'),
+    ],
+    { error: 'give "always" or "at_end" (a condition), and optionally "name"' },
+  )
+  .meta({ id: 'Expectation', title: 'Expectation', description: 'an assertion of the scenario, checked while it runs: "always" or "at_end"' });
+
 /** CPUs of a scenario file that gives none: as many as the default scenario has. */
 export const DEFAULT_CPUS = 4;
 
@@ -156,6 +168,7 @@ export const scenarioSchema = z
     max_tasks: z.number().int().min(1).max(MAX_MAX_TASKS).optional().describe(`the run stops when a fork takes the live tasks past this many (default ${DEFAULT_MAX_TASKS})`),
     probes: z.array(probeSchema).max(MAX_PROBES).default([]).describe('the probes tasks register'),
     tasks: z.array(task).max(1024).describe('the tasks that run'),
+    expect: z.array(expectation).max(64).optional().describe('assertions over the kernel state, checked while the run goes on: a false one fails the run (exit 1)'),
   })
   .meta({ title: 'kprobesim scenario', description: 'A kprobesim scenario: the kernel, its probes and the tasks that run (kprobesim run FILE).' });
 

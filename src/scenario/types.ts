@@ -178,6 +178,14 @@ export interface ModuleSpec {
   }[];
 }
 
+/**
+ * A condition the run must satisfy (docs/expect.md): `always` after every event, or `at_end` on the
+ * state the run ends with, in the expect expression language over the folded state.
+ */
+export type Expectation =
+  | { readonly always: string; readonly name?: string }
+  | { readonly at_end: string; readonly name?: string };
+
 export interface Scenario {
   readonly name: string;
   readonly description: string;
@@ -210,6 +218,8 @@ export interface Scenario {
   readonly max_tasks?: number;
   readonly probes: readonly ProbeSpec[];
   readonly tasks: readonly TaskSpec[];
+  /** The scenario's own assertions over the folded state, checked while it runs (docs/expect.md). */
+  readonly expect?: readonly Expectation[];
 }
 
 /** scenario.max_tasks when absent: far more than any built-in forks, far less than memory allows. */

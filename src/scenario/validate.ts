@@ -16,6 +16,7 @@ import { checkTemplate } from '../kprobes/printk-format.ts';
 import { isRegisterName, REGISTER_NAMES } from '../tracefs/registers.ts';
 import { scenarioSchema } from './schema.ts';
 import { checkNesting } from './nesting.ts';
+import { checkExpectations } from '../expect/monitor.ts';
 import type { Scenario, TaskOp } from './types.ts';
 
 // Turns untrusted JSON into a Scenario, or an InputError naming the field path
@@ -35,7 +36,8 @@ function zodMessage(issue: z.core.$ZodIssue): string {
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     case 'invalid_union':
-      return 'not one of the allowed forms';
+      // A union's own message where it has one (an expectation's), else the generic one.
+      return issue.message !== 'Invalid input' ? issue.message : 'not one of the allowed forms';
     default:
       return issue.message;
   }
@@ -124,6 +126,8 @@ export function validateScenario(raw: unknown, image?: SymbolTable): Scenario {
     if (!(e instanceof TooManyErrors)) throw e;
     throw reported(errors, `more errors not shown (stopped after ${MAX_REPORTED_ERRORS})`);
   }
+  // The expectations are typed against the state's names for this scenario (its probe names).
+  errors.push(...checkExpectations(s).errors);
   if (errors.length > 0) throw reported(errors, null);
   return s;
 }

@@ -5,6 +5,7 @@ import { count } from './count.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { INVARIANTS, type Violation } from '../monitors/invariants.ts';
 import { own } from '../model/own.ts';
+import type { ExpectFailure } from '../expect/monitor.ts';
 
 // The text `kprobesim run` prints when a run ends: what ran, how it ended, each probe's counts,
 // the invariant verdicts, the kernel bugs the run reproduced, the start of the kernel log, and
@@ -30,6 +31,8 @@ export interface SummaryInput {
    * what ran.
    */
   readonly asLoaded?: Scenario;
+  /** The scenario's `expect` assertions that failed (scenario.expect has them all). */
+  readonly expectFailures?: readonly ExpectFailure[];
   /** The planted bug the run's kernel has (`--mutant`), if any. */
   readonly mutant?: string;
 }
@@ -134,6 +137,11 @@ export function renderSummary(s: SummaryInput): string {
       return vs === undefined ? `  ${inv}: ok` : `  ${inv}: VIOLATED at seq ${vs[0]!.seq}: ${vs[0]!.message}${vs.length > 1 ? ` (+${vs.length - 1} more)` : ''}`;
     }),
   );
+  const expects = s.scenario.expect ?? [];
+  if (expects.length > 0) {
+    const failed = s.expectFailures ?? [];
+    out.push(`expectations: ${failed.length === 0 ? `all ${expects.length} hold` : `${failed.length} of ${expects.length} FAILED`}`, ...failed.map((f) => `  ${f.message}`));
+  }
   const bugs = s.dmesg.filter((l) => /\] (BUG: |Unrecoverable kprobe|Oops: )/.test(l));
   out.push(`kernel bugs reproduced: ${bugs.length === 0 ? 'none' : bugs.length}`, ...bugs.slice(0, 5).map((l) => `  ${l}`));
   out.push('');

@@ -150,6 +150,7 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       events: result.events,
       endReason: result.endReason,
       violations: result.violations,
+      expectFailures: result.expectFailures,
       dmesg: result.dmesg,
       digest: result.digest,
       symbols: symbolsOf(scenario),
@@ -165,5 +166,5 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
     const note = result.trace.note(logNote === null ? null : target);
     if (note !== null) process.stderr.write(note);
   }
-  return result.violations.length > 0 ? EXIT_CHECK_FAILED : EXIT_OK;
+  return result.violations.length > 0 || result.expectFailures.length > 0 ? EXIT_CHECK_FAILED : EXIT_OK;
 }
