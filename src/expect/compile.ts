@@ -107,7 +107,7 @@ function show(v: Value, t: Type): string {
 function suggest(name: string, known: readonly string[]): string {
   const near = known.length > 0 ? closest(name, [...known]) : undefined;
   const list = `expected one of ${known.join(', ')}`;
-  return near !== undefined && near !== name && distance(name, near) <= Math.max(2, Math.floor(name.length / 3)) ? `${list}; did you mean "${near}"?` : list;
+  return near !== undefined && name.length >= 2 && near !== name && distance(name, near) <= Math.max(1, Math.floor(name.length / 3)) ? `${list}; did you mean "${near}"?` : list;
 }
 
 function check(node: Node, cx: Cx, scope: Scope): Typed {
@@ -153,6 +153,9 @@ function check(node: Node, cx: Cx, scope: Scope): Typed {
           throw new ExprError(node.at, `a list of ${rec.what.replace(/^an? /, '')}s has no field "${name}" (use count(x in LIST: …), all(…), any(…) or sum(…))`);
         }
         const known = keys.of(cx.scenario);
+        if (!known.includes(name) && cx.scenario.probes.some((p) => p.name === name)) {
+          throw new ExprError(node.at, `probe "${name}" is not a ${keys.what}${known.length > 0 ? ` (${keys.what}s: ${known.join(', ')})` : ''}`);
+        }
         if (!known.includes(name)) {
           throw new ExprError(node.at, `no ${keys.what} named "${name}" in scenario.probes${known.length > 0 ? ` (${suggest(name, known)})` : ` (it has no ${keys.what}s)`}`);
         }

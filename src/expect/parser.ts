@@ -256,39 +256,37 @@ function peg$parse(input, options) {
   function peg$f5(head, tail) {    return bin(head, tail);  }
   function peg$f6() {    return { op: '&&', at: offset() };  }
   function peg$f7(e) {    return { kind: 'unary', op: '!', at: offset(), operand: e, start: offset(), end: e.end };  }
-  function peg$f8(l, tail, chained) {
-    if (chained !== null) error('comparisons do not chain: write a < b && b < c', chained);
-    return tail === null ? l : bin(l, [tail]);
-  }
-  function peg$f9(op) {    return { op, at: offset() };  }
-  function peg$f10() {    return location();  }
-  function peg$f11(head, tail) {    return bin(head, tail);  }
-  function peg$f12(op) {    return { op, at: offset() };  }
-  function peg$f13(head, tail) {    return bin(head, tail);  }
-  function peg$f14(op) {    return { op, at: offset() };  }
-  function peg$f15(e) {    return { kind: 'unary', op: '-', at: offset(), operand: e, start: offset(), end: e.end };  }
-  function peg$f16(head, tail) {
+  function peg$f8(chained) {    error('comparisons do not chain: write a < b && b < c', chained);  }
+  function peg$f9(l, op, r) {    return bin(l, [[op, r]]);  }
+  function peg$f10(op) {    return { op, at: offset() };  }
+  function peg$f11() {    return location();  }
+  function peg$f12(head, tail) {    return bin(head, tail);  }
+  function peg$f13(op) {    return { op, at: offset() };  }
+  function peg$f14(head, tail) {    return bin(head, tail);  }
+  function peg$f15(op) {    return { op, at: offset() };  }
+  function peg$f16(e) {    return { kind: 'unary', op: '-', at: offset(), operand: e, start: offset(), end: e.end };  }
+  function peg$f17(head, tail) {
     return tail.reduce((object, s) => ({ ...s, object, start: object.start }), head);
   }
-  function peg$f17(name) {    return { kind: 'field', name: name.name, at: name.start, end: name.end };  }
-  function peg$f18(key) {    return { kind: 'key', key: key.value, at: key.start, end: range().end };  }
-  function peg$f19(e) {    return { ...e, start: range().start, end: range().end };  }
-  function peg$f20(fn, v, list, body) {
+  function peg$f18(name) {    return { kind: 'field', name: name.name, at: name.start, end: name.end };  }
+  function peg$f19(key) {    return { kind: 'key', key: key.value, at: key.start, end: range().end };  }
+  function peg$f20(e) {    return { ...e, start: range().start, end: range().end };  }
+  function peg$f21(fn, v, list, body) {
     return { kind: 'call', fn: fn.name, at: fn.start, bind: v, list, body, start: fn.start, end: range().end };
   }
-  function peg$f21(fn, list) {
+  function peg$f22(fn, list) {
     return { kind: 'call', fn: fn.name, at: fn.start, bind: null, list, body: null, start: fn.start, end: range().end };
   }
-  function peg$f22(id) {    return { kind: 'name', name: id.name, at: id.start, start: id.start, end: id.end };  }
-  function peg$f23(word) {
+  function peg$f23(id) {    return { kind: 'name', name: id.name, at: id.start, start: id.start, end: id.end };  }
+  function peg$f24(word) {
     const r = range();
     return word === 'null' ? { kind: 'null', at: r.start, start: r.start, end: r.end } : { kind: 'bool', value: word === 'true', at: r.start, start: r.start, end: r.end };
   }
-  function peg$f24() {    const r = range(); return { name: text(), start: r.start, end: r.end };  }
-  function peg$f25(digits) {    const r = range(); return { kind: 'int', value: Number.parseInt(digits, 16), at: r.start, start: r.start, end: r.end };  }
-  function peg$f26(digits) {    const r = range(); return { kind: 'int', value: Number(digits), at: r.start, start: r.start, end: r.end };  }
-  function peg$f27(chars) {    const r = range(); return { kind: 'string', value: chars.join(''), at: r.start, start: r.start, end: r.end };  }
-  function peg$f28(c) {    return c === 'n' ? '\n' : c === 't' ? '\t' : c;  }
+  function peg$f25() {    const r = range(); return { name: text(), start: r.start, end: r.end };  }
+  function peg$f26(digits) {    const r = range(); return { kind: 'int', value: Number.parseInt(digits, 16), at: r.start, start: r.start, end: r.end };  }
+  function peg$f27(digits) {    const r = range(); return { kind: 'int', value: Number(digits), at: r.start, start: r.start, end: r.end };  }
+  function peg$f28(chars) {    const r = range(); return { kind: 'string', value: chars.join(''), at: r.start, start: r.start, end: r.end };  }
+  function peg$f29(c) {    return c === 'n' ? '\n' : c === 't' ? '\t' : c;  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -728,47 +726,65 @@ function peg$parse(input, options) {
   }
 
   function peg$parseCompare() {
-    let s0, s1, s2, s3, s4, s5, s6;
+    let s0, s1, s2, s3, s4, s5, s6, s7;
 
     s0 = peg$currPos;
     s1 = peg$parseSum();
     if (s1 !== peg$FAILED) {
-      s2 = peg$currPos;
-      s3 = peg$parse_();
-      s4 = peg$parseCmpOp();
-      if (s4 !== peg$FAILED) {
-        s5 = peg$parse_();
-        s6 = peg$parseSum();
-        if (s6 !== peg$FAILED) {
-          s2 = [ s4, s6 ];
+      s2 = peg$parse_();
+      s3 = peg$parseCmpOp();
+      if (s3 !== peg$FAILED) {
+        s4 = peg$parse_();
+        s5 = peg$parseSum();
+        if (s5 !== peg$FAILED) {
+          s6 = peg$parse_();
+          s7 = peg$parseChainedCmp();
+          if (s7 !== peg$FAILED) {
+            peg$savedPos = s0;
+            s0 = peg$f8(s7);
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
         } else {
-          peg$currPos = s2;
-          s2 = peg$FAILED;
+          peg$currPos = s0;
+          s0 = peg$FAILED;
         }
       } else {
-        peg$currPos = s2;
-        s2 = peg$FAILED;
+        peg$currPos = s0;
+        s0 = peg$FAILED;
       }
-      if (s2 === peg$FAILED) {
-        s2 = null;
-      }
-      s3 = peg$currPos;
-      s4 = peg$parse_();
-      s5 = peg$parseChainedCmp();
-      if (s5 !== peg$FAILED) {
-        s3 = s5;
-      } else {
-        peg$currPos = s3;
-        s3 = peg$FAILED;
-      }
-      if (s3 === peg$FAILED) {
-        s3 = null;
-      }
-      peg$savedPos = s0;
-      s0 = peg$f8(s1, s2, s3);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
+    }
+    if (s0 === peg$FAILED) {
+      s0 = peg$currPos;
+      s1 = peg$parseSum();
+      if (s1 !== peg$FAILED) {
+        s2 = peg$parse_();
+        s3 = peg$parseCmpOp();
+        if (s3 !== peg$FAILED) {
+          s4 = peg$parse_();
+          s5 = peg$parseSum();
+          if (s5 !== peg$FAILED) {
+            peg$savedPos = s0;
+            s0 = peg$f9(s1, s3, s5);
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+      if (s0 === peg$FAILED) {
+        s0 = peg$parseSum();
+      }
     }
 
     return s0;
@@ -824,7 +840,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f9(s1);
+      s1 = peg$f10(s1);
     }
     s0 = s1;
     peg$silentFails--;
@@ -843,7 +859,7 @@ function peg$parse(input, options) {
     s1 = peg$parseCmpOp();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f10();
+      s1 = peg$f11();
     }
     s0 = s1;
 
@@ -893,7 +909,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f11(s1, s2);
+      s0 = peg$f12(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -916,7 +932,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f12(s1);
+      s1 = peg$f13(s1);
     }
     s0 = s1;
     peg$silentFails--;
@@ -971,7 +987,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f13(s1, s2);
+      s0 = peg$f14(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -994,7 +1010,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f14(s1);
+      s1 = peg$f15(s1);
     }
     s0 = s1;
     peg$silentFails--;
@@ -1022,7 +1038,7 @@ function peg$parse(input, options) {
       s3 = peg$parseUnary();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f15(s3);
+        s0 = peg$f16(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1067,7 +1083,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f16(s1, s2);
+      s0 = peg$f17(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1093,7 +1109,7 @@ function peg$parse(input, options) {
       s3 = peg$parseIdent();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f17(s3);
+        s0 = peg$f18(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1125,7 +1141,7 @@ function peg$parse(input, options) {
           }
           if (s5 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f18(s3);
+            s0 = peg$f19(s3);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -1183,7 +1199,7 @@ function peg$parse(input, options) {
                   }
                   if (s5 !== peg$FAILED) {
                     peg$savedPos = s0;
-                    s0 = peg$f19(s3);
+                    s0 = peg$f20(s3);
                   } else {
                     peg$currPos = s0;
                     s0 = peg$FAILED;
@@ -1259,7 +1275,7 @@ function peg$parse(input, options) {
                       }
                       if (s15 !== peg$FAILED) {
                         peg$savedPos = s0;
-                        s0 = peg$f20(s1, s5, s9, s13);
+                        s0 = peg$f21(s1, s5, s9, s13);
                       } else {
                         peg$currPos = s0;
                         s0 = peg$FAILED;
@@ -1326,7 +1342,7 @@ function peg$parse(input, options) {
             }
             if (s7 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f21(s1, s5);
+              s0 = peg$f22(s1, s5);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -1355,7 +1371,7 @@ function peg$parse(input, options) {
     s1 = peg$parseIdent();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f22(s1);
+      s1 = peg$f23(s1);
     }
     s0 = s1;
 
@@ -1404,7 +1420,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f23(s1);
+        s0 = peg$f24(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1504,7 +1520,7 @@ function peg$parse(input, options) {
           s4 = peg$parseIdentPart();
         }
         peg$savedPos = s0;
-        s0 = peg$f24();
+        s0 = peg$f25();
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1590,7 +1606,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f25(s2);
+          s0 = peg$f26(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1646,7 +1662,7 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f26(s1);
+          s0 = peg$f27(s1);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1693,7 +1709,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f27(s2);
+        s0 = peg$f28(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1740,7 +1756,7 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f28(s2);
+          s0 = peg$f29(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
