@@ -52,6 +52,7 @@ export async function writeViewerBundle(): Promise<string> {
   return BUNDLE;
 }
 
+// Silent, as tsc is: `npm pack --json` runs the build and its standard output must stay JSON.
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.stdout.write(`wrote ${await writeViewerBundle()}\n`);
+  await writeViewerBundle();
 }

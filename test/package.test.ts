@@ -60,7 +60,7 @@ afterAll(() => {
 
 describe('the packed package', () => {
   it('ships the compiled library, its declarations, the CLI, docs, examples, the JSON Schema and licence; no sources, tests or bench', () => {
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/kprobesim.js', 'README.md', 'LICENSE', 'package.json', 'docs/events.md', 'docs/rules.md', 'schema/scenario.schema.json', 'examples/unregister-race.json']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/viewer/page.js', 'bin/kprobesim.js', 'README.md', 'LICENSE', 'package.json', 'docs/events.md', 'docs/rules.md', 'schema/scenario.schema.json', 'examples/unregister-race.json']) {
       expect(files).toContain(f);
     }
     expect(files.some((f) => f.startsWith('examples/'))).toBe(true);

@@ -107,7 +107,8 @@ async function start(): Promise<void> {
     await yieldToBrowser();
     const timeline = builder.finish();
     const app = new App(meta, timeline, lines, history, { probes, tasks });
-    Object.assign(status, app.api());
+    // Descriptors, not values: `cursor` and `selected` are getters.
+    Object.defineProperties(status, Object.getOwnPropertyDescriptors(app.api()));
     loading.remove();
     app.redraw();
     status.ready = true;

@@ -49,9 +49,8 @@ export function renderState(into: HTMLElement, s: KernelState, seq: number): voi
       ['current', 'current_kprobe'],
       ['task', 'task'],
       ['handler', 'handler'],
-      ['preempt', 'preempt'],
-      ['irqs', 'irqs'],
-      ['sync', 'acked sync / gp'],
+      ['preempt', 'preempt, irqs'],
+      ['sync', 'acked sync, gp'],
     ],
     s.cpus.map((c) => ({
       cpu: `CPU ${c.id}`,
@@ -59,9 +58,8 @@ export function renderState(into: HTMLElement, s: KernelState, seq: number): voi
       current: c.current ?? '',
       task: taskName(s, s.sched.curr[c.id] ?? null),
       handler: c.handler === null ? '' : `${c.handler.probe} ${c.handler.phase} step ${c.handler.step}${c.handler.spin > 0 ? ` (spin ${c.handler.spin})` : ''}`,
-      preempt: c.preempt_count,
-      irqs: c.irqs_off ? 'off' : 'on',
-      sync: `${c.acked_sync} / ${c.rcu_gp}`,
+      preempt: `${c.preempt_count}, ${c.irqs_off ? 'off' : 'on'}`,
+      sync: `${c.acked_sync}, ${c.rcu_gp}`,
     })),
     (i) => ({ 'data-cpu': String(s.cpus[i]!.id) }),
   );

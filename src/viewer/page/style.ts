@@ -2,7 +2,7 @@
 export const STYLE = `
 * { box-sizing: border-box; }
 html, body { margin: 0; height: 100%; font: 13px/1.35 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1d; background: #fff; }
-#app { display: grid; grid-template-rows: auto 1fr auto; grid-template-columns: 1fr 480px; height: 100vh; }
+#app { display: grid; grid-template-rows: auto 1fr auto; grid-template-columns: 1fr 520px; height: 100vh; }
 header { grid-column: 1 / 3; display: flex; flex-wrap: wrap; gap: 6px 16px; align-items: center; padding: 6px 10px; border-bottom: 1px solid #ddd; background: #fafafa; }
 header h1 { font-size: 15px; margin: 0; font-weight: 600; }
 header .dim, .dim { color: #666; font-weight: normal; }
