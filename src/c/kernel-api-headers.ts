@@ -527,6 +527,11 @@ const KPROBES = (c: Ctx): string => {
 #include <linux/kernel.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/preempt.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
+#include <linux/mutex.h>
+#include <linux/stacktrace.h>
 #define __kprobes __section(".kprobes.text")
 #define NOKPROBE_SYMBOL(fname) static unsigned long __used __section("_kprobe_blacklist") _kbl_addr_##fname = (unsigned long)fname;
 typedef ${c.arch === 'x86_64' ? 'u8' : 'u32'} kprobe_opcode_t;
