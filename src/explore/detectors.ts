@@ -1,6 +1,7 @@
 import type { EndReason } from '../actors/simulation.ts';
 import type { LoggedEvent } from '../model/events.ts';
 import type { KernelState, TaskState } from '../model/state.ts';
+import { ExpectMonitor } from '../expect/monitor.ts';
 import { InvariantMonitor } from '../monitors/invariants.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { Projection } from '../views/folder.ts';
@@ -14,7 +15,10 @@ export type FailureKind = 'invariant' | 'kernel-bug' | 'deadlock' | 'liveness' |
 
 export interface Failure {
   readonly kind: FailureKind;
-  /** What exactly: the invariant (`INV-unregister`), the event (`kernel.oops`), `kernel.deadlock`, `liveness`. */
+  /**
+   * What exactly: the invariant (`INV-unregister`), the event (`kernel.oops`), `kernel.deadlock`,
+   * `liveness`, the scenario's expectation (`expect[0]`).
+   */
   readonly check: string;
   readonly message: string;
   /** The seq of the event where it showed. */
@@ -117,9 +121,25 @@ export class DeadlockDetector implements FailureDetector {
   }
 }
 
+/** The scenario's own `expect` assertions (src/expect): the first one that turns false. */
+export class ExpectDetector implements FailureDetector {
+  found: Failure | null = null;
+  constructor(private readonly monitor: ExpectMonitor) {}
+  observe(before: KernelState, e: LoggedEvent, after: KernelState): void {
+    if (this.found !== null) return;
+    this.monitor.observe(before, e, after);
+    const f = this.monitor.failures[0];
+    if (f !== undefined) this.found = { kind: 'expect', check: `expect[${f.index}]`, message: f.message, seq: f.seq };
+  }
+}
+
 /** Every run's detectors, in the order their failures win when several show at one event. */
 export const DETECTORS: readonly DetectorFactory[] = [
   () => new InvariantDetector(),
   () => new KernelBugDetector(),
+  (scenario) => {
+    const monitor = ExpectMonitor.of(scenario);
+    return monitor === null ? null : new ExpectDetector(monitor);
+  },
   () => new DeadlockDetector(),
 ];

@@ -37,7 +37,7 @@ function failureLines(f: FailureReport, i: number): string[] {
     `  shrunk to ${plural(f.preemptions, 'preemption')} in ${plural(f.decisions, 'decision')} (from ${plural(f.preemptions_before_shrinking, 'preemption')} in ${plural(f.decisions_before_shrinking, 'decision')})`,
   ];
   for (const p of f.schedule) lines.push(`  preempt at decision ${p.at}: ${describe(p)}`);
-  if (f.log !== null) lines.push(`  log: ${f.log}`, `  replay: kprobesim replay ${f.log}`, `  explain: kprobesim why ${f.log}`);
+  if (f.log !== null) lines.push(`  log: ${f.log}`, `  replay: kprobesim replay ${f.log}`, `  explain: kprobesim why ${f.log}`, `  view: kprobesim view ${f.log}`);
   return lines;
 }
 
