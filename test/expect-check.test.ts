@@ -87,7 +87,7 @@ describe('expect expressions are type-checked before the run', () => {
   });
 
   it('a syntax error names its place too', () => {
-    expect(bad('probes.kp.hits >')).toBe('1:17: expected "(", "-", "false", "null", "true", a name, a string, or an integer, found the end');
+    expect(bad('probes.kp.hits >')).toBe('1:17: expected "!", "(", "-", "false", "null", "true", a name, a string, or an integer, found the end');
   });
 
   it('every error of a scenario is reported, one line each', () => {

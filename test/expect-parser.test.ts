@@ -44,11 +44,13 @@ describe('src/expect/parser.ts', () => {
     expect(readFileSync('src/expect/parser.ts', 'utf8')).toBe(await expectParserSource());
   });
 
-  it('binds operators loosest first: =>, ||, &&, !, comparisons, + -, * / %, unary -, then . and [ ]', () => {
+  it('binds operators loosest first, as C does: =>, ||, &&, comparisons, + -, * / %, prefix ! and -, then . and [ ]', () => {
     expect(shape(parseExpr('a || b && c'))).toBe('(a || (b && c))');
     expect(shape(parseExpr('a && b || c'))).toBe('((a && b) || c)');
-    // `!` is looser than a comparison, as "not (x equals y)" reads.
-    expect(shape(parseExpr('!x == y'))).toBe('(!(x == y))');
+    // `!` binds tighter than a comparison, as in C.
+    expect(shape(parseExpr('!x == y'))).toBe('((!x) == y)');
+    expect(shape(parseExpr('!(x == y)'))).toBe('(!(x == y))');
+    expect(shape(parseExpr('a == !b.c'))).toBe('(a == (!b.c))');
     // Implication is right-associative: a => (b => c).
     expect(shape(parseExpr('a => b => c'))).toBe('(a => (b => c))');
     expect(shape(parseExpr('a || b => c'))).toBe('((a || b) => c)');
@@ -79,8 +81,7 @@ describe('src/expect/parser.ts', () => {
   });
 
   it('names the place of a syntax error and what was expected there', () => {
-    // After "+" comes a product's operand: "!" is not one (it is looser than "+": write !(…)).
-    expect(errorAt('probes.kp.hits +')).toEqual({ offset: 16, message: 'expected "(", "-", "false", "null", "true", a name, a string, or an integer, found the end' });
+    expect(errorAt('probes.kp.hits +')).toEqual({ offset: 16, message: 'expected "!", "(", "-", "false", "null", "true", a name, a string, or an integer, found the end' });
     expect(errorAt('')).toEqual({ offset: 0, message: 'expected "!", "(", "-", "false", "null", "true", a name, a string, or an integer, found the end' });
     expect(errorAt('1 < 2 < 3')).toEqual({ offset: 6, message: 'comparisons do not chain: write a < b && b < c' });
     expect(errorAt('count(c in cpus: true').offset).toBe(21);

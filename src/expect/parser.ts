@@ -174,12 +174,12 @@ function peg$parse(input, options) {
   const peg$c0 = "=>";
   const peg$c1 = "||";
   const peg$c2 = "&&";
-  const peg$c3 = "!";
-  const peg$c4 = "=";
-  const peg$c5 = "==";
-  const peg$c6 = "!=";
-  const peg$c7 = "<=";
-  const peg$c8 = ">=";
+  const peg$c3 = "==";
+  const peg$c4 = "!=";
+  const peg$c5 = "<=";
+  const peg$c6 = ">=";
+  const peg$c7 = "!";
+  const peg$c8 = "=";
   const peg$c9 = "-";
   const peg$c10 = ".";
   const peg$c11 = "[";
@@ -209,18 +209,18 @@ function peg$parse(input, options) {
   const peg$e0 = peg$literalExpectation("=>", false);
   const peg$e1 = peg$literalExpectation("||", false);
   const peg$e2 = peg$literalExpectation("&&", false);
-  const peg$e3 = peg$literalExpectation("!", false);
-  const peg$e4 = peg$literalExpectation("=", false);
-  const peg$e5 = peg$otherExpectation("a comparison (==, !=, <, <=, >, >=)");
-  const peg$e6 = peg$literalExpectation("==", false);
-  const peg$e7 = peg$literalExpectation("!=", false);
-  const peg$e8 = peg$literalExpectation("<=", false);
-  const peg$e9 = peg$literalExpectation(">=", false);
-  const peg$e10 = peg$classExpectation(["<", ">"], false, false, false);
-  const peg$e11 = peg$otherExpectation("\"+\" or \"-\"");
-  const peg$e12 = peg$classExpectation(["+", "-"], false, false, false);
-  const peg$e13 = peg$otherExpectation("\"*\", \"/\" or \"%\"");
-  const peg$e14 = peg$classExpectation(["%", "*", "/"], false, false, false);
+  const peg$e3 = peg$otherExpectation("a comparison (==, !=, <, <=, >, >=)");
+  const peg$e4 = peg$literalExpectation("==", false);
+  const peg$e5 = peg$literalExpectation("!=", false);
+  const peg$e6 = peg$literalExpectation("<=", false);
+  const peg$e7 = peg$literalExpectation(">=", false);
+  const peg$e8 = peg$classExpectation(["<", ">"], false, false, false);
+  const peg$e9 = peg$otherExpectation("\"+\" or \"-\"");
+  const peg$e10 = peg$classExpectation(["+", "-"], false, false, false);
+  const peg$e11 = peg$otherExpectation("\"*\", \"/\" or \"%\"");
+  const peg$e12 = peg$classExpectation(["%", "*", "/"], false, false, false);
+  const peg$e13 = peg$literalExpectation("!", false);
+  const peg$e14 = peg$literalExpectation("=", false);
   const peg$e15 = peg$literalExpectation("-", false);
   const peg$e16 = peg$otherExpectation("a field (.name) or a key ([\"name\"])");
   const peg$e17 = peg$literalExpectation(".", false);
@@ -255,15 +255,15 @@ function peg$parse(input, options) {
   function peg$f4() {    return { op: '||', at: offset() };  }
   function peg$f5(head, tail) {    return bin(head, tail);  }
   function peg$f6() {    return { op: '&&', at: offset() };  }
-  function peg$f7(e) {    return { kind: 'unary', op: '!', at: offset(), operand: e, start: offset(), end: e.end };  }
-  function peg$f8(chained) {    error('comparisons do not chain: write a < b && b < c', chained);  }
-  function peg$f9(l, op, r) {    return bin(l, [[op, r]]);  }
-  function peg$f10(op) {    return { op, at: offset() };  }
-  function peg$f11() {    return location();  }
-  function peg$f12(head, tail) {    return bin(head, tail);  }
-  function peg$f13(op) {    return { op, at: offset() };  }
-  function peg$f14(head, tail) {    return bin(head, tail);  }
-  function peg$f15(op) {    return { op, at: offset() };  }
+  function peg$f7(chained) {    error('comparisons do not chain: write a < b && b < c', chained);  }
+  function peg$f8(l, op, r) {    return bin(l, [[op, r]]);  }
+  function peg$f9(op) {    return { op, at: offset() };  }
+  function peg$f10() {    return location();  }
+  function peg$f11(head, tail) {    return bin(head, tail);  }
+  function peg$f12(op) {    return { op, at: offset() };  }
+  function peg$f13(head, tail) {    return bin(head, tail);  }
+  function peg$f14(op) {    return { op, at: offset() };  }
+  function peg$f15(e) {    return { kind: 'unary', op: '!', at: offset(), operand: e, start: offset(), end: e.end };  }
   function peg$f16(e) {    return { kind: 'unary', op: '-', at: offset(), operand: e, start: offset(), end: e.end };  }
   function peg$f17(head, tail) {
     return tail.reduce((object, s) => ({ ...s, object, start: object.start }), head);
@@ -604,7 +604,7 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4, s5, s6, s7;
 
     s0 = peg$currPos;
-    s1 = peg$parseNot();
+    s1 = peg$parseCompare();
     if (s1 !== peg$FAILED) {
       s2 = [];
       s3 = peg$currPos;
@@ -612,7 +612,7 @@ function peg$parse(input, options) {
       s5 = peg$parseAndOp();
       if (s5 !== peg$FAILED) {
         s6 = peg$parse_();
-        s7 = peg$parseNot();
+        s7 = peg$parseCompare();
         if (s7 !== peg$FAILED) {
           s3 = [ s5, s7 ];
         } else {
@@ -630,7 +630,7 @@ function peg$parse(input, options) {
         s5 = peg$parseAndOp();
         if (s5 !== peg$FAILED) {
           s6 = peg$parse_();
-          s7 = peg$parseNot();
+          s7 = peg$parseCompare();
           if (s7 !== peg$FAILED) {
             s3 = [ s5, s7 ];
           } else {
@@ -672,59 +672,6 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseNot() {
-    let s0, s1, s2, s3, s4;
-
-    s0 = peg$currPos;
-    if (input.charCodeAt(peg$currPos) === 33) {
-      s1 = peg$c3;
-      peg$currPos++;
-    } else {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e3); }
-    }
-    if (s1 !== peg$FAILED) {
-      s2 = peg$currPos;
-      peg$silentFails++;
-      if (input.charCodeAt(peg$currPos) === 61) {
-        s3 = peg$c4;
-        peg$currPos++;
-      } else {
-        s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e4); }
-      }
-      peg$silentFails--;
-      if (s3 === peg$FAILED) {
-        s2 = undefined;
-      } else {
-        peg$currPos = s2;
-        s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        s3 = peg$parse_();
-        s4 = peg$parseNot();
-        if (s4 !== peg$FAILED) {
-          peg$savedPos = s0;
-          s0 = peg$f7(s4);
-        } else {
-          peg$currPos = s0;
-          s0 = peg$FAILED;
-        }
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-    if (s0 === peg$FAILED) {
-      s0 = peg$parseCompare();
-    }
-
-    return s0;
-  }
-
   function peg$parseCompare() {
     let s0, s1, s2, s3, s4, s5, s6, s7;
 
@@ -741,7 +688,7 @@ function peg$parse(input, options) {
           s7 = peg$parseChainedCmp();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f8(s7);
+            s0 = peg$f7(s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -769,7 +716,7 @@ function peg$parse(input, options) {
           s5 = peg$parseSum();
           if (s5 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f9(s1, s3, s5);
+            s0 = peg$f8(s1, s3, s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -795,36 +742,36 @@ function peg$parse(input, options) {
 
     peg$silentFails++;
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 2) === peg$c5) {
-      s1 = peg$c5;
+    if (input.substr(peg$currPos, 2) === peg$c3) {
+      s1 = peg$c3;
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e6); }
+      if (peg$silentFails === 0) { peg$fail(peg$e4); }
     }
     if (s1 === peg$FAILED) {
-      if (input.substr(peg$currPos, 2) === peg$c6) {
-        s1 = peg$c6;
+      if (input.substr(peg$currPos, 2) === peg$c4) {
+        s1 = peg$c4;
         peg$currPos += 2;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e7); }
+        if (peg$silentFails === 0) { peg$fail(peg$e5); }
       }
       if (s1 === peg$FAILED) {
-        if (input.substr(peg$currPos, 2) === peg$c7) {
-          s1 = peg$c7;
+        if (input.substr(peg$currPos, 2) === peg$c5) {
+          s1 = peg$c5;
           peg$currPos += 2;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e8); }
+          if (peg$silentFails === 0) { peg$fail(peg$e6); }
         }
         if (s1 === peg$FAILED) {
-          if (input.substr(peg$currPos, 2) === peg$c8) {
-            s1 = peg$c8;
+          if (input.substr(peg$currPos, 2) === peg$c6) {
+            s1 = peg$c6;
             peg$currPos += 2;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e9); }
+            if (peg$silentFails === 0) { peg$fail(peg$e7); }
           }
           if (s1 === peg$FAILED) {
             s1 = input.charAt(peg$currPos);
@@ -832,7 +779,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s1 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e10); }
+              if (peg$silentFails === 0) { peg$fail(peg$e8); }
             }
           }
         }
@@ -840,13 +787,13 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f10(s1);
+      s1 = peg$f9(s1);
     }
     s0 = s1;
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e5); }
+      if (peg$silentFails === 0) { peg$fail(peg$e3); }
     }
 
     return s0;
@@ -859,7 +806,7 @@ function peg$parse(input, options) {
     s1 = peg$parseCmpOp();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f11();
+      s1 = peg$f10();
     }
     s0 = s1;
 
@@ -909,7 +856,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f12(s1, s2);
+      s0 = peg$f11(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -928,17 +875,17 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e12); }
+      if (peg$silentFails === 0) { peg$fail(peg$e10); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f13(s1);
+      s1 = peg$f12(s1);
     }
     s0 = s1;
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e11); }
+      if (peg$silentFails === 0) { peg$fail(peg$e9); }
     }
 
     return s0;
@@ -987,7 +934,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f14(s1, s2);
+      s0 = peg$f13(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1006,39 +953,60 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e14); }
+      if (peg$silentFails === 0) { peg$fail(peg$e12); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f15(s1);
+      s1 = peg$f14(s1);
     }
     s0 = s1;
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e13); }
+      if (peg$silentFails === 0) { peg$fail(peg$e11); }
     }
 
     return s0;
   }
 
   function peg$parseUnary() {
-    let s0, s1, s2, s3;
+    let s0, s1, s2, s3, s4;
 
     s0 = peg$currPos;
-    if (input.charCodeAt(peg$currPos) === 45) {
-      s1 = peg$c9;
+    if (input.charCodeAt(peg$currPos) === 33) {
+      s1 = peg$c7;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e15); }
+      if (peg$silentFails === 0) { peg$fail(peg$e13); }
     }
     if (s1 !== peg$FAILED) {
-      s2 = peg$parse_();
-      s3 = peg$parseUnary();
-      if (s3 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f16(s3);
+      s2 = peg$currPos;
+      peg$silentFails++;
+      if (input.charCodeAt(peg$currPos) === 61) {
+        s3 = peg$c8;
+        peg$currPos++;
+      } else {
+        s3 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e14); }
+      }
+      peg$silentFails--;
+      if (s3 === peg$FAILED) {
+        s2 = undefined;
+      } else {
+        peg$currPos = s2;
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        s3 = peg$parse_();
+        s4 = peg$parseUnary();
+        if (s4 !== peg$FAILED) {
+          peg$savedPos = s0;
+          s0 = peg$f15(s4);
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1048,7 +1016,31 @@ function peg$parse(input, options) {
       s0 = peg$FAILED;
     }
     if (s0 === peg$FAILED) {
-      s0 = peg$parsePostfix();
+      s0 = peg$currPos;
+      if (input.charCodeAt(peg$currPos) === 45) {
+        s1 = peg$c9;
+        peg$currPos++;
+      } else {
+        s1 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e15); }
+      }
+      if (s1 !== peg$FAILED) {
+        s2 = peg$parse_();
+        s3 = peg$parseUnary();
+        if (s3 !== peg$FAILED) {
+          peg$savedPos = s0;
+          s0 = peg$f16(s3);
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+      if (s0 === peg$FAILED) {
+        s0 = peg$parsePostfix();
+      }
     }
 
     return s0;
