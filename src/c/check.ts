@@ -748,6 +748,7 @@ class Checker {
     const work = [0];
     while (work.length) {
       const pc = work.pop()!;
+      if (pc < 0) continue; // a goto to a label never defined (already reported)
       if (pc >= code.length) return true;
       if (seen.has(pc)) continue;
       seen.add(pc);
@@ -1163,7 +1164,7 @@ class Checker {
         const notes: Diagnostic[] = [];
         if (!this.undeclaredNoteShown) {
           this.undeclaredNoteShown = true;
-          notes.push({ severity: 'note', message: 'each undeclared identifier is reported only once for each function it appears in', span: e.at.span });
+          notes.push({ severity: 'note', message: 'each undeclared identifier is reported only once for each function it appears in', span: e.at.span, noQuote: true });
         }
         this.error(`'${e.name}' undeclared (first use in this function)${hint ? `; did you mean '${hint}'?` : ''}`, e.at, { notes, ...(hint ? { fixit: hint } : {}) });
       }

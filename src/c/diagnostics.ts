@@ -31,6 +31,8 @@ export interface Diagnostic {
   /** The function being compiled (for gcc's "In function 'f':" line); null at top level; undefined: none printed. */
   readonly fn?: string | null;
   readonly notes?: readonly Diagnostic[];
+  /** gcc prints some notes without quoting the source line. */
+  readonly noQuote?: boolean;
 }
 
 export const isError = (d: Diagnostic): boolean => d.severity === 'error' || d.severity === 'fatal error';
@@ -63,7 +65,7 @@ export function diagnosticHeadline(d: Diagnostic): string {
 
 function formatOne(d: Diagnostic, out: string[]): void {
   out.push(diagnosticHeadline(d));
-  if (d.span) quote(d, d.span, out);
+  if (d.span && !d.noQuote) quote(d, d.span, out);
   for (const n of d.notes ?? []) formatOne(n, out);
 }
 
