@@ -20,6 +20,10 @@ export { counterexampleNote, counterexampleReporter } from './scenario/counterex
 export { scenarioJsonSchema } from './scenario/json-schema.ts';
 export { randomStrategy, roundRobinStrategy, replayStrategy, type Strategy } from './scheduler/strategies.ts';
 export { InvariantMonitor, INVARIANTS, type Violation } from './monitors/invariants.ts';
+export { explore, type ExploreOptions } from './explore/explore.ts';
+export { mergeReports } from './explore/merge.ts';
+export type { ExploreReport, FailureReport, ExploreStrategyName } from './explore/report.ts';
+export { DETECTORS, type Failure, type FailureDetector, type DetectorFactory } from './explore/detectors.ts';
 export { ExpectMonitor, checkExpectations, compileExpectations, type ExpectFailure, type CompiledExpectation } from './expect/monitor.ts';
 export { compileExpr, parseExpr, ExprError, type CompiledExpr } from './expect/compile.ts';
 export { MUTANTS, MUTANT_INFO, isMutant, parseMutant, type MutantName, type MutantInfo } from './kprobes/mutants.ts';
