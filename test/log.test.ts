@@ -308,7 +308,9 @@ describe('checkHeader', () => {
     expect(checkHeader({ ...HEADER, seed: -1 })).toBe('log header field "seed" is -1 (expected a non-negative integer)');
     expect(checkHeader({ ...HEADER, seed: 1.5 })).toContain('"seed"');
     expect(checkHeader({ ...HEADER, cpus: 0 })).toContain('"cpus" is 0');
-    expect(checkHeader({ ...HEADER, strategy: { name: 'pct' } })).toContain('"strategy.name" is "pct"');
+    expect(checkHeader({ ...HEADER, strategy: { name: 'bfs' } })).toContain('"strategy.name" is "bfs"');
+    // explore's strategies are names a header may carry (its failure logs say "explore").
+    for (const name of ['pct', 'dfs', 'swarm', 'portfolio', 'explore']) expect(checkHeader({ ...HEADER, strategy: { name } })).toBeNull();
     expect(checkHeader({ ...HEADER, run: undefined })).toBe('log header lacks field "run" (expected a non-empty run id string)');
     expect(checkHeader({ ...HEADER, scenario: 'basic.yaml' })).toContain('"scenario"');
     expect(checkHeader([1])).toContain('not a JSON object');
