@@ -3,7 +3,7 @@
 // shipped; peggy is a development dependency only. test/expect-parser.test.ts fails when the
 // committed file is not what this writes.
 import { writeFileSync } from 'node:fs';
-import { expectParserSource } from '../src/expect/generate.ts';
+import { expectParserSource } from './expect-grammar.ts';
 
 const out = new URL('../src/expect/parser.ts', import.meta.url);
 writeFileSync(out, await expectParserSource());

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Node } from '../src/expect/ast.ts';
 import { ExprError, parseExpr } from '../src/expect/compile.ts';
-import { expectParserSource } from '../src/expect/generate.ts';
+import { expectParserSource } from '../scripts/expect-grammar.ts';
 
 // The expect language's parser (docs/expect.md, "Grammar"): generated from src/expect/grammar.peggy,
 // committed, and it builds the tree the grammar says, with the places errors name.
