@@ -21,7 +21,7 @@ export class ExprError extends Error {
 }
 
 /** A failure while evaluating (a division by zero): the condition fails with this message. */
-export class EvalError extends Error {}
+export class EvaluationError extends Error {}
 
 type Env = (KernelState | Value)[];
 type Code = (s: KernelState, vars: Env) => Value;
@@ -86,7 +86,7 @@ export function compileExpr(text: string, scenario: Scenario): CompiledExpr {
       try {
         return typed.why?.(s, []) ?? 'it is false';
       } catch (e) {
-        if (e instanceof EvalError) return e.message;
+        if (e instanceof EvaluationError) return e.message;
         throw e;
       }
     },
@@ -259,11 +259,11 @@ const ARITH: Readonly<Record<'+' | '-' | '*' | '/' | '%', (a: number, b: number)
   '-': (a, b) => a - b,
   '*': (a, b) => a * b,
   '/': (a, b) => {
-    if (b === 0) throw new EvalError('division by zero');
+    if (b === 0) throw new EvaluationError('division by zero');
     return Math.trunc(a / b);
   },
   '%': (a, b) => {
-    if (b === 0) throw new EvalError('division by zero (%)');
+    if (b === 0) throw new EvaluationError('division by zero (%)');
     return a % b;
   },
 };

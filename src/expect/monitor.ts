@@ -3,7 +3,7 @@ import type { LoggedEvent } from '../model/events.ts';
 import type { KernelState } from '../model/state.ts';
 import type { Expectation, Scenario } from '../scenario/types.ts';
 import type { Projection } from '../views/folder.ts';
-import { compileExpr, EvalError, ExprError, type CompiledExpr } from './compile.ts';
+import { compileExpr, EvaluationError, ExprError, type CompiledExpr } from './compile.ts';
 
 // A scenario's own assertions ("expect": docs/expect.md), checked on the folded state: an
 // `always` condition after every event, an `at_end` one on the state the run ends with (at
@@ -92,7 +92,7 @@ export class ExpectMonitor implements Projection {
       try {
         why = x.condition.holds(after) ? null : x.condition.explain(after);
       } catch (err) {
-        if (!(err instanceof EvalError)) throw err;
+        if (!(err instanceof EvaluationError)) throw err;
         why = err.message;
       }
       if (why === null) continue;
@@ -109,6 +109,5 @@ export class ExpectMonitor implements Projection {
         message: `expect[${x.index}] ${label} (${x.mode}) is false ${when}: ${why}`,
       });
     }
-    this.failures.sort((a, b) => a.seq - b.seq || a.index - b.index);
   }
 }
