@@ -22,6 +22,7 @@ import { raceRunsPerSecond, replayVsRun, smallRaceVsFastcheck, speedNotes } from
 import { benchScenario } from './scenario.ts';
 import { channelCosts } from './channels.ts';
 import { startupVsNode } from './startup.ts';
+import { viewerFigures, viewerLines } from './viewer.ts';
 import { xstateRawSendsPerSecond } from './xstate-raw.ts';
 
 const N_RAW = 1_000_000;
@@ -219,6 +220,9 @@ async function main(): Promise<void> {
         `(${fmtRate(r1.events! / r1.seconds)} events/s); 4m ${r4.events} events in ${r4.seconds.toFixed(1)} s ` +
         `(${fmtRate(r4.events! / r4.seconds)} events/s)`,
     );
+
+    // The HTML viewer of the 1M log: the file's size, and the page's load in headless Chromium (bench/viewer.ts).
+    for (const line of viewerLines(await viewerFigures(log1))) process.stdout.write(`${line}\n`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

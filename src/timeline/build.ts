@@ -264,6 +264,11 @@ export class TimelineBuilder implements Projection {
     this.folder.apply(e);
   }
 
+  /** The folded state after the last event pushed (the HTML viewer keeps checkpoints of it). */
+  get state(): KernelState {
+    return this.folder.state;
+  }
+
   // ── the projection: each event with the state before and after it ───────────────────────────
 
   observe(before: KernelState, e: LoggedEvent, after: KernelState): void {

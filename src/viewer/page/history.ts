@@ -11,13 +11,24 @@ import type { KernelState } from '../../model/state.ts';
 /** A state is kept after every this many events while the page loads. */
 export const CHECKPOINT_EVERY = 1024;
 
-/** The base64 text of gzip'ed bytes, inflated by the browser's own DecompressionStream. */
-export async function inflate(base64: string): Promise<string> {
+/**
+ * The base64 text of gzip'ed bytes, inflated by the browser's own DecompressionStream and
+ * decoded a chunk at a time, handing the main thread back to the browser now and then (`pause`)
+ * so that a large log does not freeze the page while it inflates.
+ */
+export async function inflate(base64: string, pause: () => Promise<void>): Promise<string> {
   const bin = atob(base64);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-  return new Response(stream).text();
+  const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip')).pipeThrough(new TextDecoderStream()).getReader();
+  const parts: string[] = [];
+  for (let n = 1; ; n++) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    if (n % 64 === 0) await pause();
+  }
+  return parts.join('');
 }
 
 /** The event lines of a log; the event with seq s is line s - 1 (seqs are 1, 2, … without gaps). */

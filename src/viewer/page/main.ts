@@ -1,6 +1,5 @@
 /// <reference lib="dom" />
 import type { LoggedEvent } from '../../model/events.ts';
-import { evolve } from '../../model/evolve.ts';
 import { initialState } from '../../model/initial.ts';
 import type { KernelState } from '../../model/state.ts';
 import { TimelineBuilder } from '../../timeline/index.ts';
@@ -18,7 +17,7 @@ import { STYLE } from './style.ts';
 // model is on `window.kprobesim` for tests and for the curious (see the Viewer interface).
 
 /** Events folded between two yields to the browser while loading (the page never freezes). */
-const LOAD_CHUNK = 20_000;
+const LOAD_CHUNK = 8192;
 
 export interface Viewer {
   /** False until the log is folded and the lanes are drawn. */
@@ -80,7 +79,7 @@ async function start(): Promise<void> {
     const el = document.getElementById(PAYLOAD_ELEMENT_ID);
     if (el === null) throw new Error(`no #${PAYLOAD_ELEMENT_ID} element: this is not a kprobesim viewer file`);
     const payload = JSON.parse(el.textContent ?? '') as ViewerPayload;
-    const lines = new LogLines(await inflate(payload.log));
+    const lines = new LogLines(await inflate(payload.log, yieldToBrowser));
     const { log: _log, ...meta } = payload;
     el.remove();
     loadingText.textContent = `Folding ${lines.count} events…`;
@@ -89,12 +88,11 @@ async function start(): Promise<void> {
     const builder = new TimelineBuilder(payload.header, payload.scenario, { from: payload.from, to: payload.to });
     const tasks = new Map<number, string>(initial.tasks.map((t) => [t.pid, t.comm]));
     const probes = new Set(Object.keys(initial.kprobes.probes));
-    let state = initial;
     for (let seq = 1; seq <= lines.count; seq++) {
       const e = lines.event(seq);
-      state = evolve(state, e);
-      history.record(seq, state);
+      // The builder folds the log (its tracks follow the state): the checkpoints are its states.
       builder.push(e);
+      history.record(seq, builder.state);
       if (e.type === 'task.fork') tasks.set(e.child, e.comm);
       else if (e.type === 'task.exec') tasks.set(e.pid, e.comm);
       else if (e.type === 'input.probe' && typeof e.probe.name === 'string') probes.add(e.probe.name);
@@ -106,7 +104,9 @@ async function start(): Promise<void> {
     loadingText.textContent = 'Laying out the lanes…';
     await yieldToBrowser();
     const timeline = builder.finish();
+    await yieldToBrowser();
     const app = new App(meta, timeline, lines, history, { probes, tasks });
+    await yieldToBrowser();
     // Descriptors, not values: `cursor` and `selected` are getters.
     Object.defineProperties(status, Object.getOwnPropertyDescriptors(app.api()));
     loading.remove();
