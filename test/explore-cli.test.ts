@@ -104,6 +104,9 @@ describe('kprobesim explore', () => {
       [['--strategy', 'pct', '--preemption-bound', '1'], '--preemption-bound: bounds the dfs strategy only (--strategy is pct)'],
       [['--strategy', 'random', '--depth', '2'], "--depth: is PCT's bug depth or dfs's branching depth (--strategy is random)"],
       [['--cpus', '0'], "option '--cpus <N>' argument '0' is invalid. expected a number of CPUs from 1 to 64"],
+      [['--out', race], `--out: ${race} is not a directory`],
+      [['--report', join(dir, 'nope', 'r.json')], `--report: ${join(dir, 'nope')}: no such directory`],
+      [['--report', dir], `--report: ${dir} is a directory; give the report's file name`],
     ];
     for (const [args, message] of cases) {
       const r = await explore(args);

@@ -66,10 +66,11 @@ export async function explore(scenario: Scenario, opts: ExploreOptions): Promise
   const depth = opts.depth ?? (opts.strategy === 'dfs' ? null : DEFAULT_PCT_DEPTH);
   const withMutant = <T extends object>(o: T): T => (mutant === undefined ? o : { ...o, mutant });
 
-  // The default schedule's run: its length is PCT's k (its change points are drawn over it).
-  const calibration = executeRun(withMutant({ scenario, seed: opts.seed, strategy: forcedStrategy('dfs', () => undefined), stopAtFailure: false }));
-  const pct: PctOptions = { depth: depth ?? DEFAULT_PCT_DEPTH, length: calibration.decisions.length };
+  // PCT draws its change points over k, the length of the default schedule's run (up to its
+  // failure, if it fails: runs near it fail as early).
   const usesPct = opts.strategy === 'pct' || opts.strategy === 'portfolio';
+  const k = usesPct ? executeRun(withMutant({ scenario, seed: opts.seed, strategy: forcedStrategy('dfs', () => undefined), stopAtFailure: true })).decisions.length : 0;
+  const pct: PctOptions = { depth: depth ?? DEFAULT_PCT_DEPTH, length: k };
   const n = scenario.cpus + scenario.tasks.length;
 
   const states = new Set<number>();

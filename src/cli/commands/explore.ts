@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { explore, type Progress } from '../../explore/explore.ts';
 import { checkReport, mergeReports } from '../../explore/merge.ts';
 import { reportText, type ExploreReport, type ExploreStrategyName, type FailureReport } from '../../explore/report.ts';
@@ -67,6 +68,16 @@ function progressLine(): { update: (p: Progress) => void; done: () => void } {
   };
 }
 
+/** --out must be a directory (or not exist yet); --report a file in an existing directory. */
+async function checkOutputs(flags: ExploreFlags): Promise<void> {
+  const kind = (path: string) => stat(path).then((st) => (st.isDirectory() ? 'dir' : 'file'), () => null);
+  if ((await kind(flags.out)) === 'file') throw new InputError('--out', `${flags.out} is not a directory`);
+  if (flags.report !== undefined) {
+    if ((await kind(flags.report)) === 'dir') throw new InputError('--report', `${flags.report} is a directory; give the report's file name`);
+    if ((await kind(dirname(flags.report))) !== 'dir') throw new InputError('--report', `${dirname(flags.report)}: no such directory`);
+  }
+}
+
 export async function exploreCommand(arg: string | undefined, flags: ExploreFlags): Promise<number> {
   const scenario = withOverrides(await loadScenario(arg ?? 'default'), flags);
   if (flags.strategy === 'dfs' && flags.shard !== undefined) throw new InputError('--shard', 'dfs explores one tree, each run depending on the ones before it, and cannot be split into shards (use random, pct, swarm or portfolio)');
@@ -74,6 +85,8 @@ export async function exploreCommand(arg: string | undefined, flags: ExploreFlag
   if (flags.strategy === 'random' || flags.strategy === 'swarm') {
     if (flags.depth !== undefined) throw new InputError('--depth', `is PCT's bug depth or dfs's branching depth (--strategy is ${flags.strategy})`);
   }
+  // Where the results go is checked before the runs, not after them.
+  await checkOutputs(flags);
   const progress = progressLine();
   let report: ExploreReport;
   try {
