@@ -13,7 +13,7 @@ import { cliInProcess } from './cli-in-process.ts';
 const dir = mkdtempSync(join(tmpdir(), 'kprobesim-paths-'));
 const fifo = join(dir, 'fifo');
 const log = join(dir, 'run.jsonl');
-const LOG_COMMANDS: string[][] = [['replay'], ['state'], ['trace'], ['why', '--probe', 'kp'], ['debugfs', 'list']];
+const LOG_COMMANDS: string[][] = [['replay'], ['state'], ['trace'], ['why', '--probe', 'kp'], ['debugfs', 'list'], ['view']];
 
 /** `kprobesim COMMAND PATH [rest]`: the log argument comes right after the command. */
 function withLog([command, ...rest]: string[], path: string): string[] {
