@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { runSchedule, scheduleArbitrary } from '../src/explore/arbitrary.ts';
 import { executeRun } from '../src/explore/execute.ts';
 import { explore } from '../src/explore/explore.ts';
 import { mergeReports } from '../src/explore/merge.ts';
@@ -99,5 +100,20 @@ describe('shards', () => {
       }),
       { numRuns: 4 },
     );
+  });
+});
+
+describe('scheduleArbitrary', () => {
+  it('lets fast-check shrink a failing interleaving to the one preemption the removal race needs (R55)', () => {
+    const property = fc.property(scheduleArbitrary({ cpus: 2, maxDecision: 200, maxPreemptions: 6 }), (schedule) => {
+      return runSchedule(smallRace, schedule, { seed: 42, mutant: 'disarm-without-sync' }).failure === null;
+    });
+    const out = fc.check(property, { numRuns: 2000 });
+    expect(out.failed).toBe(true);
+    const [schedule] = out.counterexample!;
+    // CPU 0 right after one of CPU 1's traps: a single preemption, which shrinking keeps.
+    expect(schedule).toHaveLength(1);
+    expect(schedule[0]!.cpu).toBe(0);
+    expect(runSchedule(smallRace, schedule, { seed: 42, mutant: 'disarm-without-sync' }).failure?.check).toBe('INV-removed-race');
   });
 });

@@ -22,6 +22,7 @@ export { randomStrategy, roundRobinStrategy, replayStrategy, type Strategy } fro
 export { InvariantMonitor, INVARIANTS, type Violation } from './monitors/invariants.ts';
 export { explore, type ExploreOptions } from './explore/explore.ts';
 export { mergeReports } from './explore/merge.ts';
+export { scheduleArbitrary, runSchedule, type Preempt } from './explore/arbitrary.ts';
 export type { ExploreReport, FailureReport, ExploreStrategyName } from './explore/report.ts';
 export { DETECTORS, type Failure, type FailureDetector, type DetectorFactory } from './explore/detectors.ts';
 export { ExpectMonitor, checkExpectations, compileExpectations, type ExpectFailure, type CompiledExpectation } from './expect/monitor.ts';

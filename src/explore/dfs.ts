@@ -22,6 +22,8 @@ export interface DfsOptions {
   /** Branch only at decisions below this index (null: at any). */
   readonly depth: number | null;
   readonly preemptionBound: number;
+  /** Called every few runs with the number made so far. */
+  readonly onRuns?: (runs: number) => void;
 }
 
 export interface DfsResult {
@@ -52,6 +54,7 @@ export async function exploreDfs(opts: DfsOptions, states: Set<number>, onFailur
       const r = executeRun(opts.mutant === undefined ? spec : { ...spec, mutant: opts.mutant });
       runs++;
       for (const h of r.hashes) states.add(h);
+      if (runs % 16 === 0) opts.onRuns?.(runs);
       if (r.failure !== null) {
         const goOn = await onFailure({ run: runs - 1, seed: opts.seed, strategy: 'dfs', failure: r.failure, failureAt: r.failureAt, decisions: r.decisions.slice(0, r.failureAt) });
         if (!goOn) return { runs, exhausted: false };

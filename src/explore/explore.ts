@@ -104,7 +104,8 @@ export async function explore(scenario: Scenario, opts: ExploreOptions): Promise
   };
 
   if (opts.strategy === 'dfs') {
-    const dfs = { scenario, seed: opts.seed, runs: opts.runs, depth, preemptionBound: opts.preemptionBound ?? DEFAULT_PREEMPTION_BOUND };
+    const onRuns = (n: number) => opts.onProgress?.({ runs: n, of: opts.runs, states: states.size, failures: failures.length });
+    const dfs = { scenario, seed: opts.seed, runs: opts.runs, depth, preemptionBound: opts.preemptionBound ?? DEFAULT_PREEMPTION_BOUND, onRuns };
     const r = await exploreDfs(withMutant(dfs), states, async (f) => {
       await report(f);
       return keepGoing;
