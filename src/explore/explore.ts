@@ -55,7 +55,6 @@ function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-
 export async function explore(scenario: Scenario, opts: ExploreOptions): Promise<ExploreReport> {
   if (!Number.isSafeInteger(opts.runs) || opts.runs < 1) throw new InputError('--runs', `expected a positive number of runs, got ${opts.runs}`);
   const shard = opts.shard ?? null;
