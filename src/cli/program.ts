@@ -1,11 +1,12 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import type { DebugfsFile } from './commands/debugfs.ts';
-import type { ExportFlags } from './commands/export.ts';
 import type { ExploreFlags } from './commands/explore.ts';
 import { EXPLORE_STRATEGIES } from '../explore/report.ts';
 import { DEFAULT_RUNS, EXPLORE_DIR, parseBound, parseDepth, parseRuns, parseShard, parseWorkers } from './explore-options.ts';
+import type { ExportFlags } from './commands/export.ts';
 import type { RunFlags } from './commands/run.ts';
 import type { ShellFlags } from './commands/shell.ts';
+import type { KunitFlags } from './commands/kunit.ts';
 import { KERNEL_VERSIONS } from '../kernel/releases.ts';
 import { EXIT_BAD_INPUT, userMessage } from './errors.ts';
 import { DEBUGFS_FILES, DEFAULT_SEED, mutantOption, parseArch, parseCpus, parseSeed, parseSeq, RUN_BUILD_OPTIONS, RUNS_DIR } from './options.ts';
@@ -95,6 +96,16 @@ program
   .option('--from <SEQ>', 'show the run from the event with this seq', parseSeq)
   .option('--to <SEQ>', 'show the run up to the event with this seq', parseSeq)
   .action(async (log: string, flags: ExportFlags) => done(await (await import('./commands/export.ts')).exportCommand(log, flags)));
+
+program
+  .command('kunit')
+  .description('build a kernel module in C, load it into a simulated kernel and run the KUnit suites it declares; prints KTAP as the kernel does, exit 1 when a case fails')
+  .argument('<file>', "the module's C source (FILE.c)")
+  .option('--arch <arch>', 'architecture: x86_64 or arm64', parseArch, 'x86_64')
+  .addOption(new Option('--kernel <version>', 'kernel release to follow (default 6.17; KUnit needs 5.10 or later)').choices([...KERNEL_VERSIONS]))
+  .option('--cpus <N>', 'number of CPUs', parseCpus, 2)
+  .option('--seed <S>', 'seed of every choice the kernel makes', parseSeed, DEFAULT_SEED)
+  .action(async (file: string, flags: KunitFlags) => done(await (await import('./commands/kunit.ts')).kunitCommand(file, flags)));
 
 program
   .command('shell')
