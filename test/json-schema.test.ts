@@ -140,4 +140,13 @@ describe('schema/scenario.schema.json', () => {
     expect(check(root, { ...base, probes: [{ name: 'kp', symbol: 'vfs_read', pre: [{ do: 'spin', steps: '3' }] }] })).toEqual(['$.probes[0].pre[0]: matches 0 of the oneOf forms, not exactly one']);
     expect(check(root, { name: 'x' })).toEqual(['$: missing tasks']);
   });
+
+  it('an expectation is {"always": …} or {"at_end": …} with an optional name, as validation says', () => {
+    const base = { name: 'x', tasks: [{ comm: 'sh', program: [] }] };
+    expect(check(root, { ...base, expect: [{ always: 'true', name: 'n' }, { at_end: 'halted' }] })).toEqual([]);
+    // Both, neither, or another field: none of the two forms.
+    for (const bad of [{ always: 'true', at_end: 'true' }, { name: 'n' }, { always: 'true', when: 'now' }, { always: '' }]) {
+      expect(check(root, { ...base, expect: [bad] }), JSON.stringify(bad)).toEqual(['$.expect[0]: matches none of the anyOf forms']);
+    }
+  });
 });
