@@ -33,7 +33,7 @@ import { Channels, emitted, type KprobesCall, type RunView } from './channels.ts
 
 export type EndReason = 'done' | 'deadlock' | 'limit' | 'task_limit' | 'bug';
 
-export type InputEvent = EventOf<'input.line'> | EventOf<'input.probe'> | EventOf<'input.ops'>;
+export type InputEvent = EventOf<'input.line'> | EventOf<'input.probe'> | EventOf<'input.ops'> | EventOf<'input.mount'> | EventOf<'input.mount.read'>;
 
 export interface SimulationOptions {
   readonly seed: number;

@@ -235,6 +235,13 @@ export const EVENT_FIELDS = {
   'input.probe': { probe: 'obj' },
   /** Operations appended to an interactive task's program (what the user typed), waking it. */
   'input.ops': { pid: 'int', ops: 'obj[]' },
+  /** The session mounted a host directory read-only at `path` (`shell --mount`; the host's path is not logged). */
+  'input.mount': { path: 'str' },
+  /**
+   * What the session found at `path` of a mount the first time it looked (a directory's entries,
+   * a file's text, or an errno): the host's bytes the session used, so that it replays without them.
+   */
+  'input.mount.read': { path: 'str', node: 'obj' },
 
   // ── the log itself (src "log") ──────────────────────────────────────────────────────────────
   'log.end': { digest: 'str', reason: END },

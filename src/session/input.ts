@@ -38,5 +38,8 @@ export function inputErrorAt(where: string, e: InputError): InputError {
 export function checkInputEvent(setup: Setup, e: InputEvent): InputEvent {
   if (e.type === 'input.line') return { type: 'input.line', text: e.text };
   if (e.type === 'input.probe') return { type: 'input.probe', probe: checkProbeInput(setup, e.probe) as unknown as JsonObject };
+  // What a session read of a mounted host directory: the shell checks a node when it uses it.
+  if (e.type === 'input.mount') return { type: 'input.mount', path: e.path };
+  if (e.type === 'input.mount.read') return { type: 'input.mount.read', path: e.path, node: e.node };
   return { type: 'input.ops', pid: e.pid, ops: checkOpsInput(setup, e.ops) as unknown as JsonObject[] };
 }
