@@ -119,6 +119,7 @@ program
   .option('--force', 'replace an existing --log FILE', false)
   .option('--replay <LOG>', 'run a logged session again: print what it printed, check its events')
   .option('--echo', 'reading a script: print each command as typed ("+ CMD", as sh -x does) before its output, on standard output', false)
+  .option('--mount <HOSTDIR:PATH>', 'mount a host directory read-only at PATH of the session (such as ./mods:/mnt; repeatable); nothing else of the host is readable, and what the session reads goes into its log', (v: string, prev: string[] = []) => [...prev, v])
   .action(async (flags: ShellFlags) => done(await (await import('./commands/shell.ts')).shellCommand(flags)));
 
 const exploreCmd = program

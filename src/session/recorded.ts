@@ -2,7 +2,9 @@ import { InputError } from '../errors.ts';
 import { ARCHES, DEFAULT_KERNEL, KERNEL_VERSIONS, type Arch, type BuildConfig, type KernelVersion } from '../kernel/index.ts';
 import type { LogHeader } from '../log/header.ts';
 import { canonicalJson } from '../model/digest.ts';
-import type { LoggedEvent } from '../model/events.ts';
+import type { JsonObject, LoggedEvent } from '../model/events.ts';
+import type { Mount } from '../shell/mount.ts';
+import { loggedMounts, RecordedMount } from './mount-record.ts';
 import type { Projection } from '../views/folder.ts';
 import { openLog } from '../replay/open-log.ts';
 import { makeHeader } from '../run/record.ts';
@@ -33,11 +35,23 @@ export class RecordedSession {
 
   constructor(
     readonly settings: SessionSettings,
-    opts: { readonly onEvent?: (e: LoggedEvent) => void; readonly projections?: readonly Projection[]; readonly traceUpTo?: number } = {},
+    opts: {
+      readonly onEvent?: (e: LoggedEvent) => void;
+      readonly projections?: readonly Projection[];
+      readonly traceUpTo?: number;
+      /** Host directories mounted read-only (the host's, or a log's record of them on replay). */
+      readonly mounts?: readonly Mount[];
+    } = {},
   ) {
     this.scenario = sessionScenario(settings.cpus, settings.kernel, settings.arch, settings.config);
     this.backend = new SimBackend({ ...settings, ...opts });
-    this.shell = new ShellSession(this.backend, { cwd: TRACING, home: TRACING });
+    const kernel = this.backend.shellKernel;
+    // Each mount is an input of the session, and so is everything the session finds in it.
+    const mounts = (opts.mounts ?? []).map((m): Mount => {
+      kernel.noteMount(m.path);
+      return { path: m.path, source: new RecordedMount(m.path, m.source, (path, node) => kernel.noteMountRead(path, node as unknown as JsonObject)) };
+    });
+    this.shell = new ShellSession(this.backend, { cwd: TRACING, home: TRACING, mounts });
   }
 
   /** The prompt for the shell's current directory, BusyBox style. */
@@ -109,7 +123,8 @@ export async function replaySession(path: string): Promise<SessionReplayResult> 
   const logged: { event: LoggedEvent; raw: string; line: number }[] = [];
   for await (const batch of log.batches) for (const e of batch) if (e.kind === 'event') logged.push(e);
   const produced: LoggedEvent[] = [];
-  const session = new RecordedSession(settings, { onEvent: (e) => produced.push(e) });
+  // The mounts are served from the log: the host directory is not needed.
+  const session = new RecordedSession(settings, { onEvent: (e) => produced.push(e), mounts: loggedMounts(logged, path) });
   const outputs: CommandOutput[] = [];
   for (const { event } of logged) {
     if (event.type !== 'input.line') continue;

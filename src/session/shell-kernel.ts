@@ -71,6 +71,16 @@ export class ShellKernel {
     if (this.ended === null) this.sim.input({ type: 'input.line', text });
   }
 
+  /** A host directory mounted read-only at `path` (`shell --mount`), logged as the session starts. */
+  noteMount(path: string): void {
+    if (this.ended === null) this.sim.input({ type: 'input.mount', path });
+  }
+
+  /** What the session found at `path` of a mount the first time it looked: the host's part of its input. */
+  noteMountRead(path: string, node: JsonObject): void {
+    if (this.ended === null) this.sim.input({ type: 'input.mount.read', path, node });
+  }
+
   /** A probe the user defined; it is not registered until an operation says so. */
   defineProbe(spec: ProbeSpec): void {
     const probe = checkProbeInput(this.sim.setup, spec as unknown as JsonObject);

@@ -31,6 +31,7 @@ export function openWrite(vfs: Vfs, tracing: Tracing, cwd: string, path: string,
   if (!r.ok) return { ok: false, errno: vfs.createError(cwd, path, r.errno) };
   if (r.node.type === 'dir') return { ok: false, errno: E.EISDIR };
   const ops = fileOps(tracing, r.node.ref);
+  if (ops.readOnlyFs === true) return { ok: false, errno: E.EROFS };
   if (!ops.writable) return { ok: false, errno: E.EACCES };
   const errno = ops.open({ write: true, truncate: !append, append });
   return errno === 0 ? { ok: true, ops, path: r.path } : { ok: false, errno };

@@ -16,12 +16,15 @@ import { E, msg, STATUS } from './messages.ts';
 import { parse, type Pipeline, type SimpleCommand } from './parser.ts';
 import { Tracing, type TracingOptions } from './tracing.ts';
 import { Vfs } from './vfs.ts';
+import type { Mount } from './mount.ts';
 
 export interface ShellOptions extends TracingOptions {
   /** Starting directory (must exist in the simulated tree). Default `/`. */
   readonly cwd?: string;
   /** `$HOME`, where a bare `cd` goes. Default `/`. */
   readonly home?: string;
+  /** Host directories mounted read-only in the tree (mount.ts). */
+  readonly mounts?: readonly Mount[];
 }
 
 export interface RunResult {
@@ -86,7 +89,7 @@ export class ShellSession {
     options: ShellOptions = {},
   ) {
     this.tracing = new Tracing(backend, options);
-    this.vfs = new Vfs(this.tracing);
+    this.vfs = new Vfs(this.tracing, options.mounts ?? []);
     const home = options.home ?? '/';
     const start = this.vfs.resolve('/', options.cwd ?? '/');
     const cwd = start.ok && start.node.type === 'dir' ? start.path : '/';
@@ -129,7 +132,8 @@ export class ShellSession {
   /** Tab completion of the end of `line` (complete.ts): readline's `[candidates, replaced text]`. */
   complete(line: string): [string[], string] {
     const commands = [...Object.keys(BUILTINS), ...APPLETS.keys(), ...this.backend.commands.map((c) => c.name)];
-    return complete(line, { vfs: this.vfs, cwd: this.state.cwd, commands });
+    // Completion only looks: what it sees of a mount is not part of the session (a replay has no Tab).
+    return this.vfs.peek(() => complete(line, { vfs: this.vfs, cwd: this.state.cwd, commands }));
   }
 
   /** Run one input line (or several lines forming complete commands). */

@@ -16,12 +16,18 @@
 //            events/<GROUP>/enable      (a group directory exists while it has events;
 //            events/<GROUP>/<EVENT>/{enable,filter,format,id}   `kprobes` is the default group)
 //
+//   /mnt/…                      (a host directory mounted read-only, `shell --mount HOSTDIR:/mnt`;
+//                                 its entries come from the mount's source, mount.ts)
+//
 // Paths are resolved component by component from `/` or the cwd: `.` stays, `..` goes to the
-// parent (the root's parent is the root), a missing name is ENOENT, a name under a file ENOTDIR.
-// There are no symbolic links, so logical and physical paths agree.
+// parent (the root's parent is the root, and the parent of a mount point is the directory it is
+// in: `..` never leads into the host), a missing name is ENOENT, a name under a file ENOTDIR, an
+// entry of a mount that leads out of it EACCES. There are no symbolic links in the tree (a
+// mount's links are resolved by its source), so logical and physical paths agree.
 
 import type { KprobesFileName } from './backend.ts';
 import { E } from './messages.ts';
+import type { Mount, MountNode, MountSource } from './mount.ts';
 import { TRACE_OPTIONS, type Tracing } from './tracing.ts';
 
 /** The files of the tree (what the handlers in files/ implement). */
@@ -39,10 +45,20 @@ export type FileRef =
   | { readonly kind: 'option'; readonly name: string }
   | { readonly kind: 'events-enable' }
   | { readonly kind: 'group-enable'; readonly group: string }
-  | { readonly kind: 'event-enable' | 'event-filter' | 'event-format' | 'event-id'; readonly group: string; readonly event: string };
+  | { readonly kind: 'event-enable' | 'event-filter' | 'event-format' | 'event-id'; readonly group: string; readonly event: string }
+  /** A regular file of a mounted host directory (`rel`: its names below the mount point). */
+  | { readonly kind: 'host-file'; readonly source: MountSource; readonly rel: readonly string[]; readonly peek: boolean };
 
 export type VNode =
-  | { readonly type: 'dir'; entries(): string[]; child(name: string): VNode | undefined }
+  | {
+      readonly type: 'dir';
+      entries(): string[];
+      child(name: string): VNode | undefined;
+      /** Why a listed name cannot be entered (EACCES: it leads out of a mount); otherwise ENOENT. */
+      lookupErrno?(name: string): number;
+      /** On a read-only mount: nothing can be created in it (EROFS). */
+      readonly readOnly?: boolean;
+    }
   | { readonly type: 'file'; readonly ref: FileRef };
 
 export type Resolved = { readonly ok: true; readonly node: VNode; /** canonical absolute path */ readonly path: string } | { readonly ok: false; readonly errno: number };
@@ -63,7 +79,62 @@ function file(ref: FileRef): () => VNode {
 const TOP_FILES: readonly FileRef['kind'][] = ['trace', 'trace_pipe', 'trace_options', 'kprobe_events', 'kprobe_profile', 'error_log'];
 
 export class Vfs {
-  constructor(private readonly tracing: Tracing) {}
+  /** Tab completion looks without recording what it saw (a replay does not complete). */
+  private peeking = false;
+
+  constructor(
+    private readonly tracing: Tracing,
+    private readonly mounts: readonly Mount[] = [],
+  ) {}
+
+  /** Runs `f` with lookups in mounts made by peek(): nothing is recorded. */
+  peek<T>(f: () => T): T {
+    this.peeking = true;
+    try {
+      return f();
+    } finally {
+      this.peeking = false;
+    }
+  }
+
+  private look(source: MountSource, rel: readonly string[]): MountNode {
+    return this.peeking && source.peek ? source.peek(rel) : source.lookup(rel);
+  }
+
+  /** A directory of a mount, its entries from the source (a node that is not a directory: none). */
+  private hostDir(source: MountSource, rel: readonly string[], node: MountNode): VNode {
+    const entries = 'dir' in node ? node.dir : [];
+    const peek = this.peeking;
+    return {
+      type: 'dir',
+      readOnly: true,
+      entries: () => entries.map((e) => e.name),
+      child: (name) => {
+        const e = entries.find((x) => x.name === name);
+        if (e === undefined || e.type === 'denied') return undefined;
+        const path = [...rel, name];
+        if (e.type === 'file') return { type: 'file', ref: { kind: 'host-file', source, rel: path, peek } };
+        return this.hostDir(source, path, this.look(source, path));
+      },
+      lookupErrno: (name) => (entries.some((x) => x.name === name && x.type === 'denied') ? E.EACCES : E.ENOENT),
+    };
+  }
+
+  /**
+   * The directories that lead to the mount points below `prefix` (an absolute path, '' for the
+   * root), and the mounted directories themselves: [name, node] pairs for one directory's listing.
+   */
+  private mountEntries(prefix: string): [string, () => VNode][] {
+    const out: [string, () => VNode][] = [];
+    for (const m of this.mounts) {
+      if (!m.path.startsWith(`${prefix}/`)) continue;
+      const name = m.path.slice(prefix.length + 1).split('/')[0]!;
+      if (out.some(([n]) => n === name)) continue;
+      const here = `${prefix}/${name}`;
+      out.push([name, () => (here === m.path ? this.hostDir(m.source, [], this.look(m.source, [])) : dir(() => this.mountEntries(here)))]);
+    }
+    return out;
+  }
 
   private tracefs(): VNode {
     const t = this.tracing;
@@ -96,6 +167,7 @@ export class Vfs {
       : [];
     return dir(() => [
       ['dev', () => dir(() => [['null', file({ kind: 'dev-null' })]])],
+      ...this.mountEntries(''),
       ...proc,
       [
         'sys',
@@ -133,7 +205,7 @@ export class Vfs {
         continue;
       }
       const next = cur.child(c);
-      if (!next) return { ok: false, errno: E.ENOENT };
+      if (!next) return { ok: false, errno: cur.lookupErrno?.(c) ?? E.ENOENT };
       stack.push({ name: c, node: next });
     }
     // A trailing slash requires a directory.
@@ -152,7 +224,9 @@ export class Vfs {
     const parent = slash < 0 ? '.' : slash === 0 ? '/' : path.slice(0, slash);
     const p = this.resolve(cwd, parent);
     if (!p.ok) return p.errno;
-    return p.node.type === 'dir' ? E.EACCES : E.ENOTDIR;
+    if (p.node.type !== 'dir') return E.ENOTDIR;
+    // A read-only mount refuses every creation (may_o_create → mnt_want_write: EROFS).
+    return p.node.readOnly === true ? E.EROFS : E.EACCES;
   }
 
   /** Directory listing helpers for pathname expansion. */

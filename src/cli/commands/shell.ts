@@ -7,6 +7,8 @@ import { parse } from '../../shell/index.ts';
 import { EXIT_CHECK_FAILED } from '../errors.ts';
 import { abandonLog, out } from '../io.ts';
 import { buildConfig } from '../options.ts';
+import { checkMountPoint, mountsOverlap, type Mount } from '../../shell/mount.ts';
+import { HostDir } from '../../session/host-dir.ts';
 
 // `kprobesim shell`: a tracefs session on a simulated kernel. On a terminal it prompts and keeps
 // a history (readline); otherwise it reads standard input as a script, one complete command at a
@@ -25,6 +27,26 @@ export interface ShellFlags {
   config?: string;
   /** Script mode: print `+ CMD` (the command as typed) before its output. */
   echo?: boolean;
+  /** `HOSTDIR:PATH`: host directories mounted read-only in the session's tree. */
+  mount?: readonly string[];
+}
+
+/**
+ * `--mount HOSTDIR:PATH` (PATH absolute; the last `:/` separates them, so HOSTDIR may contain
+ * colons): the host directory, confined (src/session/host-dir.ts), at PATH of the tree.
+ */
+export function parseMounts(specs: readonly string[]): Mount[] {
+  const mounts: Mount[] = [];
+  for (const spec of specs) {
+    const m = /^(.+):(\/.*)$/.exec(spec);
+    if (m === null) throw new InputError('--mount', `"${spec}" is not HOSTDIR:PATH (for example ./mods:/mnt)`);
+    const point = checkMountPoint(m[2]!);
+    if (!point.ok) throw new InputError('--mount', `${m[2]}: ${point.why}`);
+    const other = mounts.find((x) => mountsOverlap(x.path, point.path));
+    if (other !== undefined) throw new InputError('--mount', `${point.path} overlaps the mount at ${other.path}`);
+    mounts.push({ path: point.path, source: new HostDir(m[1]!) });
+  }
+  return mounts;
 }
 
 /** The build options a session's kernel may have (the image's layout: fentry sites, ENDBR64). */
@@ -34,6 +56,8 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   if (flags.replay !== undefined) return shellReplay(flags.replay);
   const arch = ARCHES.find((a) => a === flags.arch);
   if (arch === undefined) throw new InputError('--arch', `"${flags.arch}" is not an architecture of the simulator (expected ${ARCHES.join(' or ')})`);
+  // Bad mounts are bad input before anything is written.
+  const mounts = parseMounts(flags.mount ?? []);
   const writer = flags.log === undefined ? null : await LogWriter.create(flags.log, { force: flags.force });
   const write = (line: string): void => {
     // The writer buffers; every command ends with a drain, so memory stays bounded by one command.
@@ -44,7 +68,7 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   // them until the header is written.
   const early: string[] = [];
   let emit = (line: string): void => void early.push(line);
-  const session = new RecordedSession(settings, { onEvent: (e) => emit(JSON.stringify(e)) });
+  const session = new RecordedSession(settings, { onEvent: (e) => emit(JSON.stringify(e)), mounts });
   write(JSON.stringify(session.header()));
   for (const line of early) write(line);
   emit = write;

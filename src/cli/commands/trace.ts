@@ -2,6 +2,8 @@ import { InputError } from '../../errors.ts';
 import { foldLog } from '../../replay/fold-log.ts';
 import { openLog } from '../../replay/open-log.ts';
 import { RecordedSession, replaySession, sessionSettings, TRACING } from '../../session/recorded.ts';
+import { loggedMounts } from '../../session/mount-record.ts';
+import type { LoggedEvent } from '../../model/events.ts';
 import { openRead } from '../../shell/io.ts';
 import { TraceView } from '../../views/trace.ts';
 import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.ts';
@@ -65,16 +67,19 @@ async function sessionTraceAt(path: string, at: number): Promise<number> {
   const log = await openLog(path);
   const settings = sessionSettings(path, log.header, log.scenario);
   const lines: string[] = [];
+  const events: { event: LoggedEvent; line: number }[] = [];
   let last = 0;
   for await (const batch of log.batches) {
     for (const e of batch) {
       if (e.kind !== 'event') continue;
       last = e.event.seq;
       if (e.event.type === 'input.line' && e.event.seq <= at) lines.push(e.event.text);
+      if (e.event.type === 'input.mount' || e.event.type === 'input.mount.read') events.push(e);
     }
   }
   if (at > last) throw new InputError('--at', `the log has events up to seq ${last}; there is no seq ${at}`);
-  const session = new RecordedSession(settings, { traceUpTo: at });
+  // What the session read of its mounts comes from the log, as in shell --replay.
+  const session = new RecordedSession(settings, { traceUpTo: at, mounts: loggedMounts(events, path) });
   for (const line of lines) session.run(line);
   out(traceFile(session));
   return EXIT_OK;

@@ -11,6 +11,7 @@ import { optionFile, traceOptionsFile } from './options.ts';
 import { traceFile, tracePipeFile } from './trace.ts';
 import { kprobesEnabledFile } from './kprobes-enabled.ts';
 import { readOnly } from './read-only.ts';
+import { hostFile } from './host-file.ts';
 import type { FileOps } from './types.ts';
 
 export type { FileOps, OpenFlags, ReadResult } from './types.ts';
@@ -51,5 +52,7 @@ export function fileOps(t: Tracing, ref: FileRef): FileOps {
       return eventFormatFile(t, ref.group, ref.event);
     case 'event-id':
       return eventIdFile(t, ref.group, ref.event);
+    case 'host-file':
+      return hostFile(ref.source, ref.rel, ref.peek);
   }
 }

@@ -18,6 +18,8 @@ export interface FileOps {
   /** May the file be opened for reading / writing at all (its mode)? Otherwise EACCES. */
   readonly readable: boolean;
   readonly writable: boolean;
+  /** On a read-only mount: opening for writing is EROFS, whatever the mode. */
+  readonly readOnlyFs?: boolean;
   /** Side effects of open(2) (truncation of kprobe_events, trace, error_log). 0 or errno. */
   open(flags: OpenFlags): number;
   /** The file's whole contents (a consuming read for trace_pipe). */
