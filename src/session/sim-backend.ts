@@ -4,7 +4,8 @@ import { entryOffset } from '../kprobes/resolve.ts';
 import { symbolsOf } from '../model/setup.ts';
 import type { LoggedEvent } from '../model/events.ts';
 import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
-import type { ChildTask, CommandResult, KernelBackend, KernelCommandInfo, KprobesFileName, TraceRecord } from '../shell/backend.ts';
+import type { ChildStep, ChildTask, CommandResult, KernelBackend, KernelCommandInfo, KprobesFileName, ModuleLoadRequest, ModuleLoadResult, TraceRecord } from '../shell/backend.ts';
+import { compileModule, formatDiagnostics, type CheckedModule } from '../c/index.ts';
 import type { FetchNode, ParseContext, ProbeDefinition } from '../tracefs/index.ts';
 import { ShellKernel, sessionScenario } from './shell-kernel.ts';
 import { TraceRecords } from './trace-records.ts';
@@ -20,7 +21,11 @@ import { own } from '../model/own.ts';
 // shell's children do on the simulated CPUs.
 
 // The one errno table's values; backend calls return them negated, as the kernel does (-ENOENT).
-const { ENOENT, EINVAL } = Errno;
+const { ENOENT, EINVAL, ENOEXEC, ENOSYS, EAGAIN } = Errno;
+
+/** TAINT_OOT_MODULE: a module built outside the kernel tree (every module a user brings) was loaded. */
+const TAINT_OOT_MODULE = 1 << 12;
+const PAGE = 4096;
 
 export interface SimBackendOptions {
   readonly cpus: number;
@@ -48,6 +53,9 @@ export class SimBackend implements KernelBackend {
   /** The kernel log, and how much of it `dmesg -c` has cleared. */
   private readonly log = new DmesgView();
   private logCleared = 0;
+  /** The kernel's taint flags (/proc/sys/kernel/tainted). */
+  private taint = 0;
+  private readonly config: BuildConfig;
   /** Model probe name of each definition the shell registered. */
   private readonly names = new Map<ProbeDefinition, string>();
   private readonly used = new Set<string>();
@@ -55,6 +63,7 @@ export class SimBackend implements KernelBackend {
   constructor(opts: SimBackendOptions) {
     this.arch = opts.arch ?? 'x86_64';
     const kernel = (this.kernel = opts.kernel ?? DEFAULT_KERNEL);
+    this.config = opts.config ?? {};
     const scenario = sessionScenario(opts.cpus, kernel, this.arch, opts.config);
     const symbols = symbolsOf(scenario);
     this.cpus = opts.cpus;
@@ -230,6 +239,93 @@ export class SimBackend implements KernelBackend {
   setKprobesEnabled(on: boolean): number {
     this.shellKernel.perform([{ op: 'kprobes_enabled', value: on }]);
     return 0;
+  }
+
+  /**
+   * insmod: the child execs, opens and reads the source, then finit_module(2): the module is built
+   * (gcc's diagnostics; one that does not build is -ENOEXEC, as a file that is no module is),
+   * kernel/params.c checks the parameters (an unknown one is ignored with a warning, a bad value
+   * is -EINVAL), and the module is loaded.
+   */
+  loadModule(req: ModuleLoadRequest): ModuleLoadResult {
+    const steps: ChildStep[] = [{ kind: 'exec' }, { kind: 'open' }, ...(req.source === null ? [] : [{ kind: 'read' as const }])];
+    const child = (extra: readonly TaskOp[] = []): void => {
+      if (this.shellKernel.ended !== null) return;
+      const [fork] = childrenOps([{ comm: 'insmod', steps }], (fn) => this.symbols.lookup(fn));
+      const op = fork as Extract<TaskOp, { op: 'fork' }>;
+      this.shellKernel.perform([{ ...op, program: [...op.program, ...extra] }]);
+    };
+    if (req.source === null) {
+      child();
+      return { ret: -(req.readErrno ?? ENOENT), diagnostics: '' };
+    }
+    const params: Record<string, string> = {};
+    for (const p of req.params) {
+      const eq = p.indexOf('=');
+      params[eq < 0 ? p : p.slice(0, eq)] = eq < 0 ? '' : p.slice(eq + 1);
+    }
+    const built = compileModule(req.source, req.path, { arch: this.arch, kernel: this.kernel, build: this.config, params });
+    if (!built.ok) {
+      child();
+      return { ret: -ENOEXEC, diagnostics: formatDiagnostics(built.diagnostics) };
+    }
+    const diagnostics = formatDiagnostics(built.warnings);
+    // kernel/params.c's messages are the kernel's: printk'd by the loading task.
+    const printks = built.paramErrors.map((text): TaskOp => ({ op: 'printk', text }));
+    if (built.paramErrors.some((m) => !m.endsWith(' ignored'))) {
+      child(printks);
+      return { ret: -EINVAL, diagnostics };
+    }
+    const ret = this.insertModule(built.module, params, (extra) => child([...printks, ...extra]));
+    if (ret === 0) this.taint |= TAINT_OOT_MODULE;
+    return { ret, diagnostics };
+  }
+
+  /**
+   * The loader's part of finit_module(2) for a module that built: `run` performs the child with
+   * the loader's operations appended. Running module code needs the module executor.
+   */
+  private insertModule(_module: CheckedModule, _params: Readonly<Record<string, string>>, run: (ops: readonly TaskOp[]) => void): number {
+    run([]);
+    return -ENOSYS;
+  }
+
+  /** rmmod: the child execs and calls delete_module(2): -ENOENT for a module that is not loaded, -EAGAIN while it is in use. */
+  unloadModule(name: string): number {
+    const loaded = own(this.shellKernel.state.kprobes.modules, name) !== undefined;
+    if (this.shellKernel.ended !== null) return loaded ? -EAGAIN : -ENOENT;
+    const [fork] = childrenOps([{ comm: 'rmmod', steps: [{ kind: 'exec' }] }], (fn) => this.symbols.lookup(fn));
+    const op = fork as Extract<TaskOp, { op: 'fork' }>;
+    if (!loaded) {
+      this.shellKernel.perform([op]);
+      return -ENOENT;
+    }
+    const events = this.shellKernel.perform([{ ...op, program: [...op.program, { op: 'rmmod', module: name }] }]);
+    return events.some((e) => e.type === 'module.busy' && e.module === name) ? -EAGAIN : 0;
+  }
+
+  /**
+   * /proc/modules (kernel/module/procfs.c): `name size refcount - state 0xaddress (O)` per loaded
+   * module, the newest first. The size is the module's pages: its text, then one page each for
+   * its read-only and its writable data.
+   */
+  procModules(): string {
+    const mods = Object.entries(this.shellKernel.state.kprobes.modules).reverse();
+    return mods
+      .map(([name, st]) => {
+        const fns = this.symbols.functions().filter((f) => f.module === name);
+        const text = fns.reduce((n, f) => n + f.size, 0);
+        const base = fns.reduce((a, f) => (a === 0n || f.addr < a ? f.addr : a), 0n);
+        const size = Math.ceil(text / PAGE) * PAGE + 2 * PAGE;
+        const state = st === 'coming' ? 'Loading' : st === 'going' ? 'Unloading' : 'Live';
+        return `${name} ${size} 0 - ${state} 0x${base.toString(16).padStart(16, '0')} (O)\n`;
+      })
+      .join('');
+  }
+
+  /** /proc/sys/kernel/tainted. */
+  tainted(): number {
+    return this.taint;
   }
 
   /** The functions with an fentry site (R25.1), or null on a build without them. */

@@ -173,6 +173,38 @@ export interface KernelBackend {
   kprobesFile?(name: KprobesFileName): string;
   /** A write to `kprobes/enabled` (R42): arm (true) or disarm every probe; 0 or an errno. */
   setKprobesEnabled?(on: boolean): number;
+
+  /**
+   * `insmod PATH [param=value]...`: the shell forks `insmod`, which execs, opens and reads PATH
+   * (the module's C source: the simulator builds it as kbuild would) and calls finit_module(2)
+   * with the parameters. Returns 0 or -errno (-ENOEXEC: it does not build; -EEXIST: a module of
+   * that name is loaded; module_init's own error), and gcc's diagnostics when there are any.
+   * Absent: the kernel has no module support (ENOSYS).
+   */
+  loadModule?(request: ModuleLoadRequest): ModuleLoadResult;
+  /** `rmmod NAME`: the shell forks `rmmod`, which calls delete_module(2): 0 or -errno (-ENOENT: not loaded). */
+  unloadModule?(name: string): number;
+  /** `/proc/modules` as the kernel prints it (`name size refcount holders state address [taints]`). Absent: no such file. */
+  procModules?(): string;
+  /** `/proc/sys/kernel/tainted`: the kernel's taint flags (TAINT_OOT_MODULE once a module of the user's is loaded). */
+  tainted?(): number;
+}
+
+export interface ModuleLoadRequest {
+  /** The path as insmod was given it (gcc's diagnostics name the file so). */
+  readonly path: string;
+  /** The module's C source, or null when insmod could not read FILE (its child's open or read failed with `readErrno`). */
+  readonly source: string | null;
+  readonly readErrno?: number;
+  /** insmod's parameters in order (`name=value`, or `name` for a bool). */
+  readonly params: readonly string[];
+}
+
+export interface ModuleLoadResult {
+  /** 0, or the negative errno of finit_module(2). */
+  readonly ret: number;
+  /** What building the module printed (gcc's warnings and errors), '' when nothing. */
+  readonly diagnostics: string;
 }
 
 /** The files of debugfs `kprobes/`. */

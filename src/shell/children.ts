@@ -27,6 +27,8 @@ export function childrenOf(commands: readonly (readonly string[])[], state: Shel
   for (const argv of commands) {
     const name = argv[0];
     const applet = name === undefined ? undefined : APPLETS.get(name);
+    // insmod and rmmod fork their own child when they run: their system call's result is their output.
+    if (applet?.ownKernelWork === true) continue;
     if (name !== undefined && applet !== undefined && !Object.prototype.hasOwnProperty.call(BUILTINS, name)) {
       children.push({ comm: commOf(name), steps: [{ kind: 'exec' }, ...programWork(applet, argv, state)] });
     } else if (!alone) {

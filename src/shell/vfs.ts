@@ -4,6 +4,7 @@
 //   /
 //   ├── dev/null
 //   ├── proc/kallsyms           (when the backend has a symbol table)
+//   ├── proc/modules, proc/sys/kernel/tainted   (when the backend has modules)
 //   └── sys/kernel/
 //       ├── tracing/            ┐ the same tracefs instance (both mount points reach the
 //       ├── debug/tracing/      ┘ same files, design.md "Command line")
@@ -34,6 +35,8 @@ import { TRACE_OPTIONS, type Tracing } from './tracing.ts';
 export type FileRef =
   | { readonly kind: 'dev-null' }
   | { readonly kind: 'kallsyms' }
+  | { readonly kind: 'proc-modules' }
+  | { readonly kind: 'proc-tainted' }
   | { readonly kind: 'available_filter_functions' }
   | { readonly kind: 'kprobes-file'; readonly name: KprobesFileName }
   | { readonly kind: 'kprobe_events' }
@@ -161,7 +164,13 @@ export class Vfs {
 
   root(): VNode {
     const tracefs = (): VNode => this.tracefs();
-    const proc: [string, () => VNode][] = this.tracing.backend.kallsyms ? [['proc', () => dir(() => [['kallsyms', file({ kind: 'kallsyms' })]])]] : [];
+    const b = this.tracing.backend;
+    const procFiles: [string, () => VNode][] = [
+      ...(b.kallsyms ? [['kallsyms', file({ kind: 'kallsyms' })] as [string, () => VNode]] : []),
+      ...(b.procModules ? [['modules', file({ kind: 'proc-modules' })] as [string, () => VNode]] : []),
+      ...(b.tainted ? [['sys', () => dir(() => [['kernel', () => dir(() => [['tainted', file({ kind: 'proc-tainted' })]])]])] as [string, () => VNode]] : []),
+    ];
+    const proc: [string, () => VNode][] = procFiles.length > 0 ? [['proc', () => dir(() => procFiles)]] : [];
     const kprobes: [string, () => VNode][] = this.tracing.backend.kprobesFile
       ? [['kprobes', () => dir(() => (['blacklist', 'enabled', 'list'] as const).map((name): [string, () => VNode] => [name, file({ kind: 'kprobes-file', name })]))]]
       : [];

@@ -22,6 +22,10 @@ export function fileOps(t: Tracing, ref: FileRef): FileOps {
       return devNull();
     case 'kallsyms':
       return readOnly(() => t.backend.kallsyms?.() ?? '');
+    case 'proc-modules':
+      return readOnly(() => t.backend.procModules?.() ?? '');
+    case 'proc-tainted':
+      return readOnly(() => `${t.backend.tainted?.() ?? 0}\n`);
     case 'available_filter_functions':
       return readOnly(() => t.backend.availableFilterFunctions?.() ?? '');
     case 'kprobes-file':

@@ -18,6 +18,11 @@ export interface Applet {
   inputs(argv: readonly string[]): readonly string[] | null;
   /** Kernel work other than reading its inputs (sleep's nanosleep), after the exec. */
   extraWork?(argv: readonly string[]): readonly ChildStep[];
+  /**
+   * Its run() asks the kernel itself (insmod, rmmod: the system call's result is what it prints),
+   * through a backend call that forks and runs its child; the shell forks nothing for it beforehand.
+   */
+  readonly ownKernelWork?: boolean;
   run(ctx: CommandContext): number;
 }
 

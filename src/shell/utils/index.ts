@@ -6,7 +6,10 @@ import { cat } from './cat.ts';
 import { dmesg } from './dmesg.ts';
 import { grep } from './grep.ts';
 import { head } from './head.ts';
+import { insmod } from './insmod.ts';
 import { ls } from './ls.ts';
+import { lsmod } from './lsmod.ts';
+import { rmmod } from './rmmod.ts';
 import { sleep } from './sleep.ts';
 import { sort } from './sort.ts';
 import { tail } from './tail.ts';
@@ -19,7 +22,10 @@ export const APPLETS: ReadonlyMap<string, Applet> = new Map<string, Applet>([
   ['dmesg', dmesg],
   ['grep', grep],
   ['head', head],
+  ['insmod', insmod],
   ['ls', ls],
+  ['lsmod', lsmod],
+  ['rmmod', rmmod],
   ['sleep', sleep],
   ['sort', sort],
   ['tail', tail],
