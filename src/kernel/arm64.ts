@@ -33,6 +33,7 @@ function setReturn(ret: number | 'pid'): RawInsn {
 
 function bodyFor(spec: FuncSpec, seed: number): RawInsn[] {
   if (spec.bare) return [['ret', 4, RET]];
+  if (spec.raw) return [...spec.raw];
   const calls = spec.calls ?? [];
   const ret = spec.ret ?? 0;
   const fill = (k: number): RawInsn => insn(FILLER[(seed + k) % FILLER.length]!);

@@ -23,6 +23,8 @@ export interface FuncSpec {
   readonly effect?: Effect;
   /** A bare `ret`, no frame set-up (an asm stub such as just_return_func). */
   readonly bare?: boolean;
+  /** The function's own instructions after the arch's entry (a C module's: src/cexec runs them). */
+  readonly raw?: readonly RawInsn[];
 }
 
 /** One instruction before offsets are assigned: [text, length, op]. */

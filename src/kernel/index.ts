@@ -1,6 +1,6 @@
 // The kernel image and its symbol table, as the rest of the simulator sees them.
 
-import { ImageBuilder, MODULE_SPAN } from './builder.ts';
+import { ImageBuilder, MODULE_SPAN, type RawInsn } from './builder.ts';
 import type { Arch, BuildConfig } from './image.ts';
 import { buildKey, deepFreeze, ISAS, kernelImage } from './images.ts';
 import { DEFAULT_KERNEL, type KernelVersion } from './releases.ts';
@@ -41,7 +41,14 @@ export function symbolsFor(version: KernelVersion, arch: Arch = 'x86_64', config
 /** A loadable module's text, as a scenario describes it. */
 export interface ModuleText {
   readonly name: string;
-  readonly functions: readonly { readonly name: string; readonly calls?: readonly string[]; readonly ret?: number; readonly init?: boolean }[];
+  readonly functions: readonly {
+    readonly name: string;
+    readonly calls?: readonly string[];
+    readonly ret?: number;
+    readonly init?: boolean;
+    /** A C function's own instructions after the arch's entry (src/cexec: one per lowered C instruction). */
+    readonly raw?: readonly { readonly text: string; readonly len: number }[];
+  }[];
 }
 
 /** Tables with modules, by build and module text: scenarios of one process share a few. */
@@ -58,7 +65,7 @@ export function symbolsWithModules(version: KernelVersion, modules: readonly Mod
   const core = symbolsFor(version, arch, config);
   if (modules.length === 0) return core;
   // Everything the module images are built from: their names, functions, calls, returns, init.
-  const key = `${buildKey(version, arch, config)} ${JSON.stringify(modules.map((m) => [m.name, m.functions.map((f) => [f.name, f.calls ?? [], f.ret ?? 0, f.init === true])]))}`;
+  const key = `${buildKey(version, arch, config)} ${JSON.stringify(modules.map((m) => [m.name, m.functions.map((f) => [f.name, f.calls ?? [], f.ret ?? 0, f.init === true, f.raw?.map((i) => [i.text, i.len]) ?? null])]))}`;
   let table = MODULE_TABLES.get(key);
   if (table === undefined) {
     table = buildWithModules(core, modules, arch, config);
@@ -73,7 +80,7 @@ function buildWithModules(core: SymbolTable, modules: readonly ModuleText[], arc
   const extra = modules.flatMap((m, i) => {
     const isa = ISAS[arch];
     const b = new ImageBuilder(isa, { textBase: isa.moduleBase + BigInt(i) * MODULE_SPAN, module: m.name, external, config });
-    for (const f of m.functions) b.func({ name: f.name, calls: f.calls ?? [], ret: f.ret ?? 0, ...(f.init ? { init: true } : {}) });
+    for (const f of m.functions) b.func({ name: f.name, calls: f.calls ?? [], ret: f.ret ?? 0, ...(f.init ? { init: true } : {}), ...(f.raw ? { raw: f.raw.map((i): RawInsn => [i.text, i.len]) } : {}) });
     return b.build().symbols;
   });
   return new SymbolTable(deepFreeze({ ...core.image, symbols: [...core.image.symbols, ...extra] }));

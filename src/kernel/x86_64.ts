@@ -42,6 +42,7 @@ function setReturn(ret: number | 'pid'): RawInsn {
  */
 function bodyFor(spec: FuncSpec, seed: number, config: BuildConfig): RawInsn[] {
   if (spec.bare) return [['ret', 1, RET]];
+  if (spec.raw) return [...entryOf(spec, config), ...spec.raw];
   return [...entryOf(spec, config), ...frameBody(spec, seed)];
 }
 

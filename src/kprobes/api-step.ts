@@ -10,6 +10,10 @@ import { moduleNotifier, startRmmod } from './modules.ts';
 import { kprobeBucket } from './table.ts';
 import { own } from '../model/own.ts';
 import { recGet } from '../model/fold/record.ts';
+import type { ProbeSpec } from '../scenario/types.ts';
+import { resolveProbe, type Resolution } from './resolve.ts';
+import type { CApiCall } from '../cexec/memory.ts';
+import { initReturned } from '../cexec/step.ts';
 
 // One step of a register_kprobe / unregister_kprobe / enable_kprobe / disable_kprobe call (and of
 // the debugfs switch and the module notifier), made by the kprobe manager on behalf of the task
@@ -32,12 +36,36 @@ export interface ApiStepInput {
   readonly newHandle: () => string;
 }
 
+/** A kprobes call from a task's C code: its struct's fields as the call read them (src/cexec). */
+function startCCall(input: ApiStepInput, cc: CApiCall): DomainEvent[] {
+  const { setup, cpu, pid } = input;
+  const probe = cc.probe;
+  switch (cc.fn) {
+    case 'register_kprobe':
+    case 'register_kretprobe': {
+      const kind = setup.probes.get(probe)?.kind ?? 'kprobe';
+      // register_kretprobe() of a struct kprobe (or the converse) is the caller's type error; the model refuses it.
+      if ((cc.fn === 'register_kretprobe') !== (kind === 'kretprobe')) return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: -EINVAL, reason: `${cc.fn}() of a struct ${kind}` }];
+      const spec: ProbeSpec = { name: probe, kind, ...(cc.symbol !== null ? { symbol: cc.symbol } : {}), offset: cc.offset, ...(cc.addr !== null ? { addr: cc.addr } : {}), ...(cc.maxactive > 0 ? { maxactive: cc.maxactive } : {}) };
+      return startRegister(input, probe, { spec, res: resolveProbe(spec, setup.symbols) });
+    }
+    case 'unregister_kprobe':
+    case 'unregister_kretprobe':
+      return [{ type: 'kprobe.unregister', cpu, pid, probe }];
+    case 'enable_kprobe':
+      return [{ type: 'kprobe.enable_kprobe', cpu, pid, probe }];
+    case 'disable_kprobe':
+      return [{ type: 'kprobe.disable_kprobe', cpu, pid, probe }];
+  }
+}
+
 /** register_kprobe's entry: R21-R28 checks, then the call (and a kretprobe's pool, R70-R72). */
-function startRegister({ setup, w, cpu, pid }: ApiStepInput, probe: string): DomainEvent[] {
+function startRegister({ setup, w, cpu, pid }: ApiStepInput, probe: string, c?: { spec: ProbeSpec; res: Resolution }): DomainEvent[] {
   const reg = recGet(w.kprobes.probes, probe)!;
   // R21, R22: an earlier registration wrote the resolved address into the struct; a struct given
   // by symbol and reused without clearing addr has both, and address resolution refuses it.
-  if (setup.probes.get(probe)?.symbol !== undefined && reg.addr !== null) {
+  // (A C module's struct has its real fields: resolution itself sees both, R21.)
+  if (c === undefined && setup.probes.get(probe)?.symbol !== undefined && reg.addr !== null) {
     const reason = `symbol_name and the addr an earlier registration wrote are both set: clear addr before reusing the struct (R21, R22)`;
     return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: -EINVAL, reason }];
   }
@@ -45,8 +73,8 @@ function startRegister({ setup, w, cpu, pid }: ApiStepInput, probe: string): Dom
   if (reg.state !== 'unregistered') {
     return [{ type: 'kprobe.register.fail', cpu, pid, probe, errno: -EINVAL, reason: 'already registered (R23)' }];
   }
-  const res = setup.resolutions.get(probe)!;
-  const spec = setup.probes.get(probe)!;
+  const res = c?.res ?? setup.resolutions.get(probe)!;
+  const spec = c?.spec ?? setup.probes.get(probe)!;
   const fail = (errno: number, reason: string): DomainEvent => ({ type: 'kprobe.register.fail', cpu, pid, probe, errno, reason });
   if (!res.ok) {
     // R22: a check after address resolution failed; the address stays in the caller's struct.
@@ -118,6 +146,9 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     const op = programOf(setup, task.prog)[task.job];
     const batch = k.batches[pid];
     if (batch !== undefined) return batchStep(input, batch);
+    // A task's C code calls the kprobes API (src/cexec): the probe is its struct as read now.
+    const cc = w.c?.calls[pid];
+    if (cc !== undefined) return startCCall(input, cc);
     if (op?.op === 'register_kprobe') return startRegister(input, op.probe);
     if (op?.op === 'unregister_kprobe') return [{ type: 'kprobe.unregister', cpu, pid, probe: op.probe }];
     if (op?.op === 'clear_kprobe') {
@@ -130,6 +161,8 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
     if (op?.op === 'kprobes_optimization') return optimizationSysctl(setup, w, cpu, pid, op.value);
     if (op?.op === 'insmod') return [{ type: 'module.insmod', cpu, pid, module: op.module }];
     if (op?.op === 'rmmod') return startRmmod(setup, w, cpu, pid, op.module);
+    // do_init_module(): a C module whose init returned an error is unloaded instead (src/cexec).
+    if (op?.op === 'module_live' && setup.c?.byName.has(op.module) && (initReturned(w, pid) ?? 0n) !== 0n) return [{ type: 'module.rmmod', cpu, pid, module: op.module }];
     if (op?.op === 'module_live') return [{ type: 'module.init', cpu, pid, module: op.module }];
     if (op?.op === 'register_kprobes' || op?.op === 'unregister_kprobes') {
       // R32: num <= 0 is -EINVAL for register_kprobes; R63: a no-op for unregister_kprobes.

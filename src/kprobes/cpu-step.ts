@@ -19,6 +19,8 @@ import { inOptimizedRun, optDone, optimized_callback } from './opt-step.ts';
 import { breakpointPc, probedContext, resumeAddress, returnAddress, taskStatus } from './regs.ts';
 import { own } from '../model/own.ts';
 import { recGet } from '../model/fold/record.ts';
+import { cHandlerCall, cLoadModule, cPerform, isCFunction, setHandlerReturned } from '../cexec/step.ts';
+import { syscallArgs } from '../cexec/user-memory.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
 // reference kernel v6.3+) and is named after arch/x86/kernel/kprobes/core.c and kernel/kprobes.c:
@@ -266,7 +268,7 @@ function handlerPc(h: Here, phase: 'pre' | 'post' | 'ret'): bigint {
  * A register of the probed context as a handler reads it: what an earlier handler of the hit
  * wrote, else the register model (src/kprobes/regs.ts) with the IP of handlerPc().
  */
-function registerOf(h: Here, phase: 'pre' | 'post' | 'ret', name: string): bigint {
+export function registerOf(h: Here, phase: 'pre' | 'post' | 'ret', name: string): bigint {
   const { c, task, setup } = h;
   const written = c.regs_set?.[name === 'lr' ? 'x30' : name];
   if (written !== undefined) return BigInt(written);
@@ -275,11 +277,13 @@ function registerOf(h: Here, phase: 'pre' | 'post' | 'ret', name: string): bigin
   const addr = c.current === null ? 0n : BigInt(c.current);
   const fn = setup.symbols.lookup(frame.fn);
   const retval = phase === 'ret' && c.trampoline !== null ? BigInt(c.trampoline.ret) : null;
-  return probedContext(setup.symbols, { task, frame, ip: handlerPc(h, phase), atEntry: fn !== undefined && fn.addr === addr, retval }).reg(name);
+  // A system call's arguments (an openat's filename in the task's user memory, src/cexec).
+  const args = syscallArgs(setup, task, frame.fn);
+  return probedContext(setup.symbols, { task, frame, ip: handlerPc(h, phase), atEntry: fn !== undefined && fn.addr === addr, retval, ...(args ? { args } : {}) }).reg(name);
 }
 
 /** The kretprobe instance a handler works with: the one its entry took, or the one returning. */
-function runningInstance(h: Here, phase: 'pre' | 'post' | 'ret'): string | undefined {
+export function runningInstance(h: Here, phase: 'pre' | 'post' | 'ret'): string | undefined {
   const { c } = h;
   if (phase === 'ret') return c.trampoline?.pending[0];
   return c.handler?.instance ?? undefined;
@@ -330,13 +334,13 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
       ];
     }
     case 'return':
-      // R86: the optimized callback ignores what pre-handlers return.
-      if (op.value === 0 || inOptimizedRun(h)) return [done];
-      // R73: an entry_handler returning non-zero gives the instance back; no hook, no miss.
-      if (phase === 'pre' && run.instance !== null) {
-        return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance: run.instance, reason: 'entry_handler' }, exit];
-      }
-      return withPendingAcks(h.w, c, [exit, ...redirect(h)]);
+      return handlerReturned(h, BigInt(op.value));
+    case 'c_handler': {
+      // A C module's handler: the function its struct points at now (src/cexec).
+      const instance = runningInstance(h, phase);
+      const pool = recGet(h.w.kretprobes, probe);
+      return cHandlerCall(h, probe, phase, op.field, { registerOf: (name) => registerOf(h, phase, name), instance, slot: instance === undefined ? undefined : slotOf(pool, instance) }, done);
+    }
     case 'print': {
       const text = renderTemplate(op.text, setup, h.w, {
         cpu: c.id,
@@ -430,6 +434,27 @@ function handlerStep(h: Here, probe: string, phase: 'pre' | 'post' | 'ret'): Dom
 }
 
 /**
+ * A handler returned `value` (the `return` step, or a C handler's return): non-zero from a
+ * pre-handler is R46's redirection, from an entry_handler R73's give-back; the handler's step is
+ * done otherwise (and whatever a post or return handler returns).
+ */
+export function handlerReturned(h: Here, value: bigint): DomainEvent[] {
+  const { c, pid } = h;
+  const run = c.handler!;
+  const { probe, phase } = run;
+  const done: DomainEvent = { type: 'handler.step', cpu: c.id, probe, step: run.step };
+  const exit: DomainEvent = { type: 'handler.exit', cpu: c.id, probe, phase };
+  // R86: the optimized callback ignores what pre-handlers return.
+  if (value === 0n || phase !== 'pre' || inOptimizedRun(h)) return [done];
+  // R73: an entry_handler returning non-zero gives the instance back; no hook, no miss.
+  if (run.instance !== null) {
+    return [{ type: 'kretprobe.put', cpu: c.id, pid, probe, instance: run.instance, reason: 'entry_handler' }, exit];
+  }
+  return withPendingAcks(h.w, c, [exit, ...redirect(h)]);
+}
+setHandlerReturned(handlerReturned);
+
+/**
  * setup_singlestep(): R47.3: execute the probed instruction's copy out of line (status HIT_SS or
  * REENTER); an optimizer-queued point takes setup_detour_execution's path, a boostable one the
  * booster's (R47.1, R47.2).
@@ -509,6 +534,8 @@ export function run_task(h: Here): CpuPlan | null {
     return { kind: 'api', pid: task.pid };
   }
   if (w.kprobes.calls[task.pid] !== undefined) return { kind: 'api', pid: task.pid };
+  // The task's C code called the kprobes API: the manager's to serve (src/cexec).
+  if (w.c?.calls[task.pid] !== undefined) return { kind: 'api', pid: task.pid };
   if (task.frames !== null) return events(withPendingAcks(w, c, execute(h, 'task', task.frames)));
   const op = programOf(setup, task.prog)[task.job];
   const call = (fn: string): DomainEvent => ({ type: 'func.call', cpu: c.id, pid: task.pid, ip: null, fn, ctx: 'task' });
@@ -563,6 +590,14 @@ export function run_task(h: Here): CpuPlan | null {
     case 'rmmod':
     case 'module_live':
       return { kind: 'api', pid: task.pid };
+    case 'c_load':
+      // load_module(): a C module's data is copied in before its init runs (src/cexec).
+      return events([...cLoadModule(h, op.module), { type: 'c.load', cpu: c.id, pid: task.pid, module: op.module }]);
+    case 'c_exit':
+      // delete_module() calls a live module's exit; a module that is not (its init failed, or it
+      // was never loaded) has none to run.
+      if (own(w.kprobes.modules, op.module) !== true) return events([{ type: 'module.noref', cpu: c.id, pid: task.pid, module: op.module, fn: op.fn }]);
+      return events([call(op.fn)]);
     case 'fork':
       throw new Error('internal: fork operations are compiled into kernel_clone calls');
   }
@@ -602,6 +637,8 @@ function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
 /** What executing `insn` of `fn` does, in place or as a single-stepped copy. */
 function perform(h: Here, ctx: Ctx, frames: Frame, fn: FunctionSymbol, insn: Insn, ip: Hex): DomainEvent[] {
   const { c, pid } = h;
+  // A module's C function: its instruction is the interpreter's (src/cexec).
+  if (h.setup.c !== undefined && isCFunction(h.setup, fn.name)) return cPerform(h, ctx, frames, fn, fn.body.indexOf(insn), ip);
   switch (insn.op.k) {
     case 'insn':
     case 'fentry':

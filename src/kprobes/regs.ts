@@ -103,8 +103,8 @@ function pastInsn(symbols: SymbolTable, name: string, index: number): bigint | u
  */
 export function returnAddress(symbols: SymbolTable, frame: Frame): bigint {
   const up = frame.up;
-  // A caller's pc has already moved past its call.
-  if (up !== null) return pastInsn(symbols, up.fn, up.pc - 1) ?? 0n;
+  // A caller's pc has already moved past its call; a C caller's stands on it (src/cexec).
+  if (up !== null) return pastInsn(symbols, up.fn, up.cl !== undefined ? up.pc : up.pc - 1) ?? 0n;
   const entry = symbols.lookup(symbols.image.entryChain[0] ?? '');
   if (entry?.kind !== 'func') return 0n;
   // arm64's entry frame calls the system-call wrappers; x86's entry stub in the model has no
@@ -136,6 +136,8 @@ export interface Hit {
   /** At a function entry: the return address is still where the call put it. */
   readonly atEntry: boolean;
   readonly retval: bigint | null;
+  /** A system call's arguments where the model knows them (src/cexec/user-memory.ts), by position. */
+  readonly args?: readonly (bigint | undefined)[];
 }
 
 /**
@@ -175,6 +177,9 @@ export function probedContext(symbols: SymbolTable, hit: Hit): ProbedRegs {
     [a.args[0]!]: sp + 0x28n,
   };
   if (hit.retval !== null) regs[a.ret] = hit.retval;
+  hit.args?.forEach((v, i) => {
+    if (v !== undefined && a.args[i] !== undefined) regs[a.args[i]!] = v;
+  });
   if (!x86) {
     regs.x29 = sp;
     regs.x30 = retAddr;

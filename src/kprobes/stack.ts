@@ -28,7 +28,8 @@ function frameLines(setup: Setup, f: Frame | null, innermostExact: boolean): str
     calleeHooked = (fr.rp?.length ?? 0) > 0;
     const fn = functionOf(setup, fr.fn);
     // Outer frames already advanced past their call; the innermost shows where it stands.
-    const index = first ? fr.pc : Math.max(0, fr.pc - 1);
+    // (A C frame's pc stands on its calling instruction until the call returns: src/cexec.)
+    const index = first || fr.cl !== undefined ? fr.pc : Math.max(0, fr.pc - 1);
     const insn = fn.body[Math.min(index, fn.body.length - 1)]!;
     const off = first ? insn.off : insn.off + insn.len;
     out.push(` ${fn.name}+0x${off.toString(16)}/0x${fn.size.toString(16)}`);

@@ -133,6 +133,39 @@ export const EVENT_FIELDS = {
   'ipi.ack': { cpu: 'int', sync: 'int' },
   'rcu.qs': { cpu: 'int', gp: 'int' },
 
+  // ── a CPU: C code of a module (src/cexec; issue 11) ─────────────────────────────────────────
+  /** load_module() copied a C module's data in (its `mem.alloc` events come first); its init runs next. */
+  'c.load': { cpu: 'int', pid: 'int', module: 'str' },
+  /**
+   * A C frame's locals: a block of `size` bytes at `base` on the stack of the running context,
+   * its parameters' slots holding the arguments (`init`: hex bytes, trailing zeros left out).
+   */
+  'c.frame': { cpu: 'int', pid: 'int', ctx: CTX, base: 'hex', size: 'int', init: 'str' },
+  /**
+   * One step of the innermost C frame's instruction: the writes it made ("0xADDR:HEXBYTES"), then
+   * either the next pc (`next`, the instruction is done) or the values read so far (`r`, appended
+   * to the frame's memo: the instruction goes on at its next step); `wait`: it called a function
+   * whose return value is the next value.
+   */
+  'c.step': { cpu: 'int', pid: 'int', ctx: CTX, next: 'int?', r: 'str[]', w: 'str[]', wait: 'bool' },
+  /** A C function returns `value` (decimal, or "b" and hex bytes for a struct): its locals go, its caller gets it. */
+  'c.ret': { cpu: 'int', pid: 'int', ctx: CTX, value: 'str' },
+  /** Memory allocated: kmalloc'd (`heap`), a module's data at insmod, a handler's pt_regs, a kretprobe instance; `site`: who. */
+  'mem.alloc': { cpu: 'int', pid: 'int', addr: 'hex', size: 'int', kind: ['data', 'rodata', 'stack', 'heap', 'regs', 'ri'], init: 'str', site: 'str' },
+  /** kfree(): the block stays, marked free, so a later access is a use-after-free (`site`: the caller). */
+  'mem.free': { cpu: 'int', pid: 'int', addr: 'hex', site: 'str' },
+  /** A task's C code calls the kprobes API: the struct's fields as read now; the manager serves the call. */
+  'c.api': {
+    cpu: 'int', pid: 'int', fn: ['register_kprobe', 'unregister_kprobe', 'register_kretprobe', 'unregister_kretprobe', 'enable_kprobe', 'disable_kprobe'],
+    probe: 'str', symbol: 'str?', offset: 'int', addr: 'hex?', disabled: 'bool', at: 'hex', addr_off: 'int', maxactive: 'int',
+  },
+  /** msleep() and friends from a task's C code: it sleeps until `until`. */
+  'c.sleep': { cpu: 'int', pid: 'int', until: 'int' },
+  /** The CPU spins on a spinlock CPU `owner` holds (no progress this step). */
+  'c.spin': { cpu: 'int', lock: 'hex', owner: 'int' },
+  /** WARN_ON() fired at file:line (the kernel's "WARNING:" report is in the printk lines). */
+  'kernel.warn': { cpu: 'int', pid: 'int', file: 'str', line: 'int' },
+
   // ── the kprobe manager (src "kprobes"): register / unregister (spec §2, §3, §8) ────────────
   'kprobe.register': { cpu: 'int', pid: 'int', probe: 'str', symbol: 'str?', offset: 'int', addr: 'hex?' },
   'kprobe.register.fail': { cpu: 'int', pid: 'int', probe: 'str', errno: 'int', reason: 'str' },

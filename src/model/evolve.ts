@@ -7,6 +7,7 @@ import { evolvePools } from './fold/pools.ts';
 import { evolveSched } from './fold/sched.ts';
 import { evolveStats } from './fold/stats.ts';
 import { evolveTasks } from './fold/tasks.ts';
+import { evolveC } from '../cexec/fold.ts';
 import type { CpuState, KernelState } from './state.ts';
 
 // The fold: evolve(state, event) → state. Pure, no XState, no RxJS. Replay, `state --at`, the
@@ -48,6 +49,7 @@ export function evolve(s: KernelState, e: LoggedEvent): KernelState {
   // Added after the literal rather than spread into it: a spread makes every draft a slow copy.
   // It is the last key either way, so the state's key order is the same.
   if (s.ftrace_dead) d.ftrace_dead = true;
+  if (s.c !== undefined) d.c = s.c;
   if (e.src === 'sched') {
     d.sched = evolveSched(s.sched, e);
     // Half of a log is sched.pick, and only the scheduler slice reads it: the reducers below
@@ -67,6 +69,7 @@ export function evolve(s: KernelState, e: LoggedEvent): KernelState {
   evolveTasks(d, e);
   evolveStats(d, e);
   evolvePools(d, e);
+  if (d.c !== undefined) evolveC(d, e);
   switch (e.type) {
     case 'printk':
       d.printk_lines += 1;

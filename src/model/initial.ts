@@ -1,6 +1,9 @@
 import type { Scenario } from '../scenario/types.ts';
 import type { CpuState, KernelState, TaskState } from './state.ts';
 import { unregisteredProbe } from './fold/kprobes.ts';
+import { cProbeSpecs } from '../cexec/csetup.ts';
+import { isCModule } from '../cexec/load.ts';
+import { EMPTY_C } from '../cexec/memory.ts';
 
 /** Pids the scenario does not choose are handed out from here, like a freshly booted system's. */
 export const FIRST_PID = 100;
@@ -49,6 +52,10 @@ export function initialState(scenario: Scenario): KernelState {
     };
   });
   const maxPid = tasks.reduce((m, t) => Math.max(m, t.pid), FIRST_PID - 1);
+  // The probes of C modules (src/cexec) are the run's too; a run with C modules has their memory.
+  const cProbes = cProbeSpecs(scenario);
+  const probes = cProbes.length === 0 ? scenario.probes : [...scenario.probes, ...cProbes];
+  const withC = (scenario.modules ?? []).some(isCModule);
   return {
     seq: 0,
     t: 0,
@@ -60,7 +67,7 @@ export function initialState(scenario: Scenario): KernelState {
     kprobes: {
       mutex: { owner: null, waiters: [] },
       probes: Object.fromEntries(
-        scenario.probes.map((p) => [p.name, unregisteredProbe(p.disabled === true)]),
+        probes.map((p) => [p.name, unregisteredProbe(p.disabled === true)]),
       ),
       table: {},
       calls: {},
@@ -73,11 +80,12 @@ export function initialState(scenario: Scenario): KernelState {
       modules: {},
     },
     stats: Object.fromEntries(
-      scenario.probes.map((p) => [p.name, { hits: 0, nmissed: 0, handled: 0, skipped: 0, pre_calls: 0, post_calls: 0, ret_calls: 0, fault_misses: 0 }]),
+      probes.map((p) => [p.name, { hits: 0, nmissed: 0, handled: 0, skipped: 0, pre_calls: 0, post_calls: 0, ret_calls: 0, fault_misses: 0 }]),
     ),
     kretprobes: {},
     printk_lines: 0,
     bugs: 0,
     halted: null,
+    ...(withC ? { c: EMPTY_C } : {}),
   };
 }

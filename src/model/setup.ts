@@ -5,6 +5,8 @@ import type { HandlerCallback } from '../kprobes/callbacks.ts';
 import type { MutantName } from '../kprobes/mutants.ts';
 import type { Hex } from './events.ts';
 import { toHex } from './hex.ts';
+import { cProbeSpecs, cSetupOf, type CSetup } from '../cexec/csetup.ts';
+import { defaultTarget, moduleTexts, type CProbe } from '../cexec/load.ts';
 
 // Everything about a run that never changes while it runs: the scenario compiled against the
 // kernel image. Actors receive it as input; the fold does not need it.
@@ -38,10 +40,17 @@ export interface Setup {
   readonly mutant?: MutantName;
   /** What each probe runs in each phase (undefined: no handler for that phase). */
   readonly steps: ReadonlyMap<string, PhaseSteps>;
+  /** The run's kernel modules written in C (src/cexec), when it has any. */
+  readonly c?: CSetup;
 }
 
 /** Internal steps of a kretprobe's entry hook around the user's entry_handler (R73). */
-export type RunStep = HandlerStep | { readonly do: 'rp_take' } | { readonly do: 'rp_hook' };
+export type RunStep =
+  | HandlerStep
+  | { readonly do: 'rp_take' }
+  | { readonly do: 'rp_hook' }
+  /** A C module's handler: the function the probe struct's `field` points at when the hit comes (src/cexec). */
+  | { readonly do: 'c_handler'; readonly field: string };
 
 export interface PhaseSteps {
   readonly pre?: readonly RunStep[];
@@ -64,6 +73,12 @@ function phaseSteps(p: ProbeSpec, arch: Arch): PhaseSteps {
   return { pre: [{ do: 'rp_take' }, ...(built(p.entry) ?? []), { do: 'rp_hook' }], ret: built(p.handler) };
 }
 
+/** A C module's probe: its handlers are the functions its struct points at when a hit comes. */
+function cPhaseSteps(p: CProbe): PhaseSteps {
+  if (p.kind === 'kretprobe') return { pre: [{ do: 'rp_take' }, { do: 'c_handler', field: 'entry_handler' }, { do: 'rp_hook' }], ret: [{ do: 'c_handler', field: 'handler' }] };
+  return { pre: [{ do: 'c_handler', field: 'pre_handler' }], ...(p.post ? { post: [{ do: 'c_handler', field: 'post_handler' }] } : {}) };
+}
+
 /** R71: maxactive <= 0 becomes max(10, 2 × possible CPUs). */
 export function defaultMaxactive(p: ProbeSpec, cpus: number): number {
   return p.maxactive !== undefined && p.maxactive > 0 ? p.maxactive : Math.max(10, 2 * cpus);
@@ -81,13 +96,29 @@ export const CHILD_PROGRAM: readonly TaskOp[] = [];
  * A program as the CPU runs it: `times` unrolled, and each `fork` compiled into a kernel_clone
  * call whose child program is appended to `programs` (so indices follow the order of appearance).
  */
-function compile(program: readonly TaskOp[], programs: (readonly TaskOp[])[], symbols: SymbolTable): TaskOp[] {
+function compile(program: readonly TaskOp[], programs: (readonly TaskOp[])[], symbols: SymbolTable, c?: CSetup): TaskOp[] {
   const out: TaskOp[] = [];
   for (const op of program) {
+    const cm = op.op === 'insmod' || op.op === 'rmmod' ? c?.byName.get(op.module) : undefined;
+    if (cm !== undefined && op.op === 'insmod') {
+      // A C module: its data is copied in (c_load), module_init's function runs, then do_init_module
+      // makes it LIVE, or unloads it if init returned an error (src/cexec).
+      out.push(op, { op: 'c_load', module: op.module });
+      if (cm.program.init !== undefined) out.push({ op: 'call', fn: `${op.module}:${cm.program.init}` });
+      out.push({ op: 'module_live', module: op.module });
+      continue;
+    }
+    if (cm !== undefined && op.op === 'rmmod') {
+      // module_exit's function runs, then the module goes (its exit runs before the notifier, as
+      // delete_module() calls mod->exit() before MODULE_STATE_GOING's notifier chain).
+      if (cm.program.exit !== undefined) out.push({ op: 'c_exit', module: op.module, fn: cm.program.exit });
+      out.push(op);
+      continue;
+    }
     if (op.op === 'fork') {
       const prog = programs.length;
       programs.push([]);
-      programs[prog] = compile(op.program, programs, symbols);
+      programs[prog] = compile(op.program, programs, symbols, c);
       out.push({ op: 'call', fn: forkFunction(symbols), exec: { comm: op.comm, prog } });
     } else if (op.op === 'insmod') {
       // load_module() makes the module COMING, do_init_module() calls its init function (the
@@ -108,10 +139,10 @@ function compile(program: readonly TaskOp[], programs: (readonly TaskOp[])[], sy
 }
 
 /** Each scenario task's compiled program at its own index, then the children of `fork`s. */
-function compileTasks(tasks: Scenario['tasks'], symbols: SymbolTable): (readonly TaskOp[])[] {
+function compileTasks(tasks: Scenario['tasks'], symbols: SymbolTable, c?: CSetup): (readonly TaskOp[])[] {
   const programs: (readonly TaskOp[])[] = tasks.map(() => []);
   tasks.forEach((t, i) => {
-    programs[i] = compile(t.program, programs, symbols);
+    programs[i] = compile(t.program, programs, symbols, c);
   });
   return programs;
 }
@@ -126,7 +157,9 @@ function forkFunction(symbols: SymbolTable): string {
 
 /** kallsyms of the scenario's kernel release with its modules' text. */
 export function symbolsOf(scenario: Scenario): SymbolTable {
-  return symbolsWithModules(scenario.kernel ?? DEFAULT_KERNEL, scenario.modules ?? [], scenario.arch ?? 'x86_64', scenario.config ?? {});
+  // A C module's text is its functions, one instruction per C instruction (src/cexec).
+  const modules = moduleTexts(scenario.modules ?? [], defaultTarget(scenario));
+  return symbolsWithModules(scenario.kernel ?? DEFAULT_KERNEL, modules, scenario.arch ?? 'x86_64', scenario.config ?? {});
 }
 
 export function createSetup(
@@ -134,19 +167,26 @@ export function createSetup(
   seed: number,
   symbols: SymbolTable = symbolsOf(scenario),
 ): Setup {
+  const c = cSetupOf(scenario, symbols);
+  // A C module's probes are the run's too; where they go is read from their struct at registration.
+  const cProbes = c === undefined ? [] : cProbeSpecs(scenario);
+  const probes = [...scenario.probes, ...cProbes];
+  const steps = new Map(scenario.probes.map((p) => [p.name, phaseSteps(p, symbols.image.arch)]));
+  for (const p of c?.probes.values() ?? []) steps.set(p.name, cPhaseSteps(p));
   return {
     scenario,
     seed,
     symbols,
-    programs: compileTasks(scenario.tasks, symbols),
-    probes: new Map(scenario.probes.map((p) => [p.name, p])),
-    resolutions: new Map(scenario.probes.map((p) => [p.name, resolveProbe(p, symbols)])),
+    programs: compileTasks(scenario.tasks, symbols, c),
+    probes: new Map(probes.map((p) => [p.name, p])),
+    resolutions: new Map(probes.map((p) => [p.name, resolveProbe(p, symbols)])),
     // A fixed odd multiplier mixes the seed; Math.imul keeps it in 32 bits.
     ptrKey: Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) >>> 0,
-    steps: new Map(scenario.probes.map((p) => [p.name, phaseSteps(p, symbols.image.arch)])),
+    steps,
     printk: symbols.lookup('_printk') !== undefined ? '_printk' : 'printk',
     legacyInt3: !atLeast(scenario.kernel ?? DEFAULT_KERNEL, '6.3'),
     code: sharedCode(symbols),
+    ...(c !== undefined ? { c } : {}),
   };
 }
 
@@ -202,7 +242,7 @@ export function withProbe(setup: Setup, p: ProbeSpec): Setup {
 export function withOps(setup: Setup, prog: number, ops: readonly TaskOp[]): Setup {
   // Forks in the operations compile into programs appended after the existing ones.
   const programs = [...setup.programs];
-  const compiled = compile(ops, programs, setup.symbols);
+  const compiled = compile(ops, programs, setup.symbols, setup.c);
   programs[prog] = [...programs[prog]!, ...compiled];
   return { ...setup, programs };
 }

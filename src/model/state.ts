@@ -1,4 +1,5 @@
 import type { Hex, JsonObject } from './events.ts';
+import type { CState } from '../cexec/memory.ts';
 
 // The whole simulated kernel as plain immutable data: the fold of the event log.
 // Slices are owned: a CPU's slice changes only through events that CPU emits, the scheduler's
@@ -20,6 +21,12 @@ export interface Frame {
   readonly ax?: number;
   /** The interrupt handler's outermost frame, pushed on the interrupted task's stack. */
   readonly irq?: true;
+  /** A module's C function (src/cexec): where its locals are. */
+  readonly cl?: Hex;
+  /** The values its current instruction has read so far (the instruction resumes with them). */
+  readonly cm?: readonly string[];
+  /** It called a function and waits for its return value. */
+  readonly cw?: true;
 }
 
 /** A handler invocation in progress on a CPU (handlers never nest on one CPU: R50). */
@@ -314,4 +321,6 @@ export interface KernelState {
   readonly halted: { readonly cpu: number; readonly message: string } | null;
   /** R94: ftrace shut itself down; ftrace-based probes no longer fire. */
   readonly ftrace_dead?: true;
+  /** C modules' memory and calls (src/cexec/memory.ts); only in runs with C modules. */
+  readonly c?: CState;
 }

@@ -1,4 +1,5 @@
 import { open, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import { InputError, lineColumn, withPlacePrefix } from '../errors.ts';
 import { BUILTIN_SCENARIOS, unknownBuiltin } from './builtin/index.ts';
 import type { Scenario } from './types.ts';
@@ -9,7 +10,7 @@ import { validateScenario } from './validate.ts';
 
 export const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
 
-export function parseScenarioText(text: string, file: string): Scenario {
+export function parseScenarioText(text: string, file: string, sources?: ReadonlyMap<number, string>): Scenario {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -18,6 +19,11 @@ export function parseScenarioText(text: string, file: string): Scenario {
     const at = m ? lineColumn(text, Number(m[1])) : lineColumn(text, text.length);
     const what = (e as Error).message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '');
     throw new InputError(`${file}:${at.line}:${at.column}`, `${what} (expected a JSON scenario object)`);
+  }
+  // A module written in C: its source, read from beside the scenario file (src/cexec).
+  if (sources !== undefined && sources.size > 0) {
+    const r = raw as { modules: Record<string, unknown>[] };
+    r.modules = r.modules.map((m, i) => (sources.has(i) ? { ...m, code: sources.get(i) } : m));
   }
   try {
     return validateScenario(raw);
@@ -48,8 +54,38 @@ export async function loadScenario(arg: string): Promise<Scenario> {
     throw new InputError('', unknownBuiltin(arg));
   }
   if (size > MAX_SCENARIO_BYTES) throw new InputError(arg, `file is ${size} bytes; a scenario may be at most ${MAX_SCENARIO_BYTES}`);
-  return parseScenarioText(await readBounded(arg, MAX_SCENARIO_BYTES), arg);
+  const text = await readBounded(arg, MAX_SCENARIO_BYTES);
+  return parseScenarioText(text, arg, await moduleSources(text, arg));
 }
+
+/** The C files a scenario file's modules name (`"source": "x.c"`, relative to the file), by module index. */
+async function moduleSources(text: string, file: string): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return out; // parseScenarioText reports it
+  }
+  const modules = (raw as { modules?: unknown }).modules;
+  if (!Array.isArray(modules)) return out;
+  for (const [i, m] of modules.entries()) {
+    if (typeof m !== 'object' || m === null) continue;
+    const { source, code } = m as { source?: unknown; code?: unknown };
+    if (typeof source !== 'string' || code !== undefined) continue;
+    const path = isAbsolute(source) ? source : join(dirname(file), source);
+    try {
+      out.set(i, await readBounded(path, MAX_MODULE_SOURCE));
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(`${file}: scenario.modules[${i}].source`, e.message);
+      throw new InputError(`${file}: scenario.modules[${i}].source`, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** A module's C source is a few kilobytes; a bigger file is a mistake. */
+const MAX_MODULE_SOURCE = 1024 * 1024;
 
 /**
  * Reads at most `max` bytes of a file as UTF-8. A "regular" file may still be endless or fail

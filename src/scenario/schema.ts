@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ARCHES } from '../kernel/image.ts';
 import { KERNEL_VERSIONS } from '../kernel/releases.ts';
+import { moduleNameOf as cModuleNameOf } from '../c/kernel-api.ts';
 import { DEFAULT_MAX_TASKS, MAX_MAX_TASKS, type Scenario, type TaskOp } from './types.ts';
 
 // The shape of a scenario file. Structure only: names that must exist in the kernel image or
@@ -72,6 +73,7 @@ const taskOpUnion = z
         })
         .optional()
         .describe('the instruction at that offset faults once per call'),
+      path: z.string().min(1).max(4095).optional().describe('a system call\'s filename (openat): a string in the task\'s user memory that the call\'s filename argument points at'),
     }).describe('call a kernel function'),
     z.strictObject({ op: z.literal('printk'), text: z.string().max(1024).describe('text; {addr:NAME} prints a probe\'s address') }).describe('print a kernel log line'),
     z.strictObject({ op: z.literal('register_kprobe'), probe: probeRef }).describe('register_kprobe() (also registers kretprobes and jprobes)'),
@@ -126,6 +128,18 @@ const moduleSpec = z
   })
   .meta({ id: 'Module', title: 'Module', description: 'a loadable module\'s text' });
 
+/** A module written in C (issue 11): its file, the source (a log header carries it), insmod's parameters. */
+const cModuleSpec = z
+  .strictObject({
+    source: z.string().min(1).max(4096).regex(/\.c$/, 'a C file (FILE.c)').describe('the module\'s C file, relative to the scenario file'),
+    code: z.string().max(1024 * 1024).optional().describe('the C source itself (filled in from "source" when a scenario file is loaded; a log header carries it)'),
+    params: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a parameter name'), z.string().max(4096)).optional().describe('insmod\'s parameters: name → value'),
+    name: name.optional().describe('kbuild\'s module name (default: the file\'s name without .c, - as _)'),
+    functions: z.array(z.never()).max(0).optional().describe('none: the functions are the C code\'s'),
+  })
+  .transform((m) => ({ ...m, name: m.name ?? cModuleNameOf(m.source), functions: [] as never[] }))
+  .meta({ id: 'CModule', title: 'Module in C', description: 'a loadable module written in C, compiled and run by the model' });
+
 const condition = (when: string, example: string) => z.string().min(1).max(4000).describe(`a condition over the kernel state ${when}, e.g. ${example} (docs/expect.md)`);
 const expectName = z.string().min(1).max(200).optional().describe('what the condition means, shown when it fails');
 const expectation = z
@@ -161,7 +175,7 @@ export const scenarioSchema = z
       .strictObject({ period: z.number().int().min(10).max(1_000_000).describe('ticks between interrupts') })
       .optional()
       .describe('the local timer interrupt, running scheduler_tick in hard interrupt context'),
-    modules: z.array(moduleSpec).max(8).optional().describe('loadable modules, loaded by insmod'),
+    modules: z.array(z.union([moduleSpec, cModuleSpec])).max(8).optional().describe('loadable modules, loaded by insmod'),
     cpus: z.number().int().min(1).max(64).default(DEFAULT_CPUS).describe(`how many CPUs (default ${DEFAULT_CPUS})`),
     max_steps: z.number().int().min(1).max(100_000_000).default(100_000).describe('the run stops after this many scheduler steps'),
     // No .default(): a default would enter every log header and change existing logs' bytes.

@@ -110,6 +110,11 @@ export type TaskOp =
        * child it makes runs program `prog` of the setup under the name `comm`.
        */
       readonly exec?: { readonly comm: string; readonly prog: number };
+      /**
+       * A system call's filename (an `openat`'s path): a string in the task's user memory, which
+       * the call's functions get a pointer to in their filename argument register (src/cexec).
+       */
+      readonly path?: string;
     }
   /**
    * fork() and exec in the child: the task calls kernel_clone; the child (a new pid) runs
@@ -138,6 +143,10 @@ export type TaskOp =
    * function (do_init_module(): the module goes LIVE, its init text is freed, R96).
    */
   | { readonly op: 'module_live'; readonly module: string }
+  /** Internal, never in a scenario file: a C module's data copied into memory before its init runs. */
+  | { readonly op: 'c_load'; readonly module: string }
+  /** Internal: a C module's exit function, called by rmmod when the module is live (else no call). */
+  | { readonly op: 'c_exit'; readonly module: string; readonly fn: string }
   /** Unload it: probes in its text become GONE (R95) and its code is gone. */
   | { readonly op: 'rmmod'; readonly module: string }
   /** `echo 0|1 > /sys/kernel/debug/kprobes/enabled`: disarm or arm every probe (R42). */
@@ -166,9 +175,19 @@ export interface TaskSpec {
   readonly interactive?: boolean;
 }
 
-/** A loadable module's text: functions with their callees (own or core) and return values. */
+/**
+ * A loadable module's text: functions with their callees (own or core) and return values; or a
+ * module written in C (`source`, `code`, `params`: issue 11, src/cexec), whose functions are its
+ * C code's (`functions` is then empty and `name` is kbuild's, from the file name).
+ */
 export interface ModuleSpec {
   readonly name: string;
+  /** The C file's name as given (relative to the scenario file, or as on the command line). */
+  readonly source?: string;
+  /** The C source itself (a scenario file names only `source`; loading reads it). */
+  readonly code?: string;
+  /** insmod's parameters (name → value). */
+  readonly params?: Readonly<Record<string, string>>;
   readonly functions: readonly {
     readonly name: string;
     readonly calls?: readonly string[];

@@ -15,6 +15,7 @@ import { InputError, InputErrors } from '../errors.ts';
 import { checkTemplate } from '../kprobes/printk-format.ts';
 import { isRegisterName, REGISTER_NAMES } from '../tracefs/registers.ts';
 import { scenarioSchema } from './schema.ts';
+import { ModuleLoadError, moduleTexts } from '../cexec/load.ts';
 import { checkNesting } from './nesting.ts';
 import { checkExpectations } from '../expect/monitor.ts';
 import type { Scenario, TaskOp } from './types.ts';
@@ -148,10 +149,23 @@ function checkScenario(s: Scenario, image: SymbolTable | undefined, err: (path: 
     m.functions.forEach((f, j) => {
       if (core.lookup(f.name) !== undefined) err(['modules', i, 'functions', j, 'name'], `"${f.name}" is already a kernel symbol`);
     });
+    if (m.source !== undefined && m.code === undefined) err(['modules', i, 'code'], `the C source of "${m.source}" is missing (a scenario file's modules are read relative to it)`);
   });
   let symbols: SymbolTable;
   try {
-    symbols = image ?? symbolsWithModules(version, s.modules ?? [], s.arch ?? 'x86_64', s.config ?? {});
+    // A C module compiles into its text here: gcc's diagnostics are the error (src/cexec).
+    const texts = (s.modules ?? []).map((m, i) => {
+      try {
+        return moduleTexts([m], { arch: s.arch ?? 'x86_64', kernel: version, config: s.config ?? {} }, i)[0]!;
+      } catch (x) {
+        if (x instanceof ModuleLoadError) {
+          err(['modules', i, 'source'], `${m.source} does not compile:\n${x.diagnostics.trimEnd()}`);
+          return { name: m.name, functions: [] };
+        }
+        throw x;
+      }
+    });
+    symbols = image ?? symbolsWithModules(version, texts, s.arch ?? 'x86_64', s.config ?? {});
   } catch (e) {
     // The image builder names the problem (a duplicate function, an unknown callee); without
     // an image nothing else can be checked.

@@ -3,6 +3,7 @@ import type { DomainEvent } from '../events.ts';
 import type { CpuState, Frame, KprobeStatus } from '../state.ts';
 import { fail } from './errors.ts';
 import { callFrame, retFrame, stepFrame } from './frames.ts';
+import { afterReturn, cFrameEffect } from '../../cexec/fold.ts';
 
 // ── the CPU slice (owned by cpu/N) ─────────────────────────────────────────────────────────
 
@@ -86,7 +87,12 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
         ? withHandlerFrames(c, callFrame(c.handler?.frames ?? null, e.fn, e.ip !== null))
         : c;
     case 'func.ret':
-      return e.ctx === 'handler' ? withHandlerFrames(c, retFrame(c.handler?.frames ?? null, e.fn)) : c;
+      return e.ctx === 'handler' ? withHandlerFrames(c, afterReturn(retFrame(c.handler?.frames ?? null, e.fn), e.ret)) : c;
+    // A handler's C code (src/cexec): its frames' locals, pc and memo.
+    case 'c.frame':
+    case 'c.step':
+    case 'c.ret':
+      return e.ctx === 'handler' ? withHandlerFrames(c, cFrameEffect(c.handler?.frames ?? null, e)) : c;
     case 'kprobe.trap':
       return { ...c, trap: e.addr, preempt_count: c.preempt_count + 1, irqs_off: true };
     case 'kprobe.hit':

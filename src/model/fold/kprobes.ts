@@ -249,7 +249,9 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
     case 'module.init': {
       const fn = e.type === 'module.insmod' ? 'insmod' : e.type === 'module.rmmod' ? 'rmmod' : 'module_live';
       // delete_module(): a live module nobody holds is GOING from here on (the notifier follows).
-      const going = e.type === 'module.rmmod' && own(k.modules, e.module) === true;
+      // A module whose init failed (src/cexec: module_live after a C init returned an error) is
+      // unloaded from COMING: startRmmod refuses that to a task's rmmod, so only that path gets here.
+      const going = e.type === 'module.rmmod' && (own(k.modules, e.module) === true || own(k.modules, e.module) === 'coming');
       const modules = going ? { ...k.modules, [e.module]: 'going' as const } : k.modules;
       return advanceCall({ ...k, modules, calls: { ...k.calls, [e.pid]: { fn, probe: '', phase: 'lock', effective: true } } }, e.pid, e.type);
     }

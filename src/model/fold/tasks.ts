@@ -4,6 +4,7 @@ import type { Draft } from './draft.ts';
 import { fail } from './errors.ts';
 import { callFrame, retFrame, stepFrame } from './frames.ts';
 import { putInstance } from './pools.ts';
+import { afterReturn, apiResult, cFrameEffect, withResult } from '../../cexec/fold.ts';
 
 // ── tasks (shared: CPUs run them, the scheduler places them, the manager blocks them) ─────
 
@@ -77,7 +78,8 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
       d.tasks = updateTask(tasks, e.pid, (t) => {
         // The interrupt handler returns to the interrupted code, not to the task's program.
         if (t.frames?.irq) return withFrames(t, retFrame(t.frames, e.fn));
-        const frames = retFrame(t.frames, e.fn);
+        // A C caller waiting for the call gets its value (src/cexec).
+        const frames = afterReturn(retFrame(t.frames, e.fn), e.ret);
         // Returning from the outermost frame completes the program operation that called it.
         return frames === null ? finishJob(withFrames(t, frames)) : withFrames(t, frames);
       });
@@ -126,7 +128,7 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
       return;
     case 'kretprobe.return':
       d.tasks = updateTask(tasks, e.pid, (t) => {
-        const frames = retFrame(t.frames, e.fn);
+        const frames = afterReturn(retFrame(t.frames, e.fn), e.ret);
         return frames === null ? finishJob({ ...t, frames }) : { ...t, frames };
       });
       return;
@@ -168,13 +170,36 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
     case 'rcu.gp.start':
       d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'gp', gp: e.gp } }));
       return;
+    // A module's C code (src/cexec): the task's frames' locals, pc and memo; its sleeps.
+    case 'c.frame':
+    case 'c.step':
+    case 'c.ret':
+      if (e.ctx === 'task') d.tasks = updateTask(tasks, e.pid, (t) => withFrames(t, cFrameEffect(t.frames, e)));
+      return;
+    case 'c.sleep':
+      d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'time', until: e.until } }));
+      return;
+    case 'c.load':
+      d.tasks = updateTask(tasks, e.pid, finishJob);
+      return;
     case 'kprobe.registered':
     case 'kprobe.register.fail':
     case 'kprobe.unregistered':
+    case 'kprobe.returned': {
+      // A call from C code: its value goes to the calling frame; the task's operation goes on.
+      const result = apiResult(d, e);
+      if (result !== undefined) {
+        d.tasks = updateTask(tasks, e.pid, (t) => (t.frames === null ? t : withFrames(t, withResult(t.frames, result))));
+        return;
+      }
       // Inside a batch the task's operation goes on until kprobe.batch.return.
-      if (d.kprobes.batches[e.pid] === undefined) d.tasks = updateTask(tasks, e.pid, finishJob);
+      if (e.type !== 'kprobe.returned') {
+        if (d.kprobes.batches[e.pid] === undefined) d.tasks = updateTask(tasks, e.pid, finishJob);
+        return;
+      }
+      d.tasks = updateTask(tasks, e.pid, finishJob);
       return;
-    case 'kprobe.returned':
+    }
     case 'kprobes.enabled_written':
     case 'kprobes.optimization':
     case 'kprobe.clear':
