@@ -6,17 +6,8 @@
 // fold_events_per_s, parse_only_lines_per_s and their ratio. Prints every round and the medians;
 // the digest line lets two trees be compared on the same log.
 
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { digestState } from '../src/model/digest.ts';
-import { foldFile, generate, MIN_EVENTS, parseOnly, STEPS_1M } from './run.ts';
-import { benchScenario } from './scenario.ts';
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? undefined : process.argv[i + 1];
-}
+import { benchArg, foldFile, parseOnly, withBenchLog } from './run.ts';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,19 +16,8 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  const rounds = Number(arg('--rounds') ?? '3');
-  const given = arg('--log');
-  const dir = given === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'kprobesim-fold-speed-')) : undefined;
-  try {
-    let log: string;
-    if (given !== undefined && fs.existsSync(given)) {
-      log = given;
-    } else {
-      log = given ?? path.join(dir!, 'bench-1m.jsonl');
-      const gen = await generate(benchScenario(STEPS_1M), log);
-      if (gen.events < MIN_EVENTS) throw new Error(`the log has only ${gen.events} events; raise STEPS_1M`);
-      process.stdout.write(`# generated ${log}: ${gen.events} events in ${gen.seconds.toFixed(1)} s\n`);
-    }
+  const rounds = Number(benchArg('--rounds') ?? '3');
+  await withBenchLog(benchArg('--log'), 'kprobesim-fold-speed-', async (log) => {
     const folds: number[] = [];
     const parses: number[] = [];
     const ratios: number[] = [];
@@ -60,9 +40,7 @@ async function main(): Promise<void> {
     process.stdout.write(`parse_only_lines_per_s: ${Math.round(median(parses))} lines/s\n`);
     process.stdout.write(`fold_vs_parse_ratio: ${median(ratios).toFixed(3)} x\n`);
     process.stdout.write(`# medians of ${rounds} rounds; ratio range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}\n`);
-  } finally {
-    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((err: unknown) => {

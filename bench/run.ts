@@ -57,6 +57,35 @@ export async function generate(scenario: Scenario, file: string): Promise<{ even
   return { events: result.events, seconds, endReason: result.endReason };
 }
 
+/** The value after `name` on the command line of a bench file run alone (`--log FILE`…). */
+export function benchArg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? undefined : process.argv[i + 1];
+}
+
+/**
+ * For a bench file run alone with `[--log FILE]`: FILE when it exists (kept), else the 1M-event
+ * bench log (benchScenario(STEPS_1M), seed 1), recorded to FILE or to a temp dir (`prefix`) that
+ * is removed once `use` is done.
+ */
+export async function withBenchLog(given: string | undefined, prefix: string, use: (log: string) => Promise<void>): Promise<void> {
+  const dir = given === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), prefix)) : undefined;
+  try {
+    let log: string;
+    if (given !== undefined && fs.existsSync(given)) {
+      log = given;
+    } else {
+      log = given ?? path.join(dir!, 'bench-1m.jsonl');
+      const gen = await generate(benchScenario(STEPS_1M), log);
+      if (gen.events < MIN_EVENTS) throw new Error(`the log has only ${gen.events} events; raise STEPS_1M`);
+      note(`generated ${log}: ${gen.events} events in ${gen.seconds.toFixed(1)} s`);
+    }
+    await use(log);
+  } finally {
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** What `kprobesim state` does: foldLog streams the log in batches, validates every line, evolves. */
 export async function foldFile(file: string): Promise<{ events: number; seconds: number; state: KernelState }> {
   const t0 = performance.now();

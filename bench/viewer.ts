@@ -14,8 +14,7 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { readViewerLog, viewerHtml } from '../src/viewer/html.ts';
-import { generate, MIN_EVENTS, STEPS_1M } from './run.ts';
-import { benchScenario } from './scenario.ts';
+import { benchArg, withBenchLog } from './run.ts';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -126,28 +125,10 @@ export function viewerLines(f: ViewerFigures | { skipped: string }): string[] {
   ];
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? undefined : process.argv[i + 1];
-}
-
 async function main(): Promise<void> {
-  const given = arg('--log');
-  const dir = given === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'kprobesim-viewer-')) : undefined;
-  try {
-    let log: string;
-    if (given !== undefined && fs.existsSync(given)) {
-      log = given;
-    } else {
-      log = given ?? path.join(dir!, 'bench-1m.jsonl');
-      const gen = await generate(benchScenario(STEPS_1M), log);
-      if (gen.events < MIN_EVENTS) throw new Error(`the log has only ${gen.events} events; raise STEPS_1M`);
-      process.stdout.write(`# generated ${log}: ${gen.events} events in ${gen.seconds.toFixed(1)} s\n`);
-    }
+  await withBenchLog(benchArg('--log'), 'kprobesim-viewer-', async (log) => {
     for (const line of viewerLines(await viewerFigures(log))) process.stdout.write(`${line}\n`);
-  } finally {
-    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -320,8 +320,8 @@ export class Renderer {
     if (seqs.length === 0) return;
     const scale = (COUNTER_H - 12) / Math.max(max, 1);
     const base = top + COUNTER_H - 2;
-    ctx.fillStyle = '#6c8ebf';
-    // Per pixel column: the lowest and highest value the column covers, so no dip hides.
+    // Per pixel column: up to the lowest value the column covers in full colour, and on to the
+    // highest in a lighter one, so that neither a dip nor a peak hides when zoomed out.
     let j = lowerBound(seqs, Math.floor(view.start) + 1) - 1;
     for (let px = 0; px < view.width; px++) {
       const to = view.seqAt(px + 1);
@@ -332,7 +332,14 @@ export class Renderer {
         lo = Math.min(lo, values[j]!);
         hi = Math.max(hi, values[j]!);
       }
-      if (hi > 0) ctx.fillRect(px, base - hi * scale, 1, (hi - lo) * scale + lo * scale);
+      if (lo > 0) {
+        ctx.fillStyle = '#6c8ebf';
+        ctx.fillRect(px, base - lo * scale, 1, lo * scale);
+      }
+      if (hi > lo) {
+        ctx.fillStyle = '#b9cbe6';
+        ctx.fillRect(px, base - hi * scale, 1, (hi - lo) * scale);
+      }
     }
     ctx.fillStyle = '#444';
     ctx.fillText(`max ${max}`, view.width - 60, top + 8);

@@ -9,7 +9,7 @@ import { fill, h } from './dom.ts';
 import { History, inflate, LogLines } from './history.ts';
 import { AXIS_H, CATEGORY_COLORS, INSTANT_H, LaneSet, Renderer, ROW_H, SEVERITY_COLORS, Viewport } from './lanes.ts';
 import { renderSelection, renderState, type Selection } from './panel.ts';
-import { search, type SearchResult } from './search.ts';
+import { search, type Known, type SearchResult } from './search.ts';
 import { STYLE } from './style.ts';
 
 // The viewer page: reads the log the HTML file carries, folds it once (keeping checkpoints for
@@ -86,8 +86,8 @@ async function start(): Promise<void> {
     const initial = initialState(payload.scenario);
     const history = new History(lines, initial);
     const builder = new TimelineBuilder(payload.header, payload.scenario, { from: payload.from, to: payload.to });
+    // Every task of the run, for the search box (a task that exited is no longer in the state).
     const tasks = new Map<number, string>(initial.tasks.map((t) => [t.pid, t.comm]));
-    const probes = new Set(Object.keys(initial.kprobes.probes));
     for (let seq = 1; seq <= lines.count; seq++) {
       const e = lines.event(seq);
       // The builder folds the log (its tracks follow the state): the checkpoints are its states.
@@ -95,7 +95,6 @@ async function start(): Promise<void> {
       history.record(seq, builder.state);
       if (e.type === 'task.fork') tasks.set(e.child, e.comm);
       else if (e.type === 'task.exec') tasks.set(e.pid, e.comm);
-      else if (e.type === 'input.probe' && typeof e.probe.name === 'string') probes.add(e.probe.name);
       if (seq % LOAD_CHUNK === 0) {
         progress.value = seq / lines.count;
         await yieldToBrowser();
@@ -105,7 +104,8 @@ async function start(): Promise<void> {
     await yieldToBrowser();
     const timeline = builder.finish();
     await yieldToBrowser();
-    const app = new App(meta, timeline, lines, history, { probes, tasks });
+    // A probe stays in the state's probe table once defined (a session's too), registered or not.
+    const app = new App(meta, timeline, lines, history, { probes: Object.keys(builder.state.kprobes.probes), tasks });
     await yieldToBrowser();
     // Descriptors, not values: `cursor` and `selected` are getters.
     Object.defineProperties(status, Object.getOwnPropertyDescriptors(app.api()));
@@ -149,7 +149,7 @@ class App {
     private readonly timeline: Timeline,
     private readonly lines: LogLines,
     private readonly history: History,
-    private readonly known: { probes: Set<string>; tasks: Map<number, string> },
+    private readonly known: Known,
   ) {
     this.set = new LaneSet(timeline);
     this.renderer = new Renderer(this.set, this.view);
