@@ -2,3 +2,4 @@
 export { formatKtap, formatSuite, formatLog, failureReport, resultLine, ktapDialect, type KtapDialect } from './ktap.ts';
 export { runKunit, failedCheck, type KunitCall, type KunitEvent, type KunitTarget, type KunitTest } from './run.ts';
 export { allPassed, suiteStatus, type CaseLog, type CaseResult, type CaseStatus, type FailedCheck, type KunitRunResult, type SuiteResult } from './results.ts';
+export { evaluateCheck, type CheckEvaluator, type CheckOutcome } from './check.ts';
