@@ -133,13 +133,18 @@ export function evolveC(d: Draft, e: DomainEvent): void {
       if (mem !== c.mem) d.c = { ...c, mem };
       return;
     }
-    case 'task.exit':
-      if (c.rets[e.pid] !== undefined || c.calls[e.pid] !== undefined) {
-        const { [e.pid]: _r, ...rets } = c.rets;
-        const { [e.pid]: _c, ...calls } = c.calls;
-        d.c = { ...c, rets, calls };
-      }
+    case 'task.fork':
+      d.c = { ...c, kids: { ...c.kids, [e.pid]: [...(c.kids[e.pid] ?? []), e.child] } };
       return;
+    case 'task.exit': {
+      const { [e.pid]: _r, ...rets } = c.rets;
+      const { [e.pid]: _c, ...calls } = c.calls;
+      const { [e.pid]: _k, ...rest } = c.kids;
+      const kids: Record<number, readonly number[]> = { ...rest };
+      for (const [p, list] of Object.entries(rest)) if (list.includes(e.pid)) kids[Number(p)] = list.filter((x) => x !== e.pid);
+      d.c = { ...c, rets, calls, kids };
+      return;
+    }
     default:
       return;
   }

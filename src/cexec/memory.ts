@@ -47,9 +47,11 @@ export interface CState {
   readonly calls: Readonly<Record<number, CApiCall>>;
   /** What a task's outermost C call (a module's init) returned, by pid, as a decimal string. */
   readonly rets: Readonly<Record<number, string>>;
+  /** The live children of each task that forked (what `wait_children` waits for). */
+  readonly kids: Readonly<Record<number, readonly number[]>>;
 }
 
-export const EMPTY_C: CState = { mem: {}, heap: 0, calls: {}, rets: {} };
+export const EMPTY_C: CState = { mem: {}, heap: 0, calls: {}, rets: {}, kids: {} };
 
 // ── bytes ─────────────────────────────────────────────────────────────────────────────────────
 

@@ -42,6 +42,8 @@ program
   .addOption(mutantOption())
   .option('--dmesg', 'print the whole kernel log after the summary', false)
   .option('--trace', 'print the ftrace trace view after the summary', false)
+  .option('--module <FILE.c>', 'a kernel module in C: insmod before the workload (the scenario\'s tasks, or shells opening files), rmmod after; repeatable', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--module-param <[MOD.]NAME=VALUE>', 'an insmod parameter of the --module modules (MOD. names one); repeatable', (v: string, prev: string[] = []) => [...prev, v])
   .action(async (scenario: string | undefined, flags: RunFlags) => done(await (await import('./commands/run.ts')).runCommand(scenario, flags)));
 
 program

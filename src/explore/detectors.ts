@@ -104,6 +104,8 @@ export function describeWait(w: KernelState, t: TaskState): string {
       return `${me} sleeps until t=${wait.until}`;
     case 'input':
       return `${me} waits for input`;
+    case 'children':
+      return `${me} waits for its children to exit`;
   }
 }
 

@@ -530,7 +530,7 @@ export function run_task(h: Here): CpuPlan | null {
   if (task === undefined) return null;
   if (task.wait !== null) {
     if (!taskReady(w, task)) return null;
-    if (task.wait.on === 'time') return events([{ type: 'task.wake', cpu: c.id, pid: task.pid }]);
+    if (task.wait.on === 'time' || task.wait.on === 'children') return events([{ type: 'task.wake', cpu: c.id, pid: task.pid }]);
     return { kind: 'api', pid: task.pid };
   }
   if (w.kprobes.calls[task.pid] !== undefined) return { kind: 'api', pid: task.pid };
@@ -593,6 +593,8 @@ export function run_task(h: Here): CpuPlan | null {
     case 'c_load':
       // load_module(): a C module's data is copied in before its init runs (src/cexec).
       return events([...cLoadModule(h, op.module), { type: 'c.load', cpu: c.id, pid: task.pid, module: op.module }]);
+    case 'wait_children':
+      return events([{ type: 'task.wait_children', cpu: c.id, pid: task.pid }]);
     case 'c_exit':
       // delete_module() calls a live module's exit; a module that is not (its init failed, or it
       // was never loaded) has none to run.

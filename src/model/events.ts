@@ -159,6 +159,8 @@ export const EVENT_FIELDS = {
     cpu: 'int', pid: 'int', fn: ['register_kprobe', 'unregister_kprobe', 'register_kretprobe', 'unregister_kretprobe', 'enable_kprobe', 'disable_kprobe'],
     probe: 'str', symbol: 'str?', offset: 'int', addr: 'hex?', disabled: 'bool', at: 'hex', addr_off: 'int', maxactive: 'int',
   },
+  /** wait(2) (`wait_children`): the task waits for its children, or goes on when none is left. */
+  'task.wait_children': { cpu: 'int', pid: 'int' },
   /** msleep() and friends from a task's C code: it sleeps until `until`. */
   'c.sleep': { cpu: 'int', pid: 'int', until: 'int' },
   /** The CPU spins on a spinlock CPU `owner` holds (no progress this step). */

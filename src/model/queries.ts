@@ -44,6 +44,8 @@ export function taskReady(w: KernelState, t: TaskState): boolean {
       return gpComplete(w, wait.gp);
     case 'input':
       return false;
+    case 'children':
+      return (w.c?.kids[t.pid]?.length ?? 0) === 0;
   }
 }
 

@@ -109,7 +109,9 @@ export type Wait =
   | { readonly on: 'gp'; readonly gp: number }
   | { readonly on: 'time'; readonly until: number }
   /** An interactive task with nothing left to do, until a session appends operations. */
-  | { readonly on: 'input' };
+  | { readonly on: 'input' }
+  /** wait(2): until every child it forked has exited (`wait_children`). */
+  | { readonly on: 'children' };
 
 export interface TaskState {
   readonly pid: number;

@@ -90,6 +90,7 @@ const taskOpUnion = z
     z.strictObject({ op: z.literal('insmod'), module: z.string().describe('a module in "modules"') }).describe('load a module and run its init function'),
     z.strictObject({ op: z.literal('rmmod'), module: z.string().describe('a module in "modules"') }).describe('unload a module: its probes become GONE'),
     z.strictObject({ op: z.literal('sleep'), ticks: count(10_000_000).describe('ticks (1 ms each)') }).describe('sleep'),
+    z.strictObject({ op: z.literal('wait_children') }).describe('wait(2) until every child the task forked has exited (in runs with modules written in C)'),
     z.strictObject({
       op: z.literal('fork'),
       comm: z.string().min(1).max(15, 'at most 15 characters (TASK_COMM_LEN - 1)').describe('the child\'s name'),

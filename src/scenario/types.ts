@@ -160,7 +160,9 @@ export type TaskOp =
    * trap alone (R44); with no debugger attached the SIGTRAP kills the task.
    */
   | { readonly op: 'user_int3' }
-  | { readonly op: 'sleep'; readonly ticks: number };
+  | { readonly op: 'sleep'; readonly ticks: number }
+  /** wait(2) for every child the task forked (runs with C modules: `run --module`'s workload). */
+  | { readonly op: 'wait_children' };
 
 export interface TaskSpec {
   readonly comm: string;

@@ -182,6 +182,10 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
     case 'c.load':
       d.tasks = updateTask(tasks, e.pid, finishJob);
       return;
+    case 'task.wait_children':
+      // Children left: wait for them (the task is woken to look again); none: wait(2) returns.
+      d.tasks = updateTask(tasks, e.pid, (t) => ((d.c?.kids[e.pid]?.length ?? 0) > 0 ? { ...t, wait: { on: 'children' } } : finishJob(t)));
+      return;
     case 'kprobe.registered':
     case 'kprobe.register.fail':
     case 'kprobe.unregistered':

@@ -27,6 +27,8 @@ const waitText = (w: Wait | null): string => {
       return `sleep until t ${w.until}`;
     case 'input':
       return 'input';
+    case 'children':
+      return 'children';
   }
 };
 
