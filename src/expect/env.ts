@@ -1,5 +1,5 @@
 import { KPROBE_STATUSES } from '../machines/kprobe-status.ts';
-import type { CpuState, KernelState, TaskState } from '../model/state.ts';
+import type { ApiCall, CpuState, KernelState, ProbeLifecycle, TaskState, Wait } from '../model/state.ts';
 import { own } from '../model/own.ts';
 import type { Scenario } from '../scenario/types.ts';
 
@@ -83,19 +83,24 @@ export const CPU = record<CpuState>('a CPU', (c) => `cpu ${c.id}`, {
   task: field<CpuState>(INT_OR_NULL, 'the pid of the task it runs, or null', (c, s) => s.sched.curr[c.id] ?? null),
 });
 
-const WAITS = ['mutex', 'sync', 'gp', 'time', 'input'];
-const CALLS = ['register_kprobe', 'unregister_kprobe', 'enable_kprobe', 'disable_kprobe', 'kprobes_enabled', 'insmod', 'rmmod', 'module_live'];
+/** Every value of a string union, checked against it at compile time (a value added to the union must be added here). */
+function allOf<T extends string>() {
+  return <const L extends readonly T[]>(list: L & ([Exclude<T, L[number]>] extends [never] ? unknown : { missing: Exclude<T, L[number]> })): L => list;
+}
+
+const WAITS = allOf<Wait['on']>()(['mutex', 'sync', 'gp', 'time', 'input', 'children']);
+const CALLS = allOf<ApiCall['fn']>()(['register_kprobe', 'unregister_kprobe', 'enable_kprobe', 'disable_kprobe', 'kprobes_enabled', 'insmod', 'rmmod', 'module_live']);
 
 export const TASK = record<TaskState>('a task', (t) => `task ${t.pid} (${t.comm})`, {
   pid: field<TaskState>(INT, 'its pid', (t) => t.pid),
   comm: field<TaskState>(STRING, 'its name', (t) => t.comm),
   cpu: field<TaskState>(INT_OR_NULL, 'the CPU it runs on, or null', (t) => t.cpu),
   pinned: field<TaskState>(INT_OR_NULL, 'the CPU it is pinned to, or null', (t) => t.pinned),
-  waiting: field<TaskState>(enumOf('wait', WAITS, true), 'what it waits for: "mutex" (kprobe_mutex), "sync" (a text-patch sync), "gp" (a grace period), "time", "input", or null', (t) => t.wait?.on ?? null),
+  waiting: field<TaskState>(enumOf('wait', WAITS, true), 'what it waits for: "mutex" (kprobe_mutex), "sync" (a text-patch sync), "gp" (a grace period), "time", "input", "children" (its children to exit), or null', (t) => t.wait?.on ?? null),
   in_call: field<TaskState>(enumOf('kprobes call', CALLS, true), 'the kprobes call it is in ("register_kprobe", "unregister_kprobe", …), or null', (t, s) => s.kprobes.calls[t.pid]?.fn ?? null),
 });
 
-const LIFECYCLE = ['unregistered', 'registering', 'registered', 'unregistering'];
+const LIFECYCLE = allOf<ProbeLifecycle>()(['unregistered', 'registering', 'registered', 'unregistering']);
 
 /** The stats of a probe, zeros before it was hit. */
 const stat = (name: string, s: KernelState, key: 'hits' | 'nmissed' | 'handled' | 'skipped' | 'pre_calls' | 'post_calls' | 'ret_calls' | 'fault_misses'): number =>
