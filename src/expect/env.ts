@@ -1,5 +1,5 @@
 import { KPROBE_STATUSES } from '../machines/kprobe-status.ts';
-import type { ApiCall, CpuState, KernelState, ProbeLifecycle, TaskState, Wait } from '../model/state.ts';
+import type { ApiCall, CpuState, HandlerRun, KernelState, ProbeLifecycle, TaskState, Wait } from '../model/state.ts';
 import { own } from '../model/own.ts';
 import type { Scenario } from '../scenario/types.ts';
 
@@ -65,6 +65,11 @@ function record<T>(what: string, label: (item: T) => string, fields: Record<stri
   return { what, label: label as (item: never) => string, fields };
 }
 
+/** Every value of a string union, checked against it at compile time (a value added to the union must be added here). */
+function allOf<T extends string>() {
+  return <const L extends readonly T[]>(list: L & ([Exclude<T, L[number]>] extends [never] ? unknown : { missing: Exclude<T, L[number]> })): L => list;
+}
+
 /** The probe whose handler the CPU runs now (its pre, post or return handler), if any. */
 function handlerOf(c: CpuState): string | null {
   return c.handler?.probe ?? null;
@@ -75,18 +80,13 @@ export const CPU = record<CpuState>('a CPU', (c) => `cpu ${c.id}`, {
   status: field<CpuState>(enumOf('kprobe status', KPROBE_STATUSES), 'kcb->kprobe_status ("idle": no kprobe running)', (c) => c.status),
   current: field<CpuState>({ kind: 'string', nullable: true }, 'the address of the probe point being handled (current_kprobe), or null', (c) => c.current),
   handler: field<CpuState>({ kind: 'string', nullable: true }, 'the probe whose handler runs on it now, or null', handlerOf),
-  phase: field<CpuState>(enumOf('handler phase', ['pre', 'post', 'ret'], true), 'which handler of that probe: "pre", "post" or "ret" (a kretprobe\'s return handler), or null', (c) => c.handler?.phase ?? null),
+  phase: field<CpuState>(enumOf('handler phase', allOf<HandlerRun['phase']>()(['pre', 'post', 'ret']), true), 'which handler of that probe: "pre", "post" or "ret" (a kretprobe\'s return handler), or null', (c) => c.handler?.phase ?? null),
   trapped: field<CpuState>(BOOL, 'a breakpoint trap was taken and its probe not looked up yet', (c) => c.trap !== null),
   preempt_count: field<CpuState>(INT, 'preempt_count', (c) => c.preempt_count),
   irqs_off: field<CpuState>(BOOL, 'local interrupts are disabled', (c) => c.irqs_off),
   halted: field<CpuState>(BOOL, 'the CPU died (an oops or BUG)', (c) => c.halted),
   task: field<CpuState>(INT_OR_NULL, 'the pid of the task it runs, or null', (c, s) => s.sched.curr[c.id] ?? null),
 });
-
-/** Every value of a string union, checked against it at compile time (a value added to the union must be added here). */
-function allOf<T extends string>() {
-  return <const L extends readonly T[]>(list: L & ([Exclude<T, L[number]>] extends [never] ? unknown : { missing: Exclude<T, L[number]> })): L => list;
-}
 
 const WAITS = allOf<Wait['on']>()(['mutex', 'sync', 'gp', 'time', 'input', 'children']);
 const CALLS = allOf<ApiCall['fn']>()(['register_kprobe', 'unregister_kprobe', 'enable_kprobe', 'disable_kprobe', 'kprobes_enabled', 'insmod', 'rmmod', 'module_live']);
