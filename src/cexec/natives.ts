@@ -142,6 +142,8 @@ function spinLock(n: NativeCtx, a: readonly Val[], clean: boolean): { value: big
   const word = bytesInt(readBytes(n, at, 4), false);
   if (word === 0n) {
     writeBytes(n, at, intBytes(BigInt(n.cpu + 1), 4));
+    // spin_lock() disables preemption: the holder is not switched out until it unlocks.
+    n.post.push({ type: 'c.preempt', cpu: n.cpu, delta: 1 });
     return ok();
   }
   if (word === BigInt(n.cpu + 1)) {
@@ -155,6 +157,7 @@ function spinLock(n: NativeCtx, a: readonly Val[], clean: boolean): { value: big
 
 function spinUnlock(n: NativeCtx, a: readonly Val[]): { value: bigint } {
   writeBytes(n, int(a[0]!), intBytes(0n, 4));
+  n.post.push({ type: 'c.preempt', cpu: n.cpu, delta: -1 });
   return ok();
 }
 
@@ -283,9 +286,9 @@ const NATIVES: Readonly<Record<string, Native>> = {
   get_current: (n) => ok(n.currentTask()),
   raw_smp_processor_id: (n) => ok(n.cpu),
   preempt_count: (n) => ok(n.preemptCount),
-  preempt_disable: () => ok(),
-  preempt_enable: () => ok(),
-  preempt_enable_no_resched: () => ok(),
+  preempt_disable: (n) => (n.post.push({ type: 'c.preempt', cpu: n.cpu, delta: 1 }), ok()),
+  preempt_enable: (n) => (n.post.push({ type: 'c.preempt', cpu: n.cpu, delta: -1 }), ok()),
+  preempt_enable_no_resched: (n) => (n.post.push({ type: 'c.preempt', cpu: n.cpu, delta: -1 }), ok()),
   irqs_disabled: (n) => ok(n.ctx === 'handler' ? 1 : 0),
   num_online_cpus: (n) => ok(n.cpus),
   arch_local_irq_save: () => ok(0x200),
@@ -434,6 +437,7 @@ const NATIVES: Readonly<Record<string, Native>> = {
     const at = int(a[0]!);
     if (bytesInt(readBytes(n, at, 4), false) !== 0n) return ok(0);
     writeBytes(n, at, intBytes(BigInt(n.cpu + 1), 4));
+    n.post.push({ type: 'c.preempt', cpu: n.cpu, delta: 1 });
     return ok(1);
   },
   _raw_spin_unlock: (n, a) => spinUnlock(n, a),

@@ -163,6 +163,8 @@ export const EVENT_FIELDS = {
   'task.wait_children': { cpu: 'int', pid: 'int' },
   /** msleep() and friends from a task's C code: it sleeps until `until`. */
   'c.sleep': { cpu: 'int', pid: 'int', until: 'int' },
+  /** preempt_count changes by `delta`: spin_lock()/spin_unlock(), preempt_disable()/preempt_enable() in C code. */
+  'c.preempt': { cpu: 'int', delta: 'int' },
   /** The CPU spins on a spinlock CPU `owner` holds (no progress this step). */
   'c.spin': { cpu: 'int', lock: 'hex', owner: 'int' },
   /** WARN_ON() fired at file:line (the kernel's "WARNING:" report is in the printk lines). */

@@ -88,6 +88,9 @@ export function evolveCpu(c: CpuState, e: DomainEvent): CpuState {
         : c;
     case 'func.ret':
       return e.ctx === 'handler' ? withHandlerFrames(c, afterReturn(retFrame(c.handler?.frames ?? null, e.fn), e.ret)) : c;
+    // C code holding a spinlock, or between preempt_disable() and preempt_enable() (src/cexec).
+    case 'c.preempt':
+      return { ...c, preempt_count: c.preempt_count + e.delta };
     // A handler's C code (src/cexec): its frames' locals, pc and memo.
     case 'c.frame':
     case 'c.step':
