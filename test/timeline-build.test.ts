@@ -7,28 +7,32 @@ import { contains, runLog, slicesOn, stackAt, timelineOf } from './timeline-help
 
 // The timeline model of small runs: which slices a kprobe hit, a miss, an unregister that waits
 // and a kretprobe leave on which track, how they nest, and what a seq window does to them. The
-// expected shapes come from the scenarios and the kernel's breakpoint path (docs/events.md §4),
-// not from the builder's output.
+// expected shapes come from the scenarios and the kernel's breakpoint path (docs/events.md,
+// "Reading a hit in the log"), not from the builder's output.
 
-/** Every pair of slices of a track is disjoint or nested, and depth counts the containers. */
+/**
+ * Every two slices of a track are disjoint or nested, and depth counts the slices containing
+ * each one. A sweep per track in (start, longest first, depth) order: a slice must end within
+ * every open slice that has not ended before it starts, and its depth is how many are open.
+ */
 function expectProperNesting(tl: Timeline): void {
   const byTrack = new Map<string, Slice[]>();
   for (const s of tl.slices) byTrack.set(s.track, [...(byTrack.get(s.track) ?? []), s]);
-  for (const [, list] of byTrack) {
-    for (const a of list) {
-      expect(a.startSeq).toBeLessThanOrEqual(a.endSeq);
-      let containers = 0;
-      for (const b of list) {
-        if (a === b) continue;
-        const disjoint = a.endSeq < b.startSeq || b.endSeq < a.startSeq;
-        const aInB = b.startSeq <= a.startSeq && a.endSeq <= b.endSeq;
-        const bInA = a.startSeq <= b.startSeq && b.endSeq <= a.endSeq;
-        expect(disjoint || aInB || bInA, `${a.track}: "${a.name}" [${a.startSeq},${a.endSeq}] vs "${b.name}" [${b.startSeq},${b.endSeq}]`).toBe(true);
-        if (aInB && !(bInA && b.depth > a.depth)) containers++;
-      }
-      expect(a.depth, `${a.track}: "${a.name}" [${a.startSeq},${a.endSeq}]`).toBe(containers);
+  const problems: string[] = [];
+  const show = (x: Slice) => `"${x.name}" [${x.startSeq},${x.endSeq}] depth ${x.depth}`;
+  for (const [track, list] of byTrack) {
+    const sorted = [...list].sort((a, b) => a.startSeq - b.startSeq || b.endSeq - a.endSeq || a.depth - b.depth);
+    const open: Slice[] = [];
+    for (const x of sorted) {
+      if (x.startSeq > x.endSeq) problems.push(`${track}: ${show(x)} ends before it starts`);
+      while (open.length > 0 && open[open.length - 1]!.endSeq < x.startSeq) open.pop();
+      const top = open[open.length - 1];
+      if (top !== undefined && top.endSeq < x.endSeq) problems.push(`${track}: ${show(x)} overlaps ${show(top)}`);
+      if (x.depth !== open.length) problems.push(`${track}: ${show(x)} is inside ${open.length} slice(s)`);
+      open.push(x);
     }
   }
+  expect(problems).toEqual([]);
 }
 
 describe('timeline of a kprobe hit', () => {
@@ -102,7 +106,7 @@ describe('timeline of a miss (printk-recursion)', () => {
     expectProperNesting(tl);
     const misses = tl.instants.filter((i) => i.severity === 'miss');
     // Both probes' pre-handlers print: a _printk called from a handler, while that probe's hit is
-    // running, reaches kp_printk's breakpoint again and misses (R50).
+    // running, reaches kp_printk's breakpoint again and misses: a hit while a kprobe runs is a miss.
     const missEvents = log.events.filter((e) => e.type === 'kprobe.miss');
     expect(misses).toHaveLength(missEvents.length);
     expect(misses.length).toBeGreaterThan(0);
@@ -135,7 +139,7 @@ describe('timeline of an unregister that waits (unregister-race)', () => {
     const tl = timelineOf(await runLog(BUILTIN_SCENARIOS.get('unregister-race')!));
     expectProperNesting(tl);
     // rmmod (CPU 0) unregisters `slow` at t ≈ 312 while reader (CPU 1) spins 400 steps in its
-    // pre-handler: the disarm's sync must wait for CPU 1 to leave the breakpoint path (R55).
+    // pre-handler: the disarm's sync must wait for CPU 1 to leave the breakpoint path, where its interrupts are off.
     const unreg = slicesOn(tl, 'cpu/0', (x) => x.cat === 'api' && x.name === 'unregister_kprobe(slow)');
     expect(unreg).toHaveLength(1);
     const sync = slicesOn(tl, 'cpu/0', (x) => x.cat === 'sync' && contains(unreg[0]!, x));
@@ -189,7 +193,7 @@ describe('timeline of a kretprobe', () => {
     expect(contains(inst!, ret!)).toBe(true);
     // The trampoline returns for vfs_read: the call and the trampoline end together.
     expect(tramp!.endSeq).toBe(call.endSeq);
-    // maxactive 0 on one CPU: max(10, 2 × 1) = 10 instances (R71); one goes out and comes back.
+    // maxactive 0 on one CPU: max(10, 2 × 1) = 10 instances; one goes out and comes back.
     const free = tl.counters.find((c) => c.id === 'free/rp')!;
     expect(free.points.map((p) => p.value)).toEqual([10, 9, 10]);
     expect(free.points[2]!.seq).toBeGreaterThanOrEqual(inst!.startSeq);
@@ -231,6 +235,39 @@ describe('a seq window', () => {
     const tl = timelineOf(log, { from: sync.endSeq + 1 });
     expect(tl.slices.some((x) => x.cat === 'sync' && x.name.includes('CPU 1'))).toBe(false);
     expect(tl.flows).toEqual([]);
+  });
+});
+
+describe('bugs and violations', () => {
+  it('a sleep in a handler is a BUG instant on its CPU, inside the handler', async () => {
+    const tl = timelineOf(await runLog(BUILTIN_SCENARIOS.get('sleep-in-handler')!));
+    const bugs = tl.instants.filter((i) => i.severity === 'bug');
+    expect(bugs.length).toBeGreaterThan(0);
+    for (const b of bugs) {
+      expect(b.name).toBe('BUG: sleeping function called from invalid context');
+      expect(b.track).toMatch(/^cpu\/\d+$/);
+      expect(stackAt(tl, b.track, b.seq).some((x) => x.cat === 'handler')).toBe(true);
+    }
+    expect(tl.instants.some((i) => i.severity === 'violation')).toBe(false);
+  });
+
+  it("a planted bug's invariant violations are instants where the checker saw them", async () => {
+    // no-reenter-check: a reentrant hit runs the handlers again instead of missing, which
+    // INV-status reports; printk-recursion reenters on every print from a handler.
+    const log = await runLog({ ...BUILTIN_SCENARIOS.get('printk-recursion')!, max_steps: 2000 }, 42, 'no-reenter-check');
+    const tl = timelineOf(log);
+    const vs = tl.instants.filter((i) => i.severity === 'violation');
+    expect(vs.length).toBeGreaterThan(0);
+    for (const v of vs) {
+      expect(v.cat).toBe('violation');
+      expect(v.args.inv).toBe('INV-status');
+      expect(v.name).toBe('INV-status violated');
+      expect(typeof v.args.message).toBe('string');
+      // On the track of the CPU whose event showed it.
+      const e = log.events[v.seq - 1]!;
+      expect(v.track).toBe(e.src);
+    }
+    expectProperNesting(tl);
   });
 });
 

@@ -1,6 +1,7 @@
 import { parseLogText } from '../src/log/reader.ts';
 import type { LogHeader } from '../src/log/header.ts';
 import { MemoryLog } from '../src/log/writer.ts';
+import type { MutantName } from '../src/kprobes/mutants.ts';
 import type { LoggedEvent } from '../src/model/events.ts';
 import { recordRun } from '../src/run/record.ts';
 import type { Scenario } from '../src/scenario/types.ts';
@@ -16,9 +17,9 @@ export interface MemLog {
   readonly text: string;
 }
 
-export async function runLog(scenario: Scenario, seed = 42): Promise<MemLog> {
+export async function runLog(scenario: Scenario, seed = 42, mutant?: MutantName): Promise<MemLog> {
   const sink = new MemoryLog();
-  await recordRun(scenario, { seed, strategy: 'random' }, sink);
+  await recordRun(scenario, { seed, strategy: 'random', ...(mutant !== undefined ? { mutant } : {}) }, sink);
   const text = sink.text();
   let header: LogHeader | undefined;
   const events: LoggedEvent[] = [];
