@@ -120,8 +120,11 @@ export class Interp {
     // Made in an earlier step of this instruction: memory already has it.
     if (this.replaying) return;
     this.dirty = true;
-    const f = this.host.mem.write(addr, bytesOf(v, t));
+    const bytes = bytesOf(v, t);
+    const f = this.host.mem.write(addr, bytes);
     if (f !== null) this.fault(f);
+    // A volatile store (WRITE_ONCE) is a marked access for KCSAN; any other is plain.
+    this.host.mem.note('w', addr, bytes.length, { marked: t.isVolatile === true });
   }
 
   // ── instructions ──────────────────────────────────────────────────────────────────────────
@@ -204,6 +207,7 @@ export class Interp {
     const size = sizeOf(t) ?? 8;
     const r = this.host.mem.read(addr, size);
     if (!r.ok) this.fault(r.fault);
+    this.host.mem.note('r', addr, size, { marked: t.isVolatile === true });
     const v = valueOf(r.bytes, t);
     this.reads.push(encodeVal(v));
     this.mi++;

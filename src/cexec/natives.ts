@@ -101,34 +101,42 @@ function printkNative(n: NativeCtx, a: readonly Val[], types: readonly CType[]):
 }
 
 /** An atomic_t's (or atomic64_t's) counter: one read-modify-write in one step, as a locked instruction is. */
-function atomicOp(size: number, op: (old: bigint, a: readonly Val[]) => { store?: bigint; ret: bigint }, ptrArg: number): Native {
+function atomicOp(size: number, op: (old: bigint, a: readonly Val[]) => { store?: bigint; ret: bigint }, ptrArg: number, order?: 'full' | 'store-only'): Native {
   return (n, a) => {
     const at = int(a[ptrArg]!);
     const old = BigInt.asIntN(size * 8, bytesInt(readBytes(n, at, size), false));
+    // atomic_set() is a WRITE_ONCE(): no read for the race checker.
+    if (order !== 'store-only') n.mem.note('r', at, size, { marked: true });
     const r = op(old, a);
-    if (r.store !== undefined) writeBytes(n, at, intBytes(r.store, size));
+    if (r.store !== undefined) {
+      writeBytes(n, at, intBytes(r.store, size));
+      // A value-returning RMW is fully ordered; a failed cmpxchg stores nothing and orders nothing.
+      n.mem.note('w', at, size, { marked: true, ...(order === 'full' ? { order } : {}) });
+    }
     return ok(BigInt.asIntN(size * 8, r.ret));
   };
 }
 
+// Ordering (Documentation/atomic_t.txt): atomic_read/atomic_set and the RMW ops without a
+// return value are unordered; those with one are fully ordered ('full').
 const atomics = (prefix: string, size: number): Record<string, Native> => {
   const arg = (a: readonly Val[], i: number) => BigInt.asIntN(size * 8, int(a[i]!));
   return {
     [`${prefix}_read`]: atomicOp(size, (old) => ({ ret: old }), 0),
-    [`${prefix}_set`]: atomicOp(size, (_o, a) => ({ store: arg(a, 1), ret: 0n }), 0),
+    [`${prefix}_set`]: atomicOp(size, (_o, a) => ({ store: arg(a, 1), ret: 0n }), 0, 'store-only'),
     [`${prefix}_add`]: atomicOp(size, (old, a) => ({ store: old + arg(a, 0), ret: 0n }), 1),
     [`${prefix}_sub`]: atomicOp(size, (old, a) => ({ store: old - arg(a, 0), ret: 0n }), 1),
     [`${prefix}_inc`]: atomicOp(size, (old) => ({ store: old + 1n, ret: 0n }), 0),
     [`${prefix}_dec`]: atomicOp(size, (old) => ({ store: old - 1n, ret: 0n }), 0),
-    [`${prefix}_add_return`]: atomicOp(size, (old, a) => ({ store: old + arg(a, 0), ret: old + arg(a, 0) }), 1),
-    [`${prefix}_sub_return`]: atomicOp(size, (old, a) => ({ store: old - arg(a, 0), ret: old - arg(a, 0) }), 1),
-    [`${prefix}_inc_return`]: atomicOp(size, (old) => ({ store: old + 1n, ret: old + 1n }), 0),
-    [`${prefix}_dec_return`]: atomicOp(size, (old) => ({ store: old - 1n, ret: old - 1n }), 0),
-    [`${prefix}_fetch_add`]: atomicOp(size, (old, a) => ({ store: old + arg(a, 0), ret: old }), 1),
-    [`${prefix}_dec_and_test`]: atomicOp(size, (old) => ({ store: old - 1n, ret: BigInt.asIntN(size * 8, old - 1n) === 0n ? 1n : 0n }), 0),
-    [`${prefix}_inc_and_test`]: atomicOp(size, (old) => ({ store: old + 1n, ret: BigInt.asIntN(size * 8, old + 1n) === 0n ? 1n : 0n }), 0),
-    [`${prefix}_xchg`]: atomicOp(size, (old, a) => ({ store: arg(a, 1), ret: old }), 0),
-    [`${prefix}_cmpxchg`]: atomicOp(size, (old, a) => (old === arg(a, 1) ? { store: arg(a, 2), ret: old } : { ret: old }), 0),
+    [`${prefix}_add_return`]: atomicOp(size, (old, a) => ({ store: old + arg(a, 0), ret: old + arg(a, 0) }), 1, 'full'),
+    [`${prefix}_sub_return`]: atomicOp(size, (old, a) => ({ store: old - arg(a, 0), ret: old - arg(a, 0) }), 1, 'full'),
+    [`${prefix}_inc_return`]: atomicOp(size, (old) => ({ store: old + 1n, ret: old + 1n }), 0, 'full'),
+    [`${prefix}_dec_return`]: atomicOp(size, (old) => ({ store: old - 1n, ret: old - 1n }), 0, 'full'),
+    [`${prefix}_fetch_add`]: atomicOp(size, (old, a) => ({ store: old + arg(a, 0), ret: old }), 1, 'full'),
+    [`${prefix}_dec_and_test`]: atomicOp(size, (old) => ({ store: old - 1n, ret: BigInt.asIntN(size * 8, old - 1n) === 0n ? 1n : 0n }), 0, 'full'),
+    [`${prefix}_inc_and_test`]: atomicOp(size, (old) => ({ store: old + 1n, ret: BigInt.asIntN(size * 8, old + 1n) === 0n ? 1n : 0n }), 0, 'full'),
+    [`${prefix}_xchg`]: atomicOp(size, (old, a) => ({ store: arg(a, 1), ret: old }), 0, 'full'),
+    [`${prefix}_cmpxchg`]: atomicOp(size, (old, a) => (old === arg(a, 1) ? { store: arg(a, 2), ret: old } : { ret: old }), 0, 'full'),
   };
 };
 
@@ -141,7 +149,10 @@ function spinLock(n: NativeCtx, a: readonly Val[], clean: boolean): { value: big
   const at = int(a[0]!);
   const word = bytesInt(readBytes(n, at, 4), false);
   if (word === 0n) {
+    n.mem.note('r', at, 4, { marked: true });
     writeBytes(n, at, intBytes(BigInt(n.cpu + 1), 4));
+    // spin_lock() is an ACQUIRE of the lock (memory-barriers.txt).
+    n.mem.note('w', at, 4, { marked: true, order: 'acquire' });
     // spin_lock() disables preemption: the holder is not switched out until it unlocks.
     n.post.push({ type: 'c.preempt', cpu: n.cpu, delta: 1 });
     return ok();
@@ -157,6 +168,8 @@ function spinLock(n: NativeCtx, a: readonly Val[], clean: boolean): { value: big
 
 function spinUnlock(n: NativeCtx, a: readonly Val[]): { value: bigint } {
   writeBytes(n, int(a[0]!), intBytes(0n, 4));
+  // spin_unlock() is a RELEASE of the lock.
+  n.mem.note('w', int(a[0]!), 4, { marked: true, order: 'release' });
   n.post.push({ type: 'c.preempt', cpu: n.cpu, delta: -1 });
   return ok();
 }
@@ -435,8 +448,11 @@ const NATIVES: Readonly<Record<string, Native>> = {
   },
   _raw_spin_trylock: (n, a) => {
     const at = int(a[0]!);
+    n.mem.note('r', at, 4, { marked: true });
     if (bytesInt(readBytes(n, at, 4), false) !== 0n) return ok(0);
     writeBytes(n, at, intBytes(BigInt(n.cpu + 1), 4));
+    // A successful trylock is an ACQUIRE; a failed one orders nothing.
+    n.mem.note('w', at, 4, { marked: true, order: 'acquire' });
     n.post.push({ type: 'c.preempt', cpu: n.cpu, delta: 1 });
     return ok(1);
   },

@@ -18,6 +18,20 @@ export interface MemFault {
 
 export type Read = { readonly ok: true; readonly bytes: number[]; readonly kind: MemKind | 'kernel' } | { readonly ok: false; readonly fault: MemFault };
 
+/**
+ * How an access is made, as the compiler's KCSAN instrumentation tells the runtime: plain, or
+ * marked (READ_ONCE/WRITE_ONCE and other volatile accesses, atomic_*(), the lock word), with the
+ * ordering Documentation/atomic_t.txt gives it (a lock's acquire and release; `full` for a
+ * value-returning atomic read-modify-write, an smp_mb() on each side).
+ */
+export interface AccessHow {
+  readonly marked?: boolean;
+  readonly order?: 'acquire' | 'release' | 'full';
+}
+
+/** Objects a data race can be on: module data, kmalloc'd memory, kretprobe instances (not stacks, pt_regs or rodata). */
+const RACY: ReadonlySet<MemKind> = new Set(['data', 'heap', 'ri']);
+
 /** Memory the kernel owns that the model computes rather than stores (task_struct, jiffies, text). */
 export type VirtualMemory = (addr: bigint, size: number) => number[] | undefined;
 
@@ -27,6 +41,12 @@ export class StepMemory {
   private readonly copies = new Map<Hex, number[]>();
   private readonly created: { base: bigint; key: Hex; obj: MemObj }[] = [];
   readonly writes: string[] = [];
+  /**
+   * The step's accesses of shared memory in order, for the race checker (src/kcsan): each
+   * `[m]r|w:0xADDR:SIZE[:ORDER]` (`m`: marked). Only those the caller notes: the interpreter's
+   * loads and stores, and the atomics' and spinlocks' own.
+   */
+  readonly accesses: string[] = [];
 
   constructor(
     private readonly mem: Readonly<Record<Hex, MemObj>>,
@@ -78,6 +98,13 @@ export class StepMemory {
     // Writes into an object created by this step are part of its creation event.
     if (!this.created.some((c) => c.key === f.key)) this.writes.push(encodeWrite(a, bytes));
     return null;
+  }
+
+  /** Records a made access for the race checker, when it is of shared memory (see `accesses`). */
+  note(op: 'r' | 'w', addr: bigint, size: number, how: AccessHow = {}): void {
+    const f = this.find(BigInt.asUintN(64, addr));
+    if (f === undefined || !RACY.has(f.obj.k) || size === 0) return;
+    this.accesses.push(`${how.marked ? 'm' : ''}${op}:${toHex(BigInt.asUintN(64, addr))}:${size}${how.order !== undefined ? `:${how.order}` : ''}`);
   }
 
   /** The bytes of an object created by this step, with the writes made into it since. */

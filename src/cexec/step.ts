@@ -170,17 +170,17 @@ export function cPerform(h: Here, ctx: Ctx, frames: Frame, fn: FunctionSymbol, i
   const withFrame = (list: DomainEvent[]): DomainEvent[] =>
     fresh ? [{ type: 'c.frame', cpu: c.id, pid, ctx, base: toHex(base), size: cf.frameSize, init: initHex(mem.createdBytes(base)) }, ...list] : list;
   // The function's entry before its C code (ENDBR64, the fentry site): ordinary instructions.
-  if (index < entry) return withFrame([{ type: 'c.step', cpu: c.id, pid, ctx, next: index + 1, r: [], w: [], wait: false }]);
+  if (index < entry) return withFrame([{ type: 'c.step', cpu: c.id, pid, ctx, next: index + 1, r: [], w: [], acc: [], wait: false }]);
   const it = new Interp(hostOf(h, ctx, cs, mod, mem, post, BigInt(ip)), base, cf.slots, frames.cm ?? []);
   it.slotSizes = cf.func.locals.map((l) => l.size);
   let out: DomainEvent[];
   try {
     const r = it.run(cf.func.code, index - entry);
-    if ('next' in r) out = [{ type: 'c.step', cpu: c.id, pid, ctx, next: entry + r.next, r: [], w: mem.writes, wait: false }, ...post];
-    else out = [...(mem.writes.length > 0 ? [{ type: 'c.step', cpu: c.id, pid, ctx, next: null, r: it.reads, w: mem.writes, wait: false } as DomainEvent] : []), ...post, ...returnEvents(h, ctx, frames, fn, cf, r.ret, ip)];
+    if ('next' in r) out = [{ type: 'c.step', cpu: c.id, pid, ctx, next: entry + r.next, r: [], w: mem.writes, acc: mem.accesses, wait: false }, ...post];
+    else out = [...(mem.writes.length > 0 || mem.accesses.length > 0 ? [{ type: 'c.step', cpu: c.id, pid, ctx, next: null, r: it.reads, w: mem.writes, acc: mem.accesses, wait: false } as DomainEvent] : []), ...post, ...returnEvents(h, ctx, frames, fn, cf, r.ret, ip)];
   } catch (x) {
     if (x instanceof Yield) {
-      out = [{ type: 'c.step', cpu: c.id, pid, ctx, next: null, r: it.reads, w: mem.writes, wait: x.wait }, ...post, ...callEvents(h, ctx, cs, frames, base, it)];
+      out = [{ type: 'c.step', cpu: c.id, pid, ctx, next: null, r: it.reads, w: mem.writes, acc: mem.accesses, wait: x.wait }, ...post, ...callEvents(h, ctx, cs, frames, base, it)];
     } else if (x instanceof Blocked) {
       out = post;
     } else if (x instanceof Fault) {

@@ -145,9 +145,10 @@ export const EVENT_FIELDS = {
    * One step of the innermost C frame's instruction: the writes it made ("0xADDR:HEXBYTES"), then
    * either the next pc (`next`, the instruction is done) or the values read so far (`r`, appended
    * to the frame's memo: the instruction goes on at its next step); `wait`: it called a function
-   * whose return value is the next value.
+   * whose return value is the next value. `acc`: its accesses of shared memory in order, as
+   * KCSAN's instrumentation sees them ("[m]r|w:0xADDR:SIZE[:acquire|release|full]", m: marked).
    */
-  'c.step': { cpu: 'int', pid: 'int', ctx: CTX, next: 'int?', r: 'str[]', w: 'str[]', wait: 'bool' },
+  'c.step': { cpu: 'int', pid: 'int', ctx: CTX, next: 'int?', r: 'str[]', w: 'str[]', acc: 'str[]', wait: 'bool' },
   /** A C function returns `value` (decimal, or "b" and hex bytes for a struct): its locals go, its caller gets it. */
   'c.ret': { cpu: 'int', pid: 'int', ctx: CTX, value: 'str' },
   /** Memory allocated: kmalloc'd (`heap`), a module's data at insmod, a handler's pt_regs, a kretprobe instance; `site`: who. */
