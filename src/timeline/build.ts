@@ -285,7 +285,7 @@ export class TimelineBuilder implements Projection {
       if (this.monitor.violations.length > this.violationsSeen) this.collectViolations(e);
       return;
     }
-    if (e.src.startsWith('cpu/') && 'cpu' in e) this.cpuEvent(before, e, after);
+    if (e.src.startsWith('cpu/') && 'cpu' in e) this.cpuEvent(before, e);
     else if (e.src === 'kprobes') this.managerEvent(before, e, after);
     else if (e.src === 'sched') this.schedEvent(e);
     const kind = INSTANT[e.type];
@@ -297,21 +297,20 @@ export class TimelineBuilder implements Projection {
 
   // ── CPU events ─────────────────────────────────────────────────────────────────────────────
 
-  private cpuEvent(before: KernelState, e: Extract<LoggedEvent, { cpu: number }>, after: KernelState): void {
+  private cpuEvent(before: KernelState, e: Extract<LoggedEvent, { cpu: number }>): void {
     const s = e.seq;
     const cpu = e.cpu;
     const track = `cpu/${cpu}`;
-    if ('pid' in e && e.type !== 'task.exit' && e.type !== 'task.sleep') this.ensureRunning(cpu, e.pid, s);
+    // A task's event means the task runs on that CPU (its slice opens if the log did not say so).
+    if ('pid' in e) this.ensureRunning(cpu, e.pid, s);
     switch (e.type) {
       case 'task.exit':
-        this.ensureRunning(cpu, e.pid, s);
         this.closeAll(track, s, false);
         this.running[cpu] = null;
         this.taskContext.delete(e.pid);
         this.closeAll(`task/${e.pid}`, s, false);
         return;
       case 'task.sleep':
-        this.ensureRunning(cpu, e.pid, s);
         this.closeAll(track, s, false);
         this.running[cpu] = null;
         return;
@@ -403,7 +402,6 @@ export class TimelineBuilder implements Projection {
         this.ack('gp', e.gp, cpu, s);
         return;
       default:
-        void after;
         return;
     }
   }
