@@ -126,7 +126,7 @@ program
 
 const exploreCmd = program
   .command('explore')
-  .description('search the interleavings of a scenario for a failure (an INV-* violation, a kernel BUG/oops/WARN, a deadlock, a liveness failure), shrink it to its essential preemptions and write its log; exit 1 when one is found')
+  .description('search the interleavings of a scenario for a failure (an INV-* violation, a kernel BUG/oops/WARN, a deadlock, a liveness failure, a module\'s data race, use-after-free or WARN_ON), shrink it to its essential preemptions and write its log; exit 1 when one is found')
   .argument('[scenario]', 'built-in scenario name or JSON file (default: "default")')
   .addOption(new Option('--strategy <name>', 'how runs choose their schedules').choices([...EXPLORE_STRATEGIES]).default('portfolio'))
   .option('--runs <N>', 'runs to make (dfs: at most)', parseRuns, DEFAULT_RUNS)
@@ -143,6 +143,8 @@ const exploreCmd = program
   .addOption(new Option('--kernel <version>', "kernel release to follow (overrides the scenario's; default 6.17)").choices([...KERNEL_VERSIONS]))
   .option('--arch <arch>', "architecture: x86_64 or arm64 (overrides the scenario's)", parseArch)
   .option('--config <LIST>', `kernel build options added to the scenario's (x86_64), comma-separated: ${RUN_BUILD_OPTIONS.join(', ')}`)
+  .option('--module <FILE.c>', 'a kernel module in C, loaded around the workload as on run (its WARN_ON, KASAN and KCSAN reports are failures too); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--module-param <[MOD.]NAME=VALUE>', 'an insmod parameter of the --module modules (MOD. names one); repeatable', (v: string, prev: string[] = []) => [...prev, v])
   .action(async (scenario: string | undefined, flags: ExploreFlags) => done(await (await import('./commands/explore.ts')).exploreCommand(scenario, flags)));
 
 exploreCmd

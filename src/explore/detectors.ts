@@ -5,19 +5,21 @@ import { ExpectMonitor } from '../expect/monitor.ts';
 import { InvariantMonitor } from '../monitors/invariants.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { Projection } from '../views/folder.ts';
+import { kcsanDetector, ModuleBugDetector } from './module-detectors.ts';
 
 // What makes a run a failure for `kprobesim explore`. Each detector watches the run's events
 // (a projection of its fold) and keeps the first failure it sees; a run fails with the first
 // failure any detector reports, in the order of DETECTORS. New kinds (a scenario's `expect`
 // assertions, a module's WARN_ON) are one more factory in that list.
 
-export type FailureKind = 'invariant' | 'kernel-bug' | 'deadlock' | 'liveness' | 'expect';
+export type FailureKind = 'invariant' | 'kernel-bug' | 'deadlock' | 'liveness' | 'expect' | 'kcsan' | 'kasan' | 'warn' | 'kunit';
 
 export interface Failure {
   readonly kind: FailureKind;
   /**
    * What exactly: the invariant (`INV-unregister`), the event (`kernel.oops`), `kernel.deadlock`,
-   * `liveness`, the scenario's expectation (`expect[0]`).
+   * `liveness`, the scenario's expectation (`expect[0]`), the data race (`KCSAN: data-race in f / g`),
+   * `KASAN`, `kernel.warn`, a KUnit check (`kunit.fail FILE:LINE`).
    */
   readonly check: string;
   readonly message: string;
@@ -138,10 +140,13 @@ export class ExpectDetector implements FailureDetector {
 /** Every run's detectors, in the order their failures win when several show at one event. */
 export const DETECTORS: readonly DetectorFactory[] = [
   () => new InvariantDetector(),
+  // Before the kernel's: a KASAN report is its own kind, not just an oops.
+  (scenario) => ((scenario.modules ?? []).some((m) => m.source !== undefined) ? new ModuleBugDetector() : null),
   () => new KernelBugDetector(),
   (scenario) => {
     const monitor = ExpectMonitor.of(scenario);
     return monitor === null ? null : new ExpectDetector(monitor);
   },
   () => new DeadlockDetector(),
+  (scenario) => kcsanDetector(scenario),
 ];

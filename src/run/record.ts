@@ -10,6 +10,7 @@ import type { Scenario } from '../scenario/types.ts';
 import { seededIds } from '../scheduler/rng.ts';
 import { strategyByName } from '../scheduler/strategies.ts';
 import { DmesgView } from '../views/dmesg.ts';
+import { KcsanMonitor, type KcsanReport } from '../kcsan/index.ts';
 import { TraceView } from '../views/trace.ts';
 
 // One run from scenario to log: header line, then every event as the bus stamps it, written with
@@ -41,6 +42,8 @@ export interface RunResult {
   /** The scenario's `expect` assertions that failed, each at its first false state. */
   readonly expectFailures: readonly ExpectFailure[];
   readonly dmesg: readonly string[];
+  /** KCSAN's data-race reports on module memory (runs with C modules; src/kcsan), also in dmesg. */
+  readonly kcsan: readonly KcsanReport[];
   readonly trace: TraceView;
   readonly digest: string;
 }
@@ -64,12 +67,15 @@ export async function recordRun(scenario: Scenario, opts: RunOptions, sink: Line
   const monitor = new InvariantMonitor();
   const expectations = ExpectMonitor.of(scenario);
   const dmesg = new DmesgView();
+  // KCSAN prints its reports in the kernel log, where the race showed.
+  const kcsan = KcsanMonitor.of(scenario);
+  if (kcsan !== null) kcsan.onReport = (r) => r.lines.forEach((l) => dmesg.print(r.t, l));
   // A scenario's probes are a module's: no trace event, so the trace file is only its header.
   const trace = new TraceView(scenario);
   const sim = new Simulation(scenario, {
     seed: opts.seed,
     strategy: strategyByName(opts.strategy, opts.seed),
-    projections: expectations === null ? [monitor, dmesg] : [monitor, expectations, dmesg],
+    projections: [monitor, ...(expectations === null ? [] : [expectations]), ...(kcsan === null ? [] : [kcsan]), dmesg],
     ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
   });
   let events = 0;
@@ -99,6 +105,7 @@ export async function recordRun(scenario: Scenario, opts: RunOptions, sink: Line
     violations: monitor.violations,
     expectFailures: expectations?.failures ?? [],
     dmesg: dmesg.lines,
+    kcsan: kcsan?.reports ?? [],
     trace,
     digest,
   };

@@ -10,4 +10,9 @@ export class DmesgView implements Projection {
   observe(_before: KernelState, e: LoggedEvent): void {
     if (e.type === 'printk') this.lines.push(`[${kernelTimestamp(e.t)}] ${e.text}`);
   }
+
+  /** A line a checker of the run prints at time `t` (KCSAN's reports: src/kcsan), in order with the rest. */
+  print(t: number, text: string): void {
+    this.lines.push(`[${kernelTimestamp(t)}] ${text}`);
+  }
 }

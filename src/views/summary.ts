@@ -6,6 +6,7 @@ import type { Scenario } from '../scenario/types.ts';
 import { INVARIANTS, type Violation } from '../monitors/invariants.ts';
 import { own } from '../model/own.ts';
 import type { ExpectFailure } from '../expect/monitor.ts';
+import type { KcsanReport } from '../kcsan/index.ts';
 
 // The text `kprobesim run` prints when a run ends: what ran, how it ended, each probe's counts,
 // the invariant verdicts, the kernel bugs the run reproduced, the start of the kernel log, and
@@ -35,6 +36,8 @@ export interface SummaryInput {
   readonly expectFailures?: readonly ExpectFailure[];
   /** The planted bug the run's kernel has (`--mutant`), if any. */
   readonly mutant?: string;
+  /** KCSAN's data races on module memory (src/kcsan); absent when the run has no C module. */
+  readonly kcsan?: readonly KcsanReport[];
 }
 
 function table(rows: string[][]): string[] {
@@ -141,6 +144,10 @@ export function renderSummary(s: SummaryInput): string {
   if (expects.length > 0) {
     const failed = s.expectFailures ?? [];
     out.push(`expectations: ${failed.length === 0 ? `all ${expects.length} hold` : `${failed.length} of ${expects.length} FAILED`}`, ...failed.map((f) => `  ${f.message}`));
+  }
+  if (s.kcsan !== undefined) {
+    const r = s.kcsan;
+    out.push(`data races (KCSAN): ${r.length === 0 ? 'none' : r.length}`, ...r.slice(0, 5).map((x) => `  seq ${x.seq}: ${x.title} (${x.second.by} on cpu ${x.second.cpu}, ${x.first.by} on cpu ${x.first.cpu})`));
   }
   const bugs = s.dmesg.filter((l) => /\] (BUG: |Unrecoverable kprobe|Oops: )/.test(l));
   out.push(`kernel bugs reproduced: ${bugs.length === 0 ? 'none' : bugs.length}`, ...bugs.slice(0, 5).map((l) => `  ${l}`));

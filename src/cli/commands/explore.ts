@@ -8,7 +8,8 @@ import type { Arch, KernelVersion } from '../../kernel/index.ts';
 import type { MutantName } from '../../kprobes/mutants.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { describe } from '../../scheduler/strategies.ts';
-import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.ts';
+import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK } from '../errors.ts';
+import { moduleScenario, withModuleFlags } from '../module-flags.ts';
 import { out, writeFileAtomically } from '../io.ts';
 import { withOverrides } from './run.ts';
 
@@ -28,6 +29,9 @@ export interface ExploreFlags {
   kernel?: KernelVersion;
   arch?: Arch;
   config?: string;
+  /** Kernel modules in C loaded around the workload, as on `run` (issue 12). */
+  module?: string[];
+  moduleParam?: string[];
 }
 
 /** One failure, as the command prints it: what, where found, the shrunk schedule, and how to look at it. */
@@ -79,7 +83,15 @@ async function checkOutputs(flags: ExploreFlags): Promise<void> {
 }
 
 export async function exploreCommand(arg: string | undefined, flags: ExploreFlags): Promise<number> {
-  const scenario = withOverrides(await loadScenario(arg ?? 'default'), flags);
+  const modules = flags.module ?? [];
+  // As on `run`: with --module and no scenario, the workload is the modules' own.
+  const loaded = modules.length > 0 && arg === undefined ? moduleScenario('explore', modules) : await loadScenario(arg ?? 'default');
+  let scenario = withOverrides(loaded, flags);
+  if (modules.length > 0) {
+    const withModules = await withModuleFlags(scenario, modules, flags.moduleParam ?? []);
+    if (withModules === null) return EXIT_BAD_INPUT;
+    scenario = withModules;
+  }
   if (flags.strategy === 'dfs' && flags.shard !== undefined) throw new InputError('--shard', 'dfs explores one tree, each run depending on the ones before it, and cannot be split into shards (use random, pct, swarm or portfolio)');
   if (flags.strategy !== 'dfs' && flags.preemptionBound !== undefined) throw new InputError('--preemption-bound', `bounds the dfs strategy only (--strategy is ${flags.strategy})`);
   if (flags.strategy === 'random' || flags.strategy === 'swarm') {

@@ -16,9 +16,7 @@ import { abandonLog, exists, out } from '../io.ts';
 import { InputError, InputErrors } from '../../errors.ts';
 import { buildConfig, RUN_BUILD_OPTIONS, RUNS_DIR } from '../options.ts';
 import type { MutantName } from '../../kprobes/mutants.ts';
-import { cModuleSpec, defaultTarget, loadModuleSpec, ModuleLoadError, withCModules } from '../../cexec/index.ts';
-import type { ModuleSpec } from '../../scenario/types.ts';
-import { readModuleSource } from '../module-source.ts';
+import { moduleScenario, withModuleFlags } from '../module-flags.ts';
 
 export interface RunFlags {
   seed: number;
@@ -35,29 +33,6 @@ export interface RunFlags {
   /** Kernel modules in C to load around the workload (issue 11). */
   module?: string[];
   moduleParam?: string[];
-}
-
-/** The scenario of `run --module` alone: no probes of its own, the default workload. */
-function moduleScenario(files: readonly string[]): Scenario {
-  const names = files.map((f) => f.replace(/^.*[\\/]/, '').replace(/\.c$/, ''));
-  return { name: `module-${names.join('-')}`.slice(0, 64).replace(/[^A-Za-z0-9_.-]/g, '_'), description: `kprobesim run --module ${files.join(' --module ')}`, cpus: 2, max_steps: 1_000_000, probes: [], tasks: [] };
-}
-
-/** The --module files with their --module-param values (MOD.NAME=VALUE for one module, NAME=VALUE for all). */
-async function readModules(files: readonly string[], params: readonly string[]): Promise<ModuleSpec[]> {
-  const specs: ModuleSpec[] = [];
-  for (const file of files) {
-    const code = await readModuleSource(file);
-    const name = cModuleSpec(file, '').name;
-    const own: Record<string, string> = {};
-    for (const p of params) {
-      const m = /^(?:([A-Za-z_][A-Za-z0-9_]*)\.)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(p);
-      if (m === null) throw new InputError('--module-param', `"${p}" is not [MOD.]NAME=VALUE`);
-      if (m[1] === undefined || m[1] === name) own[m[2]!] = m[3]!;
-    }
-    specs.push(cModuleSpec(file, code, own));
-  }
-  return specs;
 }
 
 /** The shell's status for a process stopped by SIGINT. */
@@ -117,22 +92,13 @@ export function withOverrides(s: Scenario, flags: Pick<RunFlags, 'cpus' | 'kerne
 export async function runCommand(arg: string | undefined, flags: RunFlags): Promise<number> {
   const modules = flags.module ?? [];
   // With --module and no scenario the workload is the modules' own (src/cexec defaultWorkload).
-  const loaded = modules.length > 0 && arg === undefined ? moduleScenario(modules) : await loadScenario(arg ?? 'default');
+  const loaded = modules.length > 0 && arg === undefined ? moduleScenario('run', modules) : await loadScenario(arg ?? 'default');
   let scenario = withOverrides(loaded, flags);
   if (modules.length > 0) {
-    const specs = await readModules(modules, flags.moduleParam ?? []);
     // A module that does not compile is bad input: gcc's diagnostics, nothing run.
-    for (const spec of specs) {
-      try {
-        const m = loadModuleSpec(spec, defaultTarget(scenario));
-        if (m.warnings !== '') process.stderr.write(m.warnings);
-      } catch (e) {
-        if (!(e instanceof ModuleLoadError)) throw e;
-        process.stderr.write(e.diagnostics);
-        return EXIT_BAD_INPUT;
-      }
-    }
-    scenario = validateScenario(withCModules(scenario, specs));
+    const withModules = await withModuleFlags(scenario, modules, flags.moduleParam ?? []);
+    if (withModules === null) return EXIT_BAD_INPUT;
+    scenario = withModules;
   }
   const opts: RunOptions = { seed: flags.seed, strategy: flags.strategy, ...(flags.mutant !== undefined ? { mutant: flags.mutant } : {}) };
 
@@ -198,6 +164,8 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       violations: result.violations,
       expectFailures: result.expectFailures,
       dmesg: result.dmesg,
+      // Runs with C modules say what KCSAN found on their memory, none included.
+      ...((scenario.modules ?? []).some((m) => m.source !== undefined) ? { kcsan: result.kcsan } : {}),
       digest: result.digest,
       symbols: symbolsOf(scenario),
       logNote,
