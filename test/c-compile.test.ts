@@ -117,7 +117,9 @@ describe('a KUnit module with the seven cases of the kernel\'s kprobes test', ()
   }
 
   it('on 4.14, which predates stack_trace_save (v5.2): implicit declarations, errors in kbuild', () => {
-    expect(errors(src, { kernel: '4.14' })).toContain("error: implicit declaration of function 'stack_trace_save' [-Werror=implicit-function-declaration]");
+    // The example builds its stack trace cases only where the unwinder is right about kretprobes (v5.16).
+    const unguarded = src.replace(/^#(ifdef CONFIG_ARCH_CORRECT_STACKTRACE_ON_KRETPROBE|endif)$/gm, '');
+    expect(errors(unguarded, { kernel: '4.14' })).toContain("error: implicit declaration of function 'stack_trace_save' [-Werror=implicit-function-declaration]");
   });
 
   it('a KUNIT_EXPECT_EQ compares in the operands\' common type and keeps their source text', () => {

@@ -525,6 +525,7 @@ const KPROBES = (c: Ctx): string => {
   const rethook = c.arch === 'x86_64' ? atLeast(c.v, '5.19') : atLeast(c.v, '6.0');
   return `
 #include <linux/kernel.h>
+#include <linux/errno.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/preempt.h>
@@ -597,12 +598,59 @@ struct kretprobe_instance {
 }
 int register_kprobe(struct kprobe *p);
 void unregister_kprobe(struct kprobe *p);
-int register_kprobes(struct kprobe **kps, int num);
-void unregister_kprobes(struct kprobe **kps, int num);
 int register_kretprobe(struct kretprobe *rp);
 void unregister_kretprobe(struct kretprobe *rp);
-int register_kretprobes(struct kretprobe **rps, int num);
-void unregister_kretprobes(struct kretprobe **rps, int num);
+/*
+ * The batch calls as kernel/kprobes.c writes them, over the single ones (which the model runs):
+ * in order, a failure unregisters the ones before it (R32, R33). The kernel's unregister_kprobes()
+ * waits for one grace period for the whole batch; this one waits for one per probe.
+ */
+static inline void unregister_kprobes(struct kprobe **kps, int num)
+{
+	int i;
+
+	for (i = 0; i < num; i++)
+		unregister_kprobe(kps[i]);
+}
+static inline int register_kprobes(struct kprobe **kps, int num)
+{
+	int i, ret = 0;
+
+	if (num <= 0)
+		return -EINVAL;
+	for (i = 0; i < num; i++) {
+		ret = register_kprobe(kps[i]);
+		if (ret < 0) {
+			if (i > 0)
+				unregister_kprobes(kps, i);
+			break;
+		}
+	}
+	return ret;
+}
+static inline void unregister_kretprobes(struct kretprobe **rps, int num)
+{
+	int i;
+
+	for (i = 0; i < num; i++)
+		unregister_kretprobe(rps[i]);
+}
+static inline int register_kretprobes(struct kretprobe **rps, int num)
+{
+	int i, ret = 0;
+
+	if (num <= 0)
+		return -EINVAL;
+	for (i = 0; i < num; i++) {
+		ret = register_kretprobe(rps[i]);
+		if (ret < 0) {
+			if (i > 0)
+				unregister_kretprobes(rps, i);
+			break;
+		}
+	}
+	return ret;
+}
 int disable_kprobe(struct kprobe *kp);
 int enable_kprobe(struct kprobe *kp);
 static inline int disable_kretprobe(struct kretprobe *rp)

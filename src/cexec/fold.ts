@@ -2,7 +2,8 @@ import type { DomainEvent, Hex } from '../model/events.ts';
 import type { Draft } from '../model/fold/draft.ts';
 import { recDelete, recEntries, recGet, recSet } from '../model/fold/record.ts';
 import type { Frame } from '../model/state.ts';
-import { applyWrite, EMPTY_C, fromInitHex, intBytes, encodeWrite, type CState, type MemObj } from './memory.ts';
+import { applyWrite, bytesInt, EMPTY_C, findObject, fromInitHex, intBytes, encodeWrite, type CState, type MemObj, type ProbeStruct } from './memory.ts';
+import { toHex } from '../model/hex.ts';
 
 // The fold of C execution (src/model/evolve.ts calls these): it applies what the events say was
 // done, the writes, the new and freed objects, a frame's pc and memo, a call's result handed to
@@ -89,7 +90,9 @@ export function evolveC(d: Draft, e: DomainEvent): void {
       let next = c;
       if (cl !== undefined && recGet(c.mem, cl) !== undefined) next = { ...next, mem: recDelete(c.mem, cl) };
       const f = e.ctx === 'task' ? d.tasks.find((t) => t.pid === e.pid)?.frames : d.cpus[e.cpu]?.handler?.frames;
-      if (e.ctx === 'task' && f?.up === null) next = { ...next, rets: { ...next.rets, [e.pid]: e.value } };
+      // The task's last return value: its outermost call's once that returns (module_live and
+      // KUnit look at it), a kretprobed function's while its return handlers run (R76).
+      if (e.ctx === 'task' && f !== undefined && f !== null) next = { ...next, rets: { ...next.rets, [e.pid]: e.value } };
       d.c = next;
       return;
     }
@@ -102,15 +105,23 @@ export function evolveC(d: Draft, e: DomainEvent): void {
       d.c = setObj(c, e.addr, { ...obj, free: true, fr: e.site });
       return;
     }
-    case 'c.api':
+    case 'c.api': {
+      const at = BigInt(e.at);
+      const struct: ProbeStruct = {
+        flags: toHex(at + BigInt(e.flags_off)),
+        nmissed: toHex(at + BigInt(e.nmissed_off)),
+        ...(e.rp_nmissed_off >= 0 ? { rp_nmissed: toHex(at + BigInt(e.rp_nmissed_off)) } : {}),
+      };
       d.c = {
         ...c,
         calls: {
           ...c.calls,
           [e.pid]: { fn: e.fn, probe: e.probe, symbol: e.symbol, offset: e.offset, addr: e.addr, disabled: e.disabled, at: e.at, addr_off: e.addr_off, maxactive: e.maxactive },
         },
+        structs: { ...c.structs, [e.probe]: struct },
       };
       return;
+    }
     case 'kprobe.registered':
     case 'kprobe.addr': {
       // register_kprobe() writes the resolved address into the caller's struct (R22).
@@ -125,6 +136,28 @@ export function evolveC(d: Draft, e: DomainEvent): void {
     case 'kprobe.unregistered':
     case 'kprobe.returned':
       endCall(d, e.pid);
+      if (e.type === 'kprobe.returned') syncFlags(d, e.probe);
+      return;
+    case 'kprobe.register':
+      // R2: a registration past address resolution resets p->nmissed.
+      writeCounter(d, d.c?.structs?.[e.probe]?.nmissed, 0, 8);
+      return;
+    case 'kprobe.insert':
+    case 'kprobe.disable':
+      // R2, R29: p->flags' DISABLED as registration leaves it; unregistration's __disable_kprobe() sets it.
+      syncFlags(d, e.probe);
+      return;
+    case 'kprobe.miss':
+    case 'kprobe.ftrace.miss':
+    case 'kprobe.opt.miss':
+    case 'kprobe.fault':
+      // R12: kprobes_inc_nmissed_count() on every child's struct (the fold's count is the kernel's).
+      for (const probe of e.probes) writeCounter(d, d.c?.structs?.[probe]?.nmissed, recGet(d.stats, probe)?.nmissed ?? 0, 8);
+      return;
+    case 'kretprobe.pool':
+    case 'kretprobe.miss':
+      // R72: register_kretprobe() zeroes rp->nmissed; R73: an entry hit without an instance counts there.
+      writeCounter(d, d.c?.structs?.[e.probe]?.rp_nmissed, recGet(d.kretprobes, e.probe)?.nmissed ?? 0, 4);
       return;
     case 'module.gone': {
       // The module's memory is freed with it: a later access faults.
@@ -148,6 +181,45 @@ export function evolveC(d: Draft, e: DomainEvent): void {
     default:
       return;
   }
+}
+
+/**
+ * kunit_try_catch_throw() (`kunit.throw`): the test thread's call ends where it stands. Every frame
+ * of the task goes (the call is the task's operation), their C locals with them, and kretprobe
+ * instances hooked on them go back to their pools without a handler call, as at a task's exit (R78).
+ */
+export function throwCall(d: Draft, pid: number, putBack: (inst: string) => void): void {
+  const t = d.tasks.find((x) => x.pid === pid);
+  if (t === undefined) return;
+  let mem = d.c?.mem;
+  for (let f = t.frames; f !== null; f = f.up) {
+    for (const inst of f.rp ?? []) putBack(inst);
+    if (f.cl !== undefined && mem !== undefined && recGet(mem, f.cl) !== undefined) mem = recDelete(mem, f.cl);
+  }
+  if (d.c !== undefined && mem !== undefined && mem !== d.c.mem) d.c = { ...d.c, mem };
+  d.tasks = d.tasks.map((x) => (x.pid === pid ? { ...x, frames: null, job: x.job + 1 } : x));
+}
+
+/** The kernel's write of a counter into a C probe's struct (nothing when the struct's memory is gone). */
+function writeCounter(d: Draft, at: Hex | undefined, value: number, size: number): void {
+  const c = d.c;
+  if (c === undefined || at === undefined) return;
+  const f = findObject(c.mem, BigInt(at));
+  if (f === undefined || f.obj.free) return;
+  d.c = { ...c, mem: applyWrite(c.mem, encodeWrite(BigInt(at), intBytes(BigInt(value), size))) };
+}
+
+/** p->flags' DISABLED bit as the kprobe manager has it now (R1: 0x2), the other bits as they are. */
+function syncFlags(d: Draft, probe: string): void {
+  const c = d.c;
+  const at = c?.structs?.[probe]?.flags;
+  const reg = recGet(d.kprobes.probes, probe);
+  if (c === undefined || at === undefined || reg === undefined) return;
+  const f = findObject(c.mem, BigInt(at));
+  if (f === undefined || f.obj.free) return;
+  const off = Number(BigInt(at) - f.base);
+  const old = Number(bytesInt(f.obj.b.slice(off, off + 4), false));
+  writeCounter(d, at, reg.disabled ? old | 2 : old & ~2, 4);
 }
 
 function endCall(d: Draft, pid: number): void {

@@ -39,16 +39,32 @@ export interface CApiCall {
   readonly maxactive: number;
 }
 
+/**
+ * Where the kernel writes into a C module's struct kprobe as it works with it (recorded from the
+ * module's kprobes calls): p->flags' DISABLED and GONE bits, p->nmissed (R2, R12), and a
+ * kretprobe's rp->nmissed (R73), each an address.
+ */
+export interface ProbeStruct {
+  readonly flags: Hex;
+  readonly nmissed: Hex;
+  readonly rp_nmissed?: Hex;
+}
+
 /** The C execution state of the kernel: memory, pending kprobes calls, what init functions returned. */
 export interface CState {
   readonly mem: Readonly<Record<Hex, MemObj>>;
   /** Bytes handed out from the kmalloc area so far (addresses are never reused). */
   readonly heap: number;
   readonly calls: Readonly<Record<number, CApiCall>>;
-  /** What a task's outermost C call (a module's init) returned, by pid, as a decimal string. */
+  /**
+   * What a task's C code returned last, by pid, as a decimal string: its outermost call's value
+   * (a module's init) once that returns.
+   */
   readonly rets: Readonly<Record<number, string>>;
   /** The live children of each task that forked (what `wait_children` waits for). */
   readonly kids: Readonly<Record<number, readonly number[]>>;
+  /** The struct of each C probe the module has passed to the kprobes API, by probe name. */
+  readonly structs?: Readonly<Record<string, ProbeStruct>>;
 }
 
 export const EMPTY_C: CState = { mem: {}, heap: 0, calls: {}, rets: {}, kids: {} };

@@ -34,6 +34,8 @@ export const NATIVE_NAMES: readonly string[] = [
   'stack_trace_save', 'stack_trace_save_regs', 'stack_trace_print',
   // modules
   'try_module_get', 'module_put',
+  // KUnit (src/cexec/kunit.ts): kunit_info/warn/err, kunit_skip/mark_skipped, test-managed memory
+  '__sim_kunit_log', '__sim_kunit_skip', 'kunit_kmalloc', 'kunit_kzalloc',
 ];
 
 const NATIVE = new Set(NATIVE_NAMES);

@@ -10,6 +10,7 @@ import type { CProbe } from './load.ts';
 import type { Val } from './eval.ts';
 import type { MemFault, StepMemory } from './step-memory.ts';
 import { splitLevel, vsprintf, type FormatArg } from './vsprintf.ts';
+import { KUNIT_NATIVES } from './kunit.ts';
 
 // The kernel functions a module's C code calls, run natively by the model: each is one step of
 // the calling CPU (its reads and writes made at once, as the kernel's own code would be one
@@ -44,6 +45,8 @@ export interface NativeCtx {
   stackLines(): string[];
   /** Return addresses of the running stack, innermost first (stack_trace_save). */
   stackEntries(): bigint[];
+  /** The unwind from a pt_regs at `regs` (stack_trace_save_regs): its IP, then the probed context's callers. */
+  regsEntries(regs: bigint): bigint[];
   /** The task's user memory (strings a system call's arguments point at), undefined where unmapped. */
   userRead(addr: bigint, size: number): number[] | undefined;
   /** The module probe whose struct is at `addr`, if any. */
@@ -217,6 +220,7 @@ function kprobesCall(fn: CApiCall['fn']): Native {
     const call: DomainEvent = {
       type: 'c.api', cpu: n.cpu, pid: n.pid, fn, probe: p.name, symbol, offset, addr: addr === 0n ? null : toHex(addr),
       disabled: (flags & 2) !== 0, at: toHex(p.addr), addr_off: kp('addr'), maxactive,
+      flags_off: kp('flags'), nmissed_off: kp('nmissed'), rp_nmissed_off: p.kind === 'kretprobe' ? (p.fields['nmissed'] ?? -1) : -1,
     };
     n.post.push(call);
     return 'block';
@@ -343,6 +347,10 @@ const NATIVES: Readonly<Record<string, Native>> = {
     writeBytes(n, int(a[0]!), r.bytes);
     return ok();
   },
+  // KUnit's test-managed memory; the model does not free it when the case ends.
+  kunit_kmalloc: (n, a) => alloc(n, int(a[1]!), false),
+  kunit_kzalloc: (n, a) => alloc(n, int(a[1]!), true),
+  ...KUNIT_NATIVES,
   kmalloc: (n, a) => alloc(n, int(a[0]!), false),
   kzalloc: (n, a) => alloc(n, int(a[0]!), true),
   kcalloc: (n, a) => alloc(n, int(a[0]!) * int(a[1]!), true),
@@ -493,7 +501,7 @@ const NATIVES: Readonly<Record<string, Native>> = {
     const store = int(a[1]!);
     const size = Number(int(a[2]!));
     const skip = Number(int(a[3]!));
-    const entries = n.stackEntries().slice(skip, skip + size);
+    const entries = n.regsEntries(int(a[0]!)).slice(skip, skip + size);
     writeBytes(n, store, entries.flatMap((x) => intBytes(x, 8)));
     return ok(entries.length);
   },

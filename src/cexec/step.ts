@@ -18,6 +18,7 @@ import { isNative } from './natives-list.ts';
 import { StepMemory, type MemFault } from './step-memory.ts';
 import { splitLevel, vsprintf, type FormatArg } from './vsprintf.ts';
 import { userMemory } from './user-memory.ts';
+import { KunitThrow, kunitCheck, kunitInitTest } from './kunit.ts';
 
 // One CPU step of C code (the hook of src/kprobes/cpu-step.ts: a module function's instruction,
 // in a task or in a handler): the interpreter (./eval.ts) runs the frame's current instruction up
@@ -183,6 +184,9 @@ export function cPerform(h: Here, ctx: Ctx, frames: Frame, fn: FunctionSymbol, i
       out = [{ type: 'c.step', cpu: c.id, pid, ctx, next: null, r: it.reads, w: mem.writes, acc: mem.accesses, wait: x.wait }, ...post, ...callEvents(h, ctx, cs, frames, base, it)];
     } else if (x instanceof Blocked) {
       out = post;
+    } else if (x instanceof KunitThrow) {
+      // The call ends here (kunit.throw in `post` drops its frames); what the step wrote stays.
+      out = [...(mem.writes.length > 0 || mem.accesses.length > 0 ? [{ type: 'c.step', cpu: c.id, pid, ctx, next: null, r: [], w: mem.writes, acc: mem.accesses, wait: false } as DomainEvent] : []), ...post];
     } else if (x instanceof Fault) {
       out = [...post, ...faultEvents(h, x.fault, ip)];
     } else if (x instanceof Trap) {
@@ -202,6 +206,24 @@ function callEvents(h: Here, ctx: Ctx, cs: CSetup, frames: Frame, base: bigint, 
   const cf = cs.functions.get(call.fn)!;
   const at = frameBase(h.setup, pid, ctx, { ...frames, cl: toHex(base) }, cf.frameSize);
   return [ev, { type: 'c.frame', cpu: c.id, pid, ctx, base: toHex(at), size: cf.frameSize, init: initHex(frameInit(cf, call.args)) }];
+}
+
+/**
+ * A task's program calls a module function with arguments (a `call` operation's `args`, as KUnit
+ * calls a case with its struct kunit): the call and the callee's frame, its parameters set.
+ */
+export function cTaskCall(h: Here, fn: string, args: readonly string[]): DomainEvent[] {
+  const { c, pid, setup } = h;
+  const cf = cSetup(setup).functions.get(fn);
+  const call: DomainEvent = { type: 'func.call', cpu: c.id, pid, ip: null, fn, ctx: 'task' };
+  if (cf === undefined) return [call];
+  const at = frameBase(setup, pid, 'task', h.task?.frames ?? null, cf.frameSize);
+  return [call, { type: 'c.frame', cpu: c.id, pid, ctx: 'task', base: toHex(at), size: cf.frameSize, init: initHex(frameInit(cf, args.map((a) => BigInt(a)))) }];
+}
+
+/** KUnit's kunit_init_test() for a task's `kunit_test` operation (./kunit.ts). */
+export function cKunitInit(h: Here, name: string): DomainEvent[] {
+  return kunitInitTest(h, HEAP_AREA, name);
 }
 
 /** A C function returns: its value to the caller, its frame popped (or the kretprobe trampoline). */
@@ -351,6 +373,13 @@ function hostOf(h: Here, ctx: Ctx, cs: CSetup, mod: LoadedModule, mem: StepMemor
     },
     stackLines: () => dumpStackLines(setup, w, c, h.task),
     stackEntries: () => stackEntries(h, ctx, ip),
+    regsEntries: (regs) => {
+      const def = mod.structs.get('pt_regs');
+      const name = setup.symbols.image.arch === 'x86_64' ? 'ip' : 'pc';
+      const off = def === undefined ? undefined : regFields(def, setup.symbols.image.arch).find(([n]) => n === name)?.[1];
+      const r = off === undefined ? undefined : mem.read(regs + BigInt(off), 8);
+      return regsEntries(h, ctx, r?.ok ? bytesInt(r.bytes, false) : 0n);
+    },
     userRead: (addr, size) => userMemory(setup, w, h.task)(addr, size),
     probeAt: (addr) => cs.probeByAddr.get(toHex(addr)),
     heapAlloc: (size) => {
@@ -385,6 +414,7 @@ function hostOf(h: Here, ctx: Ctx, cs: CSetup, mod: LoadedModule, mem: StepMemor
       return f(n, args, types, e, clean);
     },
     builtin: (e: Extract<Expr, { k: 'builtin' }>, args: readonly Val[]) => builtin(h, ctx, e, args, ip),
+    kunit: (e, it) => kunitCheck({ cpu: c.id, pid, ctx, post, readString, format }, e, it),
   };
 }
 
@@ -395,7 +425,8 @@ function builtin(h: Here, ctx: Ctx, e: Extract<Expr, { k: 'builtin' }>, args: re
       return typeof v === 'bigint' ? v : 0n;
     }
     case '__builtin_return_address':
-      return stackEntries(h, ctx, ip)[Number(args[0] ?? 0n) + 1] ?? 0n;
+      // The return slot as it is: the trampoline inside a kretprobed function (R79).
+      return stackEntries(h, ctx, ip, true)[Number(args[0] ?? 0n) + 1] ?? 0n;
     case '__builtin_frame_address':
       return BigInt((ctx === 'task' ? h.task?.frames?.cl : h.c.handler?.frames?.cl) ?? '0x0');
     case '__builtin_unreachable':
@@ -406,30 +437,55 @@ function builtin(h: Here, ctx: Ctx, e: Extract<Expr, { k: 'builtin' }>, args: re
   }
 }
 
+/** The address a kretprobed frame's return slot holds (R73): the trampoline's entry. */
+function trampolineAddr(setup: Setup): bigint | undefined {
+  return (setup.symbols.lookup('kretprobe_trampoline') ?? setup.symbols.lookup('arch_rethook_trampoline'))?.addr;
+}
+
+/**
+ * The return address of each frame of the chain from `f` outwards, innermost first (the first
+ * frame's own left out when `skipFirst`): where each frame goes on. A C frame stands on its
+ * calling instruction; a kernel frame has moved past its call. A frame whose callee is hooked by
+ * a kretprobe has the trampoline in that slot (R73): `__builtin_return_address` reads it as it is,
+ * an unwinder since v5.16 (CONFIG_ARCH_CORRECT_STACKTRACE_ON_KRETPROBE) puts back the real address
+ * from the task's instances (R79), older ones show the trampoline.
+ */
+function returnSlots(setup: Setup, f: Frame | null, skipFirst: boolean, resolve: boolean): bigint[] {
+  const out: bigint[] = [];
+  const tramp = resolve ? undefined : trampolineAddr(setup);
+  let below: Frame | null = null;
+  for (let x = f; x !== null; below = x, x = x.up) {
+    if (x === f && skipFirst) continue;
+    if (tramp !== undefined && (below?.rp?.length ?? 0) > 0) {
+      out.push(tramp);
+      continue;
+    }
+    const fn = functionOf(setup, x.fn);
+    const i = x.cl !== undefined ? x.pc : Math.max(0, x.pc - 1);
+    const insn = fn.body[Math.min(i, fn.body.length - 1)]!;
+    out.push(fn.addr + BigInt(insn.off + insn.len));
+  }
+  return out;
+}
+
+/** Whether the release's unwinders put the real return address back for a kretprobed frame (R79). */
+function unwinderResolves(setup: Setup): boolean {
+  return atLeast(setup.scenario.kernel ?? DEFAULT_KERNEL, '5.16');
+}
+
 /**
  * Return addresses of the running stack, innermost first, starting with the running
- * instruction's own end (the return address of a call it makes). A C frame's caller stands on
- * its calling instruction; a kernel frame's has moved past its call. A return handler runs on the
- * trampoline's frames over the caller of the function that returned (R75).
+ * instruction's own end (the return address of a call it makes), as the unwinder reports them
+ * (`raw`: as the return slots hold them, what `__builtin_return_address` reads). A return
+ * handler runs on the trampoline's frames over the caller of the function that returned (R75).
  */
-export function stackEntries(h: Here, ctx: Ctx, ip: bigint): bigint[] {
+export function stackEntries(h: Here, ctx: Ctx, ip: bigint, raw = false): bigint[] {
   const { setup, c, task } = h;
   const out: bigint[] = [];
   const at = setup.symbols.insnAt(ip);
   out.push(at === undefined ? ip : ip + BigInt(at.insn.len));
-  const frameAddrs = (f: Frame | null, skipFirst: boolean) => {
-    let first = skipFirst;
-    for (let x = f; x !== null; x = x.up) {
-      if (first) {
-        first = false;
-        continue;
-      }
-      const fn = functionOf(setup, x.fn);
-      const i = x.cl !== undefined ? x.pc : Math.max(0, x.pc - 1);
-      const insn = fn.body[Math.min(i, fn.body.length - 1)]!;
-      out.push(fn.addr + BigInt(insn.off + insn.len));
-    }
-  };
+  const resolve = !raw && unwinderResolves(setup);
+  const frameAddrs = (f: Frame | null, skipFirst: boolean) => out.push(...returnSlots(setup, f, skipFirst, resolve));
   if (ctx === 'handler') {
     frameAddrs(c.handler?.frames ?? null, true);
     const returning = c.handler?.phase === 'ret' && c.trampoline !== null;
@@ -442,15 +498,28 @@ export function stackEntries(h: Here, ctx: Ctx, ip: bigint): bigint[] {
       }
       const frame = task?.frames ?? null;
       // The returned function's frame is popped only after the handlers: its caller resumes.
-      if (frame !== null && atLeast(setup.scenario.kernel ?? DEFAULT_KERNEL, '5.16')) frameAddrs(frame, true);
+      if (frame !== null && unwinderResolves(setup)) frameAddrs(frame, true);
       else if (frame !== null) {
-        const tramp = setup.symbols.lookup('kretprobe_trampoline') ?? setup.symbols.lookup('arch_rethook_trampoline');
-        if (tramp !== undefined) out.push(tramp.addr);
+        const tramp = trampolineAddr(setup);
+        if (tramp !== undefined) out.push(tramp);
         frameAddrs(frame.up, false);
       }
     } else frameAddrs(task?.frames ?? null, false);
   } else frameAddrs(task?.frames ?? null, true);
   return out;
+}
+
+/**
+ * stack_trace_save_regs(): the unwind starts at the pt_regs a handler got, its IP first (a return
+ * handler's is the real return address, R75), then the callers of the probed context.
+ */
+export function regsEntries(h: Here, ctx: Ctx, regsIp: bigint): bigint[] {
+  const { setup, c, task } = h;
+  if (ctx !== 'handler') return [regsIp];
+  const frames = task?.frames ?? null;
+  // Returning: regs->ip is already in the caller of the function that returned.
+  const from = c.handler?.phase === 'ret' && c.trampoline !== null ? (frames?.up ?? null) : frames;
+  return [regsIp, ...returnSlots(setup, from, true, unwinderResolves(setup))];
 }
 
 // ── handlers written in C ───────────────────────────────────────────────────────────────────
@@ -489,7 +558,12 @@ export function cHandlerCall(h: Here, probe: string, phase: 'pre' | 'post' | 're
   if (regsDef !== undefined) {
     const b = new Array<number>(regsDef.size).fill(0);
     const fields = regFields(regsDef, setup.symbols.image.arch);
-    for (const [name, o] of fields) intBytes(env.registerOf(name), 8).forEach((x, i) => (b[o + i] = x));
+    // A C function's return value in full (the trampoline's event keeps an int): the last value
+    // the task's C code returned, which is the returning function's (R76).
+    const retReg = setup.symbols.image.arch === 'x86_64' ? 'ax' : 'x0';
+    const full = phase === 'ret' && c.trampoline !== null && cs.functions.has(c.trampoline.fn) ? cstate.rets[pid] : undefined;
+    const reg = (name: string): bigint => (name === retReg && full !== undefined ? BigInt(full) : env.registerOf(name));
+    for (const [name, o] of fields) intBytes(reg(name), 8).forEach((x, i) => (b[o + i] = x));
     out.push({ type: 'mem.alloc', cpu: c.id, pid, addr: toHex(regsAt), size: b.length, kind: 'regs', init: initHex(b), site: '' });
   }
   const args: Val[] = [];
@@ -510,7 +584,6 @@ export function cHandlerCall(h: Here, probe: string, phase: 'pre' | 'post' | 're
     { type: 'func.call', cpu: c.id, pid, ip: null, fn: sym.name, ctx: 'handler' },
     { type: 'c.frame', cpu: c.id, pid, ctx: 'handler', base: toHex(base), size: cf.frameSize, init: initHex(frameInit(cf, args)) },
   );
-  void phase;
   return out;
 }
 

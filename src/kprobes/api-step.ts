@@ -248,8 +248,9 @@ function hlist_add_head_rcu(c: CallCtx): DomainEvent[] {
   const at = addr!;
   const point = recGet(k.table, at);
   // R2, R29: the caller's DISABLED flag, as the struct has it now (a reused struct keeps the
-  // one its last unregister set unless the caller cleared it).
-  const disabled = reg.disabled;
+  // one its last unregister set unless the caller cleared it). A C module's struct is memory the
+  // module writes: its flags as read when the call began (src/cexec).
+  const disabled = w.c?.calls[pid]?.disabled ?? reg.disabled;
   // MUTANT arm-before-insert: arch_arm_kprobe() before hlist_add_head_rcu(), against R18: the
   // breakpoint is written in a step of its own at a new point, so other CPUs can trap on it while
   // the table has no probe there; the next step inserts the probe at the armed point (R8's path).

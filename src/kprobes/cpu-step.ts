@@ -19,7 +19,7 @@ import { inOptimizedRun, optDone, optimized_callback } from './opt-step.ts';
 import { breakpointPc, probedContext, resumeAddress, returnAddress, taskStatus } from './regs.ts';
 import { own } from '../model/own.ts';
 import { recGet } from '../model/fold/record.ts';
-import { cHandlerCall, cLoadModule, cPerform, isCFunction, setHandlerReturned } from '../cexec/step.ts';
+import { cHandlerCall, cKunitInit, cLoadModule, cPerform, cTaskCall, isCFunction, setHandlerReturned } from '../cexec/step.ts';
 import { syscallArgs } from '../cexec/user-memory.ts';
 
 // What one CPU does in one scheduler step, as events. The breakpoint path follows spec §6 (x86-64,
@@ -553,6 +553,8 @@ export function run_task(h: Here): CpuPlan | null {
       if (fn.module !== undefined && own(w.kprobes.modules, fn.module) === 'going') {
         return events([{ type: 'module.noref', cpu: c.id, pid: task.pid, module: fn.module, fn: fn.name }]);
       }
+      // A module function written in C called with arguments (src/cexec).
+      if (op.args !== undefined) return events(cTaskCall(h, fn.name, op.args));
       if (op.fault === undefined) return events([call(fn.name)]);
       const addr = addrs[fn.body.findIndex((x) => x.off === op.fault!.at)]!;
       return events([call(fn.name), { type: 'fault.inject', cpu: c.id, pid: task.pid, addr, outcome: op.fault.outcome }]);
@@ -595,6 +597,9 @@ export function run_task(h: Here): CpuPlan | null {
       return events([...cLoadModule(h, op.module), { type: 'c.load', cpu: c.id, pid: task.pid, module: op.module }]);
     case 'wait_children':
       return events([{ type: 'task.wait_children', cpu: c.id, pid: task.pid }]);
+    case 'kunit_test':
+      // kunit_init_test(): the case's struct kunit (src/cexec/kunit.ts).
+      return events(cKunitInit(h, op.name));
     case 'c_exit':
       // delete_module() calls a live module's exit; a module that is not (its init failed, or it
       // was never loaded) has none to run.
@@ -626,7 +631,9 @@ function execute(h: Here, ctx: Ctx, frames: Frame): DomainEvent[] {
   // The int3 comes before the instruction's own memory access; an armed fentry site calls
   // kprobe_ftrace_handler instead (§12).
   const point = recGet(h.w.kprobes.table, addr);
-  if (point?.armed) {
+  // A C instruction that stopped at an interleaving point (its frame has read values, src/cexec)
+  // is past its first byte, where a breakpoint sits: it goes on without trapping again.
+  if (point?.armed && frames.cm === undefined) {
     if (insn.op.k === 'fentry') return kprobe_ftrace_handler(h, ctx, addr);
     // R86: the optimizer replaced the breakpoint with a jump to the detour buffer.
     if (jumpInPlace(point)) return optimized_callback(h, ctx, addr);

@@ -159,6 +159,8 @@ export const EVENT_FIELDS = {
   'c.api': {
     cpu: 'int', pid: 'int', fn: ['register_kprobe', 'unregister_kprobe', 'register_kretprobe', 'unregister_kretprobe', 'enable_kprobe', 'disable_kprobe'],
     probe: 'str', symbol: 'str?', offset: 'int', addr: 'hex?', disabled: 'bool', at: 'hex', addr_off: 'int', maxactive: 'int',
+    /** Where the kernel writes back in the struct: p->flags, p->nmissed, a kretprobe's rp->nmissed (-1: none). */
+    flags_off: 'int', nmissed_off: 'int', rp_nmissed_off: 'int',
   },
   /** wait(2) (`wait_children`): the task waits for its children, or goes on when none is left. */
   'task.wait_children': { cpu: 'int', pid: 'int' },
@@ -170,6 +172,20 @@ export const EVENT_FIELDS = {
   'c.spin': { cpu: 'int', lock: 'hex', owner: 'int' },
   /** WARN_ON() fired at file:line (the kernel's "WARNING:" report is in the printk lines). */
   'kernel.warn': { cpu: 'int', pid: 'int', file: 'str', line: 'int' },
+  // KUnit (kprobesim kunit; lib/kunit): a case's struct kunit, its checks that failed, its log
+  /** kunit_init_test(): a struct kunit for case `name` at `test` (its `mem.alloc` comes first). */
+  'kunit.init': { cpu: 'int', pid: 'int', test: 'hex', name: 'str' },
+  /**
+   * A KUNIT_EXPECT_* or KUNIT_ASSERT_* (`assert`) at file:line:col failed on `test`: its operands'
+   * values (decimal, a string as JSON, or "null") and its _MSG text.
+   */
+  'kunit.fail': { cpu: 'int', pid: 'int', test: 'hex', assert: 'bool', file: 'str', line: 'int', col: 'int', values: 'str[]', message: 'str?' },
+  /** kunit_info/kunit_warn/kunit_err(test, ...): the formatted text. */
+  'kunit.log': { cpu: 'int', pid: 'int', test: 'hex', text: 'str' },
+  /** kunit_skip/kunit_mark_skipped(test, ...): the case is skipped, for `reason`. */
+  'kunit.skip': { cpu: 'int', pid: 'int', test: 'hex', reason: 'str' },
+  /** kunit_try_catch_throw(): a failed assertion or kunit_skip() ends the test thread's call here. */
+  'kunit.throw': { cpu: 'int', pid: 'int' },
 
   // ── the kprobe manager (src "kprobes"): register / unregister (spec §2, §3, §8) ────────────
   'kprobe.register': { cpu: 'int', pid: 'int', probe: 'str', symbol: 'str?', offset: 'int', addr: 'hex?' },

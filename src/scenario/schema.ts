@@ -74,6 +74,11 @@ const taskOpUnion = z
         .optional()
         .describe('the instruction at that offset faults once per call'),
       path: z.string().min(1).max(4095).optional().describe('a system call\'s filename (openat): a string in the task\'s user memory that the call\'s filename argument points at'),
+      args: z
+        .array(z.string().regex(/^(-?[0-9]{1,20}|0x[0-9a-fA-F]{1,16})$/, 'an integer: decimal, or 0x and up to 16 hex digits'))
+        .max(8)
+        .optional()
+        .describe('arguments of a module function written in C, in its parameters (integers; a pointer is its address)'),
     }).describe('call a kernel function'),
     z.strictObject({ op: z.literal('printk'), text: z.string().max(1024).describe('text; {addr:NAME} prints a probe\'s address') }).describe('print a kernel log line'),
     z.strictObject({ op: z.literal('register_kprobe'), probe: probeRef }).describe('register_kprobe() (also registers kretprobes and jprobes)'),
@@ -91,6 +96,7 @@ const taskOpUnion = z
     z.strictObject({ op: z.literal('rmmod'), module: z.string().describe('a module in "modules"') }).describe('unload a module: its probes become GONE'),
     z.strictObject({ op: z.literal('sleep'), ticks: count(10_000_000).describe('ticks (1 ms each)') }).describe('sleep'),
     z.strictObject({ op: z.literal('wait_children') }).describe('wait(2) until every child the task forked has exited (in runs with modules written in C)'),
+    z.strictObject({ op: z.literal('kunit_test'), name: z.string().min(1).max(255).describe('the case\'s name') }).describe('KUnit\'s kunit_init_test(): a struct kunit for a case (kprobesim kunit)'),
     z.strictObject({
       op: z.literal('fork'),
       comm: z.string().min(1).max(15, 'at most 15 characters (TASK_COMM_LEN - 1)').describe('the child\'s name'),

@@ -115,6 +115,11 @@ export type TaskOp =
        * the call's functions get a pointer to in their filename argument register (src/cexec).
        */
       readonly path?: string;
+      /**
+       * Arguments of a module function written in C, in its parameters (as the arch's argument
+       * registers carry them): integers, decimal or "0x" hex (a pointer is its address).
+       */
+      readonly args?: readonly string[];
     }
   /**
    * fork() and exec in the child: the task calls kernel_clone; the child (a new pid) runs
@@ -162,7 +167,9 @@ export type TaskOp =
   | { readonly op: 'user_int3' }
   | { readonly op: 'sleep'; readonly ticks: number }
   /** wait(2) for every child the task forked (runs with C modules: `run --module`'s workload). */
-  | { readonly op: 'wait_children' };
+  | { readonly op: 'wait_children' }
+  /** KUnit's kunit_init_test(): a struct kunit for the case `name` (`kprobesim kunit`). */
+  | { readonly op: 'kunit_test'; readonly name: string };
 
 export interface TaskSpec {
   readonly comm: string;

@@ -292,6 +292,12 @@ function checkScenario(s: Scenario, image: SymbolTable | undefined, err: (path: 
           case 'call':
             checkFn([...at, 'fn'], op.fn);
             if (!isFunction(op.fn)) return;
+            if (op.args !== undefined) {
+              // Only a C function takes arguments: the model's other code has no parameters.
+              const owner = (symbols.lookup(op.fn) as FunctionSymbol).module;
+              const cm = (s.modules ?? []).find((m) => m.name === owner && m.source !== undefined);
+              if (cm === undefined) err([...at, 'args'], `${op.fn} is not a function of a module written in C: only those take arguments`);
+            }
             if (op.fault !== undefined) {
               const fn = symbols.lookup(op.fn) as FunctionSymbol;
               const insn = fn.body.find((x) => x.off === op.fault!.at);

@@ -29,11 +29,6 @@ static struct kunit *running;
 static u32 (*call_first)(u32 v);
 static u32 (*call_second)(u32 v);
 static u32 (*call_reentrant)(u32 v);
-static unsigned long (*call_outer)(void);
-static unsigned long (*call_inner)(void);
-static unsigned long (*call_driver)(void);
-static unsigned long ret_addrs[2];
-static unsigned long trace[TRACE_DEPTH];
 
 static noinline u32 first_target(u32 v)
 {
@@ -49,6 +44,14 @@ static noinline u32 reentrant_target(u32 v)
 {
 	return v / DIVISOR;
 }
+
+#ifdef CONFIG_ARCH_CORRECT_STACKTRACE_ON_KRETPROBE
+/* Before v5.16 an unwinder shows the kretprobe trampoline in place of the return address. */
+static unsigned long (*call_outer)(void);
+static unsigned long (*call_inner)(void);
+static unsigned long (*call_driver)(void);
+static unsigned long ret_addrs[2];
+static unsigned long trace[TRACE_DEPTH];
 
 static noinline unsigned long inner_target(void)
 {
@@ -72,6 +75,7 @@ static noinline unsigned long driver(void)
 		call_outer();
 	return (unsigned long)__builtin_return_address(0);
 }
+#endif
 
 static int on_entry(struct kprobe *p, struct pt_regs *regs)
 {
@@ -223,6 +227,7 @@ static void case_two_kretprobes(struct kunit *test)
 	unregister_kretprobes(both, 2);
 }
 
+#ifdef CONFIG_ARCH_CORRECT_STACKTRACE_ON_KRETPROBE
 /* The return address must show in the trace even though the kretprobe replaced it. */
 static int ret_trace_outer(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -289,6 +294,7 @@ static void case_nested_trace(struct kunit *test)
 	KUNIT_ASSERT_NE(test, mine, call_driver());
 	unregister_kretprobes(both, 2);
 }
+#endif
 
 static int suite_case_init(struct kunit *test)
 {
@@ -297,14 +303,16 @@ static int suite_case_init(struct kunit *test)
 	RESET_PROBE(probe_reentrant);
 	RESET_PROBE(rprobe_first.kp);
 	RESET_PROBE(rprobe_second.kp);
+#ifdef CONFIG_ARCH_CORRECT_STACKTRACE_ON_KRETPROBE
 	RESET_PROBE(rprobe_outer.kp);
 	RESET_PROBE(rprobe_inner.kp);
-	call_first = first_target;
-	call_second = second_target;
-	call_reentrant = reentrant_target;
 	call_outer = outer_target;
 	call_inner = inner_target;
 	call_driver = driver;
+#endif
+	call_first = first_target;
+	call_second = second_target;
+	call_reentrant = reentrant_target;
 	seed_value = get_random_u32() % 1000 + DIVISOR + 1;
 	return 0;
 }
@@ -315,8 +323,10 @@ static struct kunit_case kprobes_cases[] = {
 	KUNIT_CASE(case_missed),
 	KUNIT_CASE(case_one_kretprobe),
 	KUNIT_CASE(case_two_kretprobes),
+#ifdef CONFIG_ARCH_CORRECT_STACKTRACE_ON_KRETPROBE
 	KUNIT_CASE(case_trace),
 	KUNIT_CASE(case_nested_trace),
+#endif
 	{}
 };
 

@@ -4,7 +4,7 @@ import type { Draft } from './draft.ts';
 import { fail } from './errors.ts';
 import { callFrame, retFrame, stepFrame } from './frames.ts';
 import { putInstance } from './pools.ts';
-import { afterReturn, apiResult, cFrameEffect, withResult } from '../../cexec/fold.ts';
+import { afterReturn, apiResult, cFrameEffect, throwCall, withResult } from '../../cexec/fold.ts';
 
 // ── tasks (shared: CPUs run them, the scheduler places them, the manager blocks them) ─────
 
@@ -180,7 +180,12 @@ export function evolveTasks(d: Draft, e: DomainEvent): void {
       d.tasks = updateTask(tasks, e.pid, (t) => ({ ...t, wait: { on: 'time', until: e.until } }));
       return;
     case 'c.load':
+    case 'kunit.init':
       d.tasks = updateTask(tasks, e.pid, finishJob);
+      return;
+    case 'kunit.throw':
+      // KUnit's assertion ended the test thread's call: its frames go (src/cexec/fold.ts).
+      throwCall(d, e.pid, (inst) => (d.kretprobes = putInstance(d.kretprobes, inst)));
       return;
     case 'task.wait_children':
       // Children left: wait for them (the task is woken to look again); none: wait(2) returns.
