@@ -25,6 +25,9 @@ describe('INV-fold: the fold of the log equals the actors\' state at every step'
           expect(views.sched).toEqual(w.sched);
           expect(views.kprobes.kprobes).toEqual(w.kprobes);
           expect(views.kprobes.value).toBe(w.kprobes.mutex.owner === null ? 'unlocked' : 'locked');
+          // Each task's call machine stands at the step of its call's folded phase (none: no call).
+          for (const [pid, phase] of Object.entries(views.kprobes.calls)) expect(phase, `pid ${pid}`).toBe(w.kprobes.calls[Number(pid)]?.phase ?? null);
+          for (const pid of Object.keys(w.kprobes.calls)) expect(views.kprobes.calls[pid], `pid ${pid}`).toBe(w.kprobes.calls[Number(pid)]!.phase);
           steps++;
         } while (sim.step());
         expect(steps).toBeGreaterThan(1);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createMachine, getInitialSnapshot, getNextSnapshot, type AnyMachineSnapshot, type StateValue } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { CALL_STATES, NEXT_PHASE, STEP_OF, kprobeCallConfig, phaseOf, type CallState } from '../src/machines/kprobe-call.ts';
+import { CALL_STATES, NEXT_PHASE, kprobeCallConfig, phaseOf, type CallState } from '../src/machines/kprobe-call.ts';
+import { kprobeCallMachine } from '../src/machines/kprobe-call-actor.ts';
 import type { DomainEvent } from '../src/model/events.ts';
 import type { ApiCall, ApiPhase } from '../src/model/state.ts';
 
@@ -60,6 +61,9 @@ function walk(fn: Fn, steps: readonly (readonly EventType[])[]): string[] {
 const EVENT_TYPES: readonly EventType[] = [
   ...new Set([...CALL_STATES.values()].flatMap((s) => Object.keys(s.config.on ?? {}) as EventType[])),
 ];
+
+/** The calls of the graph (every top-level state but idle). */
+const CALLS = Object.keys(kprobeCallConfig.states).filter((k) => k !== 'idle') as Fn[];
 
 /** The states of one call that are steps (they have a phase). */
 const stepsOf = (fn: Fn): CallState[] => [...CALL_STATES.values()].filter((s) => s.id.split('.')[1] === fn && phaseOf(s) !== undefined);
@@ -206,7 +210,7 @@ describe('enable_kprobe and disable_kprobe (§4)', () => {
 
 describe('the graph is the one definition (§2)', () => {
   it('R16: every call takes kprobe_mutex first, and every step of every call can reach the call\'s return', () => {
-    for (const fn of Object.keys(STEP_OF) as Fn[]) {
+    for (const fn of CALLS) {
       const starts = Object.entries(kprobeCallConfig.states.idle.on) as [EventType, string][];
       const first = leafId(send(getInitialSnapshot(machine), starts.find(([, target]) => target === fn)![0]).value);
       expect(keyOf(first), fn).toBe('mutex_lock');
@@ -231,7 +235,7 @@ describe('the graph is the one definition (§2)', () => {
   });
 
   it('the fold\'s phase table agrees with XState: from every step, an event moves the call to the phase the table names', () => {
-    for (const fn of Object.keys(STEP_OF) as Fn[]) {
+    for (const fn of CALLS) {
       for (const from of stepsOf(fn)) {
         for (const type of EVENT_TYPES) {
           const to = CALL_STATES.get(leafId(send(at(from.id), type).value))!;
@@ -242,13 +246,18 @@ describe('the graph is the one definition (§2)', () => {
     }
   });
 
-  it('each phase of a call is one kernel-named step, and api-step runs the step of that name', () => {
-    for (const fn of Object.keys(STEP_OF) as Fn[]) {
-      const byPhase = Object.fromEntries(stepsOf(fn).map((s) => [phaseOf(s)!, s.key]));
-      expect(STEP_OF[fn]).toEqual(byPhase);
+  it('the call machine runs, in each step, the kernel function of the step\'s own name; idle starts a call', () => {
+    for (const s of CALL_STATES.values()) {
+      const api = kprobeCallMachine.getStateNodeById(s.id).on.API;
+      if (s.id === 'kprobe_call.idle') expect(api?.[0]?.actions, s.id).toEqual([{ type: 'callStep', params: { step: 'start' } }]);
+      else if (phaseOf(s) === undefined) expect(api, s.id).toBeUndefined();
+      else expect(api?.[0]?.actions, s.id).toEqual([{ type: 'callStep', params: { step: s.key } }]);
     }
-    expect(STEP_OF.register_kprobe).toEqual({ lock: 'mutex_lock', insert: 'hlist_add_head_rcu', arm: 'arm_kprobe', sync: 'text_poke_sync', unlock: 'mutex_unlock' });
-    expect(STEP_OF.unregister_kprobe).toEqual({ lock: 'mutex_lock', disable: '__disable_kprobe', sync: 'text_poke_sync', unlink: 'hlist_del_rcu', unlock: 'mutex_unlock', gp: 'synchronize_rcu' });
+    // One step per phase, in the kernel's order (R18, R27; R64, R65).
+    const steps = (fn: Fn) => stepsOf(fn).map((s) => `${phaseOf(s)}:${s.key}`);
+    expect(steps('register_kprobe')).toEqual(['lock:mutex_lock', 'insert:hlist_add_head_rcu', 'arm:arm_kprobe', 'sync:text_poke_sync', 'unlock:mutex_unlock']);
+    expect(steps('unregister_kprobe')).toEqual(['lock:mutex_lock', 'disable:__disable_kprobe', 'sync:text_poke_sync', 'unlink:hlist_del_rcu', 'unlock:mutex_unlock', 'gp:synchronize_rcu']);
+    for (const fn of CALLS) expect(new Set(stepsOf(fn).map((s) => phaseOf(s))).size, fn).toBe(stepsOf(fn).length);
   });
 
   it('every step names its kernel code and cites rules that docs/rules.md explains', () => {

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import { createActor, type Actor } from 'xstate';
 import { cpuMachine } from '../machines/cpu.ts';
 import { kprobesMachine } from '../machines/kprobes.ts';
+import { phaseOfSnapshot } from '../machines/kprobe-call-actor.ts';
 import { schedulerLogic, type Outcome } from '../machines/scheduler.ts';
 import { digestState } from '../model/digest.ts';
 import type { EventOf, LoggedEvent } from '../model/events.ts';
@@ -10,7 +11,7 @@ import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
 import { evolve } from '../model/evolve.ts';
 import { initialState } from '../model/initial.ts';
 import { createSetup, withOps, withProbe, type Setup } from '../model/setup.ts';
-import type { KernelState } from '../model/state.ts';
+import type { ApiPhase, KernelState } from '../model/state.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { seededIds } from '../scheduler/rng.ts';
 import { InputError } from '../errors.ts';
@@ -164,6 +165,10 @@ export class Simulation {
       kprobes: {
         value: this.kprobes.getSnapshot().value as string,
         kprobes: this.kprobes.getSnapshot().context.kprobes,
+        /** Each task's call machine: the phase of the step it stands at (null: in no call). */
+        calls: Object.fromEntries(
+          Object.entries(this.kprobes.getSnapshot().context.callers).map(([pid, ref]) => [pid, phaseOfSnapshot(ref.getSnapshot()) ?? null]),
+        ) as Record<string, ApiPhase | null>,
       },
     };
   }

@@ -4,7 +4,7 @@ import { cpusInReadSection, cpusWithIrqsOff, findTask, gpComplete, kprobeDisable
 import { disarmOptimized, flushUnoptimizations, joinOptimized, optimizationSysctl, optimize_kprobe, requeueCovering, requeueOptimizer, unoptimizeCovering } from './optimizer.ts';
 import { defaultMaxactive, programOf, type Setup } from '../model/setup.ts';
 import type { ApiCall, Batch, KernelState, KprobesState, ProbeReg, TaskState } from '../model/state.ts';
-import { STEP_OF, type CallStep } from '../machines/kprobe-call.ts';
+import type { CallStep } from '../machines/kprobe-call.ts';
 import { EINVAL, ENOENT } from './errno.ts';
 import { moduleNotifier, startRmmod } from './modules.ts';
 import { kprobeBucket } from './table.ts';
@@ -23,8 +23,9 @@ import { initReturned } from '../cexec/step.ts';
 //               mutex_unlock → return 0
 //   unregister: mutex_lock → __unregister_kprobe_top: __disable_kprobe (R64) → text_poke_sync (R55)
 //               → hlist_del_rcu; mutex_unlock → synchronize_rcu (R65) → return (R67)
-// A call's phase selects its step function here (STEP_OF, derived from that graph); the events the
-// step publishes move the call on (the fold's NEXT_PHASE, derived from the same graph). Every arrow
+// The call's machine (src/machines/kprobe-call-actor.ts, one per task, built from that graph)
+// decides which step function runs: its state names it; the events the step publishes move the
+// machine on, and the fold's phase with it (NEXT_PHASE, derived from the same graph). Every arrow
 // is an interleaving point: other CPUs step in between.
 
 export interface ApiStepInput {
@@ -135,43 +136,52 @@ function batchStep(input: ApiStepInput, b: Batch): DomainEvent[] {
   return waiting.length === 0 ? [start, ...done(gp)] : [start];
 }
 
-export function planApiStep(input: ApiStepInput): DomainEvent[] {
+/**
+ * A task's kprobes operation while it is in no call (its call machine is idle): start the call
+ * (which moves the machine into it), or a batch's next entry, or do what needs no call.
+ */
+export function startCall(input: ApiStepInput): DomainEvent[] {
+  const { setup, w, cpu, pid } = input;
+  const task = findTask(w, pid);
+  if (task === undefined) throw new Error(`internal: kprobes call from unknown task ${pid}`);
+  const k = w.kprobes;
+  const op = programOf(setup, task.prog)[task.job];
+  const batch = k.batches[pid];
+  if (batch !== undefined) return batchStep(input, batch);
+  // A task's C code calls the kprobes API (src/cexec): the probe is its struct as read now.
+  const cc = w.c?.calls[pid];
+  if (cc !== undefined) return startCCall(input, cc);
+  if (op?.op === 'register_kprobe') return startRegister(input, op.probe);
+  if (op?.op === 'unregister_kprobe') return [{ type: 'kprobe.unregister', cpu, pid, probe: op.probe }];
+  if (op?.op === 'clear_kprobe') {
+    const fields = op.fields ?? ['addr', 'flags'];
+    return [{ type: 'kprobe.clear', cpu, pid, probe: op.probe, addr: fields.includes('addr'), flags: fields.includes('flags') }];
+  }
+  if (op?.op === 'enable_kprobe') return [{ type: 'kprobe.enable_kprobe', cpu, pid, probe: op.probe }];
+  if (op?.op === 'disable_kprobe') return [{ type: 'kprobe.disable_kprobe', cpu, pid, probe: op.probe }];
+  if (op?.op === 'kprobes_enabled') return [{ type: 'kprobes.enabled_write', cpu, pid, value: op.value }];
+  if (op?.op === 'kprobes_optimization') return optimizationSysctl(setup, w, cpu, pid, op.value);
+  if (op?.op === 'insmod') return [{ type: 'module.insmod', cpu, pid, module: op.module }];
+  if (op?.op === 'rmmod') return startRmmod(setup, w, cpu, pid, op.module);
+  // do_init_module(): a C module whose init returned an error is unloaded instead (src/cexec).
+  if (op?.op === 'module_live' && setup.c?.byName.has(op.module) && (initReturned(w, pid) ?? 0n) !== 0n) return [{ type: 'module.rmmod', cpu, pid, module: op.module }];
+  if (op?.op === 'module_live') return [{ type: 'module.init', cpu, pid, module: op.module }];
+  if (op?.op === 'register_kprobes' || op?.op === 'unregister_kprobes') {
+    // R32: num <= 0 is -EINVAL for register_kprobes; R63: a no-op for unregister_kprobes.
+    if (op.probes.length === 0) return [{ type: 'kprobe.batch.return', cpu, pid, fn: op.op, ret: op.op === 'register_kprobes' ? -EINVAL : 0 }];
+    return [{ type: 'kprobe.batch', cpu, pid, fn: op.op, probes: op.probes }];
+  }
+  throw new Error(`internal: task ${pid} has no kprobes call to make`);
+}
+
+/** One step of the task's call in progress: the kernel function its call machine's state names. */
+export function callStep(step: CallStep, input: ApiStepInput): DomainEvent[] {
   const { setup, w, cpu, pid, newHandle } = input;
   const task = findTask(w, pid);
   if (task === undefined) throw new Error(`internal: kprobes call from unknown task ${pid}`);
   const call = w.kprobes.calls[pid];
+  if (call === undefined) throw new Error(`internal: task ${pid} is in no kprobes call (its machine is at ${step})`);
   const k = w.kprobes;
-
-  if (call === undefined) {
-    const op = programOf(setup, task.prog)[task.job];
-    const batch = k.batches[pid];
-    if (batch !== undefined) return batchStep(input, batch);
-    // A task's C code calls the kprobes API (src/cexec): the probe is its struct as read now.
-    const cc = w.c?.calls[pid];
-    if (cc !== undefined) return startCCall(input, cc);
-    if (op?.op === 'register_kprobe') return startRegister(input, op.probe);
-    if (op?.op === 'unregister_kprobe') return [{ type: 'kprobe.unregister', cpu, pid, probe: op.probe }];
-    if (op?.op === 'clear_kprobe') {
-      const fields = op.fields ?? ['addr', 'flags'];
-      return [{ type: 'kprobe.clear', cpu, pid, probe: op.probe, addr: fields.includes('addr'), flags: fields.includes('flags') }];
-    }
-    if (op?.op === 'enable_kprobe') return [{ type: 'kprobe.enable_kprobe', cpu, pid, probe: op.probe }];
-    if (op?.op === 'disable_kprobe') return [{ type: 'kprobe.disable_kprobe', cpu, pid, probe: op.probe }];
-    if (op?.op === 'kprobes_enabled') return [{ type: 'kprobes.enabled_write', cpu, pid, value: op.value }];
-    if (op?.op === 'kprobes_optimization') return optimizationSysctl(setup, w, cpu, pid, op.value);
-    if (op?.op === 'insmod') return [{ type: 'module.insmod', cpu, pid, module: op.module }];
-    if (op?.op === 'rmmod') return startRmmod(setup, w, cpu, pid, op.module);
-    // do_init_module(): a C module whose init returned an error is unloaded instead (src/cexec).
-    if (op?.op === 'module_live' && setup.c?.byName.has(op.module) && (initReturned(w, pid) ?? 0n) !== 0n) return [{ type: 'module.rmmod', cpu, pid, module: op.module }];
-    if (op?.op === 'module_live') return [{ type: 'module.init', cpu, pid, module: op.module }];
-    if (op?.op === 'register_kprobes' || op?.op === 'unregister_kprobes') {
-      // R32: num <= 0 is -EINVAL for register_kprobes; R63: a no-op for unregister_kprobes.
-      if (op.probes.length === 0) return [{ type: 'kprobe.batch.return', cpu, pid, fn: op.op, ret: op.op === 'register_kprobes' ? -EINVAL : 0 }];
-      return [{ type: 'kprobe.batch', cpu, pid, fn: op.op, probes: op.probes }];
-    }
-    throw new Error(`internal: task ${pid} has no kprobes call to make`);
-  }
-
   const probe = call.probe;
   // The global switch call names no probe.
   const reg = recGet(k.probes, probe) ?? { state: 'unregistered' as const, addr: null, disabled: false, handle: null };
@@ -201,8 +211,6 @@ export function planApiStep(input: ApiStepInput): DomainEvent[] {
   };
   const patch = (kind: 'text.arm' | 'text.disarm'): DomainEvent[] => patchAt(kind, addr!);
 
-  const step = STEP_OF[call.fn][call.phase];
-  if (step === undefined) throw new Error(`internal: ${call.fn} has no ${call.phase} phase`);
   return STEPS[step]({ setup, w, cpu, pid, newHandle, task, call, k, probe, reg, addr, unlock, ret, registered, enabledAt, patchAt, patch });
 }
 

@@ -18,8 +18,9 @@ import type { ApiCall, ApiPhase } from '../model/state.ts';
 // moving event leaves it.
 //
 // This file is plain data (no XState runtime): the fold (`src/model/fold/kprobes.ts`) derives its
-// phase table from it, and `src/kprobes/api-step.ts` dispatches each phase to the step function of
-// the same kernel name. Both derived tables are built once, here, at module load.
+// phase table from it (NEXT_PHASE, built once, here, at module load), and each task's call machine
+// (`./kprobe-call-actor.ts`) is this graph with, in every step, a transition that runs the step
+// function of the state's kernel name (`src/kprobes/api-step.ts`).
 
 /** The domain event types that move a call. */
 type EventType = DomainEvent['type'];
@@ -33,7 +34,7 @@ interface StepMeta {
   readonly rules: readonly string[];
 }
 
-interface CallStateConfig {
+export interface CallStateConfig {
   readonly id?: string;
   readonly description?: string;
   readonly type?: 'final';
@@ -298,7 +299,7 @@ export const NEXT_PHASE: PhaseTable = (() => {
   return out as PhaseTable;
 })();
 
-/** The kernel-named steps, one per phase of each call: what `api-step.ts` runs in that phase. */
+/** The kernel-named steps, one per phase of each call: the key of the state, and the function of `api-step.ts` it runs. */
 export type CallStep =
   | 'mutex_lock'
   | 'hlist_add_head_rcu'
@@ -312,16 +313,3 @@ export type CallStep =
   | 'write_enabled_file_bool'
   | 'arm_all_kprobes'
   | 'kprobes_module_callback';
-
-/** (call, phase) → the step that phase runs. A phase is one state of its call (checked). */
-export const STEP_OF: Readonly<Record<ApiCall['fn'], Readonly<Partial<Record<ApiPhase, CallStep>>>>> = (() => {
-  const out: Record<string, Partial<Record<ApiPhase, CallStep>>> = {};
-  for (const s of CALL_STATES.values()) {
-    const phase = phaseOf(s);
-    if (phase === undefined) continue;
-    const row = (out[fnOf(s)] ??= {});
-    if (row[phase] !== undefined) throw new Error(`kprobe-call: ${s.id}: phase ${phase} is already ${row[phase]}`);
-    row[phase] = s.key as CallStep;
-  }
-  return out as Record<ApiCall['fn'], Partial<Record<ApiPhase, CallStep>>>;
-})();
