@@ -183,8 +183,8 @@ describe('kprobesim explore --module', () => {
 describe('the KUnit hook', () => {
   it('a kunit.fail event (a failed KUNIT_EXPECT_*) is a `kunit` failure naming file and line', () => {
     const d = new ModuleBugDetector();
-    const e = { seq: 9, t: 3, src: 'cpu/0', type: 'kunit.fail', cpu: 0, pid: 101, test: '0xffff888100000000', assert: false, file: 'example_test.c', line: 12, col: 2, values: ['1', '2'], message: null };
-    d.observe({} as KernelState, e as unknown as LoggedEvent);
+    const e: LoggedEvent = { seq: 9, t: 3, src: 'cpu/0', type: 'kunit.fail', cpu: 0, pid: 101, test: '0xffff888100000000', assert: false, file: 'example_test.c', line: 12, col: 2, values: ['1', '2'], message: null };
+    d.observe({} as KernelState, e);
     expect(d.found).toEqual({ kind: 'kunit', check: 'kunit.fail example_test.c:12', message: 'KUnit expectation failed at example_test.c:12 (pid 101)', seq: 9 });
   });
 });

@@ -5,8 +5,8 @@ import type { Failure, FailureDetector } from './detectors.ts';
 
 // The failures of kernel modules written in C (issues 11 and 12), for explore's DETECTORS:
 // KCSAN's data races on module memory, KASAN's use-after-free, and WARN_ON(). A BUG_ON() or an
-// oops in module code is the kernel's own `kernel-bug`. KUnit expectations that fail (event
-// `kunit.fail`, from kprobesim kunit's executor) are the `kunit` kind: see KUNIT_FAIL below.
+// oops in module code is the kernel's own `kernel-bug`. A KUnit expectation that fails (event
+// `kunit.fail` of KUnit's executor) is the `kunit` kind.
 
 /** A data race on module memory, as KCSAN reports it (src/kcsan), whether or not a value was lost. */
 export class KcsanDetector implements FailureDetector {
@@ -23,9 +23,6 @@ export class KcsanDetector implements FailureDetector {
   }
 }
 
-/** The event type of a failed KUnit expectation or assertion, once the executor emits it. */
-const KUNIT_FAIL = 'kunit.fail';
-
 /**
  * What a module's code reported about itself: KASAN's use-after-free (its oops, claimed before
  * the kernel-bug detector sees it), WARN_ON() (the code goes on, but the run has failed), and a
@@ -39,11 +36,10 @@ export class ModuleBugDetector implements FailureDetector {
       this.found = { kind: 'kasan', check: 'KASAN', message: `BUG: ${e.message} on cpu ${e.cpu} (pid ${e.pid})`, seq: e.seq };
     } else if (e.type === 'kernel.warn') {
       this.found = { kind: 'warn', check: 'kernel.warn', message: `WARNING: CPU: ${e.cpu} PID: ${e.pid} at ${e.file}:${e.line}`, seq: e.seq };
-    } else if ((e.type as string) === KUNIT_FAIL) {
-      // The hook for KUnit's executor: a case's failed KUNIT_EXPECT_*/KUNIT_ASSERT_* at file:line.
-      const f = e as unknown as { cpu: number; pid: number; file: string; line: number; assert: boolean; message: string | null };
-      const what = f.assert ? 'assertion' : 'expectation';
-      this.found = { kind: 'kunit', check: `${KUNIT_FAIL} ${f.file}:${f.line}`, message: `KUnit ${what} failed at ${f.file}:${f.line} (pid ${f.pid})${f.message ? `: ${f.message}` : ''}`, seq: e.seq };
+    } else if (e.type === 'kunit.fail') {
+      // A KUNIT_EXPECT_*/KUNIT_ASSERT_* that failed (KUnit's executor, src/cexec/kunit.ts).
+      const what = e.assert ? 'assertion' : 'expectation';
+      this.found = { kind: 'kunit', check: `kunit.fail ${e.file}:${e.line}`, message: `KUnit ${what} failed at ${e.file}:${e.line} (pid ${e.pid})${e.message !== null ? `: ${e.message}` : ''}`, seq: e.seq };
     }
   }
 }
