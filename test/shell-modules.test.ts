@@ -113,3 +113,146 @@ describe('a session with module commands replays without the host directory', ()
     expect(rerun.out).toContain("/mnt/undeclared.c:4:16: error: 'missing' undeclared (first use in this function)");
   });
 });
+
+// Loading for real (the module executor, src/cexec): insmod's child brings the module into the
+// run (`input.module`) and loads it: load_module() copies its data, module_init runs on a CPU,
+// and its printk lines are the kernel log's; rmmod runs module_exit. These are modules of our own.
+
+const HELLO = `#include <linux/module.h>
+#include <linux/kprobes.h>
+
+static int count = 1;
+module_param(count, int, 0644);
+static int forks;
+
+static int on_clone(struct kprobe *p, struct pt_regs *regs)
+{
+\tforks++;
+\treturn 0;
+}
+
+static struct kprobe kp = {
+\t.symbol_name = "kernel_clone",
+\t.pre_handler = on_clone,
+};
+
+static int __init hello_init(void)
+{
+\tint ret = register_kprobe(&kp);
+
+\tpr_info("hello: init with count=%d, register_kprobe %d\\n", count, ret);
+\treturn ret;
+}
+
+static void __exit hello_exit(void)
+{
+\tunregister_kprobe(&kp);
+\tpr_info("hello: exit after %d forks\\n", forks);
+}
+
+module_init(hello_init);
+module_exit(hello_exit);
+MODULE_LICENSE("GPL");
+`;
+
+const FAILING = `#include <linux/module.h>
+
+static int __init failing_init(void)
+{
+\tpr_err("failing: no device\\n");
+\treturn -ENODEV;
+}
+
+module_init(failing_init);
+MODULE_LICENSE("GPL");
+`;
+
+/** A module whose writable data is exactly 8192 bytes (+ `extra`): one array, no other variable. */
+const big = (extra: number): string => `#include <linux/module.h>
+
+static char buf[${8192 + extra}];
+
+static int __init big_init(void)
+{
+\tbuf[0] = 1;
+\tpr_info("big: %d\\n", buf[0]);
+\treturn 0;
+}
+
+module_init(big_init);
+MODULE_LICENSE("GPL");
+`;
+
+function modsWithOwn(): string {
+  const dir = mods();
+  writeFileSync(join(dir, 'hello.c'), HELLO);
+  writeFileSync(join(dir, 'failing.c'), FAILING);
+  writeFileSync(join(dir, 'big.c'), big(0));
+  writeFileSync(join(dir, 'bigger.c'), big(1));
+  return dir;
+}
+
+const logText = (out: string): string[] => out.split('\n').filter((l) => l !== '').map((l) => l.replace(/^\[[ 0-9.]+\] /, ''));
+
+describe('insmod loads a module in C and runs its init; rmmod runs its exit', () => {
+  it('module_init runs with insmod\'s parameter and its lines reach dmesg; its kprobe counts the forks until module_exit reports them', () => {
+    const s = session(modsWithOwn());
+    const r = s.run('insmod /mnt/hello.c count=3');
+    expect(r).toMatchObject({ stdout: '', stderr: '', status: 0 });
+    expect(logText(s.run('dmesg').stdout)).toEqual(['hello: init with count=3, register_kprobe 0']);
+    expect(s.run('lsmod').stdout.split('\n')[1]).toMatch(/^hello +\d+ +0 $/);
+    // BusyBox runs each program as a forked child: after the registration, dmesg, lsmod, cat and
+    // rmmod's own child are a kernel_clone each, the last before delete_module calls hello_exit.
+    s.run('cat /proc/modules');
+    expect(s.run('rmmod hello')).toMatchObject({ stderr: '', status: 0 });
+    expect(logText(s.run('dmesg').stdout).slice(-1)).toEqual(['hello: exit after 4 forks']);
+    expect(s.run('cat /proc/modules').stdout).toBe('');
+  });
+
+  it('insmod of a loaded module is EEXIST (status 17); after rmmod it loads again', () => {
+    const s = session(modsWithOwn());
+    expect(s.run('insmod /mnt/hello.c').status).toBe(0);
+    expect(s.run('insmod /mnt/hello.c')).toMatchObject({ stderr: "insmod: can't insert '/mnt/hello.c': File exists\n", status: 17 });
+    expect(s.run('rmmod hello').status).toBe(0);
+    expect(s.run('insmod /mnt/hello.c').status).toBe(0);
+    expect(logText(s.run('dmesg').stdout).filter((l) => l.startsWith('hello: init'))).toHaveLength(2);
+  });
+
+  it('an init that returns -ENODEV: do_init_module unloads it, insmod prints strerror(ENODEV), status 19', () => {
+    const s = session(modsWithOwn());
+    expect(s.run('insmod /mnt/failing.c')).toMatchObject({ stderr: "insmod: can't insert '/mnt/failing.c': No such device\n", status: 19 });
+    expect(logText(s.run('dmesg').stdout)).toEqual(['failing: no device']);
+    expect(s.run('cat /proc/modules').stdout).toBe('');
+  });
+
+  it('/proc/modules sizes are the loader\'s: text, read-only data and writable data, each in whole pages', () => {
+    const s = session(modsWithOwn());
+    s.run('insmod /mnt/big.c');
+    s.run('insmod /mnt/bigger.c');
+    // Each: a page of text (a few instructions) and one of string literals; writable data 8192
+    // bytes is two pages, 8193 three. The newest module comes first.
+    const lines = s.run('cat /proc/modules').stdout.split('\n');
+    expect(lines[0]).toMatch(/^bigger 20480 0 - Live 0x[0-9a-f]{16} \(O\)$/);
+    expect(lines[1]).toMatch(/^big 16384 0 - Live 0x[0-9a-f]{16} \(O\)$/);
+    expect(s.run('lsmod').stdout.split('\n').slice(1, 3)).toEqual(['bigger                 20480  0 ', 'big                    16384  0 ']);
+  });
+
+  it('a session that loaded and unloaded a module replays identically after its source is gone', async () => {
+    const dir = modsWithOwn();
+    const log = join(dir, 'loaded.jsonl');
+    const script = 'insmod /mnt/hello.c count=5\ncat /proc/modules\nrmmod hello\ndmesg\n';
+    const live = await cliInProcess(['shell', '--cpus', '2', '--mount', `${dir}:/mnt`, '--log', log], script);
+    expect(live.code).toBe(0);
+    expect(live.out).toContain('hello: init with count=5, register_kprobe 0');
+    // cat's and rmmod's children: two kernel_clone calls while the probe is registered.
+    expect(live.out).toContain('hello: exit after 2 forks');
+    expect(readFileSync(log, 'utf8')).toContain('"type":"input.module"');
+    writeFileSync(join(dir, 'hello.c'), 'changed since\n');
+    const rerun = await cliInProcess(['shell', '--replay', log]);
+    expect(rerun.code).toBe(0);
+    expect(rerun.err).toMatch(/identical: \d+ events/);
+    // The transcript shows each command and the same output as the live session's.
+    const lines = (out: string) => out.split('\n').filter((l) => !l.startsWith('[root@'));
+    expect(lines(rerun.out)).toEqual(lines(live.out));
+  });
+});

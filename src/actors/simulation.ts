@@ -7,10 +7,10 @@ import { schedulerLogic, type Outcome } from '../machines/scheduler.ts';
 import { digestState } from '../model/digest.ts';
 import type { EventOf, LoggedEvent } from '../model/events.ts';
 import { findTask } from '../model/queries.ts';
-import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
+import type { ModuleSpec, ProbeSpec, TaskOp } from '../scenario/types.ts';
 import { evolve } from '../model/evolve.ts';
 import { initialState } from '../model/initial.ts';
-import { createSetup, withOps, withProbe, type Setup } from '../model/setup.ts';
+import { createSetup, withModule, withOps, withProbe, type Setup } from '../model/setup.ts';
 import type { ApiPhase, KernelState } from '../model/state.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { seededIds } from '../scheduler/rng.ts';
@@ -34,7 +34,7 @@ import { Channels, emitted, type KprobesCall, type RunView } from './channels.ts
 
 export type EndReason = 'done' | 'deadlock' | 'limit' | 'task_limit' | 'bug';
 
-export type InputEvent = EventOf<'input.line'> | EventOf<'input.probe'> | EventOf<'input.ops'> | EventOf<'input.mount'> | EventOf<'input.mount.read'>;
+export type InputEvent = EventOf<'input.line'> | EventOf<'input.probe'> | EventOf<'input.ops'> | EventOf<'input.mount'> | EventOf<'input.mount.read'> | EventOf<'input.module'>;
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -210,6 +210,9 @@ export class Simulation {
     if (this.ended !== null) throw new Error('internal: input after the run ended');
     if (event.type === 'input.probe') {
       this.currentSetup = withProbe(this.currentSetup, event.probe as unknown as ProbeSpec);
+      this.kprobes.send({ type: 'INPUT', event });
+    } else if (event.type === 'input.module') {
+      this.currentSetup = withModule(this.currentSetup, event.module as unknown as ModuleSpec).setup;
       this.kprobes.send({ type: 'INPUT', event });
     } else if (event.type === 'input.ops') {
       const task = findTask(this.state, event.pid);

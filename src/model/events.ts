@@ -289,6 +289,11 @@ export const EVENT_FIELDS = {
   'input.probe': { probe: 'obj' },
   /** Operations appended to an interactive task's program (what the user typed), waking it. */
   'input.ops': { pid: 'int', ops: 'obj[]' },
+  /**
+   * A module written in C the session's insmod brings (its `modules[]` entry: name, source, code,
+   * params): it joins the run's modules (not yet loaded), and `probes` (its probe structs) the run's probes.
+   */
+  'input.module': { module: 'obj', probes: 'str[]' },
   /** The session mounted a host directory read-only at `path` (`shell --mount`; the host's path is not logged). */
   'input.mount': { path: 'str' },
   /**

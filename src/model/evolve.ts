@@ -8,6 +8,7 @@ import { evolveSched } from './fold/sched.ts';
 import { evolveStats } from './fold/stats.ts';
 import { evolveTasks } from './fold/tasks.ts';
 import { evolveC } from '../cexec/fold.ts';
+import { EMPTY_C } from '../cexec/memory.ts';
 import type { CpuState, KernelState } from './state.ts';
 
 // The fold: evolve(state, event) → state. Pure, no XState, no RxJS. Replay, `state --at`, the
@@ -69,6 +70,8 @@ export function evolve(s: KernelState, e: LoggedEvent): KernelState {
   evolveTasks(d, e);
   evolveStats(d, e);
   evolvePools(d, e);
+  // A session's first module in C brings the C state with it (src/cexec).
+  if (d.c === undefined && e.type === 'input.module') d.c = EMPTY_C;
   if (d.c !== undefined) evolveC(d, e);
   switch (e.type) {
     case 'printk':

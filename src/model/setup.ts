@@ -1,6 +1,7 @@
 import { atLeast, DEFAULT_KERNEL, symbolsWithModules, type Arch, type FunctionSymbol, type SymbolTable } from '../kernel/index.ts';
 import { resolveProbe, type Resolution } from '../kprobes/resolve.ts';
-import type { HandlerStep, ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
+import type { HandlerStep, ModuleSpec, ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
+import { InputError } from '../errors.ts';
 import type { HandlerCallback } from '../kprobes/callbacks.ts';
 import type { MutantName } from '../kprobes/mutants.ts';
 import type { Hex } from './events.ts';
@@ -236,6 +237,45 @@ export function withProbe(setup: Setup, p: ProbeSpec): Setup {
     probes: new Map(setup.probes).set(p.name, p),
     resolutions: new Map(setup.resolutions).set(p.name, resolveProbe(p, setup.symbols)),
     steps: new Map(setup.steps).set(p.name, phaseSteps(p, setup.symbols.image.arch)),
+  };
+}
+
+/**
+ * A shell session's `input.module` (insmod of a module written in C): the setup with the module
+ * added to the scenario's modules (its text in the next slot of the module area, src/cexec), its
+ * probe structs among the run's probes, and every probe resolved again against the new symbol
+ * table (a `MOD:SYM` probe may name it now). Returns the names of the probes it added.
+ */
+export function withModule(setup: Setup, m: ModuleSpec): { readonly setup: Setup; readonly probes: readonly string[] } {
+  const others = (setup.scenario.modules ?? []).filter((x) => x.name !== m.name);
+  const scenario: Scenario = { ...setup.scenario, modules: [...others, m] };
+  const symbols = symbolsOf(scenario);
+  const c = cSetupOf(scenario, symbols)!;
+  const cProbes = cProbeSpecs(scenario);
+  // Two modules with a probe global of one name are told apart by their module's (mod.kp): a
+  // probe the run already knows cannot be renamed mid-run.
+  for (const p of setup.c?.probes.values() ?? []) {
+    if (p.module !== m.name && !c.probes.has(p.name)) {
+      throw new InputError(m.source ?? m.name, `its probe struct ${p.global} has the name of module ${p.module}'s: the session cannot load both`);
+    }
+  }
+  const added = cProbes.filter((p) => !setup.probes.has(p.name));
+  const probes = new Map(setup.probes);
+  const steps = new Map(setup.steps);
+  for (const p of added) probes.set(p.name, p);
+  for (const p of c.probes.values()) steps.set(p.name, cPhaseSteps(p));
+  return {
+    setup: {
+      ...setup,
+      scenario,
+      symbols,
+      probes,
+      resolutions: new Map([...probes.values()].map((p) => [p.name, resolveProbe(p, symbols)])),
+      steps,
+      code: sharedCode(symbols),
+      c,
+    },
+    probes: added.map((p) => p.name),
   };
 }
 

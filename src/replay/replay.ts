@@ -187,7 +187,7 @@ async function replayChecked(path: string, log: OpenedLog): Promise<ReplayResult
       if (entry.kind === 'truncated') return { kind: 'identical', events: count, digest, truncatedAt: entry.line };
       if (entry.kind !== 'event') continue;
       const want = entry.event;
-      if (produced.length === 0 && (want.type === 'input.line' || want.type === 'input.probe' || want.type === 'input.ops' || want.type === 'input.mount' || want.type === 'input.mount.read')) {
+      if (produced.length === 0 && (want.type === 'input.line' || want.type === 'input.probe' || want.type === 'input.ops' || want.type === 'input.mount' || want.type === 'input.mount.read' || want.type === 'input.module')) {
         // What a session's user typed comes from the log itself, checked like a scenario.
         try {
           sim.input(checkInputEvent(sim.setup, want));

@@ -1,8 +1,8 @@
 import { InputError } from '../errors.ts';
 import type { JsonObject } from '../model/events.ts';
 import type { InputEvent } from '../actors/simulation.ts';
-import type { Setup } from '../model/setup.ts';
-import type { ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
+import { withModule, type Setup } from '../model/setup.ts';
+import type { ModuleSpec, ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
 import { validateScenario } from '../scenario/validate.ts';
 
 // A session's input is checked with the scenario rules before it reaches the model: a probe
@@ -28,6 +28,20 @@ export function checkOpsInput(setup: Setup, raw: readonly JsonObject[]): TaskOp[
   return [...s.tasks[0]!.program];
 }
 
+/**
+ * The module of an `input.module` event (a session's insmod of a module in C), validated as the
+ * next entry of `scenario.modules` (it replaces one of the same name, which is not loaded); and
+ * the names of the probe structs it brings. Throws InputError naming the field.
+ */
+export function checkModuleInput(setup: Setup, raw: JsonObject): { readonly module: ModuleSpec; readonly probes: readonly string[] } {
+  const base = known(setup);
+  const others = (base.modules ?? []).filter((m) => m.name !== raw.name);
+  const s = validateScenario({ ...base, modules: [...others, raw] });
+  const module = s.modules![s.modules!.length - 1]!;
+  if (module.source === undefined || module.code === undefined) throw new InputError('scenario.modules', 'a session loads only modules written in C (source and code)');
+  return { module, probes: withModule(setup, module).probes };
+}
+
 /** Re-label a validation error of an input (`tasks[0].program[2].probe`) for a log line. */
 export function inputErrorAt(where: string, e: InputError): InputError {
   const field = e.place.replace(/^scenario\.(probes\[\d+\]|tasks\[0\]\.program)/, (_, head: string) => (head.startsWith('probes') ? 'probe' : 'ops'));
@@ -41,5 +55,10 @@ export function checkInputEvent(setup: Setup, e: InputEvent): InputEvent {
   // What a session read of a mounted host directory: the shell checks a node when it uses it.
   if (e.type === 'input.mount') return { type: 'input.mount', path: e.path };
   if (e.type === 'input.mount.read') return { type: 'input.mount.read', path: e.path, node: e.node };
+  if (e.type === 'input.module') {
+    const { module, probes } = checkModuleInput(setup, e.module);
+    if (probes.join('\n') !== e.probes.join('\n')) throw new InputError('probes', `the module's probe structs are ${JSON.stringify(probes)}, not ${JSON.stringify(e.probes)}`);
+    return { type: 'input.module', module: module as unknown as JsonObject, probes };
+  }
   return { type: 'input.ops', pid: e.pid, ops: checkOpsInput(setup, e.ops) as unknown as JsonObject[] };
 }

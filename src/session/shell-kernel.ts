@@ -2,10 +2,10 @@ import { Simulation, type EndReason } from '../actors/simulation.ts';
 import { DEFAULT_KERNEL, type Arch, type BuildConfig, type KernelVersion } from '../kernel/index.ts';
 import type { JsonObject, LoggedEvent } from '../model/events.ts';
 import type { KernelState } from '../model/state.ts';
-import type { ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
+import type { ModuleSpec, ProbeSpec, Scenario, TaskOp } from '../scenario/types.ts';
 import { randomStrategy } from '../scheduler/strategies.ts';
 import type { Projection } from '../views/folder.ts';
-import { checkOpsInput, checkProbeInput } from './input.ts';
+import { checkModuleInput, checkOpsInput, checkProbeInput } from './input.ts';
 
 // The shell's kernel: a simulated kernel that a user drives step by step in a `kprobesim shell`
 // session. One interactive task, the shell (`sh`, pid 572 as in the seeds' session), performs
@@ -85,6 +85,15 @@ export class ShellKernel {
   defineProbe(spec: ProbeSpec): void {
     const probe = checkProbeInput(this.sim.setup, spec as unknown as JsonObject);
     this.sim.input({ type: 'input.probe', probe: probe as unknown as JsonObject });
+  }
+
+  /**
+   * A module in C the user's insmod brings (src/cexec): it joins the run's modules, not yet
+   * loaded (the insmod operation loads it). Throws InputError when the session cannot take it.
+   */
+  defineModule(spec: ModuleSpec): void {
+    const { module, probes } = checkModuleInput(this.sim.setup, spec as unknown as JsonObject);
+    this.sim.input({ type: 'input.module', module: module as unknown as JsonObject, probes: [...probes] });
   }
 
   /**

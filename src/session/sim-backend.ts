@@ -3,9 +3,11 @@ import { atLeast, DEFAULT_KERNEL, type Arch, type BuildConfig, type KernelVersio
 import { entryOffset } from '../kprobes/resolve.ts';
 import { symbolsOf } from '../model/setup.ts';
 import type { LoggedEvent } from '../model/events.ts';
-import type { ProbeSpec, TaskOp } from '../scenario/types.ts';
+import type { ModuleSpec, ProbeSpec, TaskOp } from '../scenario/types.ts';
+import { cModuleSpec, loadModuleSpec, ModuleLoadError } from '../cexec/index.ts';
+import { InputError } from '../errors.ts';
 import type { ChildStep, ChildTask, CommandResult, KernelBackend, KernelCommandInfo, KprobesFileName, ModuleLoadRequest, ModuleLoadResult, TraceRecord } from '../shell/backend.ts';
-import { compileModule, formatDiagnostics, type CheckedModule } from '../c/index.ts';
+import { compileModule, formatDiagnostics } from '../c/index.ts';
 import type { FetchNode, ParseContext, ProbeDefinition } from '../tracefs/index.ts';
 import { ShellKernel, sessionScenario } from './shell-kernel.ts';
 import { TraceRecords } from './trace-records.ts';
@@ -21,7 +23,7 @@ import { own } from '../model/own.ts';
 // shell's children do on the simulated CPUs.
 
 // The one errno table's values; backend calls return them negated, as the kernel does (-ENOENT).
-const { ENOENT, EINVAL, ENOEXEC, ENOSYS, EAGAIN } = Errno;
+const { ENOENT, EINVAL, ENOEXEC, EAGAIN, EEXIST, EFAULT } = Errno;
 
 /** TAINT_OOT_MODULE: a module built outside the kernel tree (every module a user brings) was loaded. */
 const TAINT_OOT_MODULE = 1 << 12;
@@ -249,11 +251,11 @@ export class SimBackend implements KernelBackend {
    */
   loadModule(req: ModuleLoadRequest): ModuleLoadResult {
     const steps: ChildStep[] = [{ kind: 'exec' }, { kind: 'open' }, ...(req.source === null ? [] : [{ kind: 'read' as const }])];
-    const child = (extra: readonly TaskOp[] = []): void => {
-      if (this.shellKernel.ended !== null) return;
+    const child = (extra: readonly TaskOp[] = []): readonly LoggedEvent[] => {
+      if (this.shellKernel.ended !== null) return [];
       const [fork] = childrenOps([{ comm: 'insmod', steps }], (fn) => this.symbols.lookup(fn));
       const op = fork as Extract<TaskOp, { op: 'fork' }>;
-      this.shellKernel.perform([{ ...op, program: [...op.program, ...extra] }]);
+      return this.shellKernel.perform([{ ...op, program: [...op.program, ...extra] }]);
     };
     if (req.source === null) {
       child();
@@ -276,18 +278,44 @@ export class SimBackend implements KernelBackend {
       child(printks);
       return { ret: -EINVAL, diagnostics };
     }
-    const ret = this.insertModule(built.module, params, (extra) => child([...printks, ...extra]));
-    if (ret === 0) this.taint |= TAINT_OOT_MODULE;
-    return { ret, diagnostics };
+    const r = this.insertModule(cModuleSpec(req.path, req.source, params), (extra) => child([...printks, ...extra]));
+    if (r.ret === 0) this.taint |= TAINT_OOT_MODULE;
+    return { ret: r.ret, diagnostics: diagnostics + (r.refused ?? '') };
   }
 
   /**
-   * The loader's part of finit_module(2) for a module that built: `run` performs the child with
-   * the loader's operations appended. Running module code needs the module executor.
+   * The loader's part of finit_module(2) for a module that built: the module joins the run
+   * (`input.module`, once per version of its source), then the child's `insmod` loads it:
+   * load_module() copies its data in, module_init runs on a CPU, do_init_module() makes it LIVE
+   * (src/cexec). `run` performs the child with the loader's operations appended. 0, -EEXIST for a
+   * module that is loaded, or what its init returned.
    */
-  private insertModule(_module: CheckedModule, _params: Readonly<Record<string, string>>, run: (ops: readonly TaskOp[]) => void): number {
-    run([]);
-    return -ENOSYS;
+  private insertModule(spec: ModuleSpec, run: (ops: readonly TaskOp[]) => readonly LoggedEvent[]): { readonly ret: number; readonly refused?: string } {
+    const name = spec.name;
+    if (own(this.shellKernel.state.kprobes.modules, name) === undefined) {
+      const known = this.shellKernel.sim.setup.scenario.modules?.find((m) => m.name === name);
+      const same = known !== undefined && known.source === spec.source && known.code === spec.code && JSON.stringify(known.params ?? {}) === JSON.stringify(spec.params ?? {});
+      if (!same) {
+        try {
+          // What the model cannot run is told as gcc tells an error (a kernel function it lacks).
+          loadModuleSpec(spec, { arch: this.arch, kernel: this.kernel, config: this.config });
+          this.shellKernel.defineModule(spec);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          run([]);
+          return { ret: -ENOEXEC, refused: e instanceof ModuleLoadError ? e.diagnostics : `kprobesim: ${e.place}: ${e.what}\n` };
+        }
+      }
+    }
+    const events = run([{ op: 'insmod', module: name }]);
+    if (events.some((e) => e.type === 'module.exists' && e.module === name)) return { ret: -EEXIST };
+    if (own(this.shellKernel.state.kprobes.modules, name) === true) return { ret: 0 };
+    // do_init_module(): init's error is finit_module's; a kernel that died with it has none.
+    const fork = events.find((e) => e.type === 'task.fork');
+    const child = fork?.type === 'task.fork' ? fork.child : undefined;
+    const rets = events.filter((e) => e.type === 'c.ret' && e.pid === child && e.ctx === 'task');
+    const last = rets[rets.length - 1];
+    return { ret: last?.type === 'c.ret' ? Number(BigInt.asIntN(32, BigInt(last.value))) || -EFAULT : -EFAULT };
   }
 
   /** rmmod: the child execs and calls delete_module(2): -ENOENT for a module that is not loaded, -EAGAIN while it is in use. */
@@ -306,17 +334,24 @@ export class SimBackend implements KernelBackend {
 
   /**
    * /proc/modules (kernel/module/procfs.c): `name size refcount - state 0xaddress (O)` per loaded
-   * module, the newest first. The size is the module's pages: its text, then one page each for
-   * its read-only and its writable data.
+   * module, the newest first. The size is what the loader laid out, each part in whole pages
+   * (CONFIG_STRICT_MODULE_RWX): its text without the init text it freed, its read-only data (a
+   * module in C: constants and string literals), its writable data.
    */
   procModules(): string {
     const mods = Object.entries(this.shellKernel.state.kprobes.modules).reverse();
+    const pages = (bytes: number): number => Math.ceil(bytes / PAGE) * PAGE;
     return mods
       .map(([name, st]) => {
         const fns = this.symbols.functions().filter((f) => f.module === name);
-        const text = fns.reduce((n, f) => n + f.size, 0);
+        const text = fns.filter((f) => f.init !== true || st === 'coming').reduce((n, f) => n + f.size, 0);
         const base = fns.reduce((a, f) => (a === 0n || f.addr < a ? f.addr : a), 0n);
-        const size = Math.ceil(text / PAGE) * PAGE + 2 * PAGE;
+        const data = this.shellKernel.sim.setup.c?.data.get(name);
+        // A module without a data layout (a scenario's, text only) has a page of each.
+        const size =
+          data === undefined
+            ? pages(text) + 2 * PAGE
+            : pages(text) + pages(data.filter((d) => d.kind === 'rodata').reduce((n, d) => n + d.size, 0)) + pages(data.filter((d) => d.kind === 'data').reduce((n, d) => n + d.size, 0));
         const state = st === 'coming' ? 'Loading' : st === 'going' ? 'Unloading' : 'Live';
         return `${name} ${size} 0 - ${state} 0x${base.toString(16).padStart(16, '0')} (O)\n`;
       })

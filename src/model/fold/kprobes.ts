@@ -98,6 +98,15 @@ export function evolveKprobes(k: KprobesState, e: DomainEvent): KprobesState {
       if (recGet(k.probes, name) !== undefined) return fail(`probe "${name}" is already defined`);
       return { ...k, probes: recSet(k.probes, name, unregisteredProbe(e.probe.disabled === true)) };
     }
+    case 'input.module': {
+      // A C module's probe structs (src/cexec): the run's probes from now on, none registered.
+      let probes = k.probes;
+      for (const name of e.probes) {
+        if (recGet(probes, name) !== undefined) return fail(`probe "${name}" is already defined`);
+        probes = recSet(probes, name, unregisteredProbe(false));
+      }
+      return { ...k, probes };
+    }
     case 'kprobe.register':
       return setProbe(
         { ...k, calls: { ...k.calls, [e.pid]: { fn: 'register_kprobe', probe: e.probe, phase: 'lock', effective: true } } },

@@ -35,6 +35,9 @@ export function evolveStats(d: Draft, e: DomainEvent): void {
     case 'input.probe':
       d.stats = recSet(d.stats, probeName(e.probe), ZERO_STATS);
       return;
+    case 'input.module':
+      for (const name of e.probes) d.stats = recSet(d.stats, name, ZERO_STATS);
+      return;
     case 'kprobe.register': {
       // R2: a registration that gets past address resolution resets nmissed (and with it the
       // counts it is accounted against, so INV-nmissed holds per registration). Earlier refusals
