@@ -160,3 +160,26 @@ MODULE_LICENSE("GPL");
     ]);
   });
 });
+
+describe('kprobesim kunit: a case that oopses', () => {
+  const code = `#include <kunit/test.h>
+static int *nowhere;
+static void case_oops(struct kunit *test)
+{
+\t*nowhere = 1;
+}
+static void case_after(struct kunit *test)
+{
+\tKUNIT_EXPECT_EQ(test, 2, 2);
+}
+static struct kunit_case cases[] = { KUNIT_CASE(case_oops), KUNIT_CASE(case_after), {} };
+static struct kunit_suite suite = { .name = "oops", .test_cases = cases };
+kunit_test_suites(&suite);
+MODULE_LICENSE("GPL");
+`;
+  it('the NULL store oopses the thread: try faulted on 6.17 (timed out on 5.10, whose try-catch waits for the thread), and the next case runs on a booted kernel', () => {
+    const f = join(dir, 'oops_kunit.c');
+    expect(kunit(f, code).ktap.slice(6, 10)).toEqual(['    # case_oops: try faulted', '    # case_oops: internal error occurred preventing test case from running: -4', '    not ok 1 case_oops', '    ok 2 case_after']);
+    expect(kunit(f, code, 'x86_64', '5.10').ktap.slice(2, 6)).toEqual(['    # case_oops: try timed out', '    # case_oops: test case timed out', '    not ok 1 - case_oops', '    ok 2 - case_after']);
+  });
+});
