@@ -28,7 +28,7 @@ export interface CallTurn {
 }
 
 /** A domain event of the step, through the graph. */
-interface Moved {
+export interface Moved {
   readonly type: string;
   readonly event: DomainEvent;
 }
