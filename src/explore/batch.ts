@@ -19,6 +19,8 @@ export interface BatchTask {
   readonly pct: PctOptions;
   readonly mutant?: MutantName;
   readonly indices: readonly number[];
+  /** PCT's runs preempt only at branch points (partial-order reduction, ./visibility.ts). Default: on. */
+  readonly reduce?: boolean;
 }
 
 export interface RunResult {
@@ -63,7 +65,11 @@ export function runBatch(task: BatchTask): RunResult[] {
   return task.indices.map((index) => {
     const seed = runSeed(task.seed, index);
     const { strategy, member } = strategyFor(task.strategy, index, seed, task.pct);
-    const spec = { scenario: task.scenario, seed: task.seed, strategy, stopAtFailure: true };
+    // PCT's change points fall among the branch points only (its k counts them): a priority
+    // change between invisible steps could not change what the run reaches. The random walk and
+    // swarm keep every decision theirs (their breadth is the point of them).
+    const reduce = member === 'pct' && task.reduce !== false;
+    const spec = { scenario: task.scenario, seed: task.seed, strategy, stopAtFailure: true, reduce };
     const r = executeRun(task.mutant === undefined ? spec : { ...spec, mutant: task.mutant });
     return {
       index,

@@ -12,6 +12,8 @@ import type { Found, Preemption } from './shrink.ts';
 // reaches a state (and last CPU) that an earlier one expanded with no more preemptions spent,
 // everything below was already queued and its expansion stops there. The cache keys on the
 // folded state's fingerprint; the monitors' own memory of the run so far is not part of it.
+// With partial-order reduction (the default) a schedule preempts only at branch points: the
+// decisions after a visible step of the running CPU (./visibility.ts, docs/explore.md).
 
 export interface DfsOptions {
   readonly scenario: Scenario;
@@ -22,6 +24,11 @@ export interface DfsOptions {
   /** Branch only at decisions below this index (null: at any). */
   readonly depth: number | null;
   readonly preemptionBound: number;
+  /**
+   * Partial-order reduction (./visibility.ts): preempt only at branch points, decisions that
+   * follow a visible step of the running CPU (or where it cannot go on). Default: on.
+   */
+  readonly reduce?: boolean;
   /** Called every few runs with the number made so far. */
   readonly onRuns?: (runs: number) => void;
 }
@@ -43,6 +50,7 @@ export async function exploreDfs(opts: DfsOptions, states: Set<number>, onFailur
   const levels: Preemption[][][] = Array.from({ length: bound + 1 }, () => []);
   levels[0]!.push([]);
   const expanded = new Map<string, number>();
+  const reduce = opts.reduce ?? true;
   let runs = 0;
   for (let c = 0; c <= bound; c++) {
     const stack = levels[c]!;
@@ -50,7 +58,7 @@ export async function exploreDfs(opts: DfsOptions, states: Set<number>, onFailur
       if (runs >= opts.runs) return { runs, exhausted: false };
       const schedule = stack.pop()!;
       const forced = new Map(schedule.map((p) => [p.at, p.choice]));
-      const spec = { scenario: opts.scenario, seed: opts.seed, strategy: forcedStrategy('dfs', (i) => forced.get(i)), menus: true, stopAtFailure: true };
+      const spec = { scenario: opts.scenario, seed: opts.seed, strategy: forcedStrategy('dfs', (i) => forced.get(i)), menus: true, stopAtFailure: true, reduce };
       const r = executeRun(opts.mutant === undefined ? spec : { ...spec, mutant: opts.mutant });
       runs++;
       for (const h of r.hashes) states.add(h);
@@ -65,14 +73,18 @@ export async function exploreDfs(opts: DfsOptions, states: Set<number>, onFailur
       const end = Math.min(r.decisions.length, depth);
       for (let i = from; i < end; i++) {
         const chosen = r.decisions[i]!;
-        const key = `${r.hashes[i]}:${last}`;
+        // What lies below a decision depends on whether it is a branch point too (the reduction
+        // keys it on the step before, which the state does not hold).
+        const free = r.branch[i]!;
+        const key = `${r.hashes[i]}:${last}:${free ? 1 : 0}`;
         const before = expanded.get(key);
         if (before !== undefined && before <= c) break;
         expanded.set(key, c);
+        last = chosen.cpu;
+        if (!free) continue;
         for (const alt of r.menus![i]!) {
           if (alt.cpu !== chosen.cpu || alt.switch_to !== chosen.switch_to) levels[c + 1]!.push([...schedule, { at: i, choice: alt }]);
         }
-        last = chosen.cpu;
       }
     }
   }

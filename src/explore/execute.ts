@@ -7,6 +7,7 @@ import { roundRobinStrategy, type Strategy } from '../scheduler/strategies.ts';
 import { DETECTORS, type Failure, type FailureDetector } from './detectors.ts';
 import { LIVENESS_BOUND, LivenessDetector } from './liveness.ts';
 import { stateHash } from './state-hash.ts';
+import { isBranchPoint, visibilityOf } from './visibility.ts';
 
 // One exploration run: the scenario under a strategy, watched by every failure detector, with a
 // fair liveness phase at the end of its step budget. It records what a search needs: each
@@ -26,6 +27,11 @@ export interface RunSpec {
   readonly stopAtFailure: boolean;
   /** Every event of the run, as it is published (writing a log). */
   readonly onEvent?: (e: LoggedEvent) => void;
+  /**
+   * Partial-order reduction (./visibility.ts): the strategy is asked only at branch points;
+   * between them the run takes the default decision itself (and tells the strategy, `follow`).
+   */
+  readonly reduce?: boolean;
 }
 
 export interface RunRecord {
@@ -34,6 +40,8 @@ export interface RunRecord {
   readonly menus: readonly (readonly Choice[])[] | null;
   /** hashes[i]: the state's fingerprint when decision i was made. */
   readonly hashes: readonly number[];
+  /** branch[i]: decision i could leave the default schedule (always true without reduction). */
+  readonly branch: readonly boolean[];
   readonly failure: Failure | null;
   /** Decisions made when the failure showed (its step's own decision included). */
   readonly failureAt: number;
@@ -67,16 +75,34 @@ export function executeRun(spec: RunSpec): RunRecord {
   const decisions: Choice[] = [];
   const menus: (readonly Choice[])[] | null = spec.menus ? [] : null;
   const hashes: number[] = [];
+  const branch: boolean[] = [];
   const fair = roundRobinStrategy();
   let sim: Simulation | undefined;
+  // Whether the step since the last decision emitted a visible event (the reduction's input;
+  // without reduction every step counts as visible, so every decision is a branch point).
+  const reduce = spec.reduce === true;
+  let stepVisible = true;
+  let prevMenu: readonly Choice[] = [];
   const recording: Strategy = {
     name: spec.strategy.name,
     choose(choices, t) {
       const world = sim!.world;
       hashes.push(stateHash(world));
       menus?.push(choices);
+      const last = decisions.at(-1);
+      const free = last === undefined || isBranchPoint(choices, { menu: prevMenu, cpu: last.cpu, visible: stepVisible });
+      branch.push(free);
+      prevMenu = choices;
+      stepVisible = !reduce;
       if (decisions.length === safetySteps) liveness.startFairPhase(world);
-      const chosen = decisions.length < safetySteps ? spec.strategy.choose(choices, t) : fair.choose(choices, t);
+      let chosen: Choice;
+      if (decisions.length >= safetySteps) chosen = fair.choose(choices, t);
+      else if (free) chosen = spec.strategy.choose(choices, t);
+      else {
+        // Not a branch point: the CPU that stepped last steps on (isBranchPoint checked it can).
+        chosen = choices.find((c) => c.cpu === last!.cpu && c.switch_to === null)!;
+        spec.strategy.follow?.(chosen);
+      }
       decisions.push(chosen);
       return chosen;
     },
@@ -84,6 +110,14 @@ export function executeRun(spec: RunSpec): RunRecord {
   const options: SimulationOptions = { seed: spec.seed, strategy: recording, projections: detectors };
   sim = new Simulation(scenario, spec.mutant === undefined ? options : { ...options, mutant: spec.mutant });
   if (spec.onEvent !== undefined) sim.events$.subscribe(spec.onEvent);
+  if (reduce) {
+    const v = visibilityOf(sim.setup);
+    // sched.pick opens a step (the pick itself is not an observation); every later event of it,
+    // and anything between decisions (the optimizer, time.advance), can make it visible.
+    sim.events$.subscribe((e) => {
+      if (e.type !== 'sched.pick' && !stepVisible && v.visible(e)) stepVisible = true;
+    });
+  }
 
   let failure: Failure | null = null;
   let failureAt = 0;
@@ -92,7 +126,7 @@ export function executeRun(spec: RunSpec): RunRecord {
       failure = firstFailure(detectors);
       if (failure !== null) {
         failureAt = decisions.length;
-        if (spec.stopAtFailure) return { decisions, menus, hashes, failure, failureAt, endReason: null };
+        if (spec.stopAtFailure) return { decisions, menus, hashes, branch, failure, failureAt, endReason: null };
       }
     }
   }
@@ -102,5 +136,5 @@ export function executeRun(spec: RunSpec): RunRecord {
     failure = firstFailure(detectors);
     failureAt = decisions.length;
   }
-  return { decisions, menus, hashes, failure, failureAt, endReason };
+  return { decisions, menus, hashes, branch, failure, failureAt, endReason };
 }

@@ -34,6 +34,11 @@ export interface ExploreOptions {
   readonly mutant?: MutantName;
   /** Where failure logs go (null: none written). */
   readonly out?: string | null;
+  /**
+   * Partial-order reduction for dfs and pct (./visibility.ts): preempt only where the running
+   * CPU's last step was visible to the others. Default: on.
+   */
+  readonly reduce?: boolean;
   /** Called after each batch of runs (a progress display). */
   readonly onProgress?: (p: Progress) => void;
 }
@@ -68,7 +73,9 @@ export async function explore(scenario: Scenario, opts: ExploreOptions): Promise
   // PCT draws its change points over k, the length of the default schedule's run (up to its
   // failure, if it fails: runs near it fail as early).
   const usesPct = opts.strategy === 'pct' || opts.strategy === 'portfolio';
-  const k = usesPct ? executeRun(withMutant({ scenario, seed: opts.seed, strategy: forcedStrategy('dfs', () => undefined), stopAtFailure: true })).decisions.length : 0;
+  // With the reduction PCT is asked only at branch points, so k counts those.
+  const reduce = opts.reduce ?? true;
+  const k = usesPct ? executeRun(withMutant({ scenario, seed: opts.seed, strategy: forcedStrategy('dfs', () => undefined), stopAtFailure: true, reduce })).branch.filter((b) => b).length : 0;
   const pct: PctOptions = { depth: depth ?? DEFAULT_PCT_DEPTH, length: k };
   const n = scenario.cpus + scenario.tasks.length;
 
@@ -104,7 +111,7 @@ export async function explore(scenario: Scenario, opts: ExploreOptions): Promise
 
   if (opts.strategy === 'dfs') {
     const onRuns = (n: number) => opts.onProgress?.({ runs: n, of: opts.runs, states: states.size, failures: failures.length });
-    const dfs = { scenario, seed: opts.seed, runs: opts.runs, depth, preemptionBound: opts.preemptionBound ?? DEFAULT_PREEMPTION_BOUND, onRuns };
+    const dfs = { scenario, seed: opts.seed, runs: opts.runs, depth, preemptionBound: opts.preemptionBound ?? DEFAULT_PREEMPTION_BOUND, onRuns, reduce };
     const r = await exploreDfs(withMutant(dfs), states, async (f) => {
       await report(f);
       return keepGoing;
@@ -114,7 +121,7 @@ export async function explore(scenario: Scenario, opts: ExploreOptions): Promise
   } else {
     const indices: number[] = [];
     for (let i = 0; i < opts.runs; i++) if (shard === null || i % shard.count === shard.index) indices.push(i);
-    const task = (chunk: number[]): BatchTask => withMutant({ scenario, seed: opts.seed, strategy: opts.strategy as IndependentStrategy, pct, indices: chunk });
+    const task = (chunk: number[]): BatchTask => withMutant({ scenario, seed: opts.seed, strategy: opts.strategy as IndependentStrategy, pct, indices: chunk, reduce });
     const chunks: number[][] = [];
     for (let i = 0; i < indices.length; i += CHUNK) chunks.push(indices.slice(i, i + CHUNK));
     const workers = Math.max(1, opts.workers ?? 1);

@@ -41,5 +41,9 @@ export function forcedStrategy(name: StrategyName, forced: (i: number) => Choice
       last = chosen.cpu;
       return chosen;
     },
+    follow(chosen) {
+      i++;
+      last = chosen.cpu;
+    },
   };
 }

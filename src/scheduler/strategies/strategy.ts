@@ -17,4 +17,10 @@ export type StrategyName = (typeof STRATEGY_NAMES)[number];
 export interface Strategy {
   readonly name: StrategyName;
   choose(choices: readonly Choice[], t: number): Choice;
+  /**
+   * The run made decision `chosen` without asking (exploration's partial-order reduction takes
+   * the default decision between branch points): a strategy that counts decisions or remembers
+   * the last CPU keeps in step here. Strategies that only react to their own choices omit it.
+   */
+  follow?(chosen: Choice): void;
 }
