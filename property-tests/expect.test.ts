@@ -5,6 +5,7 @@ import { compileExpr, ExprError, parseExpr } from '../src/expect/compile.ts';
 import { scenarioArbitrary, seedArbitrary } from '../src/scenario/arbitrary.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import { RUNS, runInMemory } from './helpers.ts';
+import { shape } from '../test/expect-shape.ts';
 
 // Properties of the expect language (docs/expect.md): the parser reads back what a printer that
 // knows only the documented precedences writes; no text makes the checker fail other than with a
@@ -58,27 +59,6 @@ function print(n: Node, need = 0): string {
   }
 }
 
-/** A tree as fully parenthesized text, positions left out. */
-function shape(n: Node): string {
-  switch (n.kind) {
-    case 'binary':
-      return `(${shape(n.left)} ${n.op} ${shape(n.right)})`;
-    case 'unary':
-      return `(${n.op}${shape(n.operand)})`;
-    case 'field':
-      return `${shape(n.object)}.${n.name}`;
-    case 'key':
-      return `${shape(n.object)}[${JSON.stringify(n.key)}]`;
-    case 'call':
-      return `${n.fn}(${n.bind ? `${n.bind.name} in ` : ''}${shape(n.list)}${n.body ? `: ${shape(n.body)}` : ''})`;
-    case 'name':
-      return n.name;
-    case 'null':
-      return 'null';
-    default:
-      return JSON.stringify(n.value);
-  }
-}
 
 const ident = fc.constantFrom('a', 'b', 'cpus', 'probes', 'x1', 'count_', 'inx', 'nullable');
 const { tree } = fc.letrec<{ tree: Node }>((tie) => ({

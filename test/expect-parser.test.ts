@@ -3,31 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { Node } from '../src/expect/ast.ts';
 import { ExprError, parseExpr } from '../src/expect/compile.ts';
 import { expectParserSource } from '../scripts/expect-grammar.ts';
+import { shape } from './expect-shape.ts';
 
 // The expect language's parser (docs/expect.md, "Grammar"): generated from src/expect/grammar.peggy,
 // committed, and it builds the tree the grammar says, with the places errors name.
 
-/** A node as fully parenthesized text: what the precedence rules made of an expression. */
-function shape(n: Node): string {
-  switch (n.kind) {
-    case 'binary':
-      return `(${shape(n.left)} ${n.op} ${shape(n.right)})`;
-    case 'unary':
-      return `(${n.op}${shape(n.operand)})`;
-    case 'field':
-      return `${shape(n.object)}.${n.name}`;
-    case 'key':
-      return `${shape(n.object)}[${JSON.stringify(n.key)}]`;
-    case 'call':
-      return `${n.fn}(${n.bind ? `${n.bind.name} in ` : ''}${shape(n.list)}${n.body ? `: ${shape(n.body)}` : ''})`;
-    case 'name':
-      return n.name;
-    case 'null':
-      return 'null';
-    default:
-      return JSON.stringify(n.value);
-  }
-}
 
 function errorAt(text: string): { offset: number; message: string } {
   try {

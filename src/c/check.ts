@@ -9,6 +9,7 @@ import type { Diagnostic } from './diagnostics.ts';
 import type { Token } from './lexer.ts';
 import { decodeLiteralBody, parseCharConstant, parseIntegerLiteral } from './literals.ts';
 import type * as P from './program.ts';
+import { walkCode } from './walk.ts';
 import type { Span } from './source.ts';
 import { suggest } from './spellcheck.ts';
 import {
@@ -2002,62 +2003,7 @@ class Checker {
 
 /** Calls `see` with every function name the code refers to. */
 function walkFunctions(code: readonly P.Instr[], see: (name: string) => void): void {
-  const lv = (l: P.LValue): void => {
-    if (l.k === 'deref') ex(l.ptr);
-    else if (l.k === 'member') lv(l.base);
-    else if (l.k === 'temp') ex(l.value);
-  };
-  const ex = (e: P.Expr): void => {
-    switch (e.k) {
-      case 'func':
-        return see(e.name);
-      case 'load':
-      case 'decay':
-      case 'addr':
-        return lv(e.lv);
-      case 'cast':
-      case 'unary':
-        return ex(e.operand);
-      case 'binary':
-      case 'cmp':
-      case 'logical':
-      case 'comma':
-      case 'ptrdiff':
-        ex(e.left);
-        return ex(e.right);
-      case 'ptradd':
-        ex(e.ptr);
-        return ex(e.index);
-      case 'cond':
-        ex(e.cond);
-        ex(e.then);
-        return ex(e.else);
-      case 'assign':
-      case 'compound':
-        lv(e.target);
-        return ex(e.value);
-      case 'incdec':
-        return lv(e.target);
-      case 'call':
-        ex(e.callee);
-        return e.args.forEach(ex);
-      case 'builtin':
-        e.args.forEach(ex);
-        if (e.kunit) [e.kunit.test, ...e.kunit.operands, ...e.kunit.message].forEach(ex);
-        return;
-      case 'stmt-expr':
-        walkFunctions(e.code, see);
-        if (e.result) ex(e.result);
-        return;
-      default:
-        return;
-    }
-  };
-  for (const i of code) {
-    if (i.op === 'expr') ex(i.e);
-    else if (i.op === 'branch-false') ex(i.cond);
-    else if (i.op === 'switch') ex(i.value);
-    else if (i.op === 'return' && i.value) ex(i.value);
-    else if (i.op === 'init') i.items.forEach((x) => ex(x.value));
-  }
+  walkCode(code, (e) => {
+    if (e.k === 'func') see(e.name);
+  });
 }

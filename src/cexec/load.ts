@@ -8,6 +8,7 @@
 import { compileModule, formatDiagnostics, type CompileResult } from '../c/index.ts';
 import type { CheckedModule, Expr, Func, Global, Instr, LValue, StaticValue } from '../c/program.ts';
 import { lineOf } from '../c/source.ts';
+import { walkCode } from '../c/walk.ts';
 import { sizeOf, unqual, type CType, type StructDef } from '../c/types.ts';
 import { moduleNameOf } from '../c/kernel-api.ts';
 import { ARM64_ISA, DEFAULT_KERNEL, symbolsFor, X86_64_ISA, type Arch, type BuildConfig, type KernelVersion, type ModuleText, type SymbolTable } from '../kernel/index.ts';
@@ -195,86 +196,6 @@ function collectStructs(m: CheckedModule): Map<string, StructDef> {
   return out;
 }
 
-/** Calls `each` on every expression of `code` (nested statement expressions included). */
-export function walkCode(code: readonly Instr[], each: (e: Expr) => void): void {
-  const lv = (l: LValue): void => {
-    if (l.k === 'deref') ex(l.ptr);
-    else if (l.k === 'member') lv(l.base);
-    else if (l.k === 'temp') ex(l.value);
-  };
-  const ex = (e: Expr): void => {
-    each(e);
-    switch (e.k) {
-      case 'load':
-      case 'decay':
-      case 'addr':
-        return lv(e.lv);
-      case 'cast':
-      case 'unary':
-        return ex(e.operand);
-      case 'binary':
-      case 'cmp':
-      case 'logical':
-      case 'comma':
-      case 'ptrdiff':
-        ex(e.left);
-        return ex(e.right);
-      case 'ptradd':
-        ex(e.ptr);
-        return ex(e.index);
-      case 'cond':
-        ex(e.cond);
-        ex(e.then);
-        return ex(e.else);
-      case 'assign':
-        lv(e.target);
-        return ex(e.value);
-      case 'compound':
-        lv(e.target);
-        return ex(e.value);
-      case 'incdec':
-        return lv(e.target);
-      case 'call':
-        ex(e.callee);
-        return e.args.forEach(ex);
-      case 'builtin':
-        e.args.forEach(ex);
-        if (e.kunit) {
-          e.kunit.operands.forEach(ex);
-          e.kunit.message.forEach(ex);
-          ex(e.kunit.test);
-        }
-        return;
-      case 'stmt-expr':
-        walkCode(e.code, each);
-        if (e.result) ex(e.result);
-        return;
-      default:
-        return;
-    }
-  };
-  for (const i of code) {
-    switch (i.op) {
-      case 'expr':
-        ex(i.e);
-        break;
-      case 'init':
-        for (const it of i.items) ex(it.value);
-        break;
-      case 'branch-false':
-        ex(i.cond);
-        break;
-      case 'switch':
-        ex(i.value);
-        break;
-      case 'return':
-        if (i.value) ex(i.value);
-        break;
-      default:
-        break;
-    }
-  }
-}
 
 /** Functions reachable from the module's own code (header helpers only when something uses them). */
 function reachable(m: CheckedModule): Func[] {

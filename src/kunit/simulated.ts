@@ -8,7 +8,7 @@
 // case is booted again for the next one, as each KUnit case starts from a working kernel.
 
 import type { CheckedModule, KunitCheck, KunitSuite } from '../c/index.ts';
-import { walkCode } from '../cexec/load.ts';
+import { walkCode } from '../c/walk.ts';
 import { checkPlace, decodeCheckValue } from '../cexec/kunit.ts';
 import { cModuleSpec } from '../cexec/index.ts';
 import { Simulation } from '../actors/simulation.ts';
