@@ -1,6 +1,6 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../../errors.ts';
-import { FoldError } from '../../model/evolve.ts';
+import { eachEvent, type LogEnd } from '../../replay/fold-log.ts';
 import { openLog } from '../../replay/open-log.ts';
 import { TimelineBuilder } from '../../timeline/build.ts';
 import type { Timeline } from '../../timeline/model.ts';
@@ -99,35 +99,15 @@ export async function timelineOfLog(path: string, range: SeqRange = {}): Promise
   checkRangeFlags(range);
   const log = await openLog(path);
   const builder = new TimelineBuilder(log.header, log.scenario, range);
-  let truncatedAt: number | null = null;
-  let ended = false;
-  let lastSeq = 0;
-  const to = range.to ?? Number.MAX_SAFE_INTEGER;
+  let end: LogEnd;
   try {
-    outer: for await (const batch of log.batches) {
-      for (const entry of batch) {
-        if (entry.kind === 'truncated') {
-          truncatedAt = entry.line;
-          break outer;
-        }
-        if (entry.kind !== 'event') continue;
-        // Past the window: the timeline needs nothing more, and the range is known to be fine.
-        if (entry.event.seq > to) break outer;
-        try {
-          builder.push(entry.event);
-        } catch (e) {
-          if (e instanceof FoldError) throw new InputError(`${path}:${entry.line}`, `event seq ${entry.event.seq} does not fit the state: ${e.message}`);
-          throw e;
-        }
-        lastSeq = entry.event.seq;
-        if (entry.event.type === 'log.end') ended = true;
-      }
-    }
+    // Past the window the timeline needs nothing more, and the range is known to be fine.
+    end = await eachEvent(log, path, range.to, (e) => builder.push(e));
   } finally {
     await log.close();
   }
-  checkRangeInLog(range, lastSeq);
-  if (range.to === undefined) noteIfPartial(path, { truncatedAt, ended, lastSeq });
+  checkRangeInLog(range, end.lastSeq);
+  if (range.to === undefined) noteIfPartial(path, end);
   return builder.finish();
 }
 
