@@ -31,3 +31,11 @@ export { MUTANTS, MUTANT_INFO, isMutant, parseMutant, type MutantName, type Muta
 export { LogWriter, MemoryLog } from './log/writer.ts';
 export { readLog, parseLogText } from './log/reader.ts';
 export { BUILTIN_SYMBOLS, SymbolTable, X86_64_IMAGE } from './kernel/index.ts';
+// Kernel modules in C (README "Your module in C"): compile with gcc-style diagnostics, then run a
+// scenario with the module loaded by its first task.
+export { compileModule, formatDiagnostics, type CompileOptions, type CompileResult, type Diagnostic } from './c/index.ts';
+export { cModuleSpec, loadModuleSpec, withCModules, defaultWorkload, ModuleLoadError } from './cexec/index.ts';
+// Pictures of a run (README "Timelines"): the timeline model and its Perfetto JSON.
+export { buildTimeline, TimelineBuilder } from './timeline/index.ts';
+export type { Timeline, Track, Slice, Instant, CounterSeries, Flow } from './timeline/index.ts';
+export { perfettoJson } from './timeline/perfetto.ts';
