@@ -31,7 +31,50 @@ export async function exploreSpeed(runs = 300): Promise<ExploreSpeed> {
   return { runs, runsPerSecond: one, runsPerSecond2Workers: two, speedup2Workers: two / one };
 }
 
+export interface DfsReduction {
+  /** Executions of the exhaustive dfs with the reduction over without (both exhausted). */
+  readonly ratio: number;
+  readonly withRuns: number;
+  readonly withoutRuns: number;
+  /** The failure kinds each found with --mutant disarm-without-sync (the same, or the reduction lost one). */
+  readonly failuresWith: string;
+  readonly failuresWithout: string;
+}
+
+/**
+ * dfs_reduction_ratio (issue 12): bounded exhaustive search (dfs, preemption bound 2) of a small
+ * removal race (test/explore-fixtures.ts's smallRace, inlined) with partial-order reduction over
+ * without it, on the correct kernel where both search the whole bounded tree; then both with the
+ * disarm-without-sync mutant and --keep-going, whose failure checks must be the same.
+ */
+export async function dfsReduction(): Promise<DfsReduction> {
+  const scenario = {
+    name: 'small-unregister-race',
+    description: 'CPU 0 unregisters a probe that CPU 1 keeps hitting',
+    cpus: 2,
+    max_steps: 5000,
+    probes: [{ name: 'kp', symbol: 'vfs_read', pre: [{ do: 'spin' as const, steps: 20 }] }],
+    tasks: [
+      { comm: 'rmmod', cpu: 0, program: [{ op: 'register_kprobe' as const, probe: 'kp' }, { op: 'sleep' as const, ticks: 30 }, { op: 'unregister_kprobe' as const, probe: 'kp' }] },
+      { comm: 'reader', cpu: 1, program: [{ op: 'sleep' as const, ticks: 5 }, { op: 'call' as const, fn: 'vfs_read', times: 4 }] },
+    ],
+  };
+  const opts = { strategy: 'dfs' as const, seed: 42, out: null, runs: 100_000, preemptionBound: 2 };
+  const withR = await explore(scenario, { ...opts, reduce: true });
+  const withoutR = await explore(scenario, { ...opts, reduce: false });
+  if (!withR.dfs?.exhausted || !withoutR.dfs?.exhausted) throw new Error('dfs did not finish its bounded search');
+  const checks = async (reduce: boolean) =>
+    [...new Set((await explore(scenario, { ...opts, reduce, keepGoing: true, mutant: 'disarm-without-sync' })).failures.map((f) => f.check ?? f.kind))].sort().join(',');
+  return { ratio: withR.runs / withoutR.runs, withRuns: withR.runs, withoutRuns: withoutR.runs, failuresWith: await checks(true), failuresWithout: await checks(false) };
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--reduction')) {
+    const d = await dfsReduction();
+    process.stdout.write(`dfs_reduction_ratio: ${d.ratio.toFixed(3)}\n`);
+    process.stdout.write(`# exhaustive dfs (preemption bound 2) of a small removal race: ${d.withRuns} executions with partial-order reduction, ${d.withoutRuns} without; failures found with disarm-without-sync: ${d.failuresWith} with, ${d.failuresWithout} without\n`);
+    return;
+  }
   const r = await exploreSpeed();
   process.stdout.write(`explore_runs_per_s: ${r.runsPerSecond.toFixed(1)} runs/s\n`);
   process.stdout.write(`explore_speedup_2_workers: ${r.speedup2Workers.toFixed(2)} x\n`);

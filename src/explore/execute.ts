@@ -1,6 +1,7 @@
 import type { MutantName } from '../kprobes/mutants.ts';
 import { Simulation, type EndReason, type SimulationOptions } from '../actors/simulation.ts';
 import type { LoggedEvent } from '../model/events.ts';
+import type { KernelState } from '../model/state.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { Choice } from '../scheduler/choices.ts';
 import { roundRobinStrategy, type Strategy } from '../scheduler/strategies.ts';
@@ -47,6 +48,8 @@ export interface RunRecord {
   readonly failureAt: number;
   /** Why the run ended, or null when it was stopped at its failure. */
   readonly endReason: EndReason | null;
+  /** The folded state when the run ended or was stopped. */
+  readonly world: KernelState;
 }
 
 /** The fair phase's bound for a scenario: LIVENESS_BOUND, or half its step limit when that is less. */
@@ -126,7 +129,7 @@ export function executeRun(spec: RunSpec): RunRecord {
       failure = firstFailure(detectors);
       if (failure !== null) {
         failureAt = decisions.length;
-        if (spec.stopAtFailure) return { decisions, menus, hashes, branch, failure, failureAt, endReason: null };
+        if (spec.stopAtFailure) return { decisions, menus, hashes, branch, failure, failureAt, endReason: null, world: sim.world };
       }
     }
   }
@@ -136,5 +139,5 @@ export function executeRun(spec: RunSpec): RunRecord {
     failure = firstFailure(detectors);
     failureAt = decisions.length;
   }
-  return { decisions, menus, hashes, branch, failure, failureAt, endReason };
+  return { decisions, menus, hashes, branch, failure, failureAt, endReason, world: sim.world };
 }
