@@ -123,7 +123,7 @@ export async function exploreCommand(arg: string | undefined, flags: ExploreFlag
   ];
   if (report.pct !== null) {
     const { d, k, n, guarantee } = report.pct;
-    lines.push(`PCT: depth d=${d}, k=${k} decisions (the default schedule's), n=${n} threads (CPUs and tasks): a run finds a bug of depth ${d} with probability at least 1/(n·k^(d−1)) = ${guarantee.toPrecision(3)}`);
+    lines.push(`PCT: depth d=${d}, k=${k} branch points (the default schedule's decisions that may preempt), n=${n} threads (CPUs and tasks): a run finds a bug of depth ${d} with probability at least 1/(n·k^(d−1)) = ${guarantee.toPrecision(3)}`);
   }
   if (report.dfs !== null) {
     const { depth, preemption_bound, exhausted } = report.dfs;
