@@ -2,6 +2,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import type { DebugfsFile } from './commands/debugfs.ts';
 import type { ExploreFlags } from './commands/explore.ts';
 import { EXPLORE_STRATEGIES } from '../explore/report.ts';
+import { PROGRESS_MODES } from './progress-line.ts';
 import { DEFAULT_RUNS, EXPLORE_DIR, parseBound, parseDepth, parseRuns, parseShard, parseWorkers } from './explore-options.ts';
 import type { ExportFlags } from './commands/export.ts';
 import type { RunFlags } from './commands/run.ts';
@@ -138,6 +139,7 @@ const exploreCmd = program
   .option('--out <DIR>', 'where failure logs are written', EXPLORE_DIR)
   .option('--report <FILE>', 'write the report as JSON to FILE')
   .option('--keep-going', 'go on after a failure (without it: stop at the first)', false)
+  .addOption(new Option('--progress <mode>', 'progress on standard error (runs, runs/s, distinct states, failures, ETA): auto, a line redrawn when stderr is a terminal and nothing otherwise; plain, a line every 10 s and at the end (for CI logs); off').choices([...PROGRESS_MODES]).default('auto'))
   .addOption(mutantOption())
   .option('--cpus <N>', "number of CPUs (overrides the scenario's)", parseCpus)
   .addOption(new Option('--kernel <version>', "kernel release to follow (overrides the scenario's; default 6.17)").choices([...KERNEL_VERSIONS]))

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { explore, type Progress } from '../../explore/explore.ts';
+import { explore } from '../../explore/explore.ts';
 import { checkReport, mergeReports } from '../../explore/merge.ts';
 import { reportText, type ExploreReport, type ExploreStrategyName, type FailureReport } from '../../explore/report.ts';
 import { InputError } from '../../errors.ts';
@@ -11,6 +11,7 @@ import { describe } from '../../scheduler/strategies.ts';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK } from '../errors.ts';
 import { moduleScenario, withModuleFlags } from '../module-flags.ts';
 import { out, writeFileAtomically } from '../io.ts';
+import { progressWriter, type ProgressMode } from '../progress-line.ts';
 import { withOverrides } from './run.ts';
 
 export interface ExploreFlags {
@@ -32,6 +33,8 @@ export interface ExploreFlags {
   /** Kernel modules in C loaded around the workload, as on `run` (issue 12). */
   module?: string[];
   moduleParam?: string[];
+  /** auto: a line redrawn on a terminal, nothing elsewhere; plain: a line now and then; off. */
+  progress?: ProgressMode;
 }
 
 /** One failure, as the command prints it: what, where found, the shrunk schedule, and how to look at it. */
@@ -51,25 +54,6 @@ function verdict(r: ExploreReport): string {
   if (r.failures.length === 0) return `OK: no failure in ${what}`;
   const checks = [...new Set(r.failures.map((f) => f.check))].join(', ');
   return `FAILED: ${r.failures.length} failure${r.failures.length === 1 ? '' : 's'} (${checks}) in ${what}`;
-}
-
-/** A progress line on a terminal (runs, runs/s, states, failures, ETA); nothing elsewhere. */
-function progressLine(): { update: (p: Progress) => void; done: () => void } {
-  if (!process.stderr.isTTY) return { update: () => {}, done: () => {} };
-  const start = Date.now();
-  let shown = false;
-  return {
-    update(p) {
-      const s = (Date.now() - start) / 1000;
-      const rate = s > 0 ? p.runs / s : 0;
-      const eta = rate > 0 ? Math.ceil((p.of - p.runs) / rate) : 0;
-      process.stderr.write(`\rexplore: ${p.runs}/${p.of} runs, ${rate.toFixed(1)} runs/s, ${p.states} states, ${p.failures} failures, ETA ${eta}s\x1b[K`);
-      shown = true;
-    },
-    done() {
-      if (shown) process.stderr.write('\r\x1b[K');
-    },
-  };
 }
 
 /** --out must be a directory (or not exist yet); --report a file in an existing directory. */
@@ -99,7 +83,8 @@ export async function exploreCommand(arg: string | undefined, flags: ExploreFlag
   }
   // Where the results go is checked before the runs, not after them.
   await checkOutputs(flags);
-  const progress = progressLine();
+  // Wall-clock time for the progress line on stderr only; the report never sees it.
+  const progress = progressWriter(flags.progress ?? 'auto', process.stderr, Date.now);
   let report: ExploreReport;
   try {
     report = await explore(scenario, {
