@@ -10,6 +10,7 @@ import { executeRun, livenessBound } from './execute.ts';
 import { BatchPool } from './pool.ts';
 import type { ExploreReport, ExploreStrategyName, FailureReport } from './report.ts';
 import { shrinkSchedule, type Found } from './shrink.ts';
+import { storyOf } from './story.ts';
 import { writeFailureLog } from './write-log.ts';
 
 // kprobesim explore: many runs of one scenario under an exploration strategy, each watched for
@@ -88,6 +89,7 @@ export async function explore(scenario: Scenario, opts: ExploreOptions): Promise
     const spec = withMutant({ scenario, seed: opts.seed });
     const shrunk = shrinkSchedule(spec, f.decisions, f.failure);
     const failure = shrunk.record.failure!;
+    const story = storyOf(spec, shrunk.preemptions, failure);
     let log: string | null = null;
     if (out !== null) {
       log = join(out, `${slug(scenario.name)}-${opts.strategy}${mutant === undefined ? '' : `-${slug(mutant)}`}-seed${opts.seed}-run${f.run}.jsonl`);
@@ -105,7 +107,8 @@ export async function explore(scenario: Scenario, opts: ExploreOptions): Promise
       check: failure.check,
       run: f.run,
       strategy: f.strategy,
-      schedule: shrunk.preemptions.map((p) => ({ at: p.at, cpu: p.choice.cpu, switch_to: p.choice.switch_to })),
+      schedule: shrunk.preemptions.map((p, i) => ({ at: p.at, cpu: p.choice.cpu, switch_to: p.choice.switch_to, label: story.labels[i]! })),
+      story: story.lines,
     });
   };
 

@@ -29,8 +29,13 @@ export interface FailureReport {
   readonly run: number;
   /** The strategy that made the run (a portfolio's member). */
   readonly strategy: string;
-  /** The shrunk schedule: the decisions where it leaves the default schedule. */
-  readonly schedule: readonly { readonly at: number; readonly cpu: number; readonly switch_to: number | null }[];
+  /** The shrunk schedule: the decisions where it leaves the default schedule, each labelled with the step it made happen (`cpu0: pid 100 wakes`). */
+  readonly schedule: readonly { readonly at: number; readonly cpu: number; readonly switch_to: number | null; readonly label?: string }[];
+  /**
+   * The shrunk run as a short story (./story.ts): each CPU's last visible step before each
+   * preemption, the steps that followed it, the failing step and the violated check.
+   */
+  readonly story?: readonly string[];
 }
 
 export interface ExploreReport {

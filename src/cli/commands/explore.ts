@@ -44,7 +44,12 @@ function failureLines(f: FailureReport, i: number): string[] {
     `failure ${i + 1}: run ${f.run} (${f.strategy}, seed ${f.seed}): ${f.message}`,
     `  shrunk to ${plural(f.preemptions, 'preemption')} in ${plural(f.decisions, 'decision')} (from ${plural(f.preemptions_before_shrinking, 'preemption')} in ${plural(f.decisions_before_shrinking, 'decision')})`,
   ];
-  for (const p of f.schedule) lines.push(`  preempt at decision ${p.at}: ${describe(p)}`);
+  for (const p of f.schedule) lines.push(`  preempt at decision ${p.at}: ${describe(p)}${p.label === undefined ? '' : ` (${p.label})`}`);
+  // The story (./story.ts); bug depth: the orderings that must hold, one per kept preemption.
+  if (f.story !== undefined) {
+    lines.push(`  story (${plural(f.preemptions, 'preemption')}, bug depth ${f.preemptions}):`);
+    for (const s of f.story) lines.push(`    ${s}`);
+  }
   if (f.log !== null) lines.push(`  log: ${f.log}`, `  replay: kprobesim replay ${f.log}`, `  explain: kprobesim why ${f.log}`, `  view: kprobesim view ${f.log}`);
   return lines;
 }
