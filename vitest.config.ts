@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'property-tests/**/*.test.ts'],
+    // The example property test is run too, so that it keeps working as the API changes.
+    include: ['test/**/*.test.ts', 'property-tests/**/*.test.ts', 'examples/**/*.property.test.ts'],
     setupFiles: ['property-tests/setup.ts'],
     globalSetup: ['test/build-dist.ts'],
     // The JSON report is what .ci/run counts; the default reporter is what people read.
