@@ -31,6 +31,7 @@ describe('invariants on random scenarios and schedules', () => {
   it('INV-disabled: no handler runs for a trap taken after disable_kprobe returned (R37, R170)', () => holds('INV-disabled'));
   it('INV-kretprobe: instances ≤ maxactive, each taken and given back once, handlers for their own call (R72-R80)', () =>
     holds('INV-kretprobe'));
+  it('INV-aggr-order: one point\'s children run newest-registered first, pre and post (R9, R10, R11)', () => holds('INV-aggr-order'));
 
   it('INV-progress: with enough steps every run finishes: no deadlock, every kprobes call returned', async () => {
     await fc.assert(

@@ -16,6 +16,7 @@ export const INVARIANTS = [
   'INV-text',
   'INV-disabled',
   'INV-kretprobe',
+  'INV-aggr-order',
 ] as const;
 export type InvariantId = (typeof INVARIANTS)[number];
 

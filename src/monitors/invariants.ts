@@ -2,6 +2,7 @@ import type { LoggedEvent } from '../model/events.ts';
 import type { KernelState } from '../model/state.ts';
 import type { Projection } from '../views/folder.ts';
 import type { InvariantChecker, InvariantId, Report, Violation } from './checker.ts';
+import { AggrOrderChecker } from './inv-aggr-order.ts';
 import { DisabledChecker } from './inv-disabled.ts';
 import { KretprobeChecker } from './inv-kretprobe.ts';
 import { MutexChecker } from './inv-mutex.ts';
@@ -34,6 +35,7 @@ export class InvariantMonitor implements Projection {
     new MutexChecker(),
     new TextChecker(),
     new KretprobeChecker(),
+    new AggrOrderChecker(),
   ];
   /** Each checker's report function, bound to its invariant once rather than on every event. */
   private readonly reports: readonly Report[] = this.checkers.map((c) => (seq, message) => this.flag(c.inv, seq, message));
