@@ -11,6 +11,7 @@ import { BatchPool } from './pool.ts';
 import type { ExploreReport, ExploreStrategyName, FailureReport } from './report.ts';
 import { shrinkSchedule, type Found } from './shrink.ts';
 import { storyOf } from './story.ts';
+import { shrinkScenario } from './shrink-scenario.ts';
 import { writeFailureLog } from './write-log.ts';
 
 // kprobesim explore: many runs of one scenario under an exploration strategy, each watched for
@@ -88,27 +89,33 @@ export async function explore(scenario: Scenario, opts: ExploreOptions): Promise
   const report = async (f: Found): Promise<void> => {
     const spec = withMutant({ scenario, seed: opts.seed });
     const shrunk = shrinkSchedule(spec, f.decisions, f.failure);
-    const failure = shrunk.record.failure!;
-    const story = storyOf(spec, shrunk.preemptions, failure);
+    // Then the scenario (./shrink-scenario.ts); the log and the figures below are the smaller one's.
+    const small = shrinkScenario(spec, shrunk.preemptions, shrunk.record.failure!, shrunk.record.failureAt);
+    const final = small.shrunk ? { scenario: small.scenario, preemptions: small.preemptions, record: small.record } : { scenario, preemptions: shrunk.preemptions, record: shrunk.record };
+    const failure = final.record.failure!;
+    const story = storyOf(withMutant({ scenario: final.scenario, seed: opts.seed }), final.preemptions, failure);
     let log: string | null = null;
     if (out !== null) {
       log = join(out, `${slug(scenario.name)}-${opts.strategy}${mutant === undefined ? '' : `-${slug(mutant)}`}-seed${opts.seed}-run${f.run}.jsonl`);
-      await writeFailureLog(withMutant({ path: log, scenario, seed: opts.seed, preemptions: shrunk.preemptions, foundBy: f.strategy, run: f.run }));
+      await writeFailureLog(withMutant({ path: log, scenario: final.scenario, seed: opts.seed, preemptions: final.preemptions, foundBy: f.strategy, run: f.run }));
     }
     failures.push({
       kind: failure.kind,
       message: failure.message,
       log,
-      decisions: shrunk.record.failureAt,
+      decisions: final.record.failureAt,
       decisions_before_shrinking: f.failureAt,
-      preemptions: shrunk.preemptions.length,
+      preemptions: final.preemptions.length,
       preemptions_before_shrinking: shrunk.preemptionsBefore,
       seed: f.seed,
       check: failure.check,
       run: f.run,
       strategy: f.strategy,
-      schedule: shrunk.preemptions.map((p, i) => ({ at: p.at, cpu: p.choice.cpu, switch_to: p.choice.switch_to, label: story.labels[i]! })),
+      schedule: final.preemptions.map((p, i) => ({ at: p.at, cpu: p.choice.cpu, switch_to: p.choice.switch_to, label: story.labels[i]! })),
       story: story.lines,
+      scenario_before: small.before,
+      scenario_after: small.shrunk ? small.after : null,
+      scenario_not_shrunk: small.shrunk ? null : small.reason,
     });
   };
 

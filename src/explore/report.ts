@@ -1,5 +1,6 @@
 import type { MutantName } from '../kprobes/mutants.ts';
 import type { FailureKind } from './detectors.ts';
+import type { ScenarioSize } from './shrink-scenario.ts';
 
 // The exploration report (`kprobesim explore --report FILE`, and what explore() returns): its
 // first four fields are the contract of issue 12; the rest say how it was made, so that shard
@@ -36,6 +37,11 @@ export interface FailureReport {
    * preemption, the steps that followed it, the failing step and the violated check.
    */
   readonly story?: readonly string[];
+  /** The scenario's size as given, and after shrinking it (./shrink-scenario.ts); the log holds the latter. */
+  readonly scenario_before: ScenarioSize;
+  /** Null when it was not shrunk (`scenario_not_shrunk` says why). */
+  readonly scenario_after: ScenarioSize | null;
+  readonly scenario_not_shrunk: string | null;
 }
 
 export interface ExploreReport {

@@ -50,6 +50,10 @@ function failureLines(f: FailureReport, i: number): string[] {
     lines.push(`  story (${plural(f.preemptions, 'preemption')}, bug depth ${f.preemptions}):`);
     for (const s of f.story) lines.push(`    ${s}`);
   }
+  const b = f.scenario_before;
+  const a = f.scenario_after;
+  if (a === null) lines.push(`  scenario not shrunk: ${f.scenario_not_shrunk}`);
+  else lines.push(`  scenario shrunk to ${a.tasks}/${b.tasks} tasks, ${a.probes}/${b.probes} probes, ${a.operations}/${b.operations} operations, ${a.handler_steps}/${b.handler_steps} handler steps, ${a.cpus}/${b.cpus} CPUs`);
   if (f.log !== null) lines.push(`  log: ${f.log}`, `  replay: kprobesim replay ${f.log}`, `  explain: kprobesim why ${f.log}`, `  view: kprobesim view ${f.log}`);
   return lines;
 }
