@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultOutput } from '../src/cli/commands/export.ts';
+import { defaultOutput, exportCommand } from '../src/cli/commands/export.ts';
+import { InputError } from '../src/errors.ts';
 import { BUILTIN_SCENARIOS } from '../src/scenario/builtin/index.ts';
 import { perfettoJson, PERFETTO_TICK_US } from '../src/timeline/perfetto.ts';
 import { cliInProcess } from './cli-in-process.ts';
@@ -224,5 +225,15 @@ describe('kprobesim export', () => {
     expect(defaultOutput('/a/b/run.jsonl', '.perfetto.json')).toBe('/a/b/run.perfetto.json');
     expect(defaultOutput('run.log', '.perfetto.json')).toBe('run.log.perfetto.json');
     expect(defaultOutput('/a/.jsonl', '.html')).toBe('/a/.jsonl.html');
+  });
+});
+
+describe('exportCommand (the library path, past the CLI\'s own choice check)', () => {
+  it('refuses a format name that is only a property of every object, naming --format', async () => {
+    for (const format of ['constructor', 'toString', '__proto__']) {
+      const err = await exportCommand('/nonexistent.jsonl', { format, force: false }).catch((e: unknown) => e);
+      expect(err, format).toBeInstanceOf(InputError);
+      expect(String((err as Error).message), format).toContain('unknown format');
+    }
   });
 });

@@ -52,12 +52,9 @@ const html: ExportFormat = {
 };
 
 /** The formats `--format` accepts. */
-export const FORMATS: Readonly<Record<string, ExportFormat | undefined>> = {
-  perfetto,
-  html,
-};
+export const FORMATS = { perfetto, html } as const satisfies Readonly<Record<string, ExportFormat>>;
 
-export const FORMAT_NAMES = ['perfetto', 'html'] as const;
+export const FORMAT_NAMES = Object.keys(FORMATS) as (keyof typeof FORMATS)[];
 
 export interface ExportFlags {
   format: string;
@@ -112,11 +109,11 @@ export async function timelineOfLog(path: string, range: SeqRange = {}): Promise
 }
 
 export async function exportCommand(path: string, flags: ExportFlags): Promise<number> {
-  const format = FORMATS[flags.format];
-  if (format === undefined) {
-    if ((FORMAT_NAMES as readonly string[]).includes(flags.format)) throw new InputError('--format', `${flags.format} is not available in this build yet`);
+  // An own key only: `--format constructor` is an unknown format, not Object's prototype.
+  if (!Object.hasOwn(FORMATS, flags.format)) {
     throw new InputError('--format', `unknown format ${JSON.stringify(flags.format)} (expected ${FORMAT_NAMES.join(' or ')})`);
   }
+  const format: ExportFormat = FORMATS[flags.format as keyof typeof FORMATS];
   const range: SeqRange = { ...(flags.from !== undefined ? { from: flags.from } : {}), ...(flags.to !== undefined ? { to: flags.to } : {}) };
   checkRangeFlags(range);
   const out = flags.out ?? defaultOutput(path, format.extension);
