@@ -19,7 +19,7 @@ import type { Scenario } from '../src/scenario/types.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import { HITS, LARGE_N, probeScaleRatios, ROUNDS, SMALL_N } from './probe-scale.ts';
 import { raceRunsPerSecond, replayVsRun, smallRaceVsFastcheck, speedNotes } from './run-speed.ts';
-import { exploreSpeed } from './explore-speed.ts';
+import { exploreNote, exploreSpeed } from './explore-speed.ts';
 import { benchScenario } from './scenario.ts';
 import { channelCosts } from './channels.ts';
 import { startupVsNode } from './startup.ts';
@@ -277,7 +277,7 @@ async function main(): Promise<void> {
   const ex = await exploreSpeed();
   metric('explore_runs_per_s', ex.runsPerSecond.toFixed(1), 'runs/s');
   metric('explore_speedup_2_workers', fmtRatio(ex.speedup2Workers), 'x');
-  note(`explore: ${ex.runs} random runs of unregister-race (seed 42, state fingerprints and every detector), one worker, then two (${ex.runsPerSecond2Workers.toFixed(1)} runs/s)`);
+  note(exploreNote(ex));
   metric('bench_total_s', ((performance.now() - tStart) / 1000).toFixed(1), 's');
 }
 
