@@ -59,8 +59,8 @@ describe('the story of a shrunk failure', () => {
     expect(f.preemptions).toBe(1);
     const trap = after(story, /^cpu1: int3 at vfs_read\+0x0$/);
     const pre = after(story, /^— preemption 1 \(decision \d+\): cpu0 runs instead of cpu1 while cpu1 is at the int3 at vfs_read\+0x0$/, trap + 1);
-    expect(f.schedule[0]!.label).toBe('cpu0: pid 100 wakes');
-    expect(story[pre + 1]).toBe('cpu0: pid 100 wakes');
+    expect(f.schedule[0]!.label).toBe('cpu0: rmmod (pid 100) wakes');
+    expect(story[pre + 1]).toBe('cpu0: rmmod (pid 100) wakes');
     const unreg = after(story, /^cpu0: unregister_kprobe\(slow\)$/, pre + 1);
     const lock = after(story, /^cpu0: takes kprobe_mutex$/, unreg + 1);
     const disarm = after(story, /^cpu0: disarms vfs_read\+0x0 /, lock + 1);
@@ -78,7 +78,7 @@ describe('the story of a shrunk failure', () => {
     expectPrinted(lines, f);
     // The last kept preemption wakes rmmod while reader is inside slow's pre-handler.
     const last = f.preemptions;
-    expect(f.schedule.at(-1)!.label).toBe('cpu0: pid 100 wakes');
+    expect(f.schedule.at(-1)!.label).toBe('cpu0: rmmod (pid 100) wakes');
     const enter = after(story, /^cpu1: enters slow's pre-handler$/);
     const pre = after(story, new RegExp(`^— preemption ${last} \\(decision \\d+\\): cpu0 runs instead of cpu1 while cpu1 is in slow's pre-handler$`), enter + 1);
     const unreg = after(story, /^cpu0: unregister_kprobe\(slow\)$/, pre + 1);

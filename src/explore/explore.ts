@@ -9,7 +9,8 @@ import { runBatch, type BatchTask, type IndependentStrategy, type RunResult } fr
 import { executeRun, livenessBound } from './execute.ts';
 import { BatchPool } from './pool.ts';
 import type { ExploreReport, ExploreStrategyName, FailureReport } from './report.ts';
-import { shrinkSchedule, type Found } from './shrink.ts';
+import { contextSwitchesOf, shrinkSchedule, type Found } from './shrink.ts';
+import { contextSwitches } from './shrink-reorder.ts';
 import { storyOf } from './story.ts';
 import { shrinkScenario } from './shrink-scenario.ts';
 import { writeFailureLog } from './write-log.ts';
@@ -107,6 +108,8 @@ export async function explore(scenario: Scenario, opts: ExploreOptions): Promise
       decisions_before_shrinking: f.failureAt,
       preemptions: final.preemptions.length,
       preemptions_before_shrinking: shrunk.preemptionsBefore,
+      context_switches: contextSwitchesOf(final.record),
+      context_switches_before_shrinking: contextSwitches(f.decisions.slice(0, f.failureAt)),
       seed: f.seed,
       check: failure.check,
       run: f.run,

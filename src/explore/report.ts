@@ -22,6 +22,13 @@ export interface FailureReport {
   /** Decisions of the shrunk run that differ from the default schedule. */
   readonly preemptions: number;
   readonly preemptions_before_shrinking: number;
+  /**
+   * How often the CPU that steps changes from one decision to the next, up to the failure, in
+   * the shrunk run and in the run that found it (a preemption is one kind of switch; the default
+   * schedule switches too, when the CPU that stepped last cannot go on).
+   */
+  readonly context_switches: number;
+  readonly context_switches_before_shrinking: number;
   /** The seed of the run's schedule (derived from --seed and the run's index; dfs: --seed). */
   readonly seed: number;
   /** The invariant, event or check that failed (INV-unregister, kernel.oops, kernel.deadlock, liveness). */
@@ -30,7 +37,7 @@ export interface FailureReport {
   readonly run: number;
   /** The strategy that made the run (a portfolio's member). */
   readonly strategy: string;
-  /** The shrunk schedule: the decisions where it leaves the default schedule, each labelled with the step it made happen (`cpu0: pid 100 wakes`). */
+  /** The shrunk schedule: the decisions where it leaves the default schedule, each labelled with the step it made happen (`cpu0: rmmod (pid 100) wakes`). */
   readonly schedule: readonly { readonly at: number; readonly cpu: number; readonly switch_to: number | null; readonly label?: string }[];
   /**
    * The shrunk run as a short story (./story.ts): each CPU's last visible step before each

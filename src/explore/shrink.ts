@@ -1,17 +1,31 @@
 import type { MutantName } from '../kprobes/mutants.ts';
+import type { LoggedEvent } from '../model/events.ts';
+import { createSetup } from '../model/setup.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { Choice } from '../scheduler/choices.ts';
 import { defaultIndex, forcedStrategy } from '../scheduler/strategies.ts';
 import type { Failure } from './detectors.ts';
 import { executeRun, type RunRecord } from './execute.ts';
+import { advanceTargets, contextSwitches, mergeMoves, shifted, type StepInfo } from './shrink-reorder.ts';
+import { visibilityOf, type Visibility } from './visibility.ts';
 
 // Shrinking a failing schedule to its essential orderings. A schedule is read as the default
 // schedule (the CPU that stepped last goes on while it can, else the lowest CPU) plus the
-// decisions where it leaves it: its preemptions. Delta debugging (Zeller and Hildebrandt's ddmin)
-// removes preemptions while the run still fails the same way (same kind, same check), replaying
-// leniently: a kept preemption that is no longer on the menu at its decision is skipped. The
-// result is 1-minimal: dropping any one of its preemptions loses the failure. Everything here is
-// a function of its inputs, so shrinking is as deterministic as the runs.
+// decisions where it leaves it: its preemptions. Three passes take turns until a whole round
+// gains nothing (or the run budget is spent):
+// - ddmin (Zeller and Hildebrandt's delta debugging) removes preemptions while the run still
+//   fails the same way (same kind, same check), replaying leniently: a kept preemption that is
+//   no longer on the menu at its decision is skipped;
+// - reordering (./shrink-reorder.ts) moves a block of one CPU's steps past a neighbouring block
+//   so that two blocks of another CPU merge: one context switch fewer, no more preemptions, the
+//   same failure no later;
+// - advancing (./shrink-reorder.ts) moves the race window earlier: the preemptions shifted back
+//   to where the preempted CPU had made the same kind of step before (an earlier iteration of
+//   its loop), the same failure earlier, with no more preemptions or context switches.
+// Every gain makes (preemptions, context switches, decisions) smaller in that order, so the
+// rounds end. The last round's ddmin gained nothing, so the result is 1-minimal: dropping any
+// one of its preemptions loses the failure. Everything here is a function of its inputs and
+// counts runs, never time, so shrinking is as deterministic as the runs.
 
 /** At most this many runs per shrink (a bound on time, deterministic since it counts runs). */
 export const SHRINK_RUNS = 400;
@@ -51,6 +65,14 @@ export interface ShrinkSpec {
   readonly mutant?: MutantName;
 }
 
+export interface ShrinkOptions {
+  /** The run budget (default SHRINK_RUNS). */
+  readonly runs?: number;
+  /** Which passes take turns with ddmin (default both: the tests turn them off to compare). */
+  readonly reorder?: boolean;
+  readonly advance?: boolean;
+}
+
 function sameFailure(a: Failure | null, b: Failure): boolean {
   return a !== null && a.kind === b.kind && a.check === b.check;
 }
@@ -69,35 +91,73 @@ export function preemptionsOf(record: RunRecord): Preemption[] {
   return out;
 }
 
-function runWith(spec: ShrinkSpec, forced: readonly Preemption[]): RunRecord {
+/** Context switches of `record` up to its failure (./shrink-reorder.ts). */
+export function contextSwitchesOf(record: RunRecord): number {
+  return contextSwitches(record.decisions.slice(0, record.failureAt));
+}
+
+/** A run with what the reordering passes read: each decision's step. */
+interface Traced {
+  readonly record: RunRecord;
+  readonly steps: readonly StepInfo[];
+}
+
+function runTraced(spec: ShrinkSpec, visibility: Visibility, forced: (i: number) => Choice | undefined): Traced {
+  const steps: { visible: boolean; what: string[] }[] = [];
+  const onEvent = (e: LoggedEvent) => {
+    if (e.type === 'sched.pick') steps.push({ visible: false, what: [] });
+    const s = steps.at(-1);
+    if (s === undefined || e.type === 'sched.pick') return;
+    s.what.push(e.type);
+    if (visibility.visible(e)) s.visible = true;
+  };
+  const opts = { scenario: spec.scenario, seed: spec.seed, strategy: forcedStrategy('explore', forced), menus: true, stopAtFailure: true, onEvent };
+  const record = executeRun(spec.mutant === undefined ? opts : { ...opts, mutant: spec.mutant });
+  return { record, steps: steps.map((s) => ({ visible: s.visible, what: s.what.join(' ') })) };
+}
+
+function byPreemptions(forced: readonly Preemption[]): (i: number) => Choice | undefined {
   const byIndex = new Map(forced.map((p) => [p.at, p.choice]));
-  const opts = { scenario: spec.scenario, seed: spec.seed, strategy: forcedStrategy('explore', (i) => byIndex.get(i)), menus: true, stopAtFailure: true };
-  return executeRun(spec.mutant === undefined ? opts : { ...opts, mutant: spec.mutant });
+  return (i) => byIndex.get(i);
 }
 
 /** Shrinks the failing run whose decisions are `decisions` (it failed with `failure`). */
-export function shrinkSchedule(spec: ShrinkSpec, decisions: readonly Choice[], failure: Failure): Shrunk {
+export function shrinkSchedule(spec: ShrinkSpec, decisions: readonly Choice[], failure: Failure, options: ShrinkOptions = {}): Shrunk {
+  const budget = options.runs ?? SHRINK_RUNS;
   let runs = 0;
+  const visibility = visibilityOf(createSetup(spec.scenario, spec.seed));
   // The original, re-run with every decision forced, gives the menus its preemptions are read from.
-  const original = runWith(spec, decisions.map((choice, at) => ({ at, choice })));
+  const original = runTraced(spec, visibility, (i) => decisions[i]);
   runs++;
-  if (!sameFailure(original.failure, failure)) throw new Error(`internal: a failing schedule did not fail again when forced (${failure.check})`);
-  let best = { preemptions: preemptionsOf(original), record: original };
+  if (!sameFailure(original.record.failure, failure)) throw new Error(`internal: a failing schedule did not fail again when forced (${failure.check})`);
+  interface Best extends Traced {
+    readonly preemptions: Preemption[];
+    readonly switches: number;
+  }
+  const measure = (t: Traced): Best => ({ ...t, preemptions: preemptionsOf(t.record), switches: contextSwitchesOf(t.record) });
+  let best = measure(original);
   const preemptionsBefore = best.preemptions.length;
-  const test = (candidate: readonly Preemption[]): boolean => {
-    if (runs >= SHRINK_RUNS) return false;
-    const r = runWith(spec, candidate);
+
+  /** Runs a candidate; keeps it (as what the run actually did) when it fails the same way and `better` says so. */
+  const attempt = (forced: (i: number) => Choice | undefined, better: (c: Best) => boolean): boolean => {
+    if (runs >= budget) return false;
+    const t = runTraced(spec, visibility, forced);
     runs++;
-    if (!sameFailure(r.failure, failure)) return false;
+    if (!sameFailure(t.record.failure, failure)) return false;
     // What the run actually did: skipped preemptions drop out, and a forced decision that
     // became the default is no longer one.
-    best = { preemptions: preemptionsOf(r), record: r };
+    const c = measure(t);
+    if (!better(c)) return false;
+    best = c;
     return true;
   };
-  if (best.preemptions.length > 0 && !test([])) {
-    // ddmin over the preemptions (in decision order).
+
+  // ddmin over the preemptions (in decision order); any run failing the same way counts.
+  const ddmin = (): void => {
+    const test = (candidate: readonly Preemption[]) => attempt(byPreemptions(candidate), () => true);
+    if (best.preemptions.length === 0 || test([])) return;
     let n = 2;
-    while (best.preemptions.length >= 2 && runs < SHRINK_RUNS) {
+    while (best.preemptions.length >= 2 && runs < budget) {
       const c = best.preemptions;
       const size = Math.ceil(c.length / n);
       const chunks: Preemption[][] = [];
@@ -123,6 +183,50 @@ export function shrinkSchedule(spec: ShrinkSpec, decisions: readonly Choice[], f
         n = Math.min(c.length, n * 2);
       }
     }
+  };
+
+  // Merging blocks: greedy, the first candidate kept starts a new list from the new schedule.
+  const reorder = (): void => {
+    for (;;) {
+      const current = best;
+      const moves = mergeMoves(current.record.decisions.slice(0, current.record.failureAt), current.steps);
+      const kept = moves.some((m) => attempt((i) => m.decisions[i], (c) => c.record.failureAt <= current.record.failureAt && c.switches < current.switches && c.preemptions.length <= current.preemptions.length));
+      if (!kept || runs >= budget) return;
+    }
+  };
+
+  // Advancing the window: for each preemption in turn, the earliest earlier place that still
+  // fails, by bisection over the places of the same kind (a window, once open, mostly stays open
+  // for later iterations: where it does not, bisection settles for a later place, never a wrong one).
+  const advance = (): void => {
+    for (let k = 0; k < best.preemptions.length && runs < budget; k++) {
+      const current = best;
+      const p = current.preemptions[k]!.at;
+      const targets = advanceTargets(current.record.decisions, current.steps, current.preemptions, k);
+      const better = (c: Best) => c.record.failureAt < current.record.failureAt && c.preemptions.length <= current.preemptions.length && c.switches <= current.switches;
+      let lo = 0;
+      let hi = targets.length; // targets[hi] (p itself when hi = length) is known to fail
+      let found: Best | null = null;
+      while (lo < hi && runs < budget) {
+        const mid = (lo + hi) >> 1;
+        best = current;
+        if (attempt(byPreemptions(shifted(current.preemptions, k, p - targets[mid]!)), better)) {
+          found = best;
+          hi = mid;
+        } else lo = mid + 1;
+      }
+      best = found ?? current;
+    }
+  };
+
+  const key = (b: Best) => [b.preemptions.length, b.switches, b.record.failureAt] as const;
+  const smaller = (a: readonly number[], b: readonly number[]) => a[0]! < b[0]! || (a[0] === b[0] && (a[1]! < b[1]! || (a[1] === b[1] && a[2]! < b[2]!)));
+  for (;;) {
+    const before = key(best);
+    ddmin();
+    if (options.reorder !== false) reorder();
+    if (options.advance !== false) advance();
+    if (runs >= budget || !smaller(key(best), before)) break;
   }
   return { preemptions: best.preemptions, record: best.record, preemptionsBefore, runs };
 }

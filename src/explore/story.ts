@@ -1,5 +1,6 @@
 import type { SymbolTable } from '../kernel/index.ts';
 import type { LoggedEvent } from '../model/events.ts';
+import { initialState } from '../model/initial.ts';
 import { symbolsOf } from '../model/setup.ts';
 import { forcedStrategy } from '../scheduler/strategies.ts';
 import type { Failure } from './detectors.ts';
@@ -20,7 +21,7 @@ export const STEPS_AFTER = 12;
 export interface Story {
   /** The story, one line a step, ending with the violated check. */
   readonly lines: readonly string[];
-  /** labels[i]: what preemption i made happen (`cpu0: pid 100 wakes`). */
+  /** labels[i]: what preemption i made happen (`cpu0: rmmod (pid 100) wakes`). */
   readonly labels: readonly string[];
   /** The orderings that must hold for the failure: one per kept preemption. */
   readonly depth: number;
@@ -36,7 +37,7 @@ function symbolName(symbols: SymbolTable, addr: unknown): string {
 }
 
 /** A visible step in plain words (without its CPU), or null for a step the story leaves out. */
-function phrase(e: Ev, sym: (a: unknown) => string): string | null {
+function phrase(e: Ev, sym: (a: unknown) => string, task: (pid: unknown) => string): string | null {
   switch (e.type) {
     case 'kprobe.register': return `register_kprobe(${e.probe}) at ${sym(e.addr)}`;
     case 'kprobe.registered': return `register_kprobe(${e.probe}) returns`;
@@ -59,9 +60,9 @@ function phrase(e: Ev, sym: (a: unknown) => string): string | null {
     case 'handler.skip': return `skips ${e.probe}'s ${e.phase}-handler (${e.reason})`;
     case 'kprobe.ss': return `single-steps the original instruction of ${sym(e.addr)}`;
     case 'kprobe.done': return `returns from the int3 at ${sym(e.addr)}`;
-    case 'task.sleep': return `pid ${e.pid} sleeps until t=${e.until}`;
-    case 'task.wake': return `pid ${e.pid} wakes`;
-    case 'task.exit': return `pid ${e.pid} exits`;
+    case 'task.sleep': return `${task(e.pid)} sleeps until t=${e.until}`;
+    case 'task.wake': return `${task(e.pid)} wakes`;
+    case 'task.exit': return `${task(e.pid)} exits`;
     case 'kernel.oops': return `Oops: ${e.message}${e.addr === null || e.addr === undefined ? '' : ` at ${sym(e.addr)}`}`;
     default: return e.type.startsWith('kernel.') ? e.type : null;
   }
@@ -99,6 +100,9 @@ export function storyOf(spec: ShrinkSpec, preemptions: readonly Preemption[], fa
   const record = executeRun(spec.mutant === undefined ? run : { ...run, mutant: spec.mutant });
   const symbols = symbolsOf(spec.scenario);
   const sym = (a: unknown) => symbolName(symbols, a);
+  // Tasks by their comm as it is at each event: the scenario's tasks, then forks and execs.
+  const comms = new Map(initialState(spec.scenario).tasks.map((t) => [t.pid, t.comm]));
+  const task = (pid: unknown) => (comms.has(pid as number) ? `${comms.get(pid as number)} (pid ${pid})` : `pid ${pid}`);
 
   // Each event with the decision whose step emitted it (decision i opens with the i-th sched.pick).
   const told: { decision: number; cpu: number | null; text: string; e: Ev }[] = [];
@@ -107,7 +111,9 @@ export function storyOf(spec: ShrinkSpec, preemptions: readonly Preemption[], fa
   for (const e of events) {
     if (e.seq > failure.seq) break;
     if (e.type === 'sched.pick') decision++;
-    const text = phrase(e, sym);
+    if (e.type === 'task.fork') comms.set(e.child as number, e.comm as string);
+    if (e.type === 'task.exec') comms.set(e.pid as number, e.comm as string);
+    const text = phrase(e, sym, task);
     const cpu = typeof e.cpu === 'number' ? e.cpu : null;
     if (text !== null || e.seq === failure.seq) told.push({ decision, cpu, text: text ?? e.type, e });
     if (e.seq === failure.seq) failureIndex = told.length - 1;
@@ -146,7 +152,7 @@ export function storyOf(spec: ShrinkSpec, preemptions: readonly Preemption[], fa
     const preempted = record.decisions[p.at - 1]?.cpu;
     const step = told[at];
     labels.push(step !== undefined && step.decision === p.at ? line(step) : `cpu${p.choice.cpu}: steps`);
-    const instead = preempted !== undefined && preempted !== p.choice.cpu ? ` instead of cpu${preempted}` : p.choice.switch_to !== null ? ` (switch to pid ${p.choice.switch_to})` : '';
+    const instead = preempted !== undefined && preempted !== p.choice.cpu ? ` instead of cpu${preempted}` : p.choice.switch_to !== null ? ` (switch to ${task(p.choice.switch_to)})` : '';
     lines.push(`— preemption ${k + 1} (decision ${p.at}): cpu${p.choice.cpu} runs${instead}${whileOthers(at - 1, p.choice.cpu)}`);
     // After it: its visible steps up to the next preemption or the failure.
     const next = k + 1 < preemptions.length ? told.findIndex((t) => t.decision >= preemptions[k + 1]!.at) : failureIndex;

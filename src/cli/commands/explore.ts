@@ -39,10 +39,10 @@ export interface ExploreFlags {
 
 /** One failure, as the command prints it: what, where found, the shrunk schedule, and how to look at it. */
 function failureLines(f: FailureReport, i: number): string[] {
-  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : w.endsWith('h') ? 'es' : 's'}`;
   const lines = [
     `failure ${i + 1}: run ${f.run} (${f.strategy}, seed ${f.seed}): ${f.message}`,
-    `  shrunk to ${plural(f.preemptions, 'preemption')} in ${plural(f.decisions, 'decision')} (from ${plural(f.preemptions_before_shrinking, 'preemption')} in ${plural(f.decisions_before_shrinking, 'decision')})`,
+    `  shrunk to ${plural(f.preemptions, 'preemption')}, ${plural(f.context_switches, 'context switch')} in ${plural(f.decisions, 'decision')} (from ${plural(f.preemptions_before_shrinking, 'preemption')}, ${plural(f.context_switches_before_shrinking, 'context switch')} in ${plural(f.decisions_before_shrinking, 'decision')})`,
   ];
   for (const p of f.schedule) lines.push(`  preempt at decision ${p.at}: ${describe(p)}${p.label === undefined ? '' : ` (${p.label})`}`);
   // The story (./story.ts); bug depth: the orderings that must hold, one per kept preemption.
