@@ -65,7 +65,7 @@ describe('kprobesim explore', () => {
     expect(read(log)).toBe('not this\n');
   });
 
-  it('gives the same report with 1 and 2 worker threads', async () => {
+  it('gives the same report with 1 and 2 worker processes', async () => {
     const args = ['--strategy', 'swarm', '--runs', '120', '--keep-going', ...MUTANT, '--out', join(dir, 'workers')];
     await explore([...args, '--workers', '1', '--report', join(dir, 'w1.json')]);
     await explore([...args, '--workers', '2', '--report', join(dir, 'w2.json')]);
@@ -97,7 +97,7 @@ describe('kprobesim explore', () => {
       [['--runs', '0'], "option '--runs <N>' argument '0' is invalid. expected a number of runs from 1 to 1000000000"],
       [['--shard', '2/2'], "option '--shard <I/N>' argument '2/2' is invalid. expected I/N with 0 ≤ I < N (N from 1 to 1000000), got 2/2"],
       [['--shard', 'half'], "option '--shard <I/N>' argument 'half' is invalid. expected I/N, shard I of N (0 ≤ I < N), e.g. 0/4"],
-      [['--workers', '0'], "option '--workers <W>' argument '0' is invalid. expected a number of worker threads from 1 to 256"],
+      [['--workers', '0'], "option '--workers <W>' argument '0' is invalid. expected a number of worker processes from 1 to 256"],
       [['--strategy', 'bfs'], "option '--strategy <name>' argument 'bfs' is invalid. Allowed choices are portfolio, random, pct, dfs, swarm."],
       [['--mutant', 'nope'], "option '--mutant <NAME>' argument 'nope' is invalid. Allowed choices are no-grace-period, arm-before-insert, no-reenter-check, disarm-without-sync, int3-sync-gap."],
       [['--strategy', 'dfs', '--shard', '0/2'], '--shard: dfs explores one tree, each run depending on the ones before it, and cannot be split into shards (use random, pct, swarm or portfolio)'],

@@ -15,7 +15,7 @@ function integer(v: string, min: number, max: number, what: string): number {
 export const parseRuns = (v: string): number => integer(v, 1, 1e9, 'a number of runs from 1 to 1000000000');
 export const parseDepth = (v: string): number => integer(v, 1, 1e6, 'a depth from 1 to 1000000');
 export const parseBound = (v: string): number => integer(v, 0, 1000, 'a number of preemptions from 0 to 1000');
-export const parseWorkers = (v: string): number => integer(v, 1, 256, 'a number of worker threads from 1 to 256');
+export const parseWorkers = (v: string): number => integer(v, 1, 256, 'a number of worker processes from 1 to 256');
 
 /** `--shard I/N`: run the runs whose index is I mod N (0 ≤ I < N). */
 export function parseShard(v: string): { index: number; count: number } {

@@ -134,7 +134,7 @@ const exploreCmd = program
   .option('--seed <S>', 'seed of the exploration (each run\'s schedule seed derives from it and the run\'s index)', parseSeed, DEFAULT_SEED)
   .option('--depth <D>', 'pct: the bug depth d (default 3); dfs: branch only at the first D decisions', parseDepth)
   .option('--preemption-bound <B>', 'dfs: at most B preemptions per schedule (default 2)', parseBound)
-  .option('--workers <W>', 'worker threads (the report does not depend on W)', parseWorkers, 1)
+  .option('--workers <W>', 'worker processes (the report does not depend on W)', parseWorkers, 1)
   .option('--shard <I/N>', 'run only the runs whose index is I mod N (explore merge combines the shards)', parseShard)
   .option('--out <DIR>', 'where failure logs are written', EXPLORE_DIR)
   .option('--report <FILE>', 'write the report as JSON to FILE')

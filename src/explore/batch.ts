@@ -7,7 +7,7 @@ import { executeRun } from './execute.ts';
 
 // Runs of the strategies whose runs are independent of each other (all but dfs): run i is a
 // function of the exploration's seed and i alone, so any subset of them can be run anywhere (a
-// worker thread, another shard) and merged by index into what one process would have found.
+// worker process, another shard) and merged by index into what one process would have found.
 
 export type IndependentStrategy = 'random' | 'pct' | 'swarm' | 'portfolio';
 
