@@ -21,6 +21,7 @@ import { callbackNames } from '../scenario/callbacks.ts';
 import { own } from '../model/own.ts';
 import { maxTasksOf } from '../scenario/types.ts';
 import type { Strategy } from '../scheduler/strategies.ts';
+import { decisionLabel, type Labeller } from '../scheduler/label.ts';
 import type { Projection } from '../views/folder.ts';
 import { EventBus, type Outbox } from './bus.ts';
 import { Channels, emitted, type KprobesCall, type RunView } from './channels.ts';
@@ -53,6 +54,13 @@ export interface SimulationOptions {
   readonly callbacks?: Readonly<Record<string, HandlerCallback>>;
   /** A planted-bug kernel (src/kprobes/mutants.ts); absent: the correct kernel. */
   readonly mutant?: MutantName;
+  /**
+   * Label each decision with what its step does (`sched.pick`'s label, src/scheduler/label.ts):
+   * runs that write a log do; a function gives each label itself (replay: the log's, where it has
+   * one). Default: no labels (a label costs about a twentieth of a step, for nothing in a run no
+   * one reads).
+   */
+  readonly labels?: boolean | Labeller;
 }
 
 export class Simulation {
@@ -117,6 +125,7 @@ export class Simulation {
         maxTasks: maxTasksOf(scenario),
         world: view.world,
         grants: this.channels.grantObservers,
+        label: opts.labels === true ? (w, choice) => decisionLabel(this.currentSetup, w, choice) : typeof opts.labels === 'function' ? opts.labels : null,
       },
     });
     this.logOutbox = this.bus.outbox('log');

@@ -8,6 +8,7 @@ import type { ExportFlags } from './commands/export.ts';
 import type { RunFlags } from './commands/run.ts';
 import type { ShellFlags } from './commands/shell.ts';
 import type { KunitFlags } from './commands/kunit.ts';
+import type { ReplayFlags } from './commands/replay.ts';
 import { KERNEL_VERSIONS } from '../kernel/releases.ts';
 import { EXIT_BAD_INPUT, userMessage } from './errors.ts';
 import { DEBUGFS_FILES, DEFAULT_SEED, mutantOption, parseArch, parseCpus, parseSeed, parseSeq, RUN_BUILD_OPTIONS, RUNS_DIR } from './options.ts';
@@ -51,7 +52,8 @@ program
   .command('replay')
   .description('re-execute a log from its header with the logged decisions; report "identical" or the first diverging seq')
   .argument('<log>', 'an event log written by kprobesim run')
-  .action(async (log: string) => done(await (await import('./commands/replay.ts')).replayCommand(log)));
+  .option('--by-labels', "lenient: take each logged decision by its label (what its step did) on the model as it is now, compare no events; report where the schedule stops applying, or the run's checks and digest")
+  .action(async (log: string, flags: ReplayFlags) => done(await (await import('./commands/replay.ts')).replayCommand(log, flags)));
 
 program
   .command('state')

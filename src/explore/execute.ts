@@ -110,7 +110,8 @@ export function executeRun(spec: RunSpec): RunRecord {
       return chosen;
     },
   };
-  const options: SimulationOptions = { seed: spec.seed, strategy: recording, projections: detectors };
+  // A run whose events are written (a failure's log) labels its decisions, as every log does.
+  const options: SimulationOptions = { seed: spec.seed, strategy: recording, projections: detectors, labels: spec.onEvent !== undefined };
   sim = new Simulation(scenario, spec.mutant === undefined ? options : { ...options, mutant: spec.mutant });
   if (spec.onEvent !== undefined) sim.events$.subscribe(spec.onEvent);
   if (reduce) {

@@ -36,7 +36,11 @@ export function payloadOk(check: TypeCheck, obj: Record<string, unknown>): boole
   const fields = check.fields;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
-    if (!(f.name in obj) || !kindOk(f.kind, obj[f.name])) return false;
+    if (!(f.name in obj)) {
+      if (f.kind === 'str|absent') continue;
+      return false;
+    }
+    if (!kindOk(f.kind, obj[f.name])) return false;
   }
   return true;
 }

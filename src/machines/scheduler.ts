@@ -7,6 +7,7 @@ import { evolveSched } from '../model/evolve.ts';
 import { optimizerDue } from '../model/queries.ts';
 import type { KernelState, SchedState } from '../model/state.ts';
 import { enabledChoices, type Choice } from '../scheduler/choices.ts';
+import type { Labeller } from '../scheduler/label.ts';
 import type { Strategy } from '../scheduler/strategies.ts';
 
 // The scheduler owns the one clock: on each TICK it lists the enabled choices, lets its strategy
@@ -32,6 +33,8 @@ export interface SchedulerInput {
   readonly world: () => KernelState;
   /** Each CPU's grant stream: the chosen CPU is told to take its step. */
   readonly grants: readonly Observer<Grant>[];
+  /** Labels a decision with what its step does (`sched.pick`'s label); null, or undefined from it: no label. */
+  readonly label: Labeller | null;
 }
 
 interface SchedulerContext extends SchedulerInput {
@@ -62,7 +65,10 @@ function decide(ctx: SchedulerContext, w: KernelState): { outcome: Outcome; even
     };
   }
   const choice = ctx.strategy.choose(choices, w.t);
-  const events: DomainEvent[] = [{ type: 'sched.pick', cpu: choice.cpu, switch_to: choice.switch_to }];
+  const label = ctx.label === null ? undefined : ctx.label(w, choice);
+  const events: DomainEvent[] = [
+    label === undefined ? { type: 'sched.pick', cpu: choice.cpu, switch_to: choice.switch_to } : { type: 'sched.pick', cpu: choice.cpu, switch_to: choice.switch_to, label },
+  ];
   if (choice.switch_to !== null) {
     const next = w.tasks.find((t) => t.pid === choice.switch_to)!;
     events.push({

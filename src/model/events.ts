@@ -13,6 +13,8 @@ export type FieldKind =
   | 'hex?'
   | 'str'
   | 'str?'
+  /** A string, or no such field (a field added after logs were written without it). */
+  | 'str|absent'
   | 'bool'
   | 'int[]'
   | 'str[]'
@@ -33,6 +35,8 @@ type KindType<K> = K extends 'int'
           ? string
           : K extends 'str?'
             ? string | null
+            : K extends 'str|absent'
+              ? string
             : K extends 'bool'
               ? boolean
               : K extends 'int[]'
@@ -60,7 +64,8 @@ const FAULT_OUTCOME = ['resolved', 'fixup', 'oops'] as const;
 /** The catalog: event type → payload fields (besides the envelope seq, t, src, type). */
 export const EVENT_FIELDS = {
   // ── scheduler (src "sched") ────────────────────────────────────────────────────────────────
-  'sched.pick': { cpu: 'int', switch_to: 'int?' },
+  /** `label`: what the step does (src/scheduler/label.ts); logs written before it have none. */
+  'sched.pick': { cpu: 'int', switch_to: 'int?', label: 'str|absent' },
   'sched.switch': { cpu: 'int', prev: 'int?', next: 'int', migrated: 'bool' },
   'time.advance': { to: 'int' },
   'kernel.deadlock': { blocked: 'int[]' },
@@ -353,8 +358,13 @@ export function expectedSource(type: EventType, obj: Record<string, unknown>): s
 }
 export const EVENT_TYPES = Object.keys(EVENT_FIELDS) as EventType[];
 
+type Fields<T extends EventType> = (typeof EVENT_FIELDS)[T];
+/** The fields a line may leave out ('str|absent'). */
+type OptionalField<T extends EventType> = { [F in keyof Fields<T>]: Fields<T>[F] extends 'str|absent' ? F : never }[keyof Fields<T>];
 type Payload<T extends EventType> = {
-  -readonly [F in keyof (typeof EVENT_FIELDS)[T]]: KindType<(typeof EVENT_FIELDS)[T][F]>;
+  -readonly [F in Exclude<keyof Fields<T>, OptionalField<T>>]: KindType<Fields<T>[F]>;
+} & {
+  -readonly [F in OptionalField<T>]?: KindType<Fields<T>[F]>;
 };
 
 /** A domain event as an actor emits it, before the stream stamps it. */
@@ -407,6 +417,8 @@ export function kindOk(kind: FieldKind, v: unknown): boolean {
       return typeof v === 'string';
     case 'str?':
       return v === null || typeof v === 'string';
+    case 'str|absent':
+      return typeof v === 'string';
     case 'bool':
       return typeof v === 'boolean';
     case 'int[]':
@@ -433,6 +445,7 @@ function describeKind(kind: FieldKind): string {
     'hex?': 'a hex address string or null',
     str: 'a string',
     'str?': 'a string or null',
+    'str|absent': 'a string',
     bool: 'true or false',
     'int[]': 'an array of integers',
     'str[]': 'an array of strings',
@@ -449,7 +462,10 @@ export function checkPayload(type: EventType, obj: Record<string, unknown>): str
   const fields = EVENT_FIELDS[type] as Record<string, FieldKind>;
   for (const name in fields) {
     const kind = fields[name]!;
-    if (!(name in obj)) return `event "${type}" lacks field "${name}" (expected ${describeKind(kind)})`;
+    if (!(name in obj)) {
+      if (kind === 'str|absent') continue;
+      return `event "${type}" lacks field "${name}" (expected ${describeKind(kind)})`;
+    }
     if (!kindOk(kind, obj[name])) {
       return `event "${type}" field "${name}" is ${JSON.stringify(obj[name])} (expected ${describeKind(kind)})`;
     }

@@ -2,7 +2,9 @@ import { Simulation } from '../actors/simulation.ts';
 import { canonicalJson } from '../model/digest.ts';
 import type { LoggedEvent } from '../model/events.ts';
 import type { Choice } from '../scheduler/choices.ts';
-import { describe, replayStrategy, ScheduleDivergence, strategyByName, type Strategy } from '../scheduler/strategies.ts';
+import { describe, ScheduleDivergence, strategyByName, type Strategy } from '../scheduler/strategies.ts';
+import { decisionLabel } from '../scheduler/label.ts';
+import { labelled, ScheduleMismatchError, type LoggedDecision, type ScheduleReport } from './schedule.ts';
 import { openLog, type OpenedLog } from './open-log.ts';
 import type { LogHeader } from '../log/header.ts';
 import { logChunks, MAX_LINE_CHARS } from '../log/source.ts';
@@ -17,7 +19,10 @@ import { checkInputEvent, inputErrorAt } from '../session/input.ts';
 // Replay re-executes a run from its log header, taking each scheduling decision from the log,
 // and compares every event it produces with the logged one. A log written by the seeded random
 // or round-robin strategy is also checked against that strategy: a hand-edited decision shows
-// up at its own seq, not one event later.
+// up at its own seq, not one event later. A logged decision carries the label of what its step
+// did (src/scheduler/label.ts; logs written before labels have none): the model labels the same
+// choice again, and a decision that is no longer enabled, or whose step would now do something
+// else, is reported as the place where the schedule no longer applies (./schedule.ts).
 
 export type ReplayResult =
   | {
@@ -33,6 +38,8 @@ export type ReplayResult =
       readonly line: number;
       readonly expected: string;
       readonly actual: string;
+      /** The divergence is the schedule's: a logged decision not enabled now, or labelled otherwise now. */
+      readonly schedule?: ScheduleReport;
     };
 
 export async function replayLog(path: string): Promise<ReplayResult> {
@@ -49,15 +56,30 @@ export async function replayLog(path: string): Promise<ReplayResult> {
   return replayChecked(path, log);
 }
 
-/** A Simulation that takes each decision from `decisions` (and checks it against the log's strategy). */
-function replaySimulation(header: LogHeader, scenario: Scenario, decisions: () => Choice, extra: { callbacks?: Record<string, HandlerCallback> } = {}): Simulation {
-  const logged = replayStrategy(decisions);
+/**
+ * A decision of the log being replayed: `labelled` says the logged line has a label, so the
+ * re-created sched.pick gets one too; `label` is the logged label when replay compares it here
+ * (the fast path compares the whole line instead).
+ */
+interface ReplayDecision extends LoggedDecision {
+  readonly labelled: boolean;
+}
+
+/** A Simulation that takes each decision from `decisions` (and checks it against its label and the log's strategy). */
+function replaySimulation(header: LogHeader, scenario: Scenario, decisions: () => ReplayDecision, extra: { callbacks?: Record<string, HandlerCallback> } = {}): Simulation {
   const reference: Strategy | null =
     header.strategy.name === 'random' || header.strategy.name === 'round-robin' ? strategyByName(header.strategy.name, header.seed) : null;
+  // The label of the decision being made, for its sched.pick (undefined: the logged line has none).
+  let label: string | undefined;
   const strategy: Strategy = {
     name: 'replay',
     choose(choices, t) {
-      const chosen = logged.choose(choices, t);
+      const wanted = decisions();
+      const chosen = choices.find((c) => c.cpu === wanted.cpu && c.switch_to === wanted.switch_to);
+      const { setup, world } = sim;
+      if (chosen === undefined) throw new ScheduleMismatchError({ logged: wanted, now: null, enabled: labelled(setup, world, choices) });
+      label = wanted.labelled ? decisionLabel(setup, world, chosen) : undefined;
+      if (wanted.label !== undefined && label !== wanted.label) throw new ScheduleMismatchError({ logged: wanted, now: label ?? null, enabled: labelled(setup, world, choices) });
       if (reference !== null) {
         const ref = reference.choose(choices, t);
         if (ref.cpu !== chosen.cpu || ref.switch_to !== chosen.switch_to) {
@@ -68,11 +90,16 @@ function replaySimulation(header: LogHeader, scenario: Scenario, decisions: () =
     },
   };
   // The same kernel as the logged run: a mutant's too.
-  return new Simulation(scenario, { seed: header.seed, strategy, ...extra, ...(header.mutant !== undefined ? { mutant: header.mutant } : {}) });
+  const sim = new Simulation(scenario, { seed: header.seed, strategy, labels: () => label, ...extra, ...(header.mutant !== undefined ? { mutant: header.mutant } : {}) });
+  return sim;
 }
 
-/** A sched.pick line as the writer writes it (most first lines of a step): its decision without a parse. */
-const PICK_LINE = /^\{"seq":\d+,"t":\d+,"src":"sched","type":"sched\.pick","cpu":(\d+),"switch_to":(null|\d+)\}$/;
+/**
+ * A sched.pick line as the writer writes it (most first lines of a step): its decision without a
+ * parse. Only the start of a labelled line is matched: the label is checked with the rest of the
+ * line, which must equal the re-created event's byte for byte.
+ */
+const PICK_LINE = /^\{"seq":\d+,"t":\d+,"src":"sched","type":"sched\.pick","cpu":(\d+),"switch_to":(null|\d+)(\}$|,"label":")/;
 
 /**
  * Replay of a complete log whose every event line is, byte for byte, the line the writer writes
@@ -82,7 +109,7 @@ const PICK_LINE = /^\{"seq":\d+,"t":\d+,"src":"sched","type":"sched\.pick","cpu"
  * as the checked replay answers it.
  */
 async function replayLines(path: string, header: LogHeader, scenario: Scenario): Promise<ReplayResult | null> {
-  let decision: Choice | null = null;
+  let decision: ReplayDecision | null = null;
   const sim = replaySimulation(header, scenario, () => {
     if (decision === null) throw new Error('the log has no scheduling decision here');
     const d = decision;
@@ -103,16 +130,16 @@ async function replayLines(path: string, header: LogHeader, scenario: Scenario):
     if (produced.length === 0) {
       const pick = PICK_LINE.exec(line);
       if (pick !== null) {
-        decision = { cpu: Number(pick[1]), switch_to: pick[2] === 'null' ? null : Number(pick[2]) };
+        decision = { cpu: Number(pick[1]), switch_to: pick[2] === 'null' ? null : Number(pick[2]), labelled: pick[3] !== '}' };
       } else {
-        let want: { type?: unknown; cpu?: unknown; switch_to?: unknown };
+        let want: { type?: unknown; cpu?: unknown; switch_to?: unknown; label?: unknown };
         try {
           want = JSON.parse(line) as typeof want;
         } catch {
           return false;
         }
         if (typeof want !== 'object' || want === null || typeof want.type !== 'string' || want.type.startsWith('input.')) return false;
-        decision = want.type === 'sched.pick' ? { cpu: want.cpu as number, switch_to: want.switch_to as number | null } : null;
+        decision = want.type === 'sched.pick' ? { cpu: want.cpu as number, switch_to: want.switch_to as number | null, labelled: 'label' in want } : null;
       }
       try {
         sim.step();
@@ -169,8 +196,8 @@ export async function replayLogChecked(path: string): Promise<ReplayResult> {
 /** Replay reading every line through the log reader: each event checked, then compared. */
 async function replayChecked(path: string, log: OpenedLog): Promise<ReplayResult> {
   const { header, scenario } = log;
-  let decision: Choice | null = null;
-  const decisions = (): Choice => {
+  let decision: ReplayDecision | null = null;
+  const decisions = (): ReplayDecision => {
     if (decision === null) throw new Error('the log has no scheduling decision here');
     const d = decision;
     decision = null;
@@ -182,6 +209,8 @@ async function replayChecked(path: string, log: OpenedLog): Promise<ReplayResult
 
   let count = 0;
   let digest: string | null = null;
+  /** The index of the log's next decision (0: its first sched.pick). */
+  let decisionIndex = 0;
   for await (const batch of log.batches) {
     for (const entry of batch) {
       if (entry.kind === 'truncated') return { kind: 'identical', events: count, digest, truncatedAt: entry.line };
@@ -196,10 +225,17 @@ async function replayChecked(path: string, log: OpenedLog): Promise<ReplayResult
           throw e;
         }
       } else if (produced.length === 0) {
-        decision = want.type === 'sched.pick' ? { cpu: want.cpu, switch_to: want.switch_to } : null;
+        decision = want.type === 'sched.pick' ? { cpu: want.cpu, switch_to: want.switch_to, labelled: want.label !== undefined, ...(want.label !== undefined ? { label: want.label } : {}) } : null;
+        if (want.type === 'sched.pick') decisionIndex++;
         try {
           sim.step();
         } catch (e) {
+          if (e instanceof ScheduleMismatchError) {
+            const schedule: ScheduleReport = { ...e.mismatch, decision: decisionIndex - 1, seq: want.seq, line: entry.line };
+            // What the model writes now for this decision: the same choice with its label now, or none.
+            const actual = e.mismatch.now === null ? `(no such decision now: ${e.message})` : LogWriter.serialize({ ...want, label: e.mismatch.now });
+            return { kind: 'diverged', seq: want.seq, line: entry.line, expected: entry.raw, actual, schedule };
+          }
           const msg = e instanceof ScheduleDivergence || e instanceof Error ? e.message : String(e);
           return { kind: 'diverged', seq: want.seq, line: entry.line, expected: entry.raw, actual: `(no such event: ${msg})` };
         }
@@ -234,7 +270,7 @@ async function replayChecked(path: string, log: OpenedLog): Promise<ReplayResult
  * A log of a run with TypeScript handlers carries what each call returned (`handler.callback`):
  * replay answers the callbacks from there, in order, so it needs no code.
  */
-async function loggedCallbacks(path: string, scenario: Scenario): Promise<{ callbacks?: Record<string, HandlerCallback> }> {
+export async function loggedCallbacks(path: string, scenario: Scenario): Promise<{ callbacks?: Record<string, HandlerCallback> }> {
   const names = callbackNames(scenario);
   if (names.length === 0) return {};
   const queue: { name: string; steps: readonly HandlerStep[] }[] = [];

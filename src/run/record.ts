@@ -76,6 +76,8 @@ export async function recordRun(scenario: Scenario, opts: RunOptions, sink: Line
     seed: opts.seed,
     strategy: strategyByName(opts.strategy, opts.seed),
     projections: [monitor, ...(expectations === null ? [] : [expectations]), ...(kcsan === null ? [] : [kcsan]), dmesg],
+    // A log carries each decision's label (what its step did), so it replays by labels after the model changed.
+    labels: sink !== null,
     ...(opts.mutant !== undefined ? { mutant: opts.mutant } : {}),
   });
   let events = 0;
