@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { executeRun, type RunRecord } from '../src/explore/execute.ts';
-import { blocksOf, contextSwitches, mergeMoves, type StepInfo } from '../src/explore/shrink-reorder.ts';
+import { blocksOf, contextSwitches, mergeMoves, reordered, type StepInfo } from '../src/explore/shrink-reorder.ts';
 import { contextSwitchesOf, preemptionsOf, shrinkSchedule, type ShrinkSpec } from '../src/explore/shrink.ts';
 import type { LoggedEvent } from '../src/model/events.ts';
 import type { Scenario } from '../src/scenario/types.ts';
@@ -68,7 +68,7 @@ describe('blocks and context switches', () => {
     const step = (visible: boolean): StepInfo => ({ visible, what: visible ? 'text.disarm' : 'handler.spin' });
     // cpu0's steps 3-4 are invisible (a handler spinning), the rest visible.
     const steps = [step(true), step(true), step(true), step(false), step(false), step(true)];
-    const moves = mergeMoves(ds, steps).map((m) => m.decisions.map((c) => c.cpu).join(''));
+    const moves = mergeMoves(ds, steps).map((m) => reordered(ds, m).map((c) => c.cpu).join(''));
     // Around cpu1's 2: past cpu0's invisible 3-4 (0 visible steps jumped) or before cpu0's 0-1
     // (2 visible). Around cpu0's 3-4: past cpu1's 5 or before cpu1's 2 (1 visible each; a tie
     // keeps B-later first). Fewest visible steps jumped first, then fewest steps.

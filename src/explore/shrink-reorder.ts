@@ -48,42 +48,46 @@ export function blocksOf(decisions: readonly Choice[]): Block[] {
   return out;
 }
 
-/** A reordered schedule: every decision forced (the run's failure and everything after it run the default schedule). */
-export interface Reordering {
-  readonly decisions: readonly Choice[];
-  /** For reading: which block moved where. */
-  readonly move: string;
+/** A merge of A1 B A2: B moved after A2 (`later`), or before A1. */
+export interface Merge {
+  readonly a1: Block;
+  readonly b: Block;
+  readonly a2: Block;
+  readonly later: boolean;
 }
 
 /**
  * The merges of `decisions` (a failing run's decisions up to its failure), likeliest to commute
  * first: fewest visible steps jumped over, then fewest steps jumped over, then nearest the
  * failure (where the race is). Each merges two blocks of one CPU by moving the block between
- * them past one of them.
+ * them past one of them. Only described here (a long run has thousands); `reordered` builds one.
  */
-export function mergeMoves(decisions: readonly Choice[], steps: readonly StepInfo[]): Reordering[] {
+export function mergeMoves(decisions: readonly Choice[], steps: readonly StepInfo[]): Merge[] {
   const blocks = blocksOf(decisions);
   const visibleIn = (b: Block) => {
     let n = 0;
     for (let i = b.start; i < b.end; i++) if (steps[i]?.visible ?? true) n++;
     return n;
   };
-  const moves: { r: Reordering; visible: number; jumped: number; at: number }[] = [];
+  const moves: { m: Merge; visible: number; jumped: number }[] = [];
   for (let k = 1; k + 1 < blocks.length; k++) {
     const a1 = blocks[k - 1]!;
     const b = blocks[k]!;
     const a2 = blocks[k + 1]!;
     if (a1.cpu !== a2.cpu) continue;
-    const head = decisions.slice(0, a1.start);
-    const tail = decisions.slice(a2.end);
-    const part = (x: Block) => decisions.slice(x.start, x.end);
-    // B later: A1 A2 B.
-    moves.push({ r: { decisions: [...head, ...part(a1), ...part(a2), ...part(b), ...tail], move: `cpu${b.cpu}'s decisions ${b.start}-${b.end - 1} after cpu${a2.cpu}'s ${a2.start}-${a2.end - 1}` }, visible: visibleIn(a2), jumped: a2.end - a2.start, at: b.start });
-    // B earlier: B A1 A2.
-    moves.push({ r: { decisions: [...head, ...part(b), ...part(a1), ...part(a2), ...tail], move: `cpu${b.cpu}'s decisions ${b.start}-${b.end - 1} before cpu${a1.cpu}'s ${a1.start}-${a1.end - 1}` }, visible: visibleIn(a1), jumped: a1.end - a1.start, at: b.start });
+    moves.push({ m: { a1, b, a2, later: true }, visible: visibleIn(a2), jumped: a2.end - a2.start });
+    moves.push({ m: { a1, b, a2, later: false }, visible: visibleIn(a1), jumped: a1.end - a1.start });
   }
-  moves.sort((x, y) => x.visible - y.visible || x.jumped - y.jumped || y.at - x.at);
-  return moves.map((m) => m.r);
+  // Array.prototype.sort is stable: ties keep B-later before B-earlier.
+  moves.sort((x, y) => x.visible - y.visible || x.jumped - y.jumped || y.m.b.start - x.m.b.start);
+  return moves.map((x) => x.m);
+}
+
+/** `decisions` with merge `m` made: A1 A2 B or B A1 A2, everything else in place. */
+export function reordered(decisions: readonly Choice[], m: Merge): Choice[] {
+  const part = (x: Block) => decisions.slice(x.start, x.end);
+  const middle = m.later ? [...part(m.a1), ...part(m.a2), ...part(m.b)] : [...part(m.b), ...part(m.a1), ...part(m.a2)];
+  return [...decisions.slice(0, m.a1.start), ...middle, ...decisions.slice(m.a2.end)];
 }
 
 /**

@@ -5,8 +5,8 @@ import type { Scenario } from '../scenario/types.ts';
 import type { Choice } from '../scheduler/choices.ts';
 import { defaultIndex, forcedStrategy } from '../scheduler/strategies.ts';
 import type { Failure } from './detectors.ts';
-import { executeRun, type RunRecord } from './execute.ts';
-import { advanceTargets, contextSwitches, mergeMoves, shifted, type StepInfo } from './shrink-reorder.ts';
+import { executeRun, livenessBound, type RunRecord } from './execute.ts';
+import { advanceTargets, contextSwitches, mergeMoves, reordered, shifted, type StepInfo } from './shrink-reorder.ts';
 import { visibilityOf, type Visibility } from './visibility.ts';
 
 // Shrinking a failing schedule to its essential orderings. A schedule is read as the default
@@ -124,6 +124,7 @@ function byPreemptions(forced: readonly Preemption[]): (i: number) => Choice | u
 /** Shrinks the failing run whose decisions are `decisions` (it failed with `failure`). */
 export function shrinkSchedule(spec: ShrinkSpec, decisions: readonly Choice[], failure: Failure, options: ShrinkOptions = {}): Shrunk {
   const budget = options.runs ?? SHRINK_RUNS;
+  const safetySteps = spec.scenario.max_steps - livenessBound(spec.scenario);
   let runs = 0;
   const visibility = visibilityOf(createSetup(spec.scenario, spec.seed));
   // The original, re-run with every decision forced, gives the menus its preemptions are read from.
@@ -189,8 +190,12 @@ export function shrinkSchedule(spec: ShrinkSpec, decisions: readonly Choice[], f
   const reorder = (): void => {
     for (;;) {
       const current = best;
-      const moves = mergeMoves(current.record.decisions.slice(0, current.record.failureAt), current.steps);
-      const kept = moves.some((m) => attempt((i) => m.decisions[i], (c) => c.record.failureAt <= current.record.failureAt && c.switches < current.switches && c.preemptions.length <= current.preemptions.length));
+      // Up to the failure, and not into the fair liveness phase (no strategy decides there).
+      const decided = current.record.decisions.slice(0, Math.min(current.record.failureAt, safetySteps));
+      const kept = mergeMoves(decided, current.steps).some((m) => {
+        const forced = reordered(decided, m);
+        return attempt((i) => forced[i], (c) => c.record.failureAt <= current.record.failureAt && c.switches < current.switches && c.preemptions.length <= current.preemptions.length);
+      });
       if (!kept || runs >= budget) return;
     }
   };
