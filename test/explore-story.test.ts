@@ -47,6 +47,10 @@ function expectPrinted(lines: readonly string[], f: Failure): void {
   // One "— preemption" line per kept preemption, and each labelled in the report.
   expect(f.story.filter((l) => l.startsWith('— preemption ')).length).toBe(f.preemptions);
   expect(f.schedule.every((p) => typeof p.label === 'string' && p.label.startsWith(`cpu${p.cpu}: `))).toBe(true);
+  // Tasks are named by comm, their pid in parentheses (`rmmod (pid 100) wakes`), never by a bare pid.
+  const barePid = /(^|[^(])pid \d+/;
+  expect(f.story.filter((l) => !l.startsWith('violated: ') && barePid.test(l))).toEqual([]);
+  expect(f.schedule.filter((p) => barePid.test(p.label!))).toEqual([]);
 }
 
 describe('the story of a shrunk failure', () => {
