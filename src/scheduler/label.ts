@@ -47,10 +47,21 @@ function stepLabel(setup: Setup, w: KernelState, choice: Choice): string {
 
 const GUARDS: Readonly<Record<StepGuard, (h: Here) => boolean>> = { timerDue, trapped, irqInKprobe, onTrampoline, stepped };
 
+/** Each status's step list with its guards bound, once (the label runs at every decision). */
+const STEP_LISTS: ReadonlyMap<string, readonly { readonly test: ((h: Here) => boolean) | null; readonly run: KernelStep }[]> = new Map(
+  Object.entries(KPROBE_STATUS_STATES).map(([status, config]) => [
+    status,
+    ((config as { step?: readonly StepChoice[] }).step ?? []).map((s) => ({ test: s.guard === undefined ? null : GUARDS[s.guard], run: s.run })),
+  ]),
+);
+
 /** The kernel function the CPU machine runs for this step: the first of its status's step list whose guard holds. */
 function machineStep(h: Here): KernelStep {
-  const list: readonly StepChoice[] = KPROBE_STATUS_STATES[h.c.status].step;
-  for (const s of list) if (s.guard === undefined || GUARDS[s.guard](h)) return s.run;
+  const list = STEP_LISTS.get(h.c.status)!;
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
+    if (s.test === null || s.test(h)) return s.run;
+  }
   return 'run_task';
 }
 
