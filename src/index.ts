@@ -23,6 +23,7 @@ export { InvariantMonitor, INVARIANTS, type Violation } from './monitors/invaria
 export { explore, type ExploreOptions } from './explore/explore.ts';
 export { mergeReports } from './explore/merge.ts';
 export { scheduleArbitrary, runSchedule, type Preempt } from './explore/arbitrary.ts';
+export { strategyScheduleArbitrary, runStrategySchedule, exploreCommand, SCHEDULE_STRATEGIES, type StrategySchedule, type StrategyScheduleOptions, type ScheduleStrategyName } from './explore/strategy-schedule.ts';
 export type { ExploreReport, FailureReport, ExploreStrategyName } from './explore/report.ts';
 export { DETECTORS, type Failure, type FailureDetector, type DetectorFactory } from './explore/detectors.ts';
 export { ExpectMonitor, checkExpectations, compileExpectations, type ExpectFailure, type CompiledExpectation } from './expect/monitor.ts';
