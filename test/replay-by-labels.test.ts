@@ -19,7 +19,7 @@ import { cliInProcess } from './cli-in-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kprobesim-labels-'));
 
-/** CPU 0 registers kp on vfs_read and reads twice (a pre-handler of three spins, then a print); CPU 1 forks meanwhile. */
+/** CPU 0 registers kp on vfs_read and reads twice (a pre-handler of three spins, then a print); CPU 1 works meanwhile. */
 const SCENARIO: Scenario = validateScenario({
   name: 'labels',
   description: 'a probe whose handler spins, hit twice on CPU 0 while CPU 1 works',
@@ -27,7 +27,7 @@ const SCENARIO: Scenario = validateScenario({
   probes: [{ name: 'kp', symbol: 'vfs_read', pre: [{ do: 'spin', steps: 3 }, { do: 'print', text: 'read by {comm}' }] }],
   tasks: [
     { comm: 'reader', pid: 100, cpu: 0, program: [{ op: 'register_kprobe', probe: 'kp' }, { op: 'call', fn: 'vfs_read', times: 2 }] },
-    { comm: 'forker', pid: 101, cpu: 1, program: [{ op: 'call', fn: 'kernel_clone', times: 2 }] },
+    { comm: 'worker', pid: 101, cpu: 1, program: [{ op: 'call', fn: 'just_return_func', times: 3 }, { op: 'printk', text: 'done' }] },
   ],
 });
 
@@ -147,14 +147,31 @@ describe('replay with decision labels', () => {
     expect(cli.out).toBe(`${scheduleMessage(r.schedule)} (${file}:${all[k]!.line}; ${k} decisions applied before it)\n`);
   });
 
+  it('with the two tasks\' CPUs swapped, --by-labels takes each logged step on the other CPU (same CPU first, then the same step elsewhere)', async () => {
+    const lines = await record();
+    const header = JSON.parse(lines[0]!) as { scenario: { tasks: { cpu: number }[] } };
+    // The reader is pinned to CPU 0 and the worker to CPU 1 in the log (neither forks); now the other way round.
+    header.scenario.tasks[0]!.cpu = 1;
+    header.scenario.tasks[1]!.cpu = 0;
+    const file = save('swapped.jsonl', [JSON.stringify(header), ...lines.slice(1)]);
+    const end = JSON.parse(lines.at(-1)!) as { digest: string; reason: string };
+    const n = picks(lines).length;
+    // The run is the logged one mirrored: no logged step is on its own CPU any more, each is on the other.
+    const r = await replayByLabels(file);
+    expect(r).toMatchObject({ kind: 'applied', decisions: n, moved: n, endReason: end.reason, loggedDigest: end.digest, violations: [] });
+    // The state is not the same: each CPU's slice ran the other's task.
+    if (r.kind !== 'applied') throw new Error('unreachable');
+    expect(r.digest).not.toBe(end.digest);
+  });
+
   it('a change no label sees (the text a handler prints) replays --by-labels to the end with the same digest', async () => {
     const lines = await record();
     const changed = withScenario(lines, (s) => {
       s.probes[0]!.pre[1]!.text = 'vfs_read by {comm}, changed';
     });
     const file = save('new-text.jsonl', changed);
-    // Exact replay: the first printk line differs.
-    const firstPrintk = lines.findIndex((l) => l.includes('"type":"printk"'));
+    // Exact replay: the handler's first printk line differs.
+    const firstPrintk = lines.findIndex((l) => l.includes('"type":"printk"') && l.includes('"text":"read by '));
     expect(await replayLog(file)).toMatchObject({ kind: 'diverged', line: firstPrintk + 1 });
     const end = JSON.parse(lines.at(-1)!) as { digest: string; reason: string };
     const r = await replayByLabels(file);
