@@ -9,7 +9,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_SCENARIOS, explore, runSchedule, scenarioArbitrary, scheduleArbitrary } from '../src/index.ts';
+import { BUILTIN_SCENARIOS, explore, runSchedule, runStrategySchedule, scenarioArbitrary, scheduleArbitrary, strategyScheduleArbitrary } from '../src/index.ts';
 
 describe('interleavings of random scenarios (example)', () => {
   it('no schedule makes a failure on the correct kernel', () => {
@@ -23,6 +23,19 @@ describe('interleavings of random scenarios (example)', () => {
         expect(run.failure?.message ?? null).toBeNull();
       }),
       { numRuns: 25 },
+    );
+  });
+
+  it('schedules drawn through the exploration strategies (preemptions, random walk, PCT, swarm) make no failure either', () => {
+    fc.assert(
+      // A schedule is a preemption list or run i of `kprobesim explore --strategy S --seed N`
+      // (PCT with its --depth); it shrinks towards fewer preemptions, run 0, seed 0, shallower PCT.
+      // A failing one is replayed by `kprobesim explore FILE --strategy S --seed N --runs i+1`
+      // (exploreCommand(schedule, FILE) prints it), which also shrinks it and writes its log.
+      fc.property(scenarioArbitrary({ maxCpus: 2 }), strategyScheduleArbitrary({ cpus: 2 }), (scenario, schedule) => {
+        expect(runStrategySchedule(scenario, schedule).failure?.message ?? null).toBeNull();
+      }),
+      { numRuns: 15 },
     );
   });
 

@@ -80,7 +80,7 @@ export function scheduleReporter(mutant?: MutantName): (out: fc.RunDetails<[Scen
         schedule.strategy === 'preemptions'
           ? `runSchedule(scenario, ${JSON.stringify(schedule.preemptions)}, { seed: ${schedule.seed}${mutant === undefined ? '' : `, mutant: '${mutant}'`} })`
           : `\`${exploreCommand(schedule, 'counterexample.json', mutant)}\``;
-      note = `\n\nThe counterexample: save this as counterexample.json:\n${scenarioFileText(scenario)}\nand run ${how}`;
+      note = `\n\nTo reproduce: save the scenario as counterexample.json:\n${scenarioFileText(scenario)}\nand run ${how}`;
     }
     throw new Error(`${fc.defaultReportMessage(out) ?? 'Property failed'}${note}`, { cause: out.errorInstance });
   };
