@@ -4,6 +4,9 @@ export { Simulation, type EndReason, type SimulationOptions } from './actors/sim
 export type { HandlerCallback, HandlerContext } from './kprobes/callbacks.ts';
 export { recordRun, makeHeader, type RunOptions, type RunResult } from './run/record.ts';
 export { replayLog, type ReplayResult } from './replay/replay.ts';
+export { replayByLabels, type ByLabelsResult } from './replay/by-labels.ts';
+export { scheduleMessage, type ScheduleReport } from './replay/schedule.ts';
+export { decisionLabel } from './scheduler/label.ts';
 export { foldLog } from './replay/fold-log.ts';
 export { evolve, FoldError } from './model/evolve.ts';
 export { initialState } from './model/initial.ts';
