@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,8 @@ import { scheduleMessage } from '../src/replay/schedule.ts';
 import { recordRun } from '../src/run/record.ts';
 import { validateScenario } from '../src/scenario/validate.ts';
 import type { Scenario } from '../src/scenario/types.ts';
+import { BUILTIN_SCENARIOS } from '../src/scenario/builtin/index.ts';
+import { explore } from '../src/explore/explore.ts';
 import { cliInProcess } from './cli-in-process.ts';
 
 // Issue 12: "Log each decision with a label next to its index, so a log replays after the model
@@ -163,6 +165,34 @@ describe('replay with decision labels', () => {
     if (r.kind !== 'applied') throw new Error('unreachable');
     expect(r.digest).not.toBe(end.digest);
   });
+
+  it('a failure found on the disarm-without-sync kernel, replayed --by-labels on the correct one, stops where rmmod now waits for the sync (R55)', async () => {
+    const out = join(dir, 'explore');
+    const report = await explore(BUILTIN_SCENARIOS.get('unregister-race')!, { strategy: 'portfolio', runs: 200, seed: 42, mutant: 'disarm-without-sync', out });
+    const found = report.failures[0]!;
+    expect(found.check).toBe('INV-removed-race');
+    const lines = readFileSync(found.log!, 'utf8').trimEnd().split('\n');
+    const header = JSON.parse(lines[0]!) as { mutant?: string };
+    expect(header.mutant).toBe('disarm-without-sync');
+    delete header.mutant;
+    const file = save('fixed.jsonl', [JSON.stringify(header), ...lines.slice(1)]);
+    // The log: __disable_kprobe wrote the original byte back with no sync, and rmmod's next step unlinked the probe.
+    const all = picks(lines);
+    const k = all.findIndex((p) => /^cpu0: rmmod unregister_kprobe\(slow\) __disable_kprobe$/.test(p.label!)) + 1;
+    expect(all[k]!.label).toBe('cpu0: rmmod unregister_kprobe(slow) hlist_del_rcu');
+    // On the correct kernel the same step starts a text-patch sync that waits for CPU 1, trapped
+    // with interrupts off (R55): exact replay differs at that event, right after text.disarm.
+    const exact = await replayLog(file);
+    expect(exact).toMatchObject({ kind: 'diverged', seq: all[k]!.seq, line: all[k]!.line });
+    if (exact.kind !== 'diverged') throw new Error('unreachable');
+    expect(exact.actual).toMatch(/"type":"text\.sync\.start",.*"waiting":\[1\]/);
+    // By labels, the schedule applies up to the unlink, which is not offered while rmmod waits:
+    // only CPU 1 can step (its lookup, which now finds the probe).
+    const r = await replayByLabels(file);
+    expect(r).toMatchObject({ kind: 'stopped', applied: k, schedule: { decision: k, line: all[k]!.line, now: null, logged: { label: 'cpu0: rmmod unregister_kprobe(slow) hlist_del_rcu' } } });
+    if (r.kind !== 'stopped') throw new Error('unreachable');
+    expect(r.schedule.enabled.map((c) => c.label)).toEqual(['cpu1: slow hit']);
+  }, 60_000);
 
   it('a change no label sees (the text a handler prints) replays --by-labels to the end with the same digest', async () => {
     const lines = await record();
