@@ -118,8 +118,11 @@ export function executeRun(spec: RunSpec): RunRecord {
     const v = visibilityOf(sim.setup);
     // sched.pick opens a step (the pick itself is not an observation); every later event of it,
     // and anything between decisions (the optimizer, time.advance), can make it visible.
+    // The visibility sees every event (it tracks the modules going LIVE and the probes' addresses)
+    // and, at each sched.pick, the state the step starts from.
     sim.events$.subscribe((e) => {
-      if (e.type !== 'sched.pick' && !stepVisible && v.visible(e)) stepVisible = true;
+      if (e.type === 'sched.pick') v.begin(sim!.world);
+      else if (v.visible(e)) stepVisible = true;
     });
   }
 
