@@ -11,6 +11,7 @@ import { validateScenario } from '../src/scenario/validate.ts';
 import type { Scenario } from '../src/scenario/types.ts';
 import { BUILTIN_SCENARIOS } from '../src/scenario/builtin/index.ts';
 import { explore } from '../src/explore/explore.ts';
+import { replaySession } from '../src/session/recorded.ts';
 import { cliInProcess } from './cli-in-process.ts';
 
 // Issue 12: "Log each decision with a label next to its index, so a log replays after the model
@@ -193,6 +194,21 @@ describe('replay with decision labels', () => {
     if (r.kind !== 'stopped') throw new Error('unreachable');
     expect(r.schedule.enabled.map((c) => c.label)).toEqual(['cpu1: slow hit']);
   }, 60_000);
+
+  it('a shell session\'s log labels its decisions too; shell --replay and replay take it, and its unlabelled form', async () => {
+    const file = join(dir, 'session.jsonl');
+    const typed = 'echo "p:myprobe vfs_read" > /sys/kernel/tracing/kprobe_events\necho 1 > /sys/kernel/tracing/events/kprobes/myprobe/enable\nrun ls\n';
+    const run = await cliInProcess(['shell', '--log', file], typed);
+    expect(run.code).toBe(0);
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(picks(lines).length).toBeGreaterThan(0);
+    expect(picks(lines).every((p) => p.label !== undefined)).toBe(true);
+    const old = save('session-old.jsonl', lines.map((l) => l.replace(/,"label":"[^"]*"\}$/, '}')));
+    for (const f of [file, old]) {
+      expect(await replaySession(f)).toMatchObject({ kind: 'identical', events: lines.length - 1, partial: false });
+      expect(await replayLog(f)).toMatchObject({ kind: 'identical', events: lines.length - 1 });
+    }
+  });
 
   it('a change no label sees (the text a handler prints) replays --by-labels to the end with the same digest', async () => {
     const lines = await record();

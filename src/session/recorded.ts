@@ -41,6 +41,8 @@ export class RecordedSession {
       readonly traceUpTo?: number;
       /** Host directories mounted read-only (the host's, or a log's record of them on replay). */
       readonly mounts?: readonly Mount[];
+      /** Label each scheduling decision: a session whose log is written, or the replay of a log that has labels. */
+      readonly labels?: boolean;
     } = {},
   ) {
     this.scenario = sessionScenario(settings.cpus, settings.kernel, settings.arch, settings.config);
@@ -124,7 +126,9 @@ export async function replaySession(path: string): Promise<SessionReplayResult> 
   for await (const batch of log.batches) for (const e of batch) if (e.kind === 'event') logged.push(e);
   const produced: LoggedEvent[] = [];
   // The mounts are served from the log: the host directory is not needed.
-  const session = new RecordedSession(settings, { onEvent: (e) => produced.push(e), mounts: loggedMounts(logged, path) });
+  // Labels exactly when the log has them (logs written before labels have none).
+  const labels = logged.some(({ event }) => event.type === 'sched.pick' && event.label !== undefined);
+  const session = new RecordedSession(settings, { onEvent: (e) => produced.push(e), mounts: loggedMounts(logged, path), labels });
   const outputs: CommandOutput[] = [];
   for (const { event } of logged) {
     if (event.type !== 'input.line') continue;

@@ -23,6 +23,8 @@ export interface ShellKernelOptions {
   readonly projections?: readonly Projection[];
   /** Every event as it is published (the log writer). */
   readonly onEvent?: (e: LoggedEvent) => void;
+  /** Label each decision with what its step does (a session whose log is written; its replay when the log has labels). */
+  readonly labels?: boolean;
 }
 
 export function sessionScenario(cpus: number, kernel: KernelVersion = DEFAULT_KERNEL, arch: Arch = 'x86_64', config: BuildConfig = {}): Scenario {
@@ -49,6 +51,7 @@ export class ShellKernel {
       strategy: randomStrategy(opts.seed),
       projections: opts.projections ?? [],
       session: true,
+      labels: opts.labels === true,
     });
     this.sim.events$.subscribe((e) => {
       this.batch.push(e);

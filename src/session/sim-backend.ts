@@ -42,6 +42,8 @@ export interface SimBackendOptions {
   readonly projections?: readonly Projection[];
   /** The trace gets no record of an event past this seq (a trace "as of" a seq of a logged session). */
   readonly traceUpTo?: number;
+  /** Label each scheduling decision (`sched.pick`'s label): a session whose log is written. */
+  readonly labels?: boolean;
 }
 
 export class SimBackend implements KernelBackend {
@@ -70,7 +72,7 @@ export class SimBackend implements KernelBackend {
     const symbols = symbolsOf(scenario);
     this.cpus = opts.cpus;
     this.records = new TraceRecords(symbols, kernel, opts.traceUpTo);
-    this.shellKernel = new ShellKernel(scenario, { seed: opts.seed, projections: [this.records, this.log, ...(opts.projections ?? [])], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+    this.shellKernel = new ShellKernel(scenario, { seed: opts.seed, projections: [this.records, this.log, ...(opts.projections ?? [])], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}), labels: opts.labels === true });
     this.parseContext = {
       arch: this.arch,
       // The simulated kernels have no BTF (btf absent); what their parser knows of $arg follows

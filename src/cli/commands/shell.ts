@@ -68,7 +68,8 @@ export async function shellCommand(flags: ShellFlags): Promise<number> {
   // them until the header is written.
   const early: string[] = [];
   let emit = (line: string): void => void early.push(line);
-  const session = new RecordedSession(settings, { onEvent: (e) => emit(JSON.stringify(e)), mounts });
+  // A written log labels each decision with what its step did, as run's logs do.
+  const session = new RecordedSession(settings, { onEvent: (e) => emit(JSON.stringify(e)), mounts, labels: writer !== null });
   write(JSON.stringify(session.header()));
   for (const line of early) write(line);
   emit = write;
