@@ -1,154 +1,21 @@
-import { describe, expect, it } from 'vitest';
-import { cModuleSpec, withCModules } from '../src/cexec/index.ts';
-import { executeRun, type RunRecord } from '../src/explore/execute.ts';
-import { stateHash } from '../src/explore/state-hash.ts';
-import { opaqueReason, visibilityOf } from '../src/explore/visibility.ts';
-import { analyseC, CLOCKED_NATIVES } from '../src/explore/visibility-c.ts';
-import { Simulation } from '../src/actors/simulation.ts';
-import type { KernelState } from '../src/model/state.ts';
-import type { Scenario, TaskOp } from '../src/scenario/types.ts';
-import { validateScenario } from '../src/scenario/validate.ts';
-import type { Choice } from '../src/scheduler/choices.ts';
-import { forcedStrategy, roundRobinStrategy } from '../src/scheduler/strategies.ts';
 import { readFileSync } from 'node:fs';
-import { COUNTER, countOpens } from './kcsan-fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { executeRun } from '../src/explore/execute.ts';
+import { opaqueReason } from '../src/explore/visibility.ts';
+import { analyseC, CLOCKED_NATIVES } from '../src/explore/visibility-c.ts';
+import type { LoggedEvent } from '../src/model/events.ts';
+import { createSetup } from '../src/model/setup.ts';
+import type { Scenario } from '../src/scenario/types.ts';
+import { forcedStrategy } from '../src/scheduler/strategies.ts';
+import { bounded, opens, pair, SLOT } from './explore-por-fixtures.ts';
+import { COUNTER } from './kcsan-fixtures.ts';
 
 // Partial-order reduction on scenarios with C modules (src/explore/visibility.ts, "Runs with C
 // modules"; docs/explore.md "Preempting only where it can matter"). The reduction must lose no
-// failure and no final state: a preemption-bounded exhaustive search (bound 2, the shape of
-// `explore --strategy dfs`, written here apart from src/explore/dfs.ts) finds the same failure
-// checks and the same set of final states with the reduction as without, in fewer runs.
-//
-// Final states are compared as property-tests/por.test.ts compares them: the state's fingerprint
-// with the clock, the step count and seq zeroed, and how the run ended (the reduction runs a
-// CPU's invisible steps together, which moves the logical clock, never the order of what others
-// can see). Runs go to their end (no stop at the failure: a cut at a fixed event would be a
-// prefix, where the two searches legitimately differ), and each run's first failure is kept.
-
-function finalDigest(r: RunRecord): string {
-  const w = r.world;
-  const timeless: KernelState = { ...w, t: 0, seq: 0, sched: { ...w.sched, steps: 0 } };
-  return `${r.endReason}:${stateHash(timeless)}`;
-}
-
-interface Search {
-  readonly finals: Set<string>;
-  readonly failures: Set<string>;
-  readonly runs: number;
-}
-
-/**
- * Every schedule with at most `bound` preemptions (decisions off the default schedule), fewest
- * first; a schedule's children preempt once more after its last preemption. A run stops expanding
- * at a decision whose (fingerprint, last CPU, branch flag) was expanded with no more preemptions.
- */
-function bounded(scenario: Scenario, reduce: boolean, bound: number): Search {
-  const finals = new Set<string>();
-  const failures = new Set<string>();
-  const levels: { at: number; choice: Choice }[][][] = Array.from({ length: bound + 1 }, () => []);
-  levels[0]!.push([]);
-  const expanded = new Map<string, number>();
-  let runs = 0;
-  for (let c = 0; c <= bound; c++) {
-    for (let schedule = levels[c]!.pop(); schedule !== undefined; schedule = levels[c]!.pop()) {
-      const forced = new Map(schedule.map((p) => [p.at, p.choice]));
-      const r = executeRun({ scenario, seed: 42, strategy: forcedStrategy('dfs', (i) => forced.get(i)), menus: true, stopAtFailure: false, reduce });
-      runs++;
-      expect(r.endReason === 'limit' || r.endReason === 'task_limit', `run ${runs} was cut at the step limit`).toBe(false);
-      finals.add(finalDigest(r));
-      if (r.failure !== null) failures.add(`${r.failure.kind}: ${r.failure.check}`);
-      if (c === bound) continue;
-      const from = schedule.length === 0 ? 0 : schedule.at(-1)!.at + 1;
-      let last = from === 0 ? null : r.decisions[from - 1]!.cpu;
-      for (let i = from; i < r.decisions.length; i++) {
-        const key = `${r.hashes[i]}:${last}:${r.branch[i]}`;
-        const before = expanded.get(key);
-        if (before !== undefined && before <= c) break;
-        expanded.set(key, c);
-        const chosen = r.decisions[i]!;
-        last = chosen.cpu;
-        if (!r.branch[i]) continue;
-        for (const alt of r.menus![i]!) if (alt.cpu !== chosen.cpu || alt.switch_to !== chosen.switch_to) levels[c + 1]!.push([...schedule, { at: i, choice: alt }]);
-      }
-    }
-  }
-  return { finals, failures, runs };
-}
-
-/**
- * A module whose kmalloc'd slot one task drops (kfree) while another reads it: depending on the
- * order, the reader gets the value, finds NULL (its WARN_ON fires), or reads freed memory (KASAN).
- * Every shared access is marked (READ_ONCE/WRITE_ONCE): the tasks are not ordered after the init,
- * and a data race would be the first failure of every run. `grab` sums a
- * small loop in locals first: instructions that touch only its frame (invisible steps).
- */
-export const SLOT = `#include <linux/kernel.h>
-#include <linux/module.h>
-#include <linux/slab.h>
-
-static int *buf;
-static int seen;
-
-noinline void drop(void)
-{
-	int *p = READ_ONCE(buf);
-
-	WRITE_ONCE(buf, NULL);
-	kfree(p);
-}
-
-noinline void grab(void)
-{
-	int i, sum = 0;
-	int *p;
-
-	for (i = 0; i < 3; i++)
-		sum += i;
-	p = READ_ONCE(buf);
-	if (WARN_ON(!p))
-		return;
-	seen = READ_ONCE(*p) + sum;
-}
-
-static int __init slot_init(void)
-{
-	int *p = kmalloc(sizeof(*p), GFP_KERNEL);
-
-	if (!p)
-		return -ENOMEM;
-	WRITE_ONCE(*p, 7);
-	WRITE_ONCE(buf, p);
-	return 0;
-}
-
-module_init(slot_init);
-MODULE_LICENSE("GPL");
-`;
-
-/**
- * insmod MODULE, then tasks a and b (started with it, asleep until it is likely loaded) call one
- * function each: small enough for a bound-2 search without the reduction.
- */
-function pair(file: string, code: string, a: string, b: string): Scenario {
-  const module = cModuleSpec(file, code);
-  const call = (fn: string): TaskOp[] => [{ op: 'sleep', ticks: 30 }, { op: 'call', fn: `${module.name}:${fn}` }];
-  return validateScenario({
-    name: 'pair',
-    description: `${a} and ${b}`,
-    cpus: 2,
-    max_steps: 4000,
-    probes: [],
-    modules: [module],
-    tasks: [{ comm: 'insmod', program: [{ op: 'insmod', module: module.name }] }, { comm: 'a', program: call(a) }, { comm: 'b', program: call(b) }],
-  });
-}
-
-/** Two tasks each open a file once under count_opens.c's openat pre-handler (plain or locked counter), loaded and unloaded around them. */
-function opens(locked: boolean): Scenario {
-  const open: TaskOp = { op: 'call', fn: '__x64_sys_openat', path: '/etc/passwd' };
-  const base: Scenario = { name: 'opens', description: 'two opens under a counting pre-handler', cpus: 2, max_steps: 4000, probes: [], tasks: [{ comm: 'a', program: [open] }, { comm: 'b', program: [open] }] };
-  return validateScenario(withCModules(base, [cModuleSpec('count_opens.c', countOpens('x86_64', locked))]));
-}
+// failure and no final state: a preemption-bounded exhaustive search (the shape of `explore
+// --strategy dfs`, written apart from src/explore/dfs.ts) finds the same failure checks and the
+// same set of final states with the reduction as without, in fewer runs.
+// (Final states and the search: ./explore-por-fixtures.ts.)
 
 /**
  * The preemption bound: 1 in the suite (the search without the reduction is what costs: thousands
@@ -177,4 +44,89 @@ describe(`POR on C-module scenarios: bound-${BOUND} exhaustive search loses no f
       expect(reduced.runs).toBeLessThan(full.runs);
     }, 300_000);
   }
+});
+
+/** The events of each step of a run (a step opens with its sched.pick) and its branch flags. */
+function steps(scenario: Scenario): { steps: LoggedEvent[][]; branch: readonly boolean[] } {
+  const out: LoggedEvent[][] = [];
+  const r = executeRun({ scenario, seed: 42, strategy: forcedStrategy('dfs', () => undefined), stopAtFailure: false, reduce: true, onEvent: (e) => (e.type === 'sched.pick' ? out.push([]) : out.at(-1)?.push(e)) });
+  return { steps: out, branch: r.branch };
+}
+
+const setupOf = (scenario: Scenario) => createSetup(scenario, 42);
+
+describe('which C steps are invisible', () => {
+  it("slot.c: grab()'s loop over its locals runs on without a branch point; every access of module memory, and everything before the module is LIVE, is one", () => {
+    const { steps: s, branch } = steps(pair('slot.c', SLOT, 'grab', 'drop'));
+    const live = s.findIndex((st) => st.some((e) => e.type === 'module.live'));
+    expect(live).toBeGreaterThan(0);
+    // Until the init returned (register_kprobe's address is read there), every step is visible.
+    for (let i = 1; i <= live; i++) expect(branch[i]).toBe(true);
+    let local = 0;
+    for (let i = 0; i + 1 < s.length; i++) {
+      const cs = s[i]!.filter((e): e is Extract<LoggedEvent, { type: 'c.step' }> => e.type === 'c.step');
+      if (cs.some((e) => e.acc.length > 0)) expect(branch[i + 1], `step ${i}: ${JSON.stringify(cs)}`).toBe(true);
+      if (s[i]!.length > 0 && s[i]!.every((e) => e.type === 'c.step' && e.acc.length === 0 && e.ctx === 'task') && !branch[i + 1]) local++;
+    }
+    // i = 0, sum = 0; three rounds of the test, sum += i, i++ and the jump; the last test.
+    expect(local).toBeGreaterThanOrEqual(12);
+  });
+
+  it("count_opens.c: the pre-handler's C steps are visible (no reference keeps a handler's module loaded), the kernel's instructions between are not", () => {
+    const { steps: s, branch } = steps(opens(false));
+    let handler = 0;
+    let kernel = 0;
+    for (let i = 0; i + 1 < s.length; i++) {
+      if (s[i]!.some((e) => e.type === 'c.step' && e.ctx === 'handler')) {
+        handler++;
+        expect(branch[i + 1]).toBe(true);
+      }
+      if (s[i]!.length === 1 && s[i]![0]!.type === 'insn.exec' && !branch[i + 1]) kernel++;
+    }
+    expect(handler).toBeGreaterThanOrEqual(2);
+    expect(kernel).toBeGreaterThan(50);
+  });
+
+  it('a module that takes the address of a local has no invisible C step (the address could reach another CPU)', () => {
+    const code = SLOT.replace('int i, sum = 0;', 'int i, sum = 0;\n\tint *q = &sum;').replace('seen = READ_ONCE(*p) + sum;', 'seen = READ_ONCE(*p) + *q;');
+    const scenario = pair('slot.c', code, 'grab', 'drop');
+    expect(analyseC(setupOf(scenario).c!).framesEscape).toBe(true);
+    const { steps: s, branch } = steps(scenario);
+    for (let i = 0; i + 1 < s.length; i++) if (s[i]!.some((e) => e.type === 'c.step')) expect(branch[i + 1]).toBe(true);
+  });
+});
+
+describe('runs that stay opaque (every step visible), and why', () => {
+  const variant = (from: string, to: string) => pair('slot.c', SLOT.replace('#include <linux/slab.h>', '#include <linux/slab.h>\n#include <linux/jiffies.h>\n#include <linux/random.h>').replace(from, to), 'grab', 'drop');
+  const reason = (scenario: Scenario) => {
+    const setup = setupOf(scenario);
+    return opaqueReason(setup, setup.c === undefined ? null : analyseC(setup.c));
+  };
+  it('none for the module scenarios above', () => {
+    expect(reason(pair('slot.c', SLOT, 'grab', 'drop'))).toBeNull();
+    expect(reason(opens(true))).toBeNull();
+  });
+  it('a module reading the clock or the random generator: their values follow the decision and event counts', () => {
+    expect(reason(variant('seen = READ_ONCE(*p) + sum;', 'seen = READ_ONCE(*p) + sum + (int)jiffies;'))).toBe('grab reads jiffies (the clock)');
+    expect(reason(variant('seen = READ_ONCE(*p) + sum;', 'seen = READ_ONCE(*p) + sum + (int)ktime_get_ns();'))).toBe('grab calls ktime_get_ns() (the clock or the random generator)');
+    expect(reason(variant('seen = READ_ONCE(*p) + sum;', 'seen = READ_ONCE(*p) + get_random_u32();'))).toBe('grab calls get_random_u32() (the clock or the random generator)');
+  });
+  it('a probe registered outside __init code (its address is read from the struct then), but not one in init', () => {
+    const probe = '#include <linux/kprobes.h>\nstatic struct kprobe kp = { .symbol_name = "__x64_sys_openat" };\n';
+    const late = variant('static int seen;', `static int seen;\n${probe}`).modules![0]!;
+    const withLate = pair('slot.c', late.code!.replace('kfree(p);', 'kfree(p);\n\tregister_kprobe(&kp);'), 'grab', 'drop');
+    expect(reason(withLate)).toBe('drop (not __init code) names register_kprobe: a probe may be registered after the modules initialised');
+    expect(reason(opens(false))).toBeNull();
+  });
+  it('a timer, a module loaded twice', () => {
+    expect(reason({ ...pair('slot.c', SLOT, 'grab', 'drop'), timer: { period: 100 } })).toBe('a timer');
+    const twice = pair('slot.c', SLOT, 'grab', 'drop');
+    expect(reason({ ...twice, tasks: [...twice.tasks, { comm: 'again', program: [{ op: 'insmod', module: 'slot' }] }] })).toBe('slot is loaded 2 times');
+  });
+  it('CLOCKED_NATIVES names every native that reads the clock or the random generator (src/cexec/natives.ts)', () => {
+    const src = readFileSync(new URL('../src/cexec/natives.ts', import.meta.url), 'utf8');
+    const reading = [...src.matchAll(/^\s+(\w+): \(n[^)]*\) => .*n\.(now|random)\b/gm)].map((m) => m[1]!);
+    expect(reading.length).toBeGreaterThanOrEqual(8);
+    for (const name of reading) expect(CLOCKED_NATIVES.has(name), name).toBe(true);
+  });
 });
