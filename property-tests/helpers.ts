@@ -33,7 +33,7 @@ export { counterexampleNote, counterexampleReporter } from '../src/scenario/coun
 // caught by the invariant the mutant names), so the mutants test these very properties.
 
 /** Draws per invariant property on the correct kernel; CI may raise it with FC_SCHEDULES. */
-export const SCHEDULE_RUNS = Number(process.env.FC_SCHEDULES ?? 40);
+export const SCHEDULE_RUNS = Number(process.env.FC_SCHEDULES ?? 30);
 
 export interface InvariantCheck {
   /** The check the property is named after (`INV-…`, or `liveness` / `kernel.deadlock` for INV-progress). */

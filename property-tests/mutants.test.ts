@@ -23,11 +23,15 @@ import { invariantProperty } from './helpers.ts';
 //     at the disarm): random 3–76 (median 41), pct(d=2) 1–18, pct(d=3) 1–21, swarm 1–100;
 //     mixed draws 3–60 (preemption lists alone 8–86). Budget 180 (3 × 60).
 //   On random scenarios (scenarioArbitrary × the mixed arbitrary, fc seeds 1…3): arm-before-insert
-//     1 draw (budget 5); no-reenter-check 5–29 draws (budget 100). The others need a scenario
+//     1 draw (budget 5); no-reenter-check 5–29 draws (budget 90). The others need a scenario
 //     shape random scenarios rarely draw (another probe keeping the point armed, a trap in flight
 //     at the unregistration): no-grace-period 50–281 draws, the removal races 50 to more than 300;
 //     a budget of 3× that would cost over a minute on each kernel, so their own scenarios carry them.
-// The runs are seeded, so each outcome is fixed; the margins keep it so when the model changes a little.
+// At this suite's fast-check seed (setup.ts) the mutants fail at draw 1 (no-grace-period,
+// arm-before-insert, no-reenter-check on its scenario), 5 (no-reenter-check, random scenarios)
+// and 39 (both removal races). The runs are seeded, so each outcome is fixed; the margins keep it
+// so when the model changes a little. Time: about 45 s on 2 shared cores, most of it the correct
+// kernel's 180 runs of unregister-busy (shared by the two mutants that use it).
 
 const OWN_BUDGET: Readonly<Record<MutantName, number>> = {
   'no-grace-period': 10,
@@ -38,7 +42,7 @@ const OWN_BUDGET: Readonly<Record<MutantName, number>> = {
 };
 const RANDOM_BUDGET: Readonly<Partial<Record<MutantName, number>>> = {
   'arm-before-insert': 5,
-  'no-reenter-check': 100,
+  'no-reenter-check': 90,
 };
 
 /** The correct kernel's verdict per scenario source and budget (two mutants share unregister-busy). */
