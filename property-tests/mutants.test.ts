@@ -20,7 +20,7 @@ import { invariantProperty } from './helpers.ts';
 //   arm-before-insert on default, no-reenter-check on printk-recursion: 1 under every strategy
 //     and every seed. Budget 5.
 //   disarm-without-sync and int3-sync-gap on unregister-busy (the removal race: a trap in flight
-//     at the disarm): random 3–76 (median 41), pct(d=2) 1–18, pct(d=3) 1–21, swarm 1–100;
+//     at the disarm): random 3–76 (median 32), pct(d=2) 1–18, pct(d=3) 1–21, swarm 1–100;
 //     mixed draws 3–60 (preemption lists alone 8–86). Budget 180 (3 × 60).
 //   On random scenarios (scenarioArbitrary × the mixed arbitrary, fc seeds 1…3): arm-before-insert
 //     1 draw (budget 5); no-reenter-check 5–29 draws (budget 90). The others need a scenario
@@ -30,7 +30,7 @@ import { invariantProperty } from './helpers.ts';
 // At this suite's fast-check seed (setup.ts) the mutants fail at draw 1 (no-grace-period,
 // arm-before-insert, no-reenter-check on its scenario), 5 (no-reenter-check, random scenarios)
 // and 39 (both removal races). The runs are seeded, so each outcome is fixed; the margins keep it
-// so when the model changes a little. Time: about 45 s on 2 shared cores, most of it the correct
+// so when the model changes a little. Time: 25–45 s on 2 shared cores, most of it the correct
 // kernel's 180 runs of unregister-busy (shared by the two mutants that use it).
 
 const OWN_BUDGET: Readonly<Record<MutantName, number>> = {
