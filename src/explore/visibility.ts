@@ -39,13 +39,15 @@ import { analyseC, type CAnalysis } from './visibility-c.ts';
 // - the instruction is LOCAL (./visibility-c.ts): it reads and writes only its frame's locals,
 //   and no function of the modules takes a local's address;
 // - it runs in task context, in a function that is not __init. Every instruction of module code
-//   reads whether its module is loaded (R96, src/kprobes/cpu-step.ts execute). While a task's
-//   frames are in a module's code that cannot change under it: rmmod is refused while a task runs
-//   the module's code (startRmmod, `module.busy`), a call into a GOING module is refused
-//   (`module.noref`), and a module is loaded only once (a second insmod makes the run opaque).
-//   An __init function's text is freed when the module goes LIVE, which another task's
-//   module_live could do; a handler's code is not protected by any reference (a module whose
-//   exit forgets unregister_kprobe is unloaded under its running handler): both stay visible;
+//   reads whether its module is loaded (R96, src/kprobes/cpu-step.ts execute). Once the module
+//   is LIVE (see below), that cannot change while a task's frames are in its code: rmmod is
+//   refused while a task runs the module's code (startRmmod, `module.busy`), a call into a GOING
+//   module is refused (`module.noref`), and a module is loaded only once (a second insmod makes
+//   the run opaque). (Before LIVE a failing init unloads the module under any task that called
+//   into it; every step is visible then.) An __init function's text is freed when the module
+//   goes LIVE, under any other task that called into it; a handler's code is protected by no
+//   reference (a module whose exit forgets unregister_kprobe is unloaded under its running
+//   handler): both stay visible;
 // - its address is not one a probe can be armed at (as for every instruction step, below).
 // A call into or a return from a module function (`func.call`/`func.ret` naming one) is visible:
 // rmmod reads whether a task runs the module's code, and the call reads whether it is GOING.
