@@ -100,8 +100,9 @@ describe('the reorder pass', () => {
   it("moves cpu1's trap before rmmod's wake (they commute): one preemption, two context switches fewer, the same failure no later", () => {
     const r = run(spec, detour).record;
     const s = shrinkSchedule(spec, r.decisions.slice(0, r.failureAt), r.failure!, { advance: false });
-    // cpu1 traps at d, cpu0 wakes at d+1 and runs on: the one preemption is cpu0 at d+1.
-    expect(s.preemptions).toEqual([{ at: d + 1, choice: cpu(0) }]);
+    // cpu1 traps at d, cpu0 wakes at d+1 and runs on: the one preemption is cpu0 at d+1, labelled
+    // with its step, rmmod's wake from its sleep.
+    expect(s.preemptions).toEqual([{ at: d + 1, choice: cpu(0), label: 'cpu0: rmmod wakes' }]);
     expect(s.record.failure?.check).toBe('INV-removed-race');
     expect(s.record.failureAt).toBeLessThanOrEqual(r.failureAt);
     // The switches at d (cpu1 to cpu0) and d+1 (back) are gone; the rest of the run is as it was.

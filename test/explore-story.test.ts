@@ -7,7 +7,8 @@ import { tempDir } from './explore-fixtures.ts';
 // Issue 12, "Shrinking and explaining": a failure found by `kprobesim explore` is told as a short
 // story built from the shrunk run's visible steps (src/explore/story.ts), printed before the
 // replay commands and the verdict, and kept as `story` in the JSON report; each preemption of
-// the report's schedule is labelled with the step it made happen. The expected lines are reasoned
+// the report's schedule carries its decision's label (src/scheduler/label.ts), the words of that
+// decision's sched.pick in the failure's log, so the log can be searched for it. The expected lines are reasoned
 // from the built-in scenarios (src/scenario/builtin): in both, task rmmod (pid 100, the first
 // task) runs on cpu0 and unregisters probe `slow` on vfs_read after sleeping, while reader on
 // cpu1 calls vfs_read and spins in slow's pre-handler.
@@ -15,6 +16,7 @@ import { tempDir } from './explore-fixtures.ts';
 const dir = tempDir('kprobesim-story-');
 
 interface Failure {
+  log: string;
   preemptions: number;
   schedule: { at: number; cpu: number; switch_to: number | null; label?: string }[];
   story: string[];
@@ -44,8 +46,20 @@ function expectPrinted(lines: readonly string[], f: Failure): void {
   expect(lines.slice(head + 1, head + 1 + f.story.length)).toEqual(f.story.map((l) => `    ${l}`));
   expect(lines.findIndex((l) => l.startsWith('  replay: kprobesim replay '))).toBeGreaterThan(head + f.story.length);
   expect(lines.at(-1)).toMatch(/^FAILED: /);
-  // One "— preemption" line per kept preemption, and each labelled in the report.
+  // One "— preemption" line per kept preemption, and each labelled in the report with the label of
+  // the log's sched.pick at its decision (decision i: the log's i-th sched.pick, from 0), which
+  // is the preemption's choice; the CLI prints the same label.
   expect(f.story.filter((l) => l.startsWith('— preemption ')).length).toBe(f.preemptions);
+  const picks = readFileSync(f.log, 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { type: string; cpu?: number; switch_to?: number | null; label?: string })
+    .filter((e) => e.type === 'sched.pick');
+  for (const p of f.schedule) {
+    expect(picks[p.at]).toEqual({ ...picks[p.at], cpu: p.cpu, switch_to: p.switch_to, label: p.label });
+    expect(lines).toContain(`  preempt at decision ${p.at}: ${p.switch_to === null ? `cpu ${p.cpu} steps` : `cpu ${p.cpu} switches to pid ${p.switch_to}`} (${p.label})`);
+  }
   expect(f.schedule.every((p) => typeof p.label === 'string' && p.label.startsWith(`cpu${p.cpu}: `))).toBe(true);
   // Tasks are named by comm, their pid in parentheses (`rmmod (pid 100) wakes`), never by a bare pid.
   const barePid = /(^|[^(])pid \d+/;
@@ -63,7 +77,9 @@ describe('the story of a shrunk failure', () => {
     expect(f.preemptions).toBe(1);
     const trap = after(story, /^cpu1: int3 at vfs_read\+0x0$/);
     const pre = after(story, /^— preemption 1 \(decision \d+\): cpu0 runs instead of cpu1 while cpu1 is at the int3 at vfs_read\+0x0$/, trap + 1);
-    expect(f.schedule[0]!.label).toBe('cpu0: rmmod (pid 100) wakes');
+    // The decision's label says what the step does (rmmod's wake from its sleep); the story's line
+    // after the preemption tells the event it emitted.
+    expect(f.schedule[0]!.label).toBe('cpu0: rmmod wakes');
     expect(story[pre + 1]).toBe('cpu0: rmmod (pid 100) wakes');
     const unreg = after(story, /^cpu0: unregister_kprobe\(slow\)$/, pre + 1);
     const lock = after(story, /^cpu0: takes kprobe_mutex$/, unreg + 1);
@@ -82,7 +98,7 @@ describe('the story of a shrunk failure', () => {
     expectPrinted(lines, f);
     // The last kept preemption wakes rmmod while reader is inside slow's pre-handler.
     const last = f.preemptions;
-    expect(f.schedule.at(-1)!.label).toBe('cpu0: rmmod (pid 100) wakes');
+    expect(f.schedule.at(-1)!.label).toBe('cpu0: rmmod wakes');
     const enter = after(story, /^cpu1: enters slow's pre-handler$/);
     const pre = after(story, new RegExp(`^— preemption ${last} \\(decision \\d+\\): cpu0 runs instead of cpu1 while cpu1 is in slow's pre-handler$`), enter + 1);
     const unreg = after(story, /^cpu0: unregister_kprobe\(slow\)$/, pre + 1);

@@ -4,6 +4,7 @@ import type { LoggedEvent } from '../model/events.ts';
 import type { KernelState } from '../model/state.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { Choice } from '../scheduler/choices.ts';
+import { decisionLabel } from '../scheduler/label.ts';
 import { roundRobinStrategy, type Strategy } from '../scheduler/strategies.ts';
 import { DETECTORS, type Failure, type FailureDetector } from './detectors.ts';
 import { LIVENESS_BOUND, LivenessDetector } from './liveness.ts';
@@ -33,6 +34,11 @@ export interface RunSpec {
    * between them the run takes the default decision itself (and tells the strategy, `follow`).
    */
   readonly reduce?: boolean;
+  /**
+   * Handed, once the simulation exists, a function labelling a choice in the state the run
+   * decides in now (src/scheduler/label.ts): a strategy replaying by labels calls it from choose().
+   */
+  readonly labelChoices?: (labelOf: (choice: Choice) => string) => void;
 }
 
 export interface RunRecord {
@@ -113,6 +119,7 @@ export function executeRun(spec: RunSpec): RunRecord {
   // A run whose events are written (a failure's log) labels its decisions, as every log does.
   const options: SimulationOptions = { seed: spec.seed, strategy: recording, projections: detectors, labels: spec.onEvent !== undefined };
   sim = new Simulation(scenario, spec.mutant === undefined ? options : { ...options, mutant: spec.mutant });
+  spec.labelChoices?.((choice) => decisionLabel(sim!.setup, sim!.world, choice));
   if (spec.onEvent !== undefined) sim.events$.subscribe(spec.onEvent);
   if (reduce) {
     const v = visibilityOf(sim.setup);

@@ -37,7 +37,11 @@ export interface FailureReport {
   readonly run: number;
   /** The strategy that made the run (a portfolio's member). */
   readonly strategy: string;
-  /** The shrunk schedule: the decisions where it leaves the default schedule, each labelled with the step it made happen (`cpu0: rmmod (pid 100) wakes`). */
+  /**
+   * The shrunk schedule: the decisions where it leaves the default schedule, each with its
+   * decision's label (src/scheduler/label.ts: what the step does, `cpu0: rmmod wakes`), the same
+   * words as that decision's sched.pick in the failure's log.
+   */
   readonly schedule: readonly { readonly at: number; readonly cpu: number; readonly switch_to: number | null; readonly label?: string }[];
   /**
    * The shrunk run as a short story (./story.ts): each CPU's last visible step before each

@@ -113,6 +113,6 @@ export function advanceTargets(decisions: readonly Choice[], steps: readonly Ste
 }
 
 /** `preemptions` with preemption k and every later one moved `by` decisions earlier. */
-export function shifted(preemptions: readonly Preemption[], k: number, by: number): Preemption[] {
-  return preemptions.map((p, j) => (j < k ? p : { at: p.at - by, choice: p.choice }));
+export function shifted<P extends Preemption>(preemptions: readonly P[], k: number, by: number): P[] {
+  return preemptions.map((p, j) => (j < k ? p : { ...p, at: p.at - by }));
 }

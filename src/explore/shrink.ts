@@ -3,10 +3,11 @@ import type { LoggedEvent } from '../model/events.ts';
 import { createSetup } from '../model/setup.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { Choice } from '../scheduler/choices.ts';
-import { defaultIndex, forcedStrategy } from '../scheduler/strategies.ts';
+import { defaultIndex, forcedStrategy, type Strategy } from '../scheduler/strategies.ts';
 import type { Failure } from './detectors.ts';
 import { executeRun, livenessBound, type RunRecord } from './execute.ts';
 import { advanceTargets, contextSwitches, mergeMoves, reordered, shifted, type StepInfo } from './shrink-reorder.ts';
+import { labelReplay, type LabelledPreemption } from './shrink-replay.ts';
 import { visibilityOf, type Visibility } from './visibility.ts';
 
 // Shrinking a failing schedule to its essential orderings. A schedule is read as the default
@@ -14,8 +15,9 @@ import { visibilityOf, type Visibility } from './visibility.ts';
 // decisions where it leaves it: its preemptions. Three passes take turns until a whole round
 // gains nothing (or the run budget is spent):
 // - ddmin (Zeller and Hildebrandt's delta debugging) removes preemptions while the run still
-//   fails the same way (same kind, same check), replaying leniently: a kept preemption that is
-//   no longer on the menu at its decision is skipped;
+//   fails the same way (same kind, same check), replaying leniently (./shrink-replay.ts): a
+//   kept preemption is applied at its decision index when its choice is on the menu there, else
+//   at the first decision a few later where the step it made happen (its label) is, else skipped;
 // - reordering (./shrink-reorder.ts) moves a block of one CPU's steps past a neighbouring block
 //   so that two blocks of another CPU merge: one context switch fewer, no more preemptions, the
 //   same failure no later;
@@ -49,8 +51,8 @@ export interface Found {
 }
 
 export interface Shrunk {
-  /** The shrunk schedule: its preemptions, by decision index. */
-  readonly preemptions: readonly Preemption[];
+  /** The shrunk schedule: its preemptions, by decision index, each with its decision's label. */
+  readonly preemptions: readonly LabelledPreemption[];
   /** Its run, stopped at the failure. */
   readonly record: RunRecord;
   /** Preemptions of the schedule before shrinking. */
@@ -96,29 +98,41 @@ export function contextSwitchesOf(record: RunRecord): number {
   return contextSwitches(record.decisions.slice(0, record.failureAt));
 }
 
-/** A run with what the reordering passes read: each decision's step. */
+/** A run with what the reordering passes read: each decision's step, and its label. */
 interface Traced {
   readonly record: RunRecord;
   readonly steps: readonly StepInfo[];
+  /** labels[i]: decision i's label, as its sched.pick carries it. */
+  readonly labels: readonly string[];
 }
 
-function runTraced(spec: ShrinkSpec, visibility: Visibility, forced: (i: number) => Choice | undefined): Traced {
+/** A candidate's schedule, and how it labels choices when it replays by labels. */
+interface Candidate {
+  readonly strategy: Strategy;
+  readonly labelChoices?: (labelOf: (choice: Choice) => string) => void;
+}
+
+/** Every decision as `forced` says (the default where it says nothing or is not on the menu). */
+const byIndex = (forced: (i: number) => Choice | undefined): Candidate => ({ strategy: forcedStrategy('explore', forced) });
+
+function runTraced(spec: ShrinkSpec, visibility: Visibility, candidate: Candidate): Traced {
   const steps: { visible: boolean; what: string[] }[] = [];
+  const labels: string[] = [];
+  // executeRun labels every decision of a run whose events are taken, as a log's sched.pick lines.
   const onEvent = (e: LoggedEvent) => {
-    if (e.type === 'sched.pick') steps.push({ visible: false, what: [] });
+    if (e.type === 'sched.pick') {
+      steps.push({ visible: false, what: [] });
+      labels.push(e.label!);
+      return;
+    }
     const s = steps.at(-1);
-    if (s === undefined || e.type === 'sched.pick') return;
+    if (s === undefined) return;
     s.what.push(e.type);
     if (visibility.visible(e)) s.visible = true;
   };
-  const opts = { scenario: spec.scenario, seed: spec.seed, strategy: forcedStrategy('explore', forced), menus: true, stopAtFailure: true, onEvent };
+  const opts = { scenario: spec.scenario, seed: spec.seed, ...candidate, menus: true, stopAtFailure: true, onEvent };
   const record = executeRun(spec.mutant === undefined ? opts : { ...opts, mutant: spec.mutant });
-  return { record, steps: steps.map((s) => ({ visible: s.visible, what: s.what.join(' ') })) };
-}
-
-function byPreemptions(forced: readonly Preemption[]): (i: number) => Choice | undefined {
-  const byIndex = new Map(forced.map((p) => [p.at, p.choice]));
-  return (i) => byIndex.get(i);
+  return { record, steps: steps.map((s) => ({ visible: s.visible, what: s.what.join(' ') })), labels };
 }
 
 /** Shrinks the failing run whose decisions are `decisions` (it failed with `failure`). */
@@ -127,22 +141,23 @@ export function shrinkSchedule(spec: ShrinkSpec, decisions: readonly Choice[], f
   const safetySteps = spec.scenario.max_steps - livenessBound(spec.scenario);
   let runs = 0;
   const visibility = visibilityOf(createSetup(spec.scenario, spec.seed));
-  // The original, re-run with every decision forced, gives the menus its preemptions are read from.
-  const original = runTraced(spec, visibility, (i) => decisions[i]);
+  // The original, re-run with every decision forced, gives the menus its preemptions are read
+  // from, and their labels.
+  const original = runTraced(spec, visibility, byIndex((i) => decisions[i]));
   runs++;
   if (!sameFailure(original.record.failure, failure)) throw new Error(`internal: a failing schedule did not fail again when forced (${failure.check})`);
   interface Best extends Traced {
-    readonly preemptions: Preemption[];
+    readonly preemptions: LabelledPreemption[];
     readonly switches: number;
   }
-  const measure = (t: Traced): Best => ({ ...t, preemptions: preemptionsOf(t.record), switches: contextSwitchesOf(t.record) });
+  const measure = (t: Traced): Best => ({ ...t, preemptions: preemptionsOf(t.record).map((p) => ({ ...p, label: t.labels[p.at]! })), switches: contextSwitchesOf(t.record) });
   let best = measure(original);
   const preemptionsBefore = best.preemptions.length;
 
   /** Runs a candidate; keeps it (as what the run actually did) when it fails the same way and `better` says so. */
-  const attempt = (forced: (i: number) => Choice | undefined, better: (c: Best) => boolean): boolean => {
+  const attempt = (candidate: Candidate, better: (c: Best) => boolean): boolean => {
     if (runs >= budget) return false;
-    const t = runTraced(spec, visibility, forced);
+    const t = runTraced(spec, visibility, candidate);
     runs++;
     if (!sameFailure(t.record.failure, failure)) return false;
     // What the run actually did: skipped preemptions drop out, and a forced decision that
@@ -155,13 +170,13 @@ export function shrinkSchedule(spec: ShrinkSpec, decisions: readonly Choice[], f
 
   // ddmin over the preemptions (in decision order); any run failing the same way counts.
   const ddmin = (): void => {
-    const test = (candidate: readonly Preemption[]) => attempt(byPreemptions(candidate), () => true);
+    const test = (candidate: readonly LabelledPreemption[]) => attempt(labelReplay(candidate), () => true);
     if (best.preemptions.length === 0 || test([])) return;
     let n = 2;
     while (best.preemptions.length >= 2 && runs < budget) {
       const c = best.preemptions;
       const size = Math.ceil(c.length / n);
-      const chunks: Preemption[][] = [];
+      const chunks: LabelledPreemption[][] = [];
       for (let i = 0; i < c.length; i += size) chunks.push(c.slice(i, i + size));
       let reduced = false;
       for (const chunk of chunks) {
@@ -194,7 +209,7 @@ export function shrinkSchedule(spec: ShrinkSpec, decisions: readonly Choice[], f
       const decided = current.record.decisions.slice(0, Math.min(current.record.failureAt, safetySteps));
       const kept = mergeMoves(decided, current.steps).some((m) => {
         const forced = reordered(decided, m);
-        return attempt((i) => forced[i], (c) => c.record.failureAt <= current.record.failureAt && c.switches < current.switches && c.preemptions.length <= current.preemptions.length);
+        return attempt(byIndex((i) => forced[i]), (c) => c.record.failureAt <= current.record.failureAt && c.switches < current.switches && c.preemptions.length <= current.preemptions.length);
       });
       if (!kept || runs >= budget) return;
     }
@@ -215,7 +230,7 @@ export function shrinkSchedule(spec: ShrinkSpec, decisions: readonly Choice[], f
       while (lo < hi && runs < budget) {
         const mid = (lo + hi) >> 1;
         best = current;
-        if (attempt(byPreemptions(shifted(current.preemptions, k, p - targets[mid]!)), better)) {
+        if (attempt(labelReplay(shifted(current.preemptions, k, p - targets[mid]!)), better)) {
           found = best;
           hi = mid;
         } else lo = mid + 1;

@@ -21,7 +21,10 @@ export const STEPS_AFTER = 12;
 export interface Story {
   /** The story, one line a step, ending with the violated check. */
   readonly lines: readonly string[];
-  /** labels[i]: what preemption i made happen (`cpu0: rmmod (pid 100) wakes`). */
+  /**
+   * labels[i]: the label of preemption i's decision (src/scheduler/label.ts: what the step it
+   * forced does, `cpu0: rmmod wakes`), the very words of that decision's sched.pick in the log.
+   */
   readonly labels: readonly string[];
   /** The orderings that must hold for the failure: one per kept preemption. */
   readonly depth: number;
@@ -106,11 +109,17 @@ export function storyOf(spec: ShrinkSpec, preemptions: readonly Preemption[], fa
 
   // Each event with the decision whose step emitted it (decision i opens with the i-th sched.pick).
   const told: { decision: number; cpu: number | null; text: string; e: Ev }[] = [];
+  // Each decision's label: executeRun labels every decision of a run whose events are taken, as
+  // a log's are.
+  const decisionLabels: string[] = [];
   let decision = -1;
   let failureIndex = -1;
   for (const e of events) {
     if (e.seq > failure.seq) break;
-    if (e.type === 'sched.pick') decision++;
+    if (e.type === 'sched.pick') {
+      decision++;
+      decisionLabels.push(e.label!);
+    }
     if (e.type === 'task.fork') comms.set(e.child as number, e.comm as string);
     if (e.type === 'task.exec') comms.set(e.pid as number, e.comm as string);
     const text = phrase(e, sym, task);
@@ -150,8 +159,7 @@ export function storyOf(spec: ShrinkSpec, preemptions: readonly Preemption[], fa
     if (shown.length > 0 && shown[0]! > from) lines.push('…');
     for (const j of shown) lines.push(line(told[j]!));
     const preempted = record.decisions[p.at - 1]?.cpu;
-    const step = told[at];
-    labels.push(step !== undefined && step.decision === p.at ? line(step) : `cpu${p.choice.cpu}: steps`);
+    labels.push(decisionLabels[p.at]!);
     const instead = preempted !== undefined && preempted !== p.choice.cpu ? ` instead of cpu${preempted}` : p.choice.switch_to !== null ? ` (switch to ${task(p.choice.switch_to)})` : '';
     lines.push(`— preemption ${k + 1} (decision ${p.at}): cpu${p.choice.cpu} runs${instead}${whileOthers(at - 1, p.choice.cpu)}`);
     // After it: its visible steps up to the next preemption or the failure.
