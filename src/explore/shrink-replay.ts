@@ -52,6 +52,10 @@ export function labelReplay(preemptions: readonly LabelledPreemption[], window =
     i++;
     return chosen;
   };
+  const label = (c: Choice): string => {
+    if (labelOf === null) throw new Error('internal: a label replay run without its labelChoices (pass both to executeRun)');
+    return labelOf(c);
+  };
   const strategy: Strategy = {
     name: 'explore',
     choose(choices) {
@@ -64,7 +68,7 @@ export function labelReplay(preemptions: readonly LabelledPreemption[], window =
         const found =
           i === p.at
             ? choices.find((c) => c.cpu === p.choice.cpu && c.switch_to === p.choice.switch_to)
-            : choices.find((c) => c.cpu === p.choice.cpu && labelOf!(c) === p.label);
+            : choices.find((c) => c.cpu === p.choice.cpu && label(c) === p.label);
         if (found !== undefined) {
           applied[k] = i;
           next = k + 1;
