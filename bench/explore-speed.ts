@@ -1,5 +1,5 @@
 // Issue 12's exploration benchmarks: explore_runs_per_s (random strategy on unregister-race, one
-// worker) and explore_speedup_2_workers (the same runs on two worker threads). Each function
+// worker) and explore_speedup_2_workers (the same runs on two worker processes). Each function
 // returns its numbers; `npx tsx bench/explore-speed.ts` prints them (bench/run.ts can call them).
 // Wall time is performance.now(); a short exploration runs first as a warm-up.
 
