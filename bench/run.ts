@@ -20,6 +20,7 @@ import { validateScenario } from '../src/scenario/validate.ts';
 import { HITS, LARGE_N, probeScaleRatios, ROUNDS, SMALL_N } from './probe-scale.ts';
 import { raceRunsPerSecond, replayVsRun, smallRaceVsFastcheck, speedNotes } from './run-speed.ts';
 import { exploreNote, exploreSpeed } from './explore-speed.ts';
+import { sctMarkdown, sctTable } from './sct-table.ts';
 import { benchScenario } from './scenario.ts';
 import { channelCosts } from './channels.ts';
 import { startupVsNode } from './startup.ts';
@@ -278,6 +279,13 @@ async function main(): Promise<void> {
   metric('explore_runs_per_s', ex.runsPerSecond.toFixed(1), 'runs/s');
   metric('explore_speedup_2_workers', fmtRatio(ex.speedup2Workers), 'x');
   note(exploreNote(ex));
+  // 11. Runs to the first failure per strategy, SCTBench's table (issue 12; bench/sct-table.ts).
+  const sct = await sctTable();
+  for (const line of sctMarkdown(sct).split('\n')) note(line);
+  metric('pct_finds_every_mutant', sct.pctFindsEveryMutant ? 'yes' : 'NO', `(pct or portfolio, within ${sct.budget} runs)`);
+  metric('sct_false_positives', String(sct.falsePositives.length), 'failures');
+  if (sct.falsePositives.length > 0) note(`BUG: failures on code that must have none: ${sct.falsePositives.join('; ')}`);
+  note(`sct table: ${sct.seconds.toFixed(1)} s on 2 worker threads (the counts are seeded: the same on every machine)`);
   metric('bench_total_s', ((performance.now() - tStart) / 1000).toFixed(1), 's');
 }
 
