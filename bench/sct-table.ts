@@ -286,10 +286,12 @@ export function moduleCase(file: string, expect: SctCase['expect'], maxSteps = S
 }
 
 /**
- * The module rows' step limit, where `explore --module` has 1,000,000: a run of the locked
- * counter that never fails ends within it (a swarm run that gives the lock holder's CPU weight 0
- * leaves the other CPU spinning on the lock until the fair liveness phase, 10,000 decisions
- * before the limit); the racy modules fail long before it.
+ * The module rows' step limit, where `explore --module` has 1,000,000. A PCT run that gives the
+ * CPU spinning on the locked counter's spinlock a higher priority than the lock holder's CPU
+ * spins until a change point or the fair liveness phase, 10,000 decisions before the limit
+ * (990,000 decisions, minutes, at 1,000,000; one of seed 42's first six pct runs does); at
+ * 30,000 such a run costs ~35 normal ones. The racy modules' runs fail or end long before it
+ * (a module run without a livelock takes ~900 decisions).
  */
 export const SCT_MODULE_MAX_STEPS = 30_000;
 

@@ -4,9 +4,9 @@
  *
  * The handler on openat counts opens into a kmalloc'd struct. After `limit` hits it retires the
  * struct: it clears the pointer and kfree()s it at once. THE RACE: a handler on the other CPU
- * may have loaded the pointer just before. If it took hit number 1 and is between its
- * atomic_inc_return() and its store to s->opens while this CPU takes hit `limit` and frees the
- * struct, its store lands in freed memory: KASAN's use-after-free. It needs that one
+ * may have loaded the pointer just before. If it counted an earlier hit and is between its
+ * atomic_inc_return() and its update of s->opens while this CPU takes hit `limit` and frees
+ * the struct, its update reads freed memory: KASAN's use-after-free. It needs that one
  * interleaving (a preemption inside the first handler, the whole second handler, then the rest
  * of the first), so a plain `kprobesim run` rarely shows it:
  *
