@@ -1,13 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { executeRun, type RunRecord } from '../src/explore/execute.ts';
-import { stateHash } from '../src/explore/state-hash.ts';
-import type { KernelState } from '../src/model/state.ts';
+import { executeRun } from '../src/explore/execute.ts';
 import { scenarioArbitrary } from '../src/scenario/arbitrary.ts';
 import type { Scenario } from '../src/scenario/types.ts';
 import type { Choice } from '../src/scheduler/choices.ts';
 import { forcedStrategy } from '../src/scheduler/strategies.ts';
-import { bounded, pair } from '../test/explore-por-fixtures.ts';
+import { bounded, finalDigest, pair } from '../test/explore-por-fixtures.ts';
 
 // POR-equivalence (issue 12, docs/explore.md "Preempting only where it can matter"): the
 // partial-order reduction loses no outcome. On small random 2-CPU scenarios, the set of final
@@ -21,7 +19,9 @@ import { bounded, pair } from '../test/explore-por-fixtures.ts';
 // fingerprint includes the clock and the step count, so such a point has the same future).
 //
 // Final states are compared without the clock: the fingerprint of the state with t, the step
-// count and seq zeroed. Runs end by themselves (done, deadlock, a BUG): the step limit is raised
+// count and seq zeroed; a run halted by a BUG without its CPUs' unfinished private work
+// (test/explore-por-fixtures.ts finalDigest: the reduction never cuts an invisible stretch, a
+// halt does). Runs end by themselves (done, deadlock, a BUG): the step limit is raised
 // so that no run is cut short, because a cut at a fixed decision count is where the two searches
 // legitimately differ (the reduction runs a CPU's invisible steps together, so its prefixes of
 // one length are a subset). Scenarios whose full search does not finish within BUDGET runs are
@@ -30,12 +30,6 @@ import { bounded, pair } from '../test/explore-por-fixtures.ts';
 const BUDGET = 500;
 /** Scenarios whose default run takes more decisions are too big to search exhaustively here. */
 const MAX_DECISIONS = 70;
-
-function finalDigest(r: RunRecord): string {
-  const w = r.world;
-  const timeless: KernelState = { ...w, t: 0, seq: 0, sched: { ...w.sched, steps: 0 } };
-  return `${r.endReason}:${stateHash(timeless)}`;
-}
 
 interface Search {
   readonly finals: Set<string>;

@@ -11,16 +11,29 @@ import { countOpens } from './kcsan-fixtures.ts';
 // Searches and scenarios of the partial-order reduction's tests on C modules
 // (test/explore-por-modules.test.ts, property-tests/por.test.ts).
 //
-// Final states are compared as property-tests/por.test.ts compares them: the state's fingerprint
-// with the clock, the step count and seq zeroed, and how the run ended (the reduction runs a
-// CPU's invisible steps together, which moves the logical clock, never the order of what others
-// can see). Runs go to their end (no stop at the failure: a cut at a fixed event would be a
+// Final states are compared by the state's fingerprint with the clock, the step count and seq
+// zeroed, and how the run ended (the reduction runs a CPU's invisible steps together, which moves
+// the logical clock, never the order of what others can see); a run halted by a BUG, without its
+// CPUs' unfinished private work (finalDigest). Runs go to their end (no stop at the failure: a cut at a fixed event would be a
 // prefix, where the two searches legitimately differ), and each run's first failure is kept.
 
 export function finalDigest(r: RunRecord): string {
   const w = r.world;
   const timeless: KernelState = { ...w, t: 0, seq: 0, sched: { ...w.sched, steps: 0 } };
-  return `${r.endReason}:${stateHash(timeless)}`;
+  if (r.endReason !== 'bug') return `${r.endReason}:${stateHash(timeless)}`;
+  // A BUG halts the machine at one CPU's visible step: every other CPU stops wherever it is,
+  // possibly inside an invisible stretch, which the reduction runs whole (before or after), never
+  // cut. A halted state is compared without what such stretches write: the tasks' frames and
+  // program positions, C frames' locals (stack objects), the handlers' step, spin and frames.
+  // Everything another CPU could have read, and the failure itself, is compared as it is.
+  const mem = Object.fromEntries(Object.entries(w.c?.mem ?? {}).filter(([, o]) => o.k !== 'stack'));
+  const halted: KernelState = {
+    ...timeless,
+    tasks: w.tasks.map((t) => ({ ...t, frames: null, job: 0 })),
+    cpus: w.cpus.map((c) => (c.handler === null ? c : { ...c, handler: { ...c.handler, step: 0, spin: 0, frames: null } })),
+    ...(w.c !== undefined ? { c: { ...w.c, mem } } : {}),
+  };
+  return `bug:${r.failure?.kind}:${r.failure?.check}:${stateHash(halted)}`;
 }
 
 export interface Search {
