@@ -70,17 +70,20 @@ export async function exploreDfs(opts: DfsOptions, states: Set<number>, onFailur
       if (c === bound) continue;
       const from = schedule.length === 0 ? 0 : schedule.at(-1)!.at + 1;
       let last = from === 0 ? null : r.decisions[from - 1]!.cpu;
+      // Whether that decision's step only spun: the default after it moves on (a free switch).
+      let yielded = from === 0 ? false : r.yields[from - 1]!;
       const end = Math.min(r.decisions.length, depth);
       for (let i = from; i < end; i++) {
         const chosen = r.decisions[i]!;
         // What lies below a decision depends on whether it is a branch point too (the reduction
         // keys it on the step before, which the state does not hold).
         const free = r.branch[i]!;
-        const key = `${r.hashes[i]}:${last}:${free ? 1 : 0}`;
+        const key = `${r.hashes[i]}:${last}:${yielded ? 1 : 0}:${free ? 1 : 0}`;
         const before = expanded.get(key);
         if (before !== undefined && before <= c) break;
         expanded.set(key, c);
         last = chosen.cpu;
+        yielded = r.yields[i]!;
         if (!free) continue;
         for (const alt of r.menus![i]!) {
           if (alt.cpu !== chosen.cpu || alt.switch_to !== chosen.switch_to) levels[c + 1]!.push([...schedule, { at: i, choice: alt }]);

@@ -49,6 +49,12 @@ export interface RunRecord {
   readonly hashes: readonly number[];
   /** branch[i]: decision i could leave the default schedule (always true without reduction). */
   readonly branch: readonly boolean[];
+  /**
+   * yields[i]: decision i's step only spun (a `c.spin` of its CPU: a spinlock another CPU holds).
+   * A spin is a yield: the default schedule and the strategies move on from that CPU
+   * (src/scheduler/strategies/strategy.ts, `yielded`). All false in runs without C modules.
+   */
+  readonly yields: readonly boolean[];
   readonly failure: Failure | null;
   /** Decisions made when the failure showed (its step's own decision included). */
   readonly failureAt: number;
@@ -85,6 +91,7 @@ export function executeRun(spec: RunSpec): RunRecord {
   const menus: (readonly Choice[])[] | null = spec.menus ? [] : null;
   const hashes: number[] = [];
   const branch: boolean[] = [];
+  const yields: boolean[] = [];
   const fair = roundRobinStrategy();
   let sim: Simulation | undefined;
   // Whether the step since the last decision emitted a visible event (the reduction's input;
@@ -99,6 +106,8 @@ export function executeRun(spec: RunSpec): RunRecord {
       hashes.push(stateHash(world));
       menus?.push(choices);
       const last = decisions.at(-1);
+      // The step since the last decision only spun: the strategy hears of it before it chooses.
+      if (last !== undefined && yields.at(-1) === true) spec.strategy.yielded?.(last.cpu);
       const free = last === undefined || isBranchPoint(choices, { menu: prevMenu, cpu: last.cpu, visible: stepVisible });
       branch.push(free);
       prevMenu = choices;
@@ -113,6 +122,7 @@ export function executeRun(spec: RunSpec): RunRecord {
         spec.strategy.follow?.(chosen);
       }
       decisions.push(chosen);
+      yields.push(false);
       return chosen;
     },
   };
@@ -133,6 +143,13 @@ export function executeRun(spec: RunSpec): RunRecord {
     });
   }
 
+  if (sim.setup.c !== undefined) {
+    // Only C modules spin (src/cexec/natives.ts, spinLock); other runs subscribe to nothing more.
+    sim.events$.subscribe((e) => {
+      if (e.type === 'c.spin' && e.cpu === decisions.at(-1)?.cpu) yields[yields.length - 1] = true;
+    });
+  }
+
   let failure: Failure | null = null;
   let failureAt = 0;
   while (sim.step()) {
@@ -140,7 +157,7 @@ export function executeRun(spec: RunSpec): RunRecord {
       failure = firstFailure(detectors);
       if (failure !== null) {
         failureAt = decisions.length;
-        if (spec.stopAtFailure) return { decisions, menus, hashes, branch, failure, failureAt, endReason: null, world: sim.world };
+        if (spec.stopAtFailure) return { decisions, menus, hashes, branch, yields, failure, failureAt, endReason: null, world: sim.world };
       }
     }
   }
@@ -150,5 +167,5 @@ export function executeRun(spec: RunSpec): RunRecord {
     failure = firstFailure(detectors);
     failureAt = decisions.length;
   }
-  return { decisions, menus, hashes, branch, failure, failureAt, endReason, world: sim.world };
+  return { decisions, menus, hashes, branch, yields, failure, failureAt, endReason, world: sim.world };
 }

@@ -47,8 +47,10 @@ export function labelReplay(preemptions: readonly LabelledPreemption[], window =
   let next = 0; // preemptions before it were applied or skipped
   let i = 0;
   let last: number | null = null;
+  let yielded = false; // the last decision's step only spun (Strategy.yielded)
   const take = (chosen: Choice): Choice => {
     last = chosen.cpu;
+    yielded = false;
     i++;
     return chosen;
   };
@@ -75,11 +77,15 @@ export function labelReplay(preemptions: readonly LabelledPreemption[], window =
           return take(found);
         }
       }
-      return take(choices[defaultIndex(choices, last)]!);
+      return take(choices[defaultIndex(choices, last, yielded)]!);
     },
     follow(chosen) {
       last = chosen.cpu;
+      yielded = false;
       i++;
+    },
+    yielded() {
+      yielded = true;
     },
   };
   return {

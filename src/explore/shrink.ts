@@ -86,7 +86,8 @@ export function preemptionsOf(record: RunRecord): Preemption[] {
   for (let i = 0; i < record.failureAt; i++) {
     const chosen = record.decisions[i]!;
     const menu: readonly Choice[] = record.menus![i]!;
-    const dflt: Choice = menu[defaultIndex(menu, last)]!;
+    // After a yield (the last step only spun) the default moves on: switching away is free.
+    const dflt: Choice = menu[defaultIndex(menu, last, i > 0 && record.yields[i - 1] === true)]!;
     if (dflt.cpu !== chosen.cpu || dflt.switch_to !== chosen.switch_to) out.push({ at: i, choice: chosen });
     last = chosen.cpu;
   }

@@ -3,16 +3,24 @@ import type { Strategy, StrategyName } from './strategy.ts';
 
 // The default schedule and schedules forced away from it. Systematic search (kprobesim explore
 // --strategy dfs) and shrinking both describe a schedule as the few decisions where it leaves the
-// default: "the CPU that stepped last steps again while it can, else the lowest CPU". A decision
+// default: "the CPU that stepped last steps again while it can, else the lowest CPU" — unless its
+// step only spun on a spinlock (a yield, Strategy.yielded): then the next CPU after it in order
+// (wrapping) takes its first choice, so a switch away from a spinner is free. A decision
 // that differs from the default is a preemption (a delay, in delay-bounded scheduling's terms);
 // the default schedule itself has none.
 
 /**
  * Index in `choices` of the default decision: the step of `last` (the CPU of the previous
  * decision) when it can step, else the first choice of the lowest CPU (enabledChoices lists the
- * CPUs in order, each one's own step before its switches).
+ * CPUs in order, each one's own step before its switches). When `last`'s step was a yield
+ * (`lastYielded`), the first choice of the next CPU after `last` that has one, wrapping to the
+ * lowest (which is `last` itself when no other CPU can do anything).
  */
-export function defaultIndex(choices: readonly Choice[], last: number | null): number {
+export function defaultIndex(choices: readonly Choice[], last: number | null, lastYielded = false): number {
+  if (last !== null && lastYielded) {
+    const next = choices.findIndex((c) => c.cpu > last);
+    return next === -1 ? 0 : next;
+  }
   if (last !== null) {
     for (let i = 0; i < choices.length; i++) {
       const c = choices[i]!;
@@ -30,6 +38,7 @@ export function defaultIndex(choices: readonly Choice[], last: number | null): n
  */
 export function forcedStrategy(name: StrategyName, forced: (i: number) => Choice | undefined): Strategy {
   let last: number | null = null;
+  let yielded = false;
   let i = 0;
   return {
     name,
@@ -37,13 +46,18 @@ export function forcedStrategy(name: StrategyName, forced: (i: number) => Choice
       const want = forced(i++);
       let chosen: Choice | undefined;
       if (want !== undefined) chosen = choices.find((c) => c.cpu === want.cpu && c.switch_to === want.switch_to);
-      chosen ??= choices[defaultIndex(choices, last)]!;
+      chosen ??= choices[defaultIndex(choices, last, yielded)]!;
       last = chosen.cpu;
+      yielded = false;
       return chosen;
     },
     follow(chosen) {
       i++;
       last = chosen.cpu;
+      yielded = false;
+    },
+    yielded() {
+      yielded = true;
     },
   };
 }

@@ -10,6 +10,10 @@ import type { Strategy } from './strategy.ts';
 //
 // Threads here are what the menu offers: a CPU's own step (what runs on it: its task, a handler,
 // the breakpoint path) and a queued task waiting to be switched onto some CPU.
+//
+// A yield (a CPU's step that only spun on a spinlock another CPU holds: Strategy.yielded) drops
+// that CPU to a priority below every other, each yield lower than the last, as the PCT paper
+// handles yields: otherwise a spinner ranked above the holder would spin until the step limit.
 
 export interface PctOptions {
   /** The bug depth d: d−1 priority change points (1: none, pure priority scheduling). */
@@ -55,6 +59,8 @@ export function pctStrategy(seed: number, opts: PctOptions): Strategy {
     }
     return best;
   };
+  // Yields go below the change points' 1..d−1: 0, then −1, …
+  let yieldPrio = 0;
   let step = 0;
   return {
     name: 'pct',
@@ -67,6 +73,9 @@ export function pctStrategy(seed: number, opts: PctOptions): Strategy {
         chosen = highest(choices);
       }
       return chosen;
+    },
+    yielded(cpu) {
+      priority.set(`cpu${cpu}`, yieldPrio--);
     },
   };
 }

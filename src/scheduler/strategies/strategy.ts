@@ -23,4 +23,14 @@ export interface Strategy {
    * the last CPU keeps in step here. Strategies that only react to their own choices omit it.
    */
   follow?(chosen: Choice): void;
+  /**
+   * The step of `cpu` (the previous decision's) only spun: it waits for a spinlock another CPU
+   * holds, and changed nothing. Told before the next decision. A spin loop is a yield, as
+   * systematic concurrency testing treats it (CHESS, PCT, Coyote): a strategy that would let the
+   * same CPU run on (PCT's highest priority, the default schedule's "go on while it can", swarm's
+   * heavy weight) would spin until the step limit while the holder never runs; so PCT drops the
+   * spinner to its lowest priority, swarm leaves it out of the next decision, and the default
+   * schedule moves on to the next CPU (a free switch, not a preemption). Fair strategies omit it.
+   */
+  yielded?(cpu: number): void;
 }

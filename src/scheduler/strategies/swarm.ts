@@ -7,6 +7,10 @@ import type { Strategy } from './strategy.ts';
 // nothing else is enabled) and favouring others, and its own rate of context switches. A race
 // that needs one CPU to sit still while another runs ahead is rare under a uniform walk and
 // common in the runs whose configuration starves that CPU.
+//
+// After a yield (a step that only spun on a spinlock: Strategy.yielded) the next decision leaves
+// the spinning CPU out when anything else can run: otherwise a run that gives the lock holder's
+// CPU weight 0 would spin until the step limit.
 
 const WEIGHTS = [0, 1, 4, 16] as const;
 /** A switch happens with odds 1 in N when the CPU could also step (0: only when it must). */
@@ -34,9 +38,13 @@ export function swarmStrategy(seed: number): Strategy {
     while (r >= weights[i]!) r -= weights[i++]!;
     return i;
   };
+  let spinner: number | null = null;
   return {
     name: 'swarm',
-    choose(choices) {
+    choose(menu) {
+      const others = spinner === null ? menu : menu.filter((c) => c.cpu !== spinner);
+      const choices = others.length > 0 ? others : menu;
+      spinner = null;
       const cpus: number[] = [];
       for (const c of choices) if (cpus.at(-1) !== c.cpu) cpus.push(c.cpu);
       const cpu = cpus[draw(cpus.map((c) => weightOf(cpuWeight, c)))]!;
@@ -46,6 +54,9 @@ export function swarmStrategy(seed: number): Strategy {
       if (switches.length === 0) return stepChoice!;
       if (stepChoice !== undefined && (switchOdds === 0 || rng.int(1, switchOdds) !== 1)) return stepChoice;
       return switches[draw(switches.map((c) => weightOf(taskWeight, c.switch_to!)))]!;
+    },
+    yielded(cpu) {
+      spinner = cpu;
     },
   };
 }
