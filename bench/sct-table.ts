@@ -286,12 +286,11 @@ export function moduleCase(file: string, expect: SctCase['expect'], maxSteps = S
 }
 
 /**
- * The module rows' step limit, where `explore --module` has 1,000,000. A PCT run that gives the
- * CPU spinning on the locked counter's spinlock a higher priority than the lock holder's CPU
- * spins until a change point or the fair liveness phase, 10,000 decisions before the limit
- * (990,000 decisions, minutes, at 1,000,000; one of seed 42's first six pct runs does); at
- * 30,000 such a run costs ~35 normal ones. The racy modules' runs fail or end long before it
- * (a module run without a livelock takes ~900 decisions).
+ * The module rows' step limit, where `explore --module` has 1,000,000: a guard, no longer a
+ * workaround. Before spin loops were yields (docs/explore.md), a PCT run that ranked the CPU
+ * spinning on the locked counter's spinlock above the holder's spun to the fair liveness phase
+ * (990,000 decisions); now every module run here fails or ends in ~900 decisions, and a
+ * regression would cost ~35 normal runs per livelocked one instead of minutes.
  */
 export const SCT_MODULE_MAX_STEPS = 30_000;
 
