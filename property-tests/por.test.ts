@@ -51,12 +51,15 @@ function exhaustive(scenario: Scenario, reduce: boolean): Search {
     if (r.endReason === 'limit' || r.endReason === 'task_limit') return { finals, runs, exhausted: false };
     finals.add(finalDigest(r));
     let last = schedule.length === 0 ? null : r.decisions[schedule.at(-1)!.at]!.cpu;
+    // Whether the step before only spun (a C module's spinlock): the default moves on from a yield.
+    let yielded = schedule.length === 0 ? false : r.yields[schedule.at(-1)!.at]!;
     for (let i = schedule.length === 0 ? 0 : schedule.at(-1)!.at + 1; i < r.decisions.length; i++) {
-      const key = `${r.hashes[i]}:${last}:${r.branch[i]}`;
+      const key = `${r.hashes[i]}:${last}:${yielded}:${r.branch[i]}`;
       if (expanded.has(key)) break;
       expanded.add(key);
       const chosen = r.decisions[i]!;
       last = chosen.cpu;
+      yielded = r.yields[i]!;
       if (!r.branch[i]) continue;
       for (const alt of r.menus![i]!) if (alt.cpu !== chosen.cpu || alt.switch_to !== chosen.switch_to) stack.push([...schedule, { at: i, choice: alt }]);
     }

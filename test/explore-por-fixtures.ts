@@ -45,7 +45,7 @@ export interface Search {
 /**
  * Every schedule with at most `bound` preemptions (decisions off the default schedule), fewest
  * first; a schedule's children preempt once more after its last preemption. A run stops expanding
- * at a decision whose (fingerprint, last CPU, branch flag) was expanded with no more preemptions.
+ * at a decision whose (fingerprint, last CPU, yield, branch flag) was expanded with no more preemptions.
  */
 export function bounded(scenario: Scenario, reduce: boolean, bound: number): Search {
   const finals = new Set<string>();
@@ -65,13 +65,16 @@ export function bounded(scenario: Scenario, reduce: boolean, bound: number): Sea
       if (c === bound) continue;
       const from = schedule.length === 0 ? 0 : schedule.at(-1)!.at + 1;
       let last = from === 0 ? null : r.decisions[from - 1]!.cpu;
+      // Whether the step before only spun: the default schedule moves on from a yield.
+      let yielded = from === 0 ? false : r.yields[from - 1]!;
       for (let i = from; i < r.decisions.length; i++) {
-        const key = `${r.hashes[i]}:${last}:${r.branch[i]}`;
+        const key = `${r.hashes[i]}:${last}:${yielded}:${r.branch[i]}`;
         const before = expanded.get(key);
         if (before !== undefined && before <= c) break;
         expanded.set(key, c);
         const chosen = r.decisions[i]!;
         last = chosen.cpu;
+        yielded = r.yields[i]!;
         if (!r.branch[i]) continue;
         for (const alt of r.menus![i]!) if (alt.cpu !== chosen.cpu || alt.switch_to !== chosen.switch_to) levels[c + 1]!.push([...schedule, { at: i, choice: alt }]);
       }
