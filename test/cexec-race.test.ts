@@ -1,46 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskSpec } from '../src/scenario/types.ts';
 import { replaysIdentical, runC } from './cexec-helpers.ts';
+import { COUNTER } from './kcsan-fixtures.ts';
 
 // Concurrency of module code (issue 11): a C instruction's read of shared memory ends a CPU
 // step, so `counter++` on a module global is a load step and a store step, and another CPU can
 // come between them. Two tasks each bump the counter once: whenever both loads come before both
 // stores, both store 0 + 1 and one update is lost. Under spin_lock the second CPU spins until the
 // first unlocked, so its load comes after the first store.
-
-const RACY = `#include <linux/kernel.h>
-#include <linux/module.h>
-#include <linux/spinlock.h>
-
-static int counter;
-static DEFINE_SPINLOCK(lock);
-
-noinline void bump(void)
-{
-	counter++;
-}
-
-noinline void bump_locked(void)
-{
-	spin_lock(&lock);
-	counter++;
-	spin_unlock(&lock);
-}
-
-static int __init racy_init(void)
-{
-	return 0;
-}
-
-static void __exit racy_exit(void)
-{
-	pr_info("counter=%d\\n", counter);
-}
-
-module_init(racy_init);
-module_exit(racy_exit);
-MODULE_LICENSE("GPL");
-`;
 
 /** Bumps per task: the second task is forked while the first is still bumping. */
 const N = 20;
@@ -58,8 +25,8 @@ describe('a module counter bumped on two CPUs', () => {
   it('unlocked: some seed loses an update (two CPUs load the same value before either stores), and that log replays identically', async () => {
     let lost: number | undefined;
     for (const seed of SEEDS) {
-      const run = await runC([{ name: 'racy.c', code: RACY }], { seed, tasks: tasks('bump') });
-      const value = Number(/^counter=(\d+)$/.exec(run.dmesg.at(-1) ?? '')?.[1]);
+      const run = await runC([{ name: 'racy.c', code: COUNTER }], { seed, tasks: tasks('bump') });
+      const value = Number(/^counter=(\d+) acounter=0$/.exec(run.dmesg.at(-1) ?? '')?.[1]);
       expect(value).toBeGreaterThan(0);
       expect(value).toBeLessThanOrEqual(2 * N);
       if (value === 2 * N) continue;
@@ -79,7 +46,7 @@ describe('a module counter bumped on two CPUs', () => {
       expect(found).toBe(true);
       expect(await replaysIdentical(run.log)).toBe(true);
       // Same seed, same run: the same events.
-      const again = await runC([{ name: 'racy.c', code: RACY }], { seed, tasks: tasks('bump') });
+      const again = await runC([{ name: 'racy.c', code: COUNTER }], { seed, tasks: tasks('bump') });
       expect(again.events).toEqual(run.events);
       break;
     }
@@ -88,8 +55,8 @@ describe('a module counter bumped on two CPUs', () => {
 
   it('under spin_lock: no seed loses an update', async () => {
     for (const seed of SEEDS.slice(0, 8)) {
-      const run = await runC([{ name: 'racy.c', code: RACY }], { seed, tasks: tasks('bump_locked') });
-      expect(run.dmesg.at(-1)).toBe(`counter=${2 * N}`);
+      const run = await runC([{ name: 'racy.c', code: COUNTER }], { seed, tasks: tasks('bump_locked') });
+      expect(run.dmesg.at(-1)).toBe(`counter=${2 * N} acounter=0`);
     }
   });
 });
