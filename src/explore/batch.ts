@@ -1,9 +1,9 @@
 import type { MutantName } from '../kprobes/mutants.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { Choice } from '../scheduler/choices.ts';
-import { pctStrategy, portfolioMember, portfolioStrategy, randomStrategy, swarmStrategy, type PctOptions, type Strategy } from '../scheduler/strategies.ts';
+import { forcedStrategy, pctStrategy, portfolioMember, portfolioStrategy, randomStrategy, swarmStrategy, type PctOptions, type Strategy } from '../scheduler/strategies.ts';
 import type { Failure } from './detectors.ts';
-import { executeRun } from './execute.ts';
+import { executeRun, type RunRecord } from './execute.ts';
 
 // Runs of the strategies whose runs are independent of each other (all but dfs): run i is a
 // function of the exploration's seed and i alone, so any subset of them can be run anywhere (a
@@ -61,16 +61,31 @@ export function strategyFor(name: IndependentStrategy, index: number, seed: numb
   }
 }
 
+/**
+ * PCT's k for an exploration: the branch points of the default schedule's run, stopped at its
+ * failure if it fails (runs near it fail as early). With the reduction PCT is asked only at
+ * branch points, so k counts those; without it, every decision is one.
+ */
+export function pctLength(scenario: Scenario, seed: number, mutant: MutantName | undefined, reduce = true): number {
+  const spec = { scenario, seed, strategy: forcedStrategy('dfs', () => undefined), stopAtFailure: true, reduce };
+  return executeRun(mutant === undefined ? spec : { ...spec, mutant }).branch.filter((b) => b).length;
+}
+
+/** Run `index` of an exploration: its schedule's seed, the strategy (a portfolio's member) and the run. */
+export function explorationRun(task: Omit<BatchTask, 'indices'>, index: number): { seed: number; member: string; record: RunRecord } {
+  const seed = runSeed(task.seed, index);
+  const { strategy, member } = strategyFor(task.strategy, index, seed, task.pct);
+  // PCT's change points fall among the branch points only (its k counts them): a priority
+  // change between invisible steps could not change what the run reaches. The random walk and
+  // swarm keep every decision theirs (their breadth is the point of them).
+  const reduce = member === 'pct' && task.reduce !== false;
+  const spec = { scenario: task.scenario, seed: task.seed, strategy, stopAtFailure: true, reduce };
+  return { seed, member, record: executeRun(task.mutant === undefined ? spec : { ...spec, mutant: task.mutant }) };
+}
+
 export function runBatch(task: BatchTask): RunResult[] {
   return task.indices.map((index) => {
-    const seed = runSeed(task.seed, index);
-    const { strategy, member } = strategyFor(task.strategy, index, seed, task.pct);
-    // PCT's change points fall among the branch points only (its k counts them): a priority
-    // change between invisible steps could not change what the run reaches. The random walk and
-    // swarm keep every decision theirs (their breadth is the point of them).
-    const reduce = member === 'pct' && task.reduce !== false;
-    const spec = { scenario: task.scenario, seed: task.seed, strategy, stopAtFailure: true, reduce };
-    const r = executeRun(task.mutant === undefined ? spec : { ...spec, mutant: task.mutant });
+    const { seed, member, record: r } = explorationRun(task, index);
     return {
       index,
       seed,

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { InputError } from '../errors.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { Choice } from '../scheduler/choices.ts';
-import { forcedStrategy, pctGuarantee, type PctOptions } from '../scheduler/strategies.ts';
+import { pctGuarantee, type PctOptions } from '../scheduler/strategies.ts';
 import { exploreDfs } from './dfs.ts';
-import { runBatch, type BatchTask, type IndependentStrategy, type RunResult } from './batch.ts';
-import { executeRun, livenessBound } from './execute.ts';
+import { pctLength, runBatch, type BatchTask, type IndependentStrategy, type RunResult } from './batch.ts';
+import { livenessBound } from './execute.ts';
 import { BatchPool } from './pool.ts';
 import type { ExploreReport, ExploreStrategyName, FailureReport } from './report.ts';
 import { contextSwitchesOf, shrinkSchedule, type Found } from './shrink.ts';
@@ -73,12 +73,10 @@ export async function explore(scenario: Scenario, opts: ExploreOptions): Promise
   const depth = opts.depth ?? (opts.strategy === 'dfs' ? null : DEFAULT_PCT_DEPTH);
   const withMutant = <T extends object>(o: T): T => (mutant === undefined ? o : { ...o, mutant });
 
-  // PCT draws its change points over k, the length of the default schedule's run (up to its
-  // failure, if it fails: runs near it fail as early).
+  // PCT draws its change points over k, the default schedule's branch points (pctLength).
   const usesPct = opts.strategy === 'pct' || opts.strategy === 'portfolio';
-  // With the reduction PCT is asked only at branch points, so k counts those.
   const reduce = opts.reduce ?? true;
-  const k = usesPct ? executeRun(withMutant({ scenario, seed: opts.seed, strategy: forcedStrategy('dfs', () => undefined), stopAtFailure: true, reduce })).branch.filter((b) => b).length : 0;
+  const k = usesPct ? pctLength(scenario, opts.seed, mutant, reduce) : 0;
   const pct: PctOptions = { depth: depth ?? DEFAULT_PCT_DEPTH, length: k };
   const n = scenario.cpus + scenario.tasks.length;
 

@@ -1,10 +1,9 @@
 import fc from 'fast-check';
 import type { MutantName } from '../kprobes/mutants.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { forcedStrategy } from '../scheduler/strategies.ts';
 import { runSchedule, scheduleArbitrary, type Preempt } from './arbitrary.ts';
-import { runSeed, strategyFor } from './batch.ts';
-import { executeRun, type RunRecord } from './execute.ts';
+import { explorationRun, pctLength } from './batch.ts';
+import type { RunRecord } from './execute.ts';
 
 // Schedules for property tests drawn through the exploration strategies: a schedule is run `run`
 // of `kprobesim explore --strategy S --seed SEED` (PCT with its `--depth`), or a short list of
@@ -63,18 +62,14 @@ export function strategyScheduleArbitrary(opts: StrategyScheduleOptions = {}): f
   return arbs.length === 1 ? arbs[0]! : fc.oneof({ withCrossShrink: true }, ...arbs);
 }
 
-/** PCT's k for a scenario: the branch points of the default schedule's run, as explore counts it. */
+/** PCT's k per scenario, seed and mutant, computed once (a property draws many runs of one scenario). */
 const pctLengths = new WeakMap<Scenario, Map<string, number>>();
-function pctLength(scenario: Scenario, seed: number, mutant: MutantName | undefined): number {
+function cachedPctLength(scenario: Scenario, seed: number, mutant: MutantName | undefined): number {
   let bySeed = pctLengths.get(scenario);
   if (bySeed === undefined) pctLengths.set(scenario, (bySeed = new Map()));
   const key = `${seed}/${mutant ?? ''}`;
   let k = bySeed.get(key);
-  if (k === undefined) {
-    const spec = { scenario, seed, strategy: forcedStrategy('dfs', () => undefined), stopAtFailure: true, reduce: true };
-    k = executeRun(mutant === undefined ? spec : { ...spec, mutant }).branch.filter((b) => b).length;
-    bySeed.set(key, k);
-  }
+  if (k === undefined) bySeed.set(key, (k = pctLength(scenario, seed, mutant)));
   return k;
 }
 
@@ -86,11 +81,9 @@ function pctLength(scenario: Scenario, seed: number, mutant: MutantName | undefi
 export function runStrategySchedule(scenario: Scenario, schedule: StrategySchedule, opts: { mutant?: MutantName } = {}): RunRecord {
   const { mutant } = opts;
   if (schedule.strategy === 'preemptions') return runSchedule(scenario, schedule.preemptions, mutant === undefined ? { seed: schedule.seed } : { seed: schedule.seed, mutant });
-  const pct = schedule.strategy === 'pct' ? { depth: schedule.depth, length: pctLength(scenario, schedule.seed, mutant) } : { depth: 1, length: 1 };
-  const { strategy } = strategyFor(schedule.strategy, schedule.run, runSeed(schedule.seed, schedule.run), pct);
-  // As explore's batches: PCT preempts only at branch points, the walks keep every decision.
-  const spec = { scenario, seed: schedule.seed, strategy, stopAtFailure: true, reduce: schedule.strategy === 'pct' };
-  return executeRun(mutant === undefined ? spec : { ...spec, mutant });
+  const pct = schedule.strategy === 'pct' ? { depth: schedule.depth, length: cachedPctLength(scenario, schedule.seed, mutant) } : { depth: 1, length: 1 };
+  const task = { scenario, seed: schedule.seed, strategy: schedule.strategy, pct };
+  return explorationRun(mutant === undefined ? task : { ...task, mutant }, schedule.run).record;
 }
 
 /** The explore command that reproduces a strategy's run (for the scenario saved as `file`). */
