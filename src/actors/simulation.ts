@@ -37,6 +37,13 @@ export type EndReason = 'done' | 'deadlock' | 'limit' | 'task_limit' | 'bug';
 
 export type InputEvent = EventOf<'input.line'> | EventOf<'input.probe'> | EventOf<'input.ops'> | EventOf<'input.mount'> | EventOf<'input.mount.read'> | EventOf<'input.module'>;
 
+const INPUT_TYPES: ReadonlySet<string> = new Set<InputEvent['type']>(['input.line', 'input.probe', 'input.ops', 'input.mount', 'input.mount.read', 'input.module']);
+
+/** Whether a logged event is a session's input (fed to a replayed run, not re-created by it). */
+export function isInputEvent(e: LoggedEvent): e is LoggedEvent & InputEvent {
+  return INPUT_TYPES.has(e.type);
+}
+
 export interface SimulationOptions {
   readonly seed: number;
   readonly strategy: Strategy;

@@ -1,13 +1,12 @@
-import { Simulation, type EndReason } from '../actors/simulation.ts';
+import { isInputEvent, Simulation, type EndReason } from '../actors/simulation.ts';
 import { InputError } from '../errors.ts';
 import { ExpectMonitor, type ExpectFailure } from '../expect/monitor.ts';
 import { digestState } from '../model/digest.ts';
 import { InvariantMonitor } from '../monitors/invariants.ts';
 import type { Violation } from '../monitors/checker.ts';
 import type { Strategy } from '../scheduler/strategies.ts';
-import { checkInputEvent, inputErrorAt } from '../session/input.ts';
 import { openLog } from './open-log.ts';
-import { loggedCallbacks } from './replay.ts';
+import { inputFromLog, loggedCallbacks } from './replay.ts';
 import { labelled, ScheduleMismatchError, type LabelledChoice, type ScheduleReport } from './schedule.ts';
 
 // `kprobesim replay LOG --by-labels`: the lenient replay. The scenario runs again on the model as
@@ -91,13 +90,8 @@ export async function replayByLabels(path: string): Promise<ByLabelsResult> {
       if (entry.kind !== 'event') continue;
       const e = entry.event;
       if (e.type === 'log.end') loggedDigest = e.digest;
-      if (e.type === 'input.line' || e.type === 'input.probe' || e.type === 'input.ops' || e.type === 'input.mount' || e.type === 'input.mount.read' || e.type === 'input.module') {
-        try {
-          sim.input(checkInputEvent(sim.setup, e));
-        } catch (err) {
-          if (err instanceof InputError) throw inputErrorAt(`${path}:${entry.line}`, err);
-          throw err;
-        }
+      if (isInputEvent(e)) {
+        inputFromLog(sim, e, `${path}:${entry.line}`);
         continue;
       }
       if (e.type !== 'sched.pick') continue;

@@ -1,4 +1,4 @@
-import { Simulation } from '../actors/simulation.ts';
+import { isInputEvent, Simulation, type InputEvent } from '../actors/simulation.ts';
 import { canonicalJson } from '../model/digest.ts';
 import type { LoggedEvent } from '../model/events.ts';
 import type { Choice } from '../scheduler/choices.ts';
@@ -23,6 +23,16 @@ import { checkInputEvent, inputErrorAt } from '../session/input.ts';
 // did (src/scheduler/label.ts; logs written before labels have none): the model labels the same
 // choice again, and a decision that is no longer enabled, or whose step would now do something
 // else, is reported as the place where the schedule no longer applies (./schedule.ts).
+
+/** A session's input as the log holds it, checked like a scenario and fed to the replayed run; bad input names `place`. */
+export function inputFromLog(sim: Simulation, e: InputEvent, place: string): void {
+  try {
+    sim.input(checkInputEvent(sim.setup, e));
+  } catch (err) {
+    if (err instanceof InputError) throw inputErrorAt(place, err);
+    throw err;
+  }
+}
 
 export type ReplayResult =
   | {
@@ -216,14 +226,8 @@ async function replayChecked(path: string, log: OpenedLog): Promise<ReplayResult
       if (entry.kind === 'truncated') return { kind: 'identical', events: count, digest, truncatedAt: entry.line };
       if (entry.kind !== 'event') continue;
       const want = entry.event;
-      if (produced.length === 0 && (want.type === 'input.line' || want.type === 'input.probe' || want.type === 'input.ops' || want.type === 'input.mount' || want.type === 'input.mount.read' || want.type === 'input.module')) {
-        // What a session's user typed comes from the log itself, checked like a scenario.
-        try {
-          sim.input(checkInputEvent(sim.setup, want));
-        } catch (e) {
-          if (e instanceof InputError) throw inputErrorAt(`${path}:${entry.line}`, e);
-          throw e;
-        }
+      if (produced.length === 0 && isInputEvent(want)) {
+        inputFromLog(sim, want, `${path}:${entry.line}`);
       } else if (produced.length === 0) {
         decision = want.type === 'sched.pick' ? { cpu: want.cpu, switch_to: want.switch_to, labelled: want.label !== undefined, ...(want.label !== undefined ? { label: want.label } : {}) } : null;
         if (want.type === 'sched.pick') decisionIndex++;
